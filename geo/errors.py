@@ -1,0 +1,51 @@
+"""Typed domain errors.
+
+Every error a user can cause is one of these. web/errors.py maps them to HTTP status
+codes and the CLI maps them to a one-line message and an exit code, so no caller has
+to know how an error is shown.
+"""
+
+from __future__ import annotations
+
+
+class CivicgridError(Exception):
+    """Base of all expected, user-facing errors."""
+
+    http_status = 400
+    exit_code = 1
+
+
+class TaxonomyError(CivicgridError, ValueError):
+    """The taxonomy file is malformed, or a value is not in it."""
+
+
+class ConfigError(CivicgridError):
+    """A setting is missing or has a bad value."""
+
+    exit_code = 2
+
+
+class InputFileError(CivicgridError):
+    """An input file cannot be read at all (missing, wrong format, unreadable)."""
+
+
+class AreaLoadError(CivicgridError):
+    """An area file has a bad feature (missing or duplicate code, unknown parent...)."""
+
+
+class PointLoadError(CivicgridError):
+    """An inspection point file has a bad feature (unknown kind, missing code...)."""
+
+
+class IngestError(CivicgridError):
+    """A survey file was refused as a whole."""
+
+
+class NotFoundError(CivicgridError):
+    """An area, point or problem that does not exist was asked for."""
+
+    http_status = 404
+
+
+class InvalidParameterError(CivicgridError):
+    """A query parameter, form field or option has a value that is not allowed."""

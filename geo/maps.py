@@ -1,0 +1,149 @@
+"""Folium map builders.
+
+Maps carry no data in bulk: layers are fetched by the browser from JSON endpoints
+(``LayerSpec.url``) by web/static/civicgrid-map.js. Leaflet comes from locally served
+npm files, never a CDN. Extents are EPSG:4326 lon/lat degrees.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.queries import Extent
+
+# Default view when nothing is loaded yet: central Jiangsu.
+FALLBACK_EXTENT = Extent(120.8, 31.95, 121.0, 32.1)
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A tile layer: URL template, attribution, and whether its tiles are GCJ-02."""
+
+    url: str
+    attribution: str
+    gcj02: bool = False
+    max_zoom: int = 18
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer the browser fetches: what, from where, and how to draw it."""
+
+    id: str
+    label: str
+    url: str
+    kind: str  # "areas" or "points"
+    show: bool = True
+    style: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assets:
+    """URLs of the locally served front-end files."""
+
+    leaflet_js: str
+    leaflet_css: str
+    map_js: str
+    map_css: str
+
+
+def basemap_for(
+    name: str, tile_url: str = "", tianditu_key: str = "", custom_gcj02: bool = False
+) -> Basemap | None:
+    """The basemap for a CIVICGRID_BASEMAP value, or None for ``none``."""
+    if name == "osm":
+        return Basemap(
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"
+        )
+    if name == "amap":
+        return Basemap(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}",
+            "© 高德地图 AutoNavi",
+            gcj02=True,
+        )
+    if name == "tianditu":
+        return Basemap(
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
+            f"&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}",
+            "© 天地图 Tianditu",
+        )
+    if name == "custom" and tile_url:
+        return Basemap(tile_url, "", gcj02=custom_gcj02)
+    return None
+
+
+def city_map(
+    assets: Assets,
+    layers: list[LayerSpec],
+    extent: Extent | None,
+    basemap: Basemap | None = None,
+    legend: dict[str, Any] | None = None,
+    lang: str = "zh",
+) -> folium.Map:
+    """A folium map fitted to ``extent`` whose layers are fetched from ``layers`` URLs.
+
+    ``legend`` is handed to the page script (title and items with colours).
+    """
+    extent = extent or FALLBACK_EXTENT
+    fmap = folium.Map(
+        location=[(extent.min_lat + extent.max_lat) / 2, (extent.min_lon + extent.max_lon) / 2],
+        zoom_start=12,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+    )
+    _use_local_assets(fmap, assets)
+    fmap.fit_bounds([[extent.min_lat, extent.min_lon], [extent.max_lat, extent.max_lon]])
+    if basemap is not None:
+        folium.TileLayer(
+            basemap.url, attr=basemap.attribution, max_zoom=basemap.max_zoom, name="basemap"
+        ).add_to(fmap)
+    config = {
+        "layers": [asdict(layer) for layer in layers],
+        "legend": legend,
+        "lang": lang,
+        "gcj02": bool(basemap and basemap.gcj02),
+    }
+    fmap.add_child(_RemoteLayers(config))
+    return fmap
+
+
+def render_parts(fmap: folium.Map) -> dict[str, str]:
+    """The map's head, body and script HTML, to place inside a page template."""
+    root = fmap.get_root()
+    root.render()
+    return {
+        "head": root.header.render(),  # type: ignore[attr-defined]
+        "body": root.html.render(),  # type: ignore[attr-defined]
+        "script": root.script.render(),  # type: ignore[attr-defined]
+    }
+
+
+def _use_local_assets(fmap: folium.Map, assets: Assets) -> None:
+    # Folium links CDNs by default; government intranets cannot reach them.
+    fmap.default_js = [("leaflet", assets.leaflet_js), ("civicgrid_map", assets.map_js)]
+    fmap.default_css = [("leaflet_css", assets.leaflet_css), ("civicgrid_css", assets.map_css)]
+
+
+class _RemoteLayers(MacroElement):
+    """Calls civicgridMap.init(map, config) once the map exists."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        civicgridMap.init({{ this._parent.get_name() }}, {{ this.config_json }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "CivicgridLayers"
+        # JSON inside <script>: "</" must not close the element.
+        self.config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

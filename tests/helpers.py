@@ -1,0 +1,141 @@
+"""Small test data builders shared by test modules (imported as tests.helpers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from geo.areas import AreaLoadOptions, load_areas
+
+
+def write_geojson(path: Path, features: list[dict[str, Any]], crs: str | None = None) -> Path:
+    """Write a FeatureCollection (optionally with a legacy ``crs`` member)."""
+    collection: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    if crs:
+        collection["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def polygon_feature(coords: list[tuple[float, float]], **props: Any) -> dict[str, Any]:
+    ring = [list(c) for c in coords]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def box_feature(x0: float, y0: float, x1: float, y1: float, **props: Any) -> dict[str, Any]:
+    return polygon_feature([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], **props)
+
+
+# A tiny city: 2 districts side by side, each with 2 streets, each street one grid.
+# lon 120.80–121.00, lat 32.00–32.04; the shared district edge is lon 120.90.
+DISTRICTS = [
+    box_feature(120.80, 32.00, 120.90, 32.04, code="329901", name="云溪区"),
+    box_feature(120.90, 32.00, 121.00, 32.04, code="329902", name="枫桥区"),
+]
+STREETS = [
+    box_feature(
+        120.80, 32.00, 120.85, 32.04, code="329901001", name="东门街道", parent_code="329901"
+    ),
+    box_feature(
+        120.85, 32.00, 120.90, 32.04, code="329901002", name="西门街道", parent_code="329901"
+    ),
+    box_feature(120.90, 32.00, 120.95, 32.04, code="329902001", name="南湖街道"),
+    box_feature(120.95, 32.00, 121.00, 32.04, code="329902101", name="北岭镇"),
+]
+
+
+def load_tiny_city(engine: Engine, tmp_path: Path) -> None:
+    """Load the two districts and four streets above."""
+    d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
+    s = write_geojson(tmp_path / "streets.geojson", STREETS)
+    load_areas(engine, d, AreaLoadOptions(level="district"))
+    load_areas(engine, s, AreaLoadOptions(level="street"))
+
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+POINTS = [
+    {
+        "type": "Feature",
+        "properties": {
+            "code": "P1",
+            "name": f"云溪农贸市场{XSS}",
+            "kind": "market",
+            "unit": "云溪区城管局",
+        },
+        "geometry": {"type": "Point", "coordinates": [120.82, 32.01]},
+    },
+    {
+        "type": "Feature",
+        "properties": {"code": "P2", "name": "枫桥路", "kind": "main_road"},
+        "geometry": {"type": "LineString", "coordinates": [[120.91, 32.01], [120.93, 32.02]]},
+    },
+    {
+        "type": "Feature",
+        "properties": {"code": "P3", "name": "临江实验小学", "kind": "school_surroundings"},
+        "geometry": {"type": "Point", "coordinates": [120.96, 32.03]},
+    },
+]
+
+
+def load_tiny_city_with_points(engine: Engine, tmp_path: Path) -> None:
+    """The tiny city plus three inspection points (one with an XSS payload in its name)."""
+    from geo.points import load_points
+
+    load_tiny_city(engine, tmp_path)
+    load_points(engine, write_geojson(tmp_path / "points.geojson", POINTS))
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row count of every civicgrid table: compare before/after to prove nothing was written."""
+    import sqlalchemy as sa
+
+    from geo.models import Base
+
+    with engine.connect() as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def write_csv(path: Path, text: str, bom: bool = False) -> Path:
+    """Write survey CSV text as UTF-8 (with a BOM, as Excel's "CSV UTF-8" does, if asked)."""
+    path.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8"))
+    return path
+
+
+def point_feature(lon: float, lat: float, **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
+
+
+def line_feature(coords: list[tuple[float, float]], **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
+    }
+
+
+def area_ids(engine: Engine, level: str) -> dict[str, int]:
+    """Map code → id of the loaded areas of ``level``."""
+    import sqlalchemy as sa
+
+    from geo.models import Area
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Area.code, Area.id).where(Area.level == level)).all()
+    return {code: id_ for code, id_ in rows}

@@ -1,0 +1,70 @@
+"""Helpers for browser tests: a live server in a thread and headless Debian Chromium.
+
+Playwright drives /usr/bin/chromium (never a downloaded browser). Screenshots go to
+test-artifacts/ so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class PageWatch:
+    """Records console errors, page errors and requests leaving the server's origin."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.origin = urlparse(base_url).netloc
+        self.console_errors: list[str] = []
+        self.offorigin: list[str] = []
+        self.bytes = 0
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.console_errors.append(msg.text)
+
+    def _request(self, request: Any) -> None:
+        url = urlparse(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != self.origin:
+            self.offorigin.append(request.url)
+
+    def _response(self, response: Any) -> None:
+        length = response.headers.get("content-length")
+        if length and length.isdigit():
+            self.bytes += int(length)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page PNG under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path

@@ -1,0 +1,111 @@
+"""Settings: declared once, each with its default and help text.
+
+Every setting comes from a ``CIVICGRID_*`` environment variable, the instance config
+file (``instance/config.py``) or the ``test_config`` mapping given to the factory, in
+increasing order of precedence. tests/web/test_config.py checks that each one is
+documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from geo.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BASEMAPS = ("none", "osm", "amap", "tianditu", "custom")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: environment variable, Flask config key, default, help, parser."""
+
+    env: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def key(self) -> str:
+        return self.env.removeprefix("CIVICGRID_")
+
+
+def _basemap(value: str) -> str:
+    if value not in BASEMAPS:
+        raise ConfigError(f"CIVICGRID_BASEMAP: '{value}' is not one of {', '.join(BASEMAPS)}")
+    return value
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CIVICGRID_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the database. Default: SQLite file `instance/civicgrid.db`. "
+        "For PostGIS: `postgresql+psycopg://user@host:5432/db`.",
+    ),
+    Setting(
+        "CIVICGRID_SECRET_KEY",
+        "dev-only-insecure-key",
+        "Key that signs session cookies. Set a long random value in production.",
+    ),
+    Setting(
+        "CIVICGRID_BASEMAP",
+        "none",
+        "Basemap under the layers: `none`, `osm`, `amap` (GCJ-02), `tianditu` (needs a key) "
+        "or `custom` (see CIVICGRID_TILE_URL).",
+        _basemap,
+    ),
+    Setting(
+        "CIVICGRID_TILE_URL",
+        "",
+        "Tile URL template for `custom`, e.g. `https://tiles.example.gov.cn/{z}/{x}/{y}.png`.",
+    ),
+    Setting("CIVICGRID_TIANDITU_KEY", "", "Tianditu key, for CIVICGRID_BASEMAP=tianditu."),
+    Setting(
+        "CIVICGRID_TIMEZONE",
+        "Asia/Shanghai",
+        "Time zone for showing times and for reading survey times without an offset.",
+    ),
+    Setting(
+        "CIVICGRID_ASSETS_DIR",
+        str(REPO_ROOT / "node_modules"),
+        "Folder of npm-installed front-end packages (Leaflet...) served under /vendor/.",
+    ),
+    Setting(
+        "CIVICGRID_TAXONOMY",
+        str(REPO_ROOT / "data" / "taxonomy.toml"),
+        "Taxonomy file: point kinds, problem categories, campaigns, evaluation schemes.",
+    ),
+    Setting(
+        "CIVICGRID_DEMO_DIR",
+        str(REPO_ROOT / "data" / "demo"),
+        "Folder of the demo city's files, read by `civicgrid demo`.",
+    ),
+    Setting("CIVICGRID_DEBUG", False, "Flask debug mode (never in production).", _bool),
+)
+
+
+def init_app(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, instance/config.py, the environment, test_config."""
+    for setting in SETTINGS:
+        app.config[setting.key] = setting.default
+    app.config.from_pyfile("config.py", silent=True)
+    for setting in SETTINGS:
+        if setting.env in os.environ:
+            app.config[setting.key] = setting.parse(os.environ[setting.env])
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'civicgrid.db'}"
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"]
+    app.config["DEBUG"] = bool(app.config["DEBUG"])

@@ -1,0 +1,46 @@
+"""One engine per app, one session per request (closed at teardown)."""
+
+from __future__ import annotations
+
+import sqlalchemy.orm as so
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+
+from geo.db import make_engine, session_factory
+from geo.taxonomy import Taxonomy, load_taxonomy
+
+_EXT = "civicgrid"
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and load the taxonomy for ``app``; close sessions at teardown."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[_EXT] = {
+        "engine": engine,
+        "sessions": session_factory(engine),
+        "taxonomy": load_taxonomy(app.config["TAXONOMY"]),
+    }
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions[_EXT]["engine"]
+
+
+def taxonomy() -> Taxonomy:
+    """The current app's taxonomy."""
+    return current_app.extensions[_EXT]["taxonomy"]
+
+
+def session() -> so.Session:
+    """The request's session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[_EXT]["sessions"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
