@@ -99,10 +99,11 @@ CATEGORIES: dict[str, tuple[float, int, str]] = {
 # Days off for "working" deadlines: weekends and the National Day week (approximate: the
 # official adjusted working weekends are not modelled).
 HOLIDAYS = frozenset(f"2026-10-0{d}" for d in range(1, 8))
-# probability that a problem of the category is never rectified by the snapshot (hard cases)
-STUCK: dict[str, float] = {"overhead_cables": 0.30, "greenbelt_damage": 0.14, "missing_psa": 0.10,
-                           "broken_facility": 0.12, "unsafe_charging": 0.08}  # fmt: skip
-STUCK_DEFAULT = 0.07
+# share of hard cases per category: their rectification drags on for weeks (mean 45 days
+# extra); a tenth of those are still stuck at the snapshot however old they are
+SLOW: dict[str, float] = {"overhead_cables": 0.45, "greenbelt_damage": 0.25, "missing_psa": 0.2,
+                          "broken_facility": 0.22, "unsafe_charging": 0.15}  # fmt: skip
+SLOW_DEFAULT = 0.16
 
 # point kind -> category weights for problems found at a point of that kind (only the
 # categories whose usual point kinds include the kind)
@@ -956,7 +957,7 @@ def make_points(ctx: Context, n_points: int) -> list[InspectionPoint]:
             for _attempt in range(200):
                 centre = _draw_location(ctx, spec.where, villages)
                 utm = make_shape(ctx, kind, centre, axis)
-                geom = round_geom(to_lonlat(utm))
+                geom = shapely.orient_polygons(round_geom(to_lonlat(utm)))  # RFC 7946 winding
                 if not (geom.is_valid and ctx.city.geom.contains(geom)):
                     continue
                 if spec.geom == "polygon" and any(geom.intersects(p) for p in placed_polys):
@@ -1330,7 +1331,7 @@ def _lifecycle(
     """
     n = len(category)
     days = np.array([CATEGORIES[c][1] for c in category])
-    stuck_p = np.array([STUCK.get(c, STUCK_DEFAULT) for c in category])
+    slow_p = np.array([SLOW.get(c, SLOW_DEFAULT) for c in category])
     found = _found_times(rng, n)
     deadline = _deadlines(found, category)
     days = (deadline - found) // 1440  # calendar days allowed
@@ -1340,12 +1341,16 @@ def _lifecycle(
 
     def work(start: NDArray[np.int64], median: float) -> tuple[NDArray[np.int64], ...]:
         factor = rng.lognormal(math.log(median), 0.75, n)
-        rect = start + np.maximum(30, days * 1440 * factor).astype(np.int64)
-        rect = _shift_to_day(rng, np.where(start < NEVER, rect, NEVER))
-        rect[rng.random(n) < stuck_p] = NEVER
+        work_min = np.maximum(30, days * 1440 * factor)
+        slow = rng.random(n) < slow_p
+        work_min[slow] += rng.exponential(45 * 1440, int(slow.sum()))
+        rect = _shift_to_day(rng, np.where(start < NEVER, start + work_min.astype(np.int64), NEVER))
+        rect[slow & (rng.random(n) < 0.1)] = NEVER
         wait = np.clip(rng.lognormal(math.log(2.5 * 1440), 0.9, n), 60, 40 * 1440)
+        backlog = rng.random(n) < 0.15  # the inspector's verification visit is late
+        wait[backlog] += rng.exponential(25 * 1440, int(backlog.sum()))
         close = _shift_to_day(rng, np.where(rect < NEVER, rect + wait.astype(np.int64), NEVER))
-        close[rng.random(n) < 0.05] = NEVER  # awaiting verification
+        close[rng.random(n) < 0.01] = NEVER  # verification lost in the shuffle
         return rect, close
 
     rectified, closed = work(assigned, 0.3)

@@ -150,6 +150,14 @@ def test_coordinates_have_at_most_six_decimals(demo: Path) -> None:
         assert not re.search(r"\d\.\d{7,}", text), name
 
 
+def test_polygon_winding_follows_rfc_7946(demo: Path) -> None:
+    for name in FILES[:-1]:
+        for geom in geometries(features(demo / name)):
+            if geom.geom_type == "Polygon":
+                assert geom.exterior.is_ccw, name
+                assert not any(ring.is_ccw for ring in geom.interiors), name
+
+
 # ------------------------------------------------------------------------ hierarchy
 def test_codes_digits_prefix_and_names(demo: Path) -> None:
     parents: dict[str, dict[str, Any]] = {}
