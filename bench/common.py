@@ -42,9 +42,7 @@ def voronoi_grids(n: int, seed: int = 7, bbox: tuple[float, ...] = BBOX) -> gpd.
     """
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = bbox
-    seeds = shapely.multipoints(
-        np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
-    )
+    seeds = shapely.multipoints(np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)]))
     frame = shapely.box(x0, y0, x1, y1)
     cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame))
     cells = shapely.intersection(cells, frame)

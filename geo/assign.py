@@ -30,7 +30,7 @@ _NONE = -1
 @dataclass(frozen=True)
 class _LevelIndex:
     level: str
-    tree: STRtree
+    geoms: np.ndarray  # prepared polygons
     code_rank: np.ndarray  # rank of each area's code within the level: the edge tie-break
     ancestry: np.ndarray  # (n_areas, 4) int64 ids, _NONE where absent
 
@@ -130,7 +130,7 @@ def _level_index(level: str, part: gpd.GeoDataFrame) -> _LevelIndex:
     if level in ("district", "street", "community"):
         ancestry[:, ANCESTRY_COLUMNS.index(f"{level}_id")] = ids
     code_rank = np.argsort(np.argsort(part["code"].astype(str).to_numpy(), kind="stable"))
-    return _LevelIndex(level, STRtree(geoms), code_rank, ancestry)
+    return _LevelIndex(level, geoms, code_rank, ancestry)
 
 
 def _id_column(part: pd.DataFrame, col: str) -> np.ndarray:
@@ -142,12 +142,25 @@ def _id_column(part: pd.DataFrame, col: str) -> np.ndarray:
 def _first_containing(index: _LevelIndex, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each point inside some area of the level: (point positions, area positions).
 
-    ``intersects`` (not ``within``) so that points on an edge are found; where a point
-    touches several areas the lowest code wins.
+    The tree is built on the points and queried with the prepared polygons (as
+    geopandas does for ``within``): far fewer, larger probes. ``intersects`` (not
+    ``within``) so that points on an edge are found; where a point touches several
+    areas the lowest code wins.
     """
-    pt, area = index.tree.query(points, predicate="intersects")
+    area, pt = STRtree(points).query(index.geoms, predicate="intersects")
     if not len(pt):
         return pt, area
+    shared = np.bincount(pt, minlength=len(points))[pt] > 1
+    if not shared.any():
+        return pt, area
+    tied_pt, tied_area = _lowest_code_per_point(index, pt[shared], area[shared])
+    return np.r_[pt[~shared], tied_pt], np.r_[area[~shared], tied_area]
+
+
+def _lowest_code_per_point(
+    index: _LevelIndex, pt: np.ndarray, area: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep, for each point matched by several areas, the area whose code sorts first."""
     order = np.lexsort((index.code_rank[area], pt))
     pt, area = pt[order], area[order]
     first = np.r_[True, pt[1:] != pt[:-1]]

@@ -78,6 +78,10 @@ def read_csv_table(path: str | Path) -> pd.DataFrame:
         raise IngestError(
             f"{path}: 不是 UTF-8 编码的 CSV 文件 / not a UTF-8 CSV file ({exc.__class__.__name__})"
         ) from exc
+    if table.empty:
+        # A header without rows is almost always a failed export; refuse it loudly
+        # instead of recording an empty batch.
+        raise IngestError(f"{path}: 只有表头，没有数据行 / no data rows (header only)")
     return table
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from geo import db as geodb
 from geo.areas import AreaLoadOptions, AreaLoadReport, load_areas
@@ -57,6 +57,7 @@ def _ready_engine() -> Any:
 
 
 @click.command("init")
+@with_appcontext
 @domain_errors
 def init_command() -> None:
     """Create or upgrade the database schema 创建/升级数据库."""
@@ -132,6 +133,7 @@ def points_load(file: Path, **fields: Any) -> None:
 
 
 @click.command("ingest")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", default="survey", show_default=True, help="Source scoping the ids.")
 @click.option("--actor", default="cli", show_default=True, help="Who ingests (recorded).")
@@ -152,6 +154,7 @@ def _print_ingest(r: IngestResult) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--database-url", default=None, help="Where to build it (default instance/demo.db).")
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after building.")
 @click.option("--host", default="127.0.0.1", show_default=True)
