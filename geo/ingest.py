@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
+from geo import summary
 from geo.assign import ANCESTRY_COLUMNS, assign_lonlat, load_area_index
 from geo.db import backend_name, transaction
 from geo.errors import IngestError
@@ -165,6 +166,7 @@ def _write(
     records = _problem_records(rows, units, geoms, options.source, batch.id)
     for start in range(0, len(records), _WRITE_CHUNK):
         session.execute(sa.insert(Problem), records[start : start + _WRITE_CHUNK])
+    summary.apply_changes(session, None, rows)
     batch.finished_at = _utcnow()
     return batch.id
 

@@ -164,6 +164,17 @@ class Problem(Base):
     )
 
 
+class AreaSummary(Base):
+    """Number of problems per area (any level), category and status; see geo/summary.py."""
+
+    __tablename__ = "area_summary"
+
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+    category: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    n: so.Mapped[int] = so.mapped_column(default=0)
+
+
 class ProblemEvent(Base):
     """One recorded status transition of a problem: who, when, from, to, note."""
 

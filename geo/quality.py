@@ -1,7 +1,9 @@
 """Quality checks of an area layer: overlaps between siblings and uncovered gaps.
 
-Input frames are EPSG:4326; all sizes are computed in the local UTM zone and
-reported in square metres. Float noise below the thresholds is ignored.
+Input frames are EPSG:4326. The set operations run in lon/lat, where the areas' edges
+are the straight lines the data mean (a vertex in the middle of a neighbour's edge is
+exactly on it); only the resulting pieces are projected to the local UTM zone to be
+measured in square metres. Float noise below the thresholds is ignored.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ class Gap:
 
 def overlaps(frame: gpd.GeoDataFrame) -> list[Overlap]:
     """Pairs of features of ``frame`` (columns code, geometry) that overlap, largest first."""
-    metric = frame.geometry.to_crs(metric_crs_for(frame)).values
-    tree = shapely.STRtree(metric)
-    left, right = tree.query(metric, predicate="overlaps")
+    geoms = frame.geometry.values
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
     keep = left < right
     left, right = left[keep], right[keep]
     if not len(left):
         return []
-    sizes = shapely.area(shapely.intersection(metric[left], metric[right]))
+    pieces = gpd.GeoSeries(shapely.intersection(geoms[left], geoms[right]), crs=4326)
+    sizes = pieces.to_crs(metric_crs_for(frame)).area.to_numpy()
     codes = frame["code"].to_numpy()
     found = [
         Overlap(str(codes[a]), str(codes[b]), round(float(m2), 2))
@@ -64,15 +66,15 @@ def gaps(frame: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None) -> list[Gap]
     of ``frame``.
     """
     crs = metric_crs_for(frame)
-    children = frame.to_crs(crs)
     if parents is None or parents.empty or frame["parent_id"].isna().all():
-        return _gaps_of(None, shapely.union_all(children.geometry.values), crs, holes_only=True)
+        union = shapely.union_all(frame.geometry.values)
+        return _gaps_of(None, union, crs, holes_only=True)
     found: list[Gap] = []
-    parents_metric = parents.to_crs(crs).set_index("id")
-    for parent_id, group in children.groupby("parent_id"):
-        if parent_id not in parents_metric.index:
+    by_id = parents.set_index("id")
+    for parent_id, group in frame.groupby("parent_id"):
+        if parent_id not in by_id.index:
             continue
-        parent = parents_metric.loc[parent_id]
+        parent = by_id.loc[parent_id]
         rest = shapely.difference(parent.geometry, shapely.union_all(group.geometry.values))
         found.extend(_gaps_of(str(parent["code"]), rest, crs, holes_only=False))
     return sorted(found, key=lambda g: -g.m2)
@@ -83,11 +85,13 @@ def _gaps_of(parent_code: str | None, geom: object, crs: object, holes_only: boo
         pieces = [shapely.Polygon(ring) for p in shapely.get_parts(geom) for ring in p.interiors]
     else:
         pieces = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-    big = [p for p in pieces if p.area > GAP_MIN_M2]
-    if not big:
+    if not pieces:
         return []
-    where = gpd.GeoSeries(shapely.point_on_surface(np.array(big)), crs=crs).to_crs(4326)
+    series = gpd.GeoSeries(pieces, crs=4326)
+    sizes = series.to_crs(crs).area.to_numpy()
+    where = shapely.point_on_surface(np.array(pieces))
     return [
-        Gap(parent_code, round(p.area, 1), round(pt.x, 6), round(pt.y, 6))
-        for p, pt in zip(big, where, strict=True)
+        Gap(parent_code, round(float(m2), 1), round(pt.x, 6), round(pt.y, 6))
+        for m2, pt in zip(sizes, where, strict=True)
+        if m2 > GAP_MIN_M2
     ]

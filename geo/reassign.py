@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry.base import BaseGeometry
 
+from geo import summary
 from geo.assign import ANCESTRY_COLUMNS, assign_lonlat, load_area_index
 from geo.models import InspectionPoint, Problem
 
@@ -51,11 +52,11 @@ def _reassign_table(
     in_boxes = sa.or_(
         *(sa.and_(model.lon.between(x0, x1), model.lat.between(y0, y1)) for x0, y0, x1, y1 in boxes)
     )
-    columns = [model.id, model.lon, model.lat, *(getattr(model, c) for c in ANCESTRY_COLUMNS)]
-    rows = pd.DataFrame(
-        session.execute(sa.select(*columns).where(in_boxes)).all(),
-        columns=["id", "lon", "lat", *ANCESTRY_COLUMNS],
-    )
+    names = ["id", "lon", "lat", *ANCESTRY_COLUMNS]
+    if model is Problem:
+        names += list(summary.KEY_COLUMNS)
+    columns = [getattr(model, c) for c in names]
+    rows = pd.DataFrame(session.execute(sa.select(*columns).where(in_boxes)).all(), columns=names)
     if rows.empty:
         return 0
     fresh = assign_lonlat(index, rows["lon"].to_numpy(), rows["lat"].to_numpy())  # type: ignore[arg-type]
@@ -71,4 +72,9 @@ def _reassign_table(
         for r in updates.to_dict("records")
     ]
     session.execute(sa.update(model), records)
+    if model is Problem:
+        moved = rows.loc[differs.to_numpy()]
+        summary.apply_changes(
+            session, moved, moved.assign(**{c: updates[c].to_numpy() for c in ANCESTRY_COLUMNS})
+        )
     return len(records)

@@ -10,8 +10,19 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `alembic` run by hand
     raise SystemExit("run migrations with `civicgrid init` (geo.db.upgrade), not alembic directly")
 
+
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # GiST indexes exist only on PostGIS (ddl_if); SQLite autogenerate must not add them.
+    if type_ == "index" and getattr(obj, "dialect_options", {}).get("postgresql", {}).get("using"):
+        return bool(connection is not None and connection.dialect.name == "postgresql")
+    return True
+
+
 context.configure(
     connection=connection,
+    include_object=_include,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,

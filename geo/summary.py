@@ -1,0 +1,117 @@
+"""Per-area summary counts of problems, kept up to date in the writer's transaction.
+
+Heat maps and rankings read these instead of scanning the problems table, so their cost
+does not grow with the number of problems. Every code path that inserts problems,
+changes their status or moves them between areas calls ``apply_changes`` with the
+affected rows as they were before and as they are after, in the same transaction.
+``mismatches`` compares the stored counts with a recount (used by tests).
+
+Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
+(extra columns are ignored); either may be None.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql, sqlite
+
+from geo.assign import ANCESTRY_COLUMNS
+from geo.db import is_postgres
+from geo.models import AreaSummary, Problem
+
+KEY_COLUMNS: tuple[str, ...] = ("category", "status")
+"""What a summary row is counted by, besides its area."""
+
+SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *KEY_COLUMNS)
+"""Problem columns a caller must pass to ``apply_changes``."""
+
+
+def apply_changes(
+    session: so.Session, before: pd.DataFrame | None, after: pd.DataFrame | None
+) -> int:
+    """Move the summary counts from the ``before`` state of some problems to ``after``.
+
+    Returns the number of summary rows touched.
+    """
+    parts = [
+        _deltas(frame, sign) for frame, sign in ((before, -1), (after, 1)) if frame is not None
+    ]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return 0
+    delta = pd.concat(parts).groupby(["area_id", *KEY_COLUMNS], as_index=False)["n"].sum()
+    delta = delta[delta["n"] != 0]
+    if delta.empty:
+        return 0
+    _upsert_add(session, delta)
+    return len(delta)
+
+
+def rebuild(session: so.Session) -> None:
+    """Recompute every summary row from the problems table (after bulk repairs)."""
+    session.execute(sa.delete(AreaSummary))
+    for column in ANCESTRY_COLUMNS:
+        area = getattr(Problem, column)
+        counted = (
+            sa.select(area, Problem.category, Problem.status, sa.func.count())
+            .where(area.is_not(None))
+            .group_by(area, Problem.category, Problem.status)
+        )
+        session.execute(
+            sa.insert(AreaSummary).from_select(["area_id", "category", "status", "n"], counted)
+        )
+
+
+def mismatches(session: so.Session) -> pd.DataFrame:
+    """Rows where the stored summary differs from a recount of the problems table."""
+    stored = pd.DataFrame(
+        session.execute(
+            sa.select(
+                AreaSummary.area_id, AreaSummary.category, AreaSummary.status, AreaSummary.n
+            ).where(AreaSummary.n != 0)
+        ).all(),
+        columns=["area_id", *KEY_COLUMNS, "n"],
+    )
+    recount = _deltas(_problem_rows(session), 1)
+    recount = recount.groupby(["area_id", *KEY_COLUMNS], as_index=False)["n"].sum()
+    merged = stored.merge(
+        recount, on=["area_id", *KEY_COLUMNS], how="outer", suffixes=("", "_true")
+    )
+    merged = merged.fillna({"n": 0, "n_true": 0})
+    return merged[merged["n"] != merged["n_true"]].reset_index(drop=True)
+
+
+def _problem_rows(session: so.Session) -> pd.DataFrame:
+    columns = [getattr(Problem, c) for c in SOURCE_COLUMNS]
+    return pd.DataFrame(session.execute(sa.select(*columns)).all(), columns=list(SOURCE_COLUMNS))
+
+
+def _deltas(frame: pd.DataFrame, sign: int) -> pd.DataFrame:
+    """One row per (area at any level, category, status) with ``n`` = sign × count."""
+    if frame.empty:
+        return pd.DataFrame(columns=["area_id", *KEY_COLUMNS, "n"])
+    long = frame[list(SOURCE_COLUMNS)].melt(
+        id_vars=list(KEY_COLUMNS), value_vars=list(ANCESTRY_COLUMNS), value_name="area_id"
+    )
+    long = long.dropna(subset=["area_id"])
+    counts = long.groupby(["area_id", *KEY_COLUMNS], as_index=False).size()
+    counts = counts.rename(columns={"size": "n"})
+    counts["area_id"] = counts["area_id"].astype("int64")
+    counts["n"] = counts["n"] * sign
+    return counts
+
+
+def _upsert_add(session: so.Session, delta: pd.DataFrame) -> None:
+    records = [
+        {"area_id": int(a), "category": str(c), "status": str(s), "n": int(n)}
+        for a, c, s, n in delta[["area_id", *KEY_COLUMNS, "n"]].itertuples(index=False)
+    ]
+    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    stmt = dialect_insert(AreaSummary)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["area_id", "category", "status"],
+        set_={"n": AreaSummary.n + stmt.excluded.n},
+    )
+    session.execute(stmt, records)
