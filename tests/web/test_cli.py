@@ -27,17 +27,6 @@ SURVEY = (
 )
 
 
-def invoke(runner, args):
-    """``runner.invoke(args=...)`` inside the app context.
-
-    The real entry points (``civicgrid`` / ``flask --app web``) push the app context
-    for every command; ``app.cli`` invoked directly by the test runner only does so for
-    AppGroup commands (areas, points). See test_plain_commands_push_their_app_context.
-    """
-    with runner.app.app_context():
-        return runner.invoke(args=args)
-
-
 def _ok(result) -> str:
     assert result.exit_code == 0, (result.output, result.exception)
     return result.output
@@ -46,8 +35,8 @@ def _ok(result) -> str:
 def _load_city(runner, tmp_path: Path) -> None:
     d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
     s = write_geojson(tmp_path / "streets.geojson", STREETS)
-    _ok(invoke(runner, ["areas", "load", str(d), "--level", "district"]))
-    _ok(invoke(runner, ["areas", "load", str(s), "--level", "street"]))
+    _ok(runner.invoke(args=["areas", "load", str(d), "--level", "district"]))
+    _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
 
 
 def _one_line_error(result) -> str:
@@ -60,7 +49,7 @@ def _one_line_error(result) -> str:
 
 
 def test_init_is_idempotent(runner, engine):
-    output = _ok(invoke(runner, ["init"]))
+    output = _ok(runner.invoke(args=["init"]))
     assert "database ready" in output
     assert current_revision(engine) == head_revision()
 
@@ -70,7 +59,7 @@ def test_init_creates_the_schema(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     runner = create_app({"DATABASE_URL": url, "TESTING": True}).test_cli_runner()
-    output = _ok(invoke(runner, ["init"]))
+    output = _ok(runner.invoke(args=["init"]))
     assert "数据库已就绪 / database ready" in output
     engine = make_engine(url)
     try:
@@ -81,14 +70,14 @@ def test_init_creates_the_schema(tmp_path):
 
 def test_areas_load_output(runner, engine, tmp_path):
     d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
-    output = _ok(invoke(runner, ["areas", "load", str(d), "--level", "district"]))
+    output = _ok(runner.invoke(args=["areas", "load", str(d), "--level", "district"]))
     assert "districts.geojson: 2 个district / features" in output
     assert "新增 inserted 2" in output and "更新 updated 0" in output
     s = write_geojson(tmp_path / "streets.geojson", STREETS)
-    output = _ok(invoke(runner, ["areas", "load", str(s), "--level", "street"]))
+    output = _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
     assert "新增 inserted 4" in output
     assert "parents found by containment: 2" in output
-    again = _ok(invoke(runner, ["areas", "load", str(s), "--level", "street"]))
+    again = _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
     assert "新增 inserted 0" in again and "未变 unchanged 4" in again
     assert table_counts(engine)["areas"] == 6
 
@@ -100,7 +89,7 @@ def test_areas_load_reports_overlaps_repairs_and_options(runner, engine, tmp_pat
     ]
     path = write_geojson(tmp_path / "d.geojson", features)
     args = ["areas", "load", str(path), "--level", "district"]
-    output = _ok(invoke(runner, [*args, "--code-field", "dm", "--name-field", "mc"]))
+    output = _ok(runner.invoke(args=[*args, "--code-field", "dm", "--name-field", "mc"]))
     assert "重叠 / overlap: 329901 × 329902:" in output
     assert "m²" in output
 
@@ -112,7 +101,7 @@ def test_points_load_output(runner, engine, tmp_path):
         point_feature(122.50, 31.00, code="H1", name="远处宾馆", kind="hotel"),
     ]
     path = write_geojson(tmp_path / "points.geojson", features)
-    output = _ok(invoke(runner, ["points", "load", str(path), "--school-buffer", "150"]))
+    output = _ok(runner.invoke(args=["points", "load", str(path), "--school-buffer", "150"]))
     assert "points.geojson: 2 个点位 / points" in output
     assert "新增 inserted 2" in output and "区域外 outside 1" in output
     assert table_counts(engine)["inspection_points"] == 2
@@ -121,13 +110,13 @@ def test_points_load_output(runner, engine, tmp_path):
 def test_ingest_output(runner, engine, tmp_path):
     _load_city(runner, tmp_path)
     path = write_csv(tmp_path / "survey.csv", SURVEY, bom=True)
-    output = _ok(invoke(runner, ["ingest", str(path), "--source", "team-a", "--actor", "bob"]))
+    output = _ok(runner.invoke(args=["ingest", str(path), "--source", "team-a", "--actor", "bob"]))
     assert "survey.csv: 3 行 / rows" in output
     assert "导入 accepted 3" in output
     assert "duplicates skipped 0" in output
     assert "区域外 outside 1" in output
     assert "批次 batch 1" in output
-    again = _ok(invoke(runner, ["ingest", str(path), "--source", "team-a"]))
+    again = _ok(runner.invoke(args=["ingest", str(path), "--source", "team-a"]))
     assert "导入 accepted 0" in again and "duplicates skipped 3" in again
     assert table_counts(engine)["problems"] == 3
 
@@ -198,10 +187,10 @@ CLI_BAD_INPUTS = {
 @pytest.mark.parametrize("case", list(CLI_BAD_INPUTS))
 def test_bad_input_one_line_error_and_nothing_written(runner, engine, tmp_path, case):
     _load_city(runner, tmp_path)
-    _ok(invoke(runner, ["ingest", str(write_csv(tmp_path / "ok.csv", SURVEY))]))
+    _ok(runner.invoke(args=["ingest", str(write_csv(tmp_path / "ok.csv", SURVEY))]))
     before = table_counts(engine)
     args, fragment = CLI_BAD_INPUTS[case](tmp_path)
-    result = invoke(runner, args)
+    result = runner.invoke(args=args)
     line = _one_line_error(result)
     assert result.exit_code == 1
     assert fragment in line, line
@@ -210,7 +199,7 @@ def test_bad_input_one_line_error_and_nothing_written(runner, engine, tmp_path, 
 
 def test_unknown_level_refused_by_the_option(runner, engine, tmp_path):
     path = write_geojson(tmp_path / "d.geojson", DISTRICTS)
-    result = invoke(runner, ["areas", "load", str(path), "--level", "village"])
+    result = runner.invoke(args=["areas", "load", str(path), "--level", "village"])
     assert result.exit_code == 2  # click usage error
     assert "village" in result.output
     assert table_counts(engine)["areas"] == 0
@@ -232,7 +221,7 @@ def test_uninitialised_database_exit_2_with_hint(tmp_path, args):
     app = create_app({"DATABASE_URL": f"sqlite:///{db}", "TESTING": True})
     d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
     csv = write_csv(tmp_path / "s.csv", SURVEY)
-    result = invoke(app.test_cli_runner(), [a.format(d=d, csv=csv) for a in args])
+    result = app.test_cli_runner().invoke(args=[a.format(d=d, csv=csv) for a in args])
     assert result.exit_code == 2, result.output
     line = _one_line_error(result)
     assert "civicgrid init" in line
@@ -241,16 +230,3 @@ def test_uninitialised_database_exit_2_with_hint(tmp_path, args):
         assert current_revision(engine) is None  # nothing was created behind our back
     finally:
         engine.dispose()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/cli.py: init/ingest/demo are plain click commands added with "
-    "app.cli.add_command, so app.test_cli_runner().invoke(args=['init']) runs them "
-    "without an app context (RuntimeError: Working outside of application context); "
-    "areas/points (AppGroup) are fine. Fix: decorate them with flask.cli.with_appcontext.",
-)
-def test_plain_commands_push_their_app_context(runner, engine, tmp_path):
-    assert runner.invoke(args=["init"]).exit_code == 0
-    path = write_csv(tmp_path / "s.csv", SURVEY)
-    assert runner.invoke(args=["ingest", str(path)]).exit_code == 0
