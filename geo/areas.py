@@ -315,6 +315,9 @@ def _upsert(
         elif _differs(area, values):
             if not shapely.equals_exact(area.geom, row.geometry, 0.0):
                 changed.extend([area.geom, row.geometry])
+            elif area.parent_id != values["parent_id"]:
+                # A new parent changes the ancestry of everything inside the area.
+                changed.append(row.geometry)
             for key, value in values.items():
                 setattr(area, key, value)
             report.updated += 1

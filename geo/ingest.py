@@ -81,7 +81,7 @@ def ingest_file(
         raise IngestError(_strict_message(path, parsed.rejects))
     with transaction(engine) as session:
         rows = _new_rows(session, parsed.rows, options.source, result)
-        _link_points(session, rows, result, path)
+        rows = _link_points(session, rows, result)
         if options.strict and result.rejects:
             raise IngestError(_strict_message(path, result.rejects))
         _assign(session, rows, result)
@@ -120,7 +120,7 @@ def _new_rows(
     return rows.loc[fresh].reset_index(drop=True)
 
 
-def _link_points(session: so.Session, rows: pd.DataFrame, result: IngestResult, path: Path) -> None:
+def _link_points(session: so.Session, rows: pd.DataFrame, result: IngestResult) -> pd.DataFrame:
     """Link rows naming a point code to that inspection point; unknown codes are rejected."""
     codes = sorted({c for c in rows["point_code"] if isinstance(c, str)})
     known = dict(
@@ -138,7 +138,7 @@ def _link_points(session: so.Session, rows: pd.DataFrame, result: IngestResult, 
         result.rejects.append(
             Reject(int(row), "未知的点位编码", f"unknown point code '{code}'", eid)
         )
-    rows.drop(rows.index[unknown], inplace=True)
+    return rows.loc[~unknown].reset_index(drop=True)
 
 
 def _assign(session: so.Session, rows: pd.DataFrame, result: IngestResult) -> None:

@@ -33,7 +33,6 @@ from tests.helpers import (
 
 UTM51 = "EPSG:32651"  # the UTM zone of the tiny city (lon 120.8–121.0)
 _to_utm = Transformer.from_crs("EPSG:4326", UTM51, always_xy=True)
-_to_lonlat = Transformer.from_crs(UTM51, "EPSG:4326", always_xy=True)
 
 
 def utm_area(geom) -> float:
@@ -232,28 +231,30 @@ def test_hole_in_a_layer_without_parents_reported_in_m2(engine, tmp_path):
     assert report.gaps[0].m2 == pytest.approx(utm_area(Polygon(_HOLE)), rel=1e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="geo/quality.py projects straight lon/lat edges to UTM before the set operations, "
-    "so a T-junction (a child vertex in the middle of a neighbour's or parent's edge) gives "
-    "km-long slivers: false overlaps/gaps of hundreds of m², and a real hole is missed",
-)
 def test_t_junctions_give_no_false_gaps_or_overlaps(engine, tmp_path):
+    # Regression: the set operations must run in lon/lat. Projecting straight lon/lat
+    # edges to UTM first turns a T-junction (a vertex in the middle of a neighbour's
+    # edge) into km-long slivers: false overlaps and gaps of hundreds of m².
     _load(engine, tmp_path, "d.geojson", DISTRICTS, "district")
     # STREETS split each district at mid-edge and cover it exactly.
     report = _load(engine, tmp_path, "s.geojson", STREETS, "street")
     assert report.gaps == []
     assert report.overlaps == []
-    # A ring of four boxes around an uncovered square: the square is a gap.
+
+
+def test_ring_of_areas_around_a_hole_reports_the_hole(engine, tmp_path):
+    # Four boxes meeting in T-junctions around an uncovered square (no parent level):
+    # the union has a hole only if the edges are taken as straight in lon/lat.
     ring = [
         box_feature(120.80, 32.00, 120.90, 32.01, code="1", name="s"),
         box_feature(120.80, 32.03, 120.90, 32.04, code="2", name="n"),
         box_feature(120.80, 32.01, 120.82, 32.03, code="3", name="w"),
         box_feature(120.88, 32.01, 120.90, 32.03, code="4", name="e"),
     ]
-    report = _load(engine, tmp_path, "g.geojson", ring, "grid")
+    report = _load(engine, tmp_path, "g.geojson", ring, "district")
     assert report.overlaps == []
-    assert len(report.gaps) >= 1
+    assert [g.parent_code for g in report.gaps] == [None]
+    assert report.gaps[0].m2 == pytest.approx(utm_area(box(120.82, 32.01, 120.88, 32.03)), rel=1e-3)
 
 
 def test_bow_tie_repaired_and_reported(engine, tmp_path):
@@ -483,3 +484,30 @@ def test_shapely_geometry_is_stored_exactly(engine, tmp_path):
     )
     stored = _areas(engine, "district")["1"].geom
     assert shapely.equals_exact(stored.geoms[0], Polygon(coords), 0.0)
+
+
+def test_reparented_area_reassigns_what_lies_in_it(engine, tmp_path):
+    # 区划调整: district 329901 takes over the west half of 329902, and street 329902001
+    # moves to 329901 by its parent code while its own shape stays the same. Problems in
+    # that street must follow: their district must be the street's new district.
+    load_tiny_city(engine, tmp_path)
+    csv = write_csv(
+        tmp_path / "p.csv", "id,lon,lat,category,found_at\nP1,120.92,32.02,litter,2024-05-01\n"
+    )
+    ingest_file(engine, csv)
+    moved = [
+        box_feature(120.80, 32.00, 120.95, 32.04, code="329901", name="云溪区"),
+        box_feature(120.95, 32.00, 121.00, 32.04, code="329902", name="枫桥区"),
+    ]
+    _load(engine, tmp_path, "d2.geojson", moved, "district")
+    streets = json.loads(json.dumps(STREETS))
+    streets[2]["properties"]["parent_code"] = "329901"
+    report = _load(engine, tmp_path, "s2.geojson", streets, "street")
+    assert (report.updated, report.unchanged) == (1, 3)
+    assert report.reassigned_problems == 1
+    districts = area_ids(engine, "district")
+    assert _areas(engine, "street")["329902001"].district_id == districts["329901"]
+    with so.Session(engine) as session:
+        problem = session.scalars(sa.select(Problem)).one()
+    assert problem.district_id == districts["329901"]
+    assert problem.street_id == area_ids(engine, "street")["329902001"]

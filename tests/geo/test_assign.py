@@ -211,13 +211,13 @@ def test_representative_point_of_point_is_itself():
 
 
 def test_representative_point_of_line_is_its_midpoint_on_the_line():
-    # An L-shaped line: the centroid and the bbox centre are both off the line.
-    line = LineString([(X0, Y0), (X0 + 0.2, Y0), (X0 + 0.2, Y0 + 0.2)])
+    # An uneven L (0.3 east, then 0.1 north): the centroid and bbox centre are off the
+    # line, and the midpoint along its length (0.2 east) is not a vertex.
+    line = LineString([(X0, Y0), (X0 + 0.3, Y0), (X0 + 0.3, Y0 + 0.1)])
     (rep,) = representative_points(np.array([line], dtype=object))
     assert rep.geom_type == "Point"
     assert line.distance(rep) < 1e-12
-    assert rep.x == pytest.approx(X0 + 0.2)
-    assert rep.y == pytest.approx(Y0)
+    assert (rep.x, rep.y) == pytest.approx((X0 + 0.2, Y0))
     assert line.project(rep, normalized=True) == pytest.approx(0.5)
     assert line.distance(line.centroid) > 0.01  # the centroid would have been wrong
 
