@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the fictional demo city 青岚市 (Qinglan) for civicgrid.
 
-Writes, under ``--out`` (default ``data/demo``, relative to the current directory):
+Writes, under ``--out`` (default: the repository's ``data/demo``):
 
 * ``city.geojson``, ``districts.geojson``, ``streets.geojson``, ``communities.geojson``,
   ``grids.geojson``: the hierarchy city → district → street/town → community/village →
@@ -41,11 +41,13 @@ if str(SCRIPTS_DIR) not in sys.path:  # also when loaded by path or run with pyt
 from demo_city.pipeline import generate  # noqa: E402
 from demo_city.writers import AREA_FILES, write_demo  # noqa: E402
 
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "demo"
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options (sizes are counts; ``--out`` is a folder)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--grids", type=int, default=1500, help="approximate number of grids")
     parser.add_argument("--problems", type=int, default=20000, help="number of problems")
     parser.add_argument("--points", type=int, default=800, help="approximate inspection points")
