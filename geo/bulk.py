@@ -1,0 +1,161 @@
+"""Bulk writing of problem rows: one DBAPI ``executemany`` of tuples on SQLite, one
+``COPY`` on PostgreSQL, inside the caller's transaction.
+
+The frame given to ``insert_problems`` holds the ``PROBLEM_COLUMNS`` with numpy /
+pandas dtypes; each column is turned into a Python list in one vectorised step
+(geometries as point WKB built with numpy, times in SQLAlchemy's storage format), so the
+only per-row work is forming the tuples. Coordinates are WGS-84 lon/lat (EPSG:4326).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import sqlite
+
+from geo.db import backend_name
+from geo.models import Problem
+from geo.sqltypes import WGS84_SRID
+
+PROBLEM_COLUMNS: tuple[str, ...] = (
+    "source",
+    "external_id",
+    "category",
+    "description",
+    "lon",
+    "lat",
+    "geom",
+    "outside",
+    "district_id",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "point_id",
+    "status",
+    "unit_id",
+    "found_at",
+    "assigned_at",
+    "deadline",
+    "rectified_at",
+    "closed_at",
+    "reopen_count",
+    "campaign",
+    "batch_id",
+    "version",
+)
+"""Problem columns written by an ingest, in this order (``geom`` is built from lon/lat)."""
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
+_COPY_BLOCK_ROWS = 50_000
+
+
+def insert_problems(session: so.Session, frame: pd.DataFrame) -> int:
+    """Insert the rows of ``frame`` (``PROBLEM_COLUMNS`` but ``geom``) into problems.
+
+    Returns the number of rows written. Runs on the session's connection, so it commits
+    or rolls back with the caller's transaction.
+    """
+    if frame.empty:
+        return 0
+    postgres = backend_name(session) == "postgresql"
+    dbapi = session.connection().connection.driver_connection
+    if postgres:
+        _copy(dbapi, [_column(frame, name, True) for name in PROBLEM_COLUMNS])
+    else:
+        sql, order = _insert_statement()
+        _executemany(dbapi, sql, [_column(frame, name, False) for name in order])
+    return len(frame)
+
+
+def point_wkb(lon: np.ndarray, lat: np.ndarray, srid: int | None = None) -> list[bytes]:
+    """Little-endian WKB (EWKB with ``srid``) of points, built with numpy: identical
+    to ``shapely.to_wkb(shapely.points(lon, lat))`` and many times faster."""
+    n = len(lon)
+    fields: list[tuple[str, str]] = [("order", "u1"), ("type", "<u4")]
+    if srid is not None:
+        fields.append(("srid", "<u4"))
+    fields += [("x", "<f8"), ("y", "<f8")]
+    record = np.empty(n, dtype=np.dtype(fields))
+    record["order"] = 1
+    record["type"] = 1 if srid is None else 0x20000001
+    if srid is not None:
+        record["srid"] = srid
+    record["x"], record["y"] = lon, lat
+    return record.view(f"V{record.dtype.itemsize}").tolist()
+
+
+def _column(frame: pd.DataFrame, name: str, postgres: bool) -> list[Any]:
+    if name == "geom":
+        wkb = point_wkb(
+            frame["lon"].to_numpy(float),
+            frame["lat"].to_numpy(float),
+            WGS84_SRID if postgres else None,
+        )
+        return [b.hex() for b in wkb] if postgres else wkb
+    values = frame[name]
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
+        return _times(values, postgres)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(bool).tolist() if postgres else values.astype(int).tolist()
+    if isinstance(values.dtype, pd.Int64Dtype) or pd.api.types.is_float_dtype(values):
+        return _numbers(values)
+    if pd.api.types.is_integer_dtype(values):
+        return values.tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _numbers(values: pd.Series) -> list[Any]:
+    missing = values.isna().to_numpy()
+    if not missing.any():
+        return values.to_numpy().tolist()
+    out = np.asarray(values.astype(object).tolist(), dtype=object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _times(values: pd.Series, postgres: bool) -> list[Any]:
+    missing = values.isna()
+    if missing.all():
+        return [None] * len(values)
+    if postgres:
+        text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    else:
+        text = values.dt.strftime(_SQLITE_TIME)
+    return text.astype(object).where(~missing, None).tolist()
+
+
+def _insert_statement() -> tuple[str, list[str]]:
+    """The SQLite INSERT (qmark style) and the order of its parameters."""
+    compiled = sa.insert(Problem.__table__).compile(  # type: ignore[arg-type]
+        dialect=sqlite.dialect(paramstyle="qmark"), column_keys=list(PROBLEM_COLUMNS)
+    )
+    return str(compiled), list(compiled.positiontup or [])
+
+
+def _executemany(dbapi: Any, statement: str, columns: list[list[Any]]) -> None:
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(statement, zip(*columns, strict=True))
+    finally:
+        cursor.close()
+
+
+def _copy(dbapi: Any, columns: list[list[Any]]) -> None:
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(Problem.__tablename__),
+        sql.SQL(", ").join(sql.Identifier(c) for c in PROBLEM_COLUMNS),
+    )
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in _rows(columns):
+            copy.write_row(row)
+
+
+def _rows(columns: list[list[Any]]) -> Iterable[tuple[Any, ...]]:
+    return zip(*columns, strict=True)
