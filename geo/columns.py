@@ -26,7 +26,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "long", "longitude", "经度", "x", "gps经度"),
     "lat": ("lat", "latitude", "纬度", "y", "gps纬度"),
     "category": ("category", "问题类别", "类别", "问题类型", "问题分类"),
-    "description": ("description", "问题描述", "描述", "问题详情"),
+    "description": ("description", "descriptio", "问题描述", "描述", "问题详情"),
     "found_at": ("found_at", "发现时间", "time", "检查时间", "上报时间"),
     "status": ("status", "状态"),
     "unit": ("unit", "责任单位"),
@@ -173,6 +173,8 @@ def _form_server(plan: ColumnPlan, headers: list[str]) -> None:
             if key in low:
                 plan.columns["external_id"] = low[key]
                 break
+    if "found_at" not in plan.columns and plan.flavour == "kobo" and "start" in low:
+        plan.columns["found_at"] = low["start"]  # when the inspector opened the form
     if "found_at" not in plan.columns:
         for key in _TIME_FALLBACKS:
             if key in low:

@@ -323,8 +323,8 @@ def _content_hashes(rows: pd.DataFrame) -> list[str]:
     """Stable identity of a row without id: what, where and when it was found."""
     found = rows["found_at"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
     parts = zip(
-        rows["lon"].round(7).astype(str),
-        rows["lat"].round(7).astype(str),
+        np.char.mod("%.7f", rows["lon"].to_numpy(float)).tolist(),
+        np.char.mod("%.7f", rows["lat"].to_numpy(float)).tolist(),
         rows["category"].fillna("").astype(str),
         found,
         rows["description"].fillna("").astype(str),

@@ -42,8 +42,14 @@ def setup_vector(source: SurveySource, chunk_rows: int) -> None:
 
 
 def _read(source: SurveySource) -> gpd.GeoDataFrame:
+    path = source.path
+    if path.is_dir():  # a Shapefile handed over as its folder
+        shapes = sorted(path.glob("*.shp"))
+        if not shapes:
+            raise IngestError(f"{path}: 文件夹中没有 Shapefile / no .shp file in the folder")
+        path = shapes[0]
     try:
-        frame = read_vector_file(source.path)
+        frame = read_vector_file(path)
     except InputFileError as exc:
         raise IngestError(str(exc)) from exc
     if frame.empty:
@@ -85,8 +91,8 @@ def _coordinates(geoms: np.ndarray) -> tuple[list[str], list[str], list[str]]:
     xy = np.full((len(geoms), 2), np.nan)
     if is_point.any():
         xy[is_point] = shapely.get_coordinates(points[is_point])[:, :2]
-    lon = [repr(v) if np.isfinite(v) else "" for v in xy[:, 0]]
-    lat = [repr(v) if np.isfinite(v) else "" for v in xy[:, 1]]
+    lon = [repr(v) if np.isfinite(v) else "" for v in xy[:, 0].tolist()]
+    lat = [repr(v) if np.isfinite(v) else "" for v in xy[:, 1].tolist()]
     error = [
         ""
         if ok or gone

@@ -71,24 +71,32 @@ def _pick_sheet(source: SurveySource, workbook: Any, sheet: str | None) -> Any:
 def _header(
     source: SurveySource, first: list[tuple[int, tuple[Any, ...]]]
 ) -> tuple[list[str], int]:
-    """Header texts and the header's row number, from the first rows of the sheet."""
+    """Header texts and the header's last row number, from the first rows of the sheet.
+
+    The header block is the best-matching row and the matching rows right below it (a
+    two-row header under merged group cells); each column takes its lowest text in the
+    block, or the text above it where the cell was merged vertically.
+    """
     from geo.readers import header_score
 
     if not any(any(cell_text(v) for v in values) for _, values in first):
         raise IngestError(f"{source.path}: 工作表为空 / the sheet is empty")
     scores = [header_score(list(values)) for _, values in first]
     best = scores.index(max(scores)) if max(scores) > 0 else _first_filled(first)
+    end = best
+    while end + 1 < len(first) and scores[end + 1] > 0:
+        end += 1
     width = max(len(values) for _, values in first)
     headers = []
     for col in range(width):
         text = ""
-        for _, values in reversed(first[: best + 1]):
+        for _, values in reversed(first[: end + 1]):
             text = cell_text(values[col]) if col < len(values) else ""
             if text:
                 break
         headers.append(text or f"column_{col + 1}")
-    source._pending = first[best + 1 :]  # type: ignore[attr-defined]
-    return headers, first[best][0]
+    source._pending = first[end + 1 :]  # type: ignore[attr-defined]
+    return headers, first[end][0]
 
 
 def _first_filled(first: list[tuple[int, tuple[Any, ...]]]) -> int:
