@@ -277,7 +277,8 @@ def _postgis_anchor(url: str, frame: pd.DataFrame) -> float:
     """COPY the raw points into a staging table, then assign grids with one UPDATE."""
     engine = make_engine(url)
     wkb = point_wkb(frame["lon"].to_numpy(), frame["lat"].to_numpy(), srid=4326)
-    rows = list(zip(frame["id"].tolist(), frame["lon"].tolist(), frame["lat"].tolist(), wkb))
+    ids, lon, lat = frame["id"].tolist(), frame["lon"].tolist(), frame["lat"].tolist()
+    rows = list(zip(ids, lon, lat, wkb, strict=True))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw")
         conn.exec_driver_sql(

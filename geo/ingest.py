@@ -32,11 +32,11 @@ from geo.errors import IngestError
 from geo.ingest_result import IngestOptions, IngestResult, write_rejects
 from geo.link import PointLinker, point_ids_by_code
 from geo.models import Area, IngestBatch, Problem
-from geo.readers import ROW, SurveySource, open_survey
+from geo.readers import READ_ERROR, ROW, SurveySource, open_survey
 from geo.survey import CityExtent, Reject, SeenIds, parse_survey
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
-from geo.vector_survey import GEOM_ERROR, LAT, LON
+from geo.vector_survey import LAT, LON
 
 __all__ = ["IngestOptions", "IngestResult", "ingest_file"]
 
@@ -169,8 +169,6 @@ class _Run:
                 self.crs = self.result.crs = normalise_crs_name(self.source.crs)
             headers = [c for c in raw.columns if c != ROW]
             self.plan = plan_columns(headers, explicit, where=f"{self.source.path}: ")
-            if GEOM_ERROR in raw.columns:
-                self.plan.columns["geom_error"] = GEOM_ERROR
             if self.source.layout and self.plan.flavour == "plain":
                 self.result.notes.append(
                     f"--format {self.source.layout}: 未发现该格式的列 / no {self.source.layout} "
@@ -182,6 +180,8 @@ class _Run:
         plan = self._plan(raw)
         table = pd.DataFrame({name: raw[header] for name, header in plan.columns.items()})
         table["row"] = raw[ROW].to_numpy()
+        if READ_ERROR in raw.columns:
+            table["read_error"] = raw[READ_ERROR].to_numpy()
         return table
 
     def _dedupe(self, rows: pd.DataFrame, rejects: list[Reject]) -> pd.DataFrame:

@@ -23,8 +23,10 @@ import pandas as pd
 
 from geo.columns import normalise_header
 from geo.errors import IngestError
+from geo.readers_base import READ_ERROR, ROW
 
-ROW = "__row__"
+__all__ = ["FORMATS", "READ_ERROR", "ROW", "SurveySource", "detect_format", "open_survey"]
+
 FORMATS = ("auto", "csv", "xlsx", "geojson", "gpkg", "shp", "kobo", "odk")
 """``--format`` values; ``kobo`` and ``odk`` are CSV or XLSX read with that column layout."""
 
@@ -268,7 +270,6 @@ def _setup_csv(source: SurveySource, sample: bytes, encoding: str | None, chunk_
     text = _decode_sample(sample, source.encoding, source.path)
     source.delimiter = _sniff_delimiter(text)
     header_index = _header_record(text, source.delimiter)
-    source._hash = hashlib.sha256()
 
     def read() -> Iterator[pd.DataFrame]:
         yield from _read_csv_chunks(source, header_index, chunk_rows)
@@ -344,11 +345,29 @@ def _header_record(text: str, delimiter: str) -> int:
 def _read_csv_chunks(
     source: SurveySource, header_index: int, chunk_rows: int
 ) -> Iterator[pd.DataFrame]:
+    first_row = header_index + 2  # header is record header_index + 1 as Excel numbers it
+    state = {"records": 0, "rows": 0}
+    try:
+        yield from _pandas_chunks(source, header_index, chunk_rows, first_row, state)
+    except pd.errors.ParserError:
+        # A line with more cells than the header (an unquoted comma...): re-read from the
+        # last good chunk with the csv module, refusing just the malformed lines.
+        yield from _csv_module_chunks(source, header_index, chunk_rows, first_row, state)
+    if not state["rows"]:
+        raise IngestError(f"{source.path}: 只有表头，没有数据行 / no data rows (header only)")
+
+
+def _open_text(source: SurveySource) -> io.TextIOWrapper:
+    source._hash = hashlib.sha256()
     raw = _CountingReader(source.path.open("rb"), source._hash)
     source._counter = raw  # type: ignore[attr-defined]
-    text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding=source.encoding, newline="")
-    first_row = header_index + 2  # header is record header_index + 1 as Excel numbers it
-    seen = 0
+    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding=source.encoding, newline="")
+
+
+def _pandas_chunks(
+    source: SurveySource, header_index: int, chunk_rows: int, first_row: int, state: dict
+) -> Iterator[pd.DataFrame]:
+    text = _open_text(source)
     try:
         reader = pd.read_csv(
             text,
@@ -362,25 +381,87 @@ def _read_csv_chunks(
             engine="c",
         )
         for chunk in reader:
+            if chunk.empty:
+                continue
+            state["records"] = int(chunk.index[-1]) + 1
             chunk = _drop_blank(chunk)
             chunk.insert(0, ROW, chunk.index.to_numpy() + first_row)
-            seen += len(chunk)
+            state["rows"] += len(chunk)
             yield chunk.reset_index(drop=True)
     except pd.errors.EmptyDataError as exc:
         raise IngestError(f"{source.path}: 文件为空 / empty file") from exc
     except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{source.path}: 文件不是 {source.encoding} 编码 / the file is not valid "
-            f"{source.encoding} (byte {raw.count}); 请用 --encoding 指定 / give it with --encoding"
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise IngestError(
-            f"{source.path}: CSV 格式错误 / malformed CSV: {str(exc).strip()}"
-        ) from exc
+        raise _decode_error(source, exc) from exc
     finally:
         text.close()
-    if not seen:
-        raise IngestError(f"{source.path}: 只有表头，没有数据行 / no data rows (header only)")
+
+
+def _csv_module_chunks(
+    source: SurveySource, header_index: int, chunk_rows: int, first_row: int, state: dict
+) -> Iterator[pd.DataFrame]:
+    text = _open_text(source)
+    try:
+        records = csv.reader(text, delimiter=source.delimiter, skipinitialspace=True)
+        for _ in range(header_index):
+            next(records, None)
+        header = [h.strip() for h in next(records, [])]
+        batch: list[list[str]] = []
+        numbers: list[int] = []
+        for index, record in enumerate(records):
+            if index < state["records"] or not any(cell.strip() for cell in record):
+                continue
+            batch.append(_fit(record, len(header)))
+            numbers.append(index + first_row)
+            if len(batch) >= chunk_rows:
+                yield _record_frame(header, batch, numbers, state)
+                batch, numbers = [], []
+        if batch:
+            yield _record_frame(header, batch, numbers, state)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(source, exc) from exc
+    except csv.Error as exc:
+        raise IngestError(f"{source.path}: CSV 格式错误 / malformed CSV: {exc}") from exc
+    finally:
+        text.close()
+
+
+def _fit(record: list[str], width: int) -> list[str]:
+    """The record padded to the header's width, plus a reason when it has extra cells."""
+    extra = [c for c in record[width:] if c.strip()]
+    cells = (record + [""] * width)[:width]
+    reason = (
+        f"字段数多于表头（{len(record)} > {width}），可能含未加引号的逗号 / "
+        f"{len(record)} cells for {width} headers (an unquoted separator?)"
+        if extra
+        else ""
+    )
+    return [*cells, reason]
+
+
+def _record_frame(
+    header: list[str], batch: list[list[str]], numbers: list[int], state: dict
+) -> pd.DataFrame:
+    frame = pd.DataFrame(batch, columns=[*_dedupe_headers(header), READ_ERROR], dtype=object)
+    frame.insert(0, ROW, numbers)
+    state["rows"] += len(frame)
+    return frame
+
+
+def _dedupe_headers(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+    return out
+
+
+def _decode_error(source: SurveySource, exc: UnicodeDecodeError) -> IngestError:
+    return IngestError(
+        f"{source.path}: 文件不是 {source.encoding} 编码 / the file is not valid "
+        f"{source.encoding} (byte {source.bytes_read}); 请用 --encoding 指定 / give it with "
+        "--encoding"
+    )
 
 
 def _drop_blank(chunk: pd.DataFrame) -> pd.DataFrame:

@@ -152,8 +152,8 @@ def _coordinates(
     fix_swapped: bool,
 ) -> np.ndarray:
     """Parse, check and convert lon/lat in place; return the mask of swapped-and-fixed rows."""
-    if "geom_error" in table:
-        errors = table["geom_error"].fillna("")
+    if "read_error" in table:  # a line the reader could not split, a non-point geometry
+        errors = table["read_error"].fillna("")
         for reason in errors[errors != ""].unique():
             _flag(bad, errors == reason, reason)
     if "lon" not in table or "lat" not in table:

@@ -18,11 +18,12 @@ import shapely
 
 from geo.errors import IngestError, InputFileError
 from geo.io import read_vector_file
+from geo.readers_base import READ_ERROR
 
 if TYPE_CHECKING:
     from geo.readers import SurveySource
 
-LON, LAT, GEOM_ERROR = "__lon__", "__lat__", "__geom_error__"
+LON, LAT = "__lon__", "__lat__"
 
 
 def setup_vector(source: SurveySource, chunk_rows: int) -> None:
@@ -69,7 +70,7 @@ def _table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
         dtype=object,
     )
     lon, lat, error = _coordinates(geoms)
-    table[LON], table[LAT], table[GEOM_ERROR] = lon, lat, error
+    table[LON], table[LAT], table[READ_ERROR] = lon, lat, error
     return table
 
 

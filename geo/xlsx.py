@@ -45,7 +45,10 @@ def _open(source: SurveySource) -> Any:
     import openpyxl
 
     try:
-        return openpyxl.load_workbook(source.path, read_only=True, data_only=False)
+        # A file object, not the path: openpyxl judges paths by their extension, and a
+        # workbook saved as "x.csv" is still a workbook.
+        handle = source.path.open("rb")
+        return openpyxl.load_workbook(handle, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise IngestError(
             f"{source.path}: XLSX 文件无法读取 / unreadable XLSX file ({exc})"

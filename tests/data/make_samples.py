@@ -171,7 +171,7 @@ def _odk_csv(out: Path) -> None:
             uuid = f"uuid:{UUIDS[i]}"
             writer.writerow(
                 [_utc(local), cat, desc, lat, lon, 8.0, 3.9, uuid, uuid, 12, "巡查员王"]
-                + [0, 0, "", "", "collect:abc", 0, "2024050101"]
+                + [0, 0, "", "", "collect:abc", 0, "2024050101"]  # noqa: RUF005
             )
 
 
