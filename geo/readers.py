@@ -401,7 +401,7 @@ def _csv_module_chunks(
 ) -> Iterator[pd.DataFrame]:
     text = _open_text(source)
     try:
-        records = csv.reader(text, delimiter=source.delimiter, skipinitialspace=True)
+        records = csv.reader(text, delimiter=source.delimiter or ",", skipinitialspace=True)
         for _ in range(header_index):
             next(records, None)
         header = [h.strip() for h in next(records, [])]

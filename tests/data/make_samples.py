@@ -169,9 +169,9 @@ def _odk_csv(out: Path) -> None:
         writer.writerow(header)
         for i, (_, lon, lat, cat, desc, local) in enumerate(PROBLEMS):
             uuid = f"uuid:{UUIDS[i]}"
+            meta = [0, 0, "", "", "collect:abc", 0, "2024050101"]
             writer.writerow(
-                [_utc(local), cat, desc, lat, lon, 8.0, 3.9, uuid, uuid, 12, "巡查员王"]
-                + [0, 0, "", "", "collect:abc", 0, "2024050101"]  # noqa: RUF005
+                [_utc(local), cat, desc, lat, lon, 8.0, 3.9, uuid, uuid, 12, "巡查员王", *meta]
             )
 
 
