@@ -9,7 +9,7 @@ only per-row work is forming the tuples. Coordinates are WGS-84 lon/lat (EPSG:43
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,7 +65,7 @@ def insert_problems(session: so.Session, frame: pd.DataFrame) -> int:
     postgres = backend_name(session) == "postgresql"
     dbapi = session.connection().connection.driver_connection
     if postgres:
-        _copy(dbapi, [_column(frame, name, True) for name in PROBLEM_COLUMNS])
+        _copy(dbapi, frame)
     else:
         sql, order = _insert_statement()
         _executemany(dbapi, sql, [_column(frame, name, False) for name in order])
@@ -145,7 +145,8 @@ def _executemany(dbapi: Any, statement: str, columns: list[list[Any]]) -> None:
         cursor.close()
 
 
-def _copy(dbapi: Any, columns: list[list[Any]]) -> None:
+def _copy(dbapi: Any, frame: pd.DataFrame) -> None:
+    """COPY the rows in text format, built column by column and written in blocks."""
     from psycopg import sql
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -153,9 +154,115 @@ def _copy(dbapi: Any, columns: list[list[Any]]) -> None:
         sql.SQL(", ").join(sql.Identifier(c) for c in PROBLEM_COLUMNS),
     )
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in _rows(columns):
-            copy.write_row(row)
+        for start in range(0, len(frame), _COPY_BLOCK_ROWS):
+            part = frame.iloc[start : start + _COPY_BLOCK_ROWS]
+            columns = [_copy_text(part, name) for name in PROBLEM_COLUMNS]
+            lines = map("\t".join, zip(*columns, strict=True))
+            copy.write("\n".join(lines) + "\n")
 
 
-def _rows(columns: list[list[Any]]) -> Iterable[tuple[Any, ...]]:
-    return zip(*columns, strict=True)
+_NULL = "\\N"
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+_TEXT_COLUMNS = frozenset(
+    {"source", "external_id", "category", "description", "status", "campaign"}
+)
+
+
+def _copy_text(frame: pd.DataFrame, name: str) -> list[str]:
+    """One column as COPY text: \\N for NULL, specials escaped, floats in full precision."""
+    values = _column(frame, name, True)
+    if not values:
+        return []
+    if name in ("lon", "lat"):
+        return list(map(repr, values))
+    if name == "outside":
+        return ["t" if v else "f" for v in values]
+    if values.count(values[0]) == len(values):  # constant columns: source, batch, version...
+        first = _NULL if values[0] is None else str(values[0])
+        return (_escaped([first]) if name in _TEXT_COLUMNS else [first]) * len(values)
+    if None in values:
+        text = [_NULL if v is None else str(v) for v in values]
+    else:
+        text = values if isinstance(values[0], str) else list(map(str, values))
+    return _escaped(text) if name in _TEXT_COLUMNS else text
+
+
+def _escaped(values: list[str]) -> list[str]:
+    joined = "".join(values)
+    if not any(ch in joined for ch in _COPY_ESCAPES):
+        return values
+    out = []
+    for v in values:
+        if v != _NULL:
+            for ch, repl in _COPY_ESCAPES.items():
+                v = v.replace(ch, repl)
+        out.append(v)
+    return out
+
+
+# --- large batches: load first, index after -------------------------------------------------
+
+BULK_MIN_ROWS = 100_000
+"""A batch at least this large, and at least as large as the table, is loaded with the
+problems table's secondary indexes (and on PostgreSQL its foreign keys) dropped and
+rebuilt afterwards in the same transaction: sorting once beats a million random index
+insertions. On SQLite (WAL) readers keep their snapshot meanwhile; on PostgreSQL they
+wait for the batch to commit."""
+
+_SQLITE_CACHE_KIB = 262_144  # 256 MB page cache for the writer while it loads
+
+
+@dataclass
+class Suspended:
+    """What ``begin_bulk_load`` took away and ``end_bulk_load`` puts back."""
+
+    indexes: list[sa.Index] = field(default_factory=list)
+    foreign_keys: list[sa.ForeignKeyConstraint] = field(default_factory=list)
+    cache_size: int | None = None
+
+
+def is_bulk_load(session: so.Session, expected_rows: int) -> bool:
+    """Whether a batch of about ``expected_rows`` new problems should be bulk-loaded."""
+    if expected_rows < BULK_MIN_ROWS:
+        return False
+    existing = session.scalar(sa.select(sa.func.max(Problem.id))) or 0
+    return expected_rows >= existing
+
+
+def begin_bulk_load(session: so.Session, drop_indexes: bool) -> Suspended:
+    """Prepare the writer's connection for a large batch (inside its transaction)."""
+    conn = session.connection()
+    suspended = Suspended()
+    if conn.dialect.name == "sqlite":
+        suspended.cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+    if not drop_indexes:
+        return suspended
+    table = Problem.__table__
+    present = {ix["name"] for ix in sa.inspect(conn).get_indexes(table.name)}
+    suspended.indexes = sorted(
+        (ix for ix in table.indexes if ix.name in present), key=lambda ix: str(ix.name)
+    )
+    for index in suspended.indexes:
+        index.drop(conn)
+    if conn.dialect.name == "postgresql":
+        suspended.foreign_keys = sorted(table.foreign_key_constraints, key=lambda fk: str(fk.name))
+        for fk in suspended.foreign_keys:
+            conn.execute(sa.schema.DropConstraint(fk))
+    return suspended
+
+
+def end_bulk_load(session: so.Session, suspended: Suspended) -> None:
+    """Rebuild what ``begin_bulk_load`` dropped (validating foreign keys) and restore
+    the connection's settings."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and suspended.indexes:
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for index in suspended.indexes:
+        index.create(conn)
+    for fk in suspended.foreign_keys:
+        conn.execute(sa.schema.AddConstraint(fk))
+    if suspended.cache_size is not None:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(suspended.cache_size)}")

@@ -18,13 +18,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo import summary
 from geo.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, load_area_index
-from geo.bulk import insert_problems
+from geo.bulk import (
+    Suspended,
+    begin_bulk_load,
+    end_bulk_load,
+    insert_problems,
+    is_bulk_load,
+)
 from geo.columns import ColumnPlan, plan_columns
 from geo.crs import normalise_crs_name
 from geo.db import transaction
@@ -112,6 +119,8 @@ class _Run:
         self.stored_source = _source_has_rows(session, options.source)
         self.plan: ColumnPlan | None = None
         self.counts: list[pd.DataFrame] = []
+        self.suspended: Suspended | None = None
+        self.points = np.empty(0, dtype=object)
         self.batch = None if options.dry_run else _open_batch(session, source, options, result)
 
     @property
@@ -153,6 +162,8 @@ class _Run:
         result.sha256 = self.source.sha256()
         if self.batch is None:
             return
+        if self.suspended is not None:
+            end_bulk_load(self.session, self.suspended)
         if self.counts:
             summary.apply_changes(self.session, None, pd.concat(self.counts, ignore_index=True))
         _close_batch(self.batch, result)
@@ -231,7 +242,8 @@ class _Run:
             self.result.rejects.append(dataclasses.replace(reject, values=pairs))
 
     def _assign(self, rows: pd.DataFrame) -> None:
-        assigned = assign_lonlat(self.index, rows["lon"], rows["lat"])
+        self.points = shapely.points(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float))
+        assigned = self.index.assign(self.points)
         for column in (*ANCESTRY_COLUMNS, "outside"):
             rows[column] = assigned[column].to_numpy()
         outside = rows["outside"].to_numpy(bool)
@@ -249,7 +261,7 @@ class _Run:
             todo = rows["point_id"].isna().to_numpy()
             if todo.any():
                 near = self.linker.nearest(
-                    rows["lon"].to_numpy()[todo], rows["lat"].to_numpy()[todo]
+                    rows["lon"].to_numpy()[todo], rows["lat"].to_numpy()[todo], self.points[todo]
                 )
                 ids = rows["point_id"].to_numpy(dtype="float64", na_value=np.nan)
                 ids[np.flatnonzero(todo)] = np.where(near >= 0, near, np.nan)
@@ -258,10 +270,20 @@ class _Run:
 
     def _write(self, rows: pd.DataFrame) -> None:
         assert self.batch is not None
+        if self.suspended is None:
+            expected = self._expected_rows()
+            self.suspended = begin_bulk_load(self.session, is_bulk_load(self.session, expected))
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
         insert_problems(self.session, frame)
         self.counts.append(frame[list(summary.SOURCE_COLUMNS)])
+
+    def _expected_rows(self) -> int:
+        """Rows the whole file will give, estimated from what was read so far."""
+        read = self.source.bytes_read
+        if not read or read >= self.source.size:
+            return self.result.rows
+        return int(self.result.rows * self.source.size / read)
 
 
 def _problem_frame(

@@ -26,17 +26,20 @@ DEFAULT_LINK_DISTANCE_M = 50.0
 
 @dataclass
 class PointLinker:
-    """Inspection points indexed in metres for nearest-point queries."""
+    """Inspection points for nearest-point queries: lon/lat geometries to find
+    candidates, the same in metres (local UTM) to measure them."""
 
-    tree: STRtree
+    geoms: np.ndarray
+    metric: np.ndarray
     ids: np.ndarray
     code_rank: np.ndarray
     transformer: Transformer
     max_distance_m: float
+    max_distance_deg: float
 
     @classmethod
     def load(cls, session: so.Session, max_distance_m: float) -> PointLinker | None:
-        """Index every inspection point; None when there are none or linking is off (≤ 0 m)."""
+        """Read every inspection point; None when there are none or linking is off (≤ 0 m)."""
         if max_distance_m <= 0:
             return None
         rows = session.execute(
@@ -52,25 +55,43 @@ class PointLinker:
             WGS84, utm_crs((x0 + x1) / 2, (y0 + y1) / 2), always_xy=True
         )
         metric = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(*xy.T)))
+        shapely.prepare(geoms)
         rank = np.argsort(np.argsort(codes.astype(str), kind="stable"))
-        return cls(STRtree(metric), ids, rank, transformer, float(max_distance_m))
+        # Degrees that are surely more than max_distance_m anywhere in the points' extent
+        # (a degree of longitude shrinks with latitude); candidates are then measured.
+        widest = max(abs(y0), abs(y1)) + 1.0
+        metres_per_degree = min(110_574.0, 111_320.0 * np.cos(np.radians(min(widest, 89.0))))
+        degrees = float(max_distance_m) / metres_per_degree * 1.01
+        return cls(geoms, metric, ids, rank, transformer, float(max_distance_m), degrees)
 
-    def nearest(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Id of the nearest point within the distance for each lon/lat (degrees), or -1."""
+    def nearest(
+        self, lon: np.ndarray, lat: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Id of the nearest point within the distance for each lon/lat (degrees), or -1.
+
+        ``points`` may pass the same locations as shapely points (EPSG:4326) already
+        built by the caller. The tree is built on the problems and probed with the (few)
+        inspection geometries, as geo.assign does; only candidate pairs are measured,
+        in metres.
+        """
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         out = np.full(len(lon), -1, np.int64)
         if not len(lon):
             return out
-        x, y = self.transformer.transform(np.asarray(lon, float), np.asarray(lat, float))
-        probes = shapely.points(x, y)
-        row, hit = self.tree.query_nearest(
-            probes, max_distance=self.max_distance_m, all_matches=True
+        points = shapely.points(lon, lat) if points is None else points
+        geom, row = STRtree(points).query(
+            self.geoms, predicate="dwithin", distance=self.max_distance_deg
         )
         if not len(row):
             return out
-        order = np.lexsort((self.code_rank[hit], row))
-        row, hit = row[order], hit[order]
+        x, y = self.transformer.transform(lon[row], lat[row])
+        distance = shapely.distance(self.metric[geom], shapely.points(x, y))
+        near = distance <= self.max_distance_m
+        row, geom, distance = row[near], geom[near], distance[near]
+        order = np.lexsort((self.code_rank[geom], distance, row))
+        row, geom = row[order], geom[order]
         first = np.r_[True, row[1:] != row[:-1]]
-        out[row[first]] = self.ids[hit[first]]
+        out[row[first]] = self.ids[geom[first]]
         return out
 
 

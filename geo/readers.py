@@ -371,7 +371,7 @@ def _pandas_chunks(
     try:
         reader = pd.read_csv(
             text,
-            dtype=str,
+            dtype=object,
             keep_default_na=False,
             sep=source.delimiter,
             skiprows=header_index,

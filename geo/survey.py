@@ -160,15 +160,12 @@ def _coordinates(
         _split_geopoint(table, bad)
     numbers = {}
     for axis in ("lon", "lat"):
-        text = table[axis].fillna("").astype(str).str.strip()
-        _flag(bad, text == "", f"缺少坐标 / missing coordinate ({axis})")
-        _flag(
-            bad,
-            text.str.contains(",", regex=False),
-            f"坐标使用了逗号小数 / comma decimal in {axis}",
-        )
-        numbers[axis] = pd.to_numeric(text, errors="coerce").to_numpy(float)
-        _flag(bad, ~np.isfinite(numbers[axis]), f"坐标不是数字 / non-numeric {axis}")
+        text = _text(table[axis])
+        value = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
+        failed = np.flatnonzero(~np.isfinite(value))
+        if len(failed):  # only the failures pay for per-value checks
+            value[failed] = _retry_numbers(text.iloc[failed], bad, failed, axis)
+        numbers[axis] = value
     x, y = numbers["lon"], numbers["lat"]
     _flag(bad, (x == 0) & (y == 0), "坐标为 0,0 / coordinates are 0,0")
     lon, lat = lonlat_to_wgs84(x, y, crs)
@@ -182,6 +179,29 @@ def _coordinates(
     _flag(bad, out, "坐标超出范围 / coordinates out of range")
     table["lon"], table["lat"] = lon, lat
     return fixed
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A column as object-dtype text with "" for missing values (no per-value work)."""
+    values = values.astype(object)
+    return values.where(values.notna(), "")
+
+
+def _retry_numbers(text: pd.Series, bad: pd.Series, rows: np.ndarray, axis: str) -> np.ndarray:
+    """Second chance for coordinates that did not parse: stray spaces are fine; empty,
+    comma decimals and anything else are refused with their reason."""
+    stripped = text.astype(str).str.strip()
+    value = pd.to_numeric(stripped, errors="coerce").to_numpy(float)
+    mask = np.zeros(len(bad), bool)
+    for reason, hit in (
+        (f"缺少坐标 / missing coordinate ({axis})", stripped == ""),
+        (f"坐标使用了逗号小数 / comma decimal in {axis}", stripped.str.contains(",", regex=False)),
+        (f"坐标不是数字 / non-numeric {axis}", pd.Series(~np.isfinite(value), index=text.index)),
+    ):
+        mask[:] = False
+        mask[rows[hit.to_numpy(bool)]] = True
+        _flag(bad, mask, reason)
+    return value
 
 
 def lat_lon_swapped(x: np.ndarray, y: np.ndarray, crs: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -234,18 +254,21 @@ def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
 
 
 def _category(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
-    values = table["category"].fillna("").astype(str).str.strip()
+    values = _text(table["category"])
     codes: dict[str, str | None] = {}
-    for value in values.unique():
+    for value in pd.unique(values):
         try:
-            codes[value] = taxonomy.resolve_category(value).code
+            codes[value] = taxonomy.resolve_category(str(value).strip())
         except TaxonomyError:
             codes[value] = None
+        else:
+            codes[value] = taxonomy.resolve_category(str(value).strip()).code
     for value, code in codes.items():
         if code is None:
+            text = str(value).strip()
             reason = (
-                f"未知的问题类别 / unknown category '{value}'"
-                if value
+                f"未知的问题类别 / unknown category '{text}'"
+                if text
                 else "缺少问题类别 / missing category"
             )
             _flag(bad, values == value, reason)
@@ -257,7 +280,7 @@ def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
         if column not in table:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
             continue
-        text = table[column].fillna("").astype(str).str.strip()
+        text = _text(table[column])
         parsed = parse_times(text, "UTC" if column in utc else tz)
         _flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
         table[column] = parsed
@@ -265,13 +288,15 @@ def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
 
 
 def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
-    status = table["status"].fillna("").astype(str).str.strip() if "status" in table else None
-    status = status.where(status != "", "found") if status is not None else "found"
+    status = text_or_none(table["status"]) if "status" in table else None
+    status = status.where(status.notna(), "found") if status is not None else "found"
     table["status"] = pd.Series(status, index=table.index, dtype=object)
     _flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
-    reopened = table["reopened"].fillna("").astype(str).str.strip() if "reopened" in table else ""
-    reopened = pd.Series(reopened, index=table.index).replace("", "0")
-    table["reopened"] = pd.to_numeric(reopened, errors="coerce")
+    if "reopened" in table:
+        reopened = text_or_none(table["reopened"]).fillna("0")
+        table["reopened"] = pd.to_numeric(reopened, errors="coerce")
+    else:
+        table["reopened"] = 0
     _flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
     for column in ("unit", "point_code", "description", "campaign"):
         table[column] = text_or_none(table[column]) if column in table else None
@@ -290,9 +315,17 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
 
 
 def text_or_none(values: pd.Series) -> pd.Series:
-    """Trimmed text as an object column, with None (not NaN) for blanks and missing values."""
-    text = values.fillna("").astype(str).str.strip().astype(object)
-    return text.where(text != "", None)
+    """Trimmed text as an object column, with None (not NaN) for blanks and missing values.
+
+    Trimming works on the distinct values, so a column of few distinct values (units,
+    point codes) costs little however long it is.
+    """
+    text = _text(values)
+    uniques = pd.unique(text)
+    if len(uniques) > len(text) // 4:  # free text: no trim, blanks only
+        return text.where(text != "", None)
+    trimmed = {u: (str(u).strip() or None) for u in uniques}
+    return text.map(trimmed).astype(object)
 
 
 def _is_campaign(taxonomy: Taxonomy, value: str) -> bool:
@@ -306,10 +339,12 @@ def _is_campaign(taxonomy: Taxonomy, value: str) -> bool:
 def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
     """External id from the file, or a content hash when the file has none."""
     ids = table["external_id"] if "external_id" in table else pd.Series("", index=table.index)
-    table["external_id"] = ids.fillna("").astype(str).str.strip().astype(object)
+    table["external_id"] = _text(ids)
     no_id = (table["external_id"] == "").to_numpy()
     if no_id.any():
         table.loc[no_id, "external_id"] = _content_hashes(table.loc[no_id])
+    if not table["external_id"].duplicated().any():
+        return
     first = table.groupby("external_id", sort=False)["row"].transform("min")
     dup = (table["row"] != first).to_numpy() & (bad == "").to_numpy()
     for idx in np.flatnonzero(dup):

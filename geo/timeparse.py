@@ -25,23 +25,39 @@ def parse_times(text: pd.Series, tz: str) -> pd.Series:
     """Text → ``datetime64[us]`` naive UTC, NaT for blanks and anything unreadable.
 
     Values with an offset (``Z``, ``+08:00``) keep it; the others are local times in ``tz``.
+    A column that is all naive or all one offset (the usual case) is parsed in one pass.
     """
-    text = text.fillna("").astype(str).str.strip()
+    text = text.astype(object).where(text.notna(), "")
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    filled = text != ""
+    filled = (text != "").to_numpy()
     if not filled.any():
         return out
-    aware = filled & text.str.contains(_AWARE, regex=True)
-    naive = filled & ~aware
-    if aware.any():
-        stamps = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
-        out[aware] = stamps.dt.tz_convert(None).astype("datetime64[us]")
-    if naive.any():
-        out[naive] = _local(pd.to_datetime(text[naive], format="ISO8601", errors="coerce"), tz)
-    left = filled & out.isna()
+    try:
+        stamps = pd.to_datetime(text[filled], format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed offsets, or naive and aware together
+        out[filled] = _mixed(text[filled], tz)
+    else:
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            out[filled] = stamps.dt.tz_convert(None).astype("datetime64[us]")
+        else:
+            out[filled] = _local(stamps, tz)
+    left = filled & out.isna().to_numpy()
     if left.any():
-        fallback = {v: parse_time(v, tz) for v in text[left].unique()}
+        fallback = {v: parse_time(str(v).strip(), tz) for v in pd.unique(text[left])}
         out[left] = pd.to_datetime(text[left].map(fallback)).astype("datetime64[us]")
+    return out
+
+
+def _mixed(text: pd.Series, tz: str) -> pd.Series:
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    stripped = text.astype(str).str.strip()
+    aware = stripped.str.contains(_AWARE, regex=True)
+    if aware.any():
+        stamps = pd.to_datetime(stripped[aware], format="ISO8601", utc=True, errors="coerce")
+        out[aware] = stamps.dt.tz_convert(None).astype("datetime64[us]")
+    if (~aware).any():
+        naive = pd.to_datetime(stripped[~aware], format="ISO8601", errors="coerce")
+        out[~aware] = _local(naive, tz)
     return out
 
 
