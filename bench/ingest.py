@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"bench": "ingest", "rows": len(frame), "grids": len(grids)}
     result.update(_sqlite_side(work, csv_path, frame, grids))
     if args.postgis_url:
-        result.update(_postgis_side(args.postgis_url, csv_path, frame))
+        result.update(_postgis_side(args.postgis_url, args.db_suffix, csv_path, frame))
     else:
         print("PostGIS side skipped: no --postgis-url", flush=True)
     emit(result)
@@ -244,8 +244,10 @@ def _executemany(path: Path, rows: list[tuple[Any, ...]]) -> None:
 # --- PostGIS ---------------------------------------------------------------------------------
 
 
-def _postgis_side(base_url: str, csv_path: Path, frame: pd.DataFrame) -> dict[str, Any]:
-    url = _bench_database(base_url, "bench")
+def _postgis_side(
+    base_url: str, suffix: str, csv_path: Path, frame: pd.DataFrame
+) -> dict[str, Any]:
+    url = _bench_database(base_url, suffix)
     _fresh_city(url)
     seconds, _, output = _run_cli(url, csv_path)
     print(output.strip().splitlines()[0] if output.strip() else "(no output)", flush=True)
@@ -315,8 +317,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--postgis-url",
         default=os.environ.get("CIVICGRID_BENCH_POSTGIS_URL"),
-        help="PostGIS server URL; the bench uses the database <name>_bench on it",
+        help="PostGIS server URL; the bench uses the database <name>_<suffix> on it",
     )
+    parser.add_argument("--db-suffix", default="bench", help="suffix of the bench database")
     return parser.parse_args(argv)
 
 

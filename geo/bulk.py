@@ -10,7 +10,7 @@ only per-row work is forming the tuples. Coordinates are WGS-84 lon/lat (EPSG:43
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -240,7 +240,7 @@ def begin_bulk_load(session: so.Session, drop_indexes: bool) -> Suspended:
         conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
     if not drop_indexes:
         return suspended
-    table = Problem.__table__
+    table = cast(sa.Table, Problem.__table__)
     present = {ix["name"] for ix in sa.inspect(conn).get_indexes(table.name)}
     suspended.indexes = sorted(
         (ix for ix in table.indexes if ix.name in present), key=lambda ix: str(ix.name)

@@ -258,11 +258,9 @@ def _category(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
     codes: dict[str, str | None] = {}
     for value in pd.unique(values):
         try:
-            codes[value] = taxonomy.resolve_category(str(value).strip())
+            codes[value] = taxonomy.resolve_category(str(value).strip()).code
         except TaxonomyError:
             codes[value] = None
-        else:
-            codes[value] = taxonomy.resolve_category(str(value).strip()).code
     for value, code in codes.items():
         if code is None:
             text = str(value).strip()
