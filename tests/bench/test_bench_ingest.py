@@ -21,7 +21,7 @@ def test_bench_ingest_tiny(tmp_path, capsys) -> None:
     result = ingest.main(args + postgis)
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert json.loads(line) == result
-    assert KEYS <= set(result) and result["rows"] == 300
+    assert set(result) >= KEYS and result["rows"] == 300
     assert result["seconds"] > 0 and result["anchor_seconds"] > 0 and result["peak_rss_mb"] > 0
     if url:
-        assert POSTGIS_KEYS <= set(result)
+        assert set(result) >= POSTGIS_KEYS

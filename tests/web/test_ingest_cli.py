@@ -99,7 +99,8 @@ def test_json_error(runner, city, tmp_path) -> None:
 
 def test_map_crs_and_link_distance(runner, city, tmp_path) -> None:
     glon, glat = wgs84_to_gcj02(120.82, 32.02)
-    text = f"编码,X坐标,Y坐标,问题小类,检查日期\nM1,{float(glon):.7f},{float(glat):.7f},litter,2024-05-01\n"
+    row = f"M1,{float(glon):.7f},{float(glat):.7f},litter,2024-05-01\n"
+    text = "编码,X坐标,Y坐标,问题小类,检查日期\n" + row
     path = write_csv(tmp_path / "amap.csv", text)
     args = ["ingest", str(path), "--crs", "gcj02", "--link-distance", "0", "--json"]
     args += ["--map", "id=编码", "--map", "lon=X坐标", "--map", "lat=Y坐标"]
