@@ -36,7 +36,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "reopened": ("reopened", "返工次数"),
     "campaign": ("campaign", "专项行动", "攻坚行动"),
     "point_code": ("point_code", "点位", "点位编码", "点位编号"),
-    "geopoint": ("geopoint", "loc", "location", "gps", "位置", "定位", "坐标"),
+    "geopoint": ("geopoint", "loc", "location", "gps", "定位"),
     "accuracy": ("accuracy", "precision", "精度"),
 }
 """Canonical column → recognised headers (matched ignoring case, width and brackets)."""

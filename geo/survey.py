@@ -244,7 +244,7 @@ def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
     """A geopoint column "lat lon [alt [accuracy]]" (KoboToolbox, ODK) → lat, lon."""
     text = table.get("geopoint", pd.Series("", index=table.index)).fillna("").astype(str)
     parts = text.str.strip().str.split(r"\s+", n=3, expand=True, regex=True)
-    parts = parts.reindex(columns=range(2)).fillna("")
+    parts = parts.reindex(columns=range(2)).astype(object).fillna("")
     table["lat"], table["lon"] = parts[0].to_numpy(), parts[1].to_numpy()
     blank = text.str.strip() == ""
     _flag(bad, blank, "缺少坐标 / missing coordinate (geopoint)")

@@ -425,3 +425,42 @@ def test_progress_reports_bytes_read(city, tmp_path) -> None:
     size = os.path.getsize(path)
     assert len(calls) == 5 and all(t == size for _, t in calls)
     assert calls[-1][0] == size and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_utf16_tab_separated_export(city, tmp_path) -> None:
+    text = HEADER.replace(",", "\t") + GOOD[1].replace(",", "\t")
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))  # Excel "Unicode text": UTF-16 with BOM, tabs
+    result = ingest_file(city, path)
+    assert (result.format, result.encoding, result.accepted) == ("csv", "utf-16", 1)
+
+
+def test_merged_header_hiding_the_coordinates(city, tmp_path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["编号", "位置", None, "问题类别", "发现时间"])
+    sheet.merge_cells("B1:C1")  # one merged "位置" cell, no 经度/纬度 below it
+    sheet.append(["X1", 120.82, 32.02, "litter", "2024-05-01"])
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    before = table_counts(city)
+    with pytest.raises(IngestError) as excinfo:
+        ingest_file(city, path)
+    assert "missing required column(s): lon, lat" in str(excinfo.value)
+    assert "--map lon=" in str(excinfo.value)
+    assert table_counts(city) == before
+    mapped = _opts(mapping={"lon": "位置", "lat": "column_3"})
+    assert ingest_file(city, path, mapped).accepted == 1
+
+
+def test_nearest_point_along_latitude(city, points, tmp_path) -> None:
+    text = (
+        HEADER
+        + "L1,120.8200,32.0204,litter,2024-05-01,约 44 米\n"
+        + "L2,120.8200,32.0205,litter,2024-05-01,约 55 米\n"
+    )
+    ingest_file(city, write_csv(tmp_path / "l.csv", text))
+    ids = _point_ids(city)
+    assert (ids["L1"], ids["L2"]) == (points["K1"], None)
