@@ -116,6 +116,13 @@ class IngestBatch(Base):
     rejected: so.Mapped[int] = so.mapped_column(default=0)
     duplicates: so.Mapped[int] = so.mapped_column(default=0)
     outside: so.Mapped[int] = so.mapped_column(default=0)
+    # Added by the survey ingest (issue 3): how the file was read and what was linked.
+    file_format: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    encoding: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    input_crs: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    file_bytes: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    linked: so.Mapped[int] = so.mapped_column(default=0)
+    reject_reasons: so.Mapped[dict[str, int] | None] = so.mapped_column(sa.JSON)
 
 
 class Problem(Base):

@@ -19,10 +19,10 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from geo import db as geodb
 from geo.areas import AreaLoadOptions, AreaLoadReport, load_areas
 from geo.errors import CivicgridError
-from geo.ingest import IngestOptions, IngestResult, ingest_file
 from geo.models import LEVELS
 from geo.points import PointLoadOptions, load_points
 from web import database
+from web.ingest_cli import ingest_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,27 +129,6 @@ def points_load(file: Path, **fields: Any) -> None:
     click.echo(
         f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
         f"更新 updated {report.updated}, 区域外 outside {report.outside}"
-    )
-
-
-@click.command("ingest")
-@with_appcontext
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", default="survey", show_default=True, help="Source scoping the ids.")
-@click.option("--actor", default="cli", show_default=True, help="Who ingests (recorded).")
-@domain_errors
-def ingest_command(file: Path, source: str, actor: str) -> None:
-    """Ingest a survey CSV of problems 导入问题."""
-    options = IngestOptions(source=source, actor=actor, tz=current_app.config["TIMEZONE"])
-    result = ingest_file(_ready_engine(), file, options, database.taxonomy())
-    _print_ingest(result)
-
-
-def _print_ingest(r: IngestResult) -> None:
-    click.echo(
-        f"{r.file_name}: {r.rows} 行 / rows — 导入 accepted {r.accepted}, "
-        f"已存在跳过 duplicates skipped {r.duplicates}, 区域外 outside {r.outside}, "
-        f"批次 batch {r.batch_id}"
     )
 
 

@@ -92,6 +92,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the demo city's files, read by `civicgrid demo`.",
     ),
     Setting("CIVICGRID_DEBUG", False, "Flask debug mode (never in production).", _bool),
+    Setting(
+        "CIVICGRID_INGEST_MAX_MB",
+        1024.0,
+        "Largest survey file `civicgrid ingest` (and uploads) accept, in MB; larger files are "
+        "refused before reading. CSV files stream in chunks, so memory stays bounded below it.",
+        float,
+    ),
+    Setting(
+        "CIVICGRID_LINK_DISTANCE_M",
+        50.0,
+        "Default distance in metres within which an ingested problem is linked to the nearest "
+        "inspection point (0 turns nearest-point linking off).",
+        float,
+    ),
 )
 
 

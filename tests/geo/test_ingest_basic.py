@@ -167,6 +167,7 @@ def test_lifecycle_columns(city, tmp_path):
 
 
 # --- strict mode: one bad row refuses the file, nothing is written -------------------
+# (non-strict is the default: see tests/geo/test_ingest_wild.py for mixed files)
 
 HEADER = "id,lon,lat,category,found_at,point_code\n"
 GOOD = "B1,120.82,32.02,litter,2024-05-01 10:00,\n"
@@ -193,8 +194,12 @@ BAD_FILES = {
         ["row 3", "coordinates are 0,0"],
     ),
     "out-of-range": (
-        HEADER + GOOD + "B2,32.02,120.83,litter,2024-05-01 10:00,\n",  # lat/lon swapped
+        HEADER + GOOD + "B2,200.5,32.02,litter,2024-05-01 10:00,\n",
         ["row 3", "coordinates out of range"],
+    ),
+    "swapped": (
+        HEADER + GOOD + "B2,32.02,120.83,litter,2024-05-01 10:00,\n",  # lat/lon swapped
+        ["row 3", "latitude and longitude look swapped (use --fix-swapped)"],
     ),
     "malformed-time": (
         HEADER + GOOD + "B2,120.83,32.02,litter,2024-13-45 10:00,\n",
@@ -232,7 +237,7 @@ def test_strict_mode_refuses_bad_file_and_writes_nothing(city, tmp_path, case):
     before = table_counts(city)
     path = write_csv(tmp_path / "bad.csv", text)
     with pytest.raises(IngestError) as excinfo:
-        ingest_file(city, path)
+        ingest_file(city, path, IngestOptions(strict=True))
     message = str(excinfo.value)
     assert message.startswith(str(path))
     for fragment in fragments:
@@ -252,11 +257,13 @@ def test_non_strict_mode_writes_good_rows_and_reports_bad_ones(city, tmp_path):
     assert set(_problems(city)) == {"B1"}
 
 
-def test_not_utf8_refused(city, tmp_path):
-    path = tmp_path / "gbk.csv"
-    path.write_bytes("编号,经度,纬度,问题类别,发现时间\n".encode("gbk"))
+def test_unknown_encoding_refused(city, tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        b"id,lon,lat,category,found_at\nX\xff\xfe\x80,120.82,32.02,litter,2024-05-01\n"
+    )
     before = table_counts(city)
-    with pytest.raises(IngestError, match="not a UTF-8 CSV file"):
+    with pytest.raises(IngestError, match="unknown encoding"):
         ingest_file(city, path)
     assert table_counts(city) == before
 

@@ -164,7 +164,7 @@ def _unknown_kind(tmp_path):
 def _bad_survey_row(tmp_path):
     text = SURVEY + "P4,120.83,32.02,乱扔东西,2024-05-01 10:00\n"
     path = write_csv(tmp_path / "bad.csv", text)
-    return ["ingest", str(path)], "row 5"
+    return ["ingest", str(path), "--strict"], "row 5"
 
 
 def _header_only_survey(tmp_path):

@@ -1,0 +1,75 @@
+"""Bulk writing (geo/bulk.py): numpy-built WKB, text that needs escaping in COPY, and the
+bulk-load mode that drops and rebuilds the problems indexes (and PostGIS foreign keys)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo import bulk
+from geo.errors import IngestError
+from geo.ingest import IngestOptions, ingest_file
+from geo.models import Problem
+from tests.helpers import load_tiny_city, table_counts, write_csv
+
+HEADER = "id,lon,lat,category,found_at,description\n"
+
+
+def test_point_wkb_matches_shapely() -> None:
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(-180, 180, 100), rng.uniform(-90, 90, 100)
+    points = shapely.points(lon, lat)
+    assert bulk.point_wkb(lon, lat) == list(shapely.to_wkb(points))
+    ewkb = shapely.to_wkb(shapely.set_srid(points, 4326), include_srid=True)
+    assert bulk.point_wkb(lon, lat, srid=4326) == list(ewkb)
+
+
+@pytest.fixture
+def city(engine, tmp_path):
+    load_tiny_city(engine, tmp_path)
+    return engine
+
+
+def _schema(engine) -> tuple[set[str], int]:
+    inspector = sa.inspect(engine)
+    indexes = {ix["name"] for ix in inspector.get_indexes("problems")}
+    return indexes, len(inspector.get_foreign_keys("problems"))
+
+
+def test_text_needing_escapes_round_trips(city, tmp_path) -> None:
+    text = HEADER + 'E1,120.82,32.02,litter,2024-05-01,"a\\tb\\\\c\nline\tTAB"\n'
+    ingest_file(city, write_csv(tmp_path / "e.csv", text))
+    with so.Session(city) as session:
+        stored = session.scalar(sa.select(Problem.description))
+    assert stored == "a\\tb\\\\c\nline\tTAB"
+
+
+def test_bulk_load_rebuilds_indexes_and_keys(city, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    before = _schema(city)
+    assert len(before[0]) >= 12
+    rows = "".join(f"B{i},120.8{i},32.02,litter,2024-05-01,\n" for i in range(1, 6))
+    result = ingest_file(
+        city, write_csv(tmp_path / "b.csv", HEADER + rows), IngestOptions(chunk_rows=2)
+    )
+    assert result.accepted == 5
+    city.dispose()
+    assert _schema(city) == before
+    with so.Session(city) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Problem)) == 5
+
+
+def test_failed_bulk_load_leaves_schema_and_data_as_they_were(city, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    before_schema, before_counts = _schema(city), table_counts(city)
+    rows = "B1,120.81,32.02,litter,2024-05-01,\nB2,120.82,32.02,litter,2024-05-01,\n"
+    rows += "B3,abc,32.02,litter,2024-05-01,\n"
+    path = write_csv(tmp_path / "b.csv", HEADER + rows)
+    with pytest.raises(IngestError, match="row 4"):
+        ingest_file(city, path, IngestOptions(chunk_rows=2, strict=True))
+    city.dispose()
+    assert _schema(city) == before_schema
+    assert table_counts(city) == before_counts

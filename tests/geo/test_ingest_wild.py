@@ -1,0 +1,466 @@
+"""Survey files as they arrive in the wild: bad input, rejects, dry runs, idempotency,
+atomicity (a killed ingest), coordinates (swapped, GCJ-02/BD-09), linking, progress.
+
+Every bad-input case checks the message and that the database did not change.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.crs import wgs84_to_bd09
+from geo.errors import IngestError, InvalidParameterError
+from geo.ingest import IngestOptions, ingest_file
+from geo.models import IngestBatch, Problem
+from geo.points import load_points
+from tests.helpers import box_feature, load_tiny_city, point_feature, table_counts, write_csv
+from tests.helpers import write_geojson as write_features
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "tests" / "data" / "surveys"
+HEADER = "id,lon,lat,category,found_at,description\n"
+GOOD = [
+    "G1,120.82,32.02,litter,2024-05-01 10:00,菜场门口\n",
+    "G2,120.91,32.03,illegal_ads,2024-05-01 11:00,电线杆\n",
+    "G3,120.96,32.01,disorderly_parking,2024-05-01 12:00,人行道\n",
+]
+
+
+@pytest.fixture
+def city(engine, tmp_path):
+    load_tiny_city(engine, tmp_path)
+    ingest_file(engine, write_csv(tmp_path / "earlier.csv", HEADER + GOOD[0]), _opts("old"))
+    return engine
+
+
+def _opts(source: str = "survey", **kw) -> IngestOptions:
+    return IngestOptions(source=source, **kw)
+
+
+def _ids(engine) -> set[str]:
+    with so.Session(engine) as session:
+        return set(session.scalars(sa.select(Problem.external_id)))
+
+
+# --- bad input: message, and nothing written ------------------------------------------------
+
+
+def _xlsx_named_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "really.csv"
+    path.write_bytes((SAMPLES / "kobo.xlsx").read_bytes())
+    return path
+
+
+def _sparse(tmp_path: Path, size: int) -> Path:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(size)  # sparse: 2 GB on paper, nothing on disk
+    return path
+
+
+BAD = {
+    "empty-file": (lambda p: write_csv(p / "e.csv", ""), {}, ["empty file"]),
+    "header-only": (lambda p: write_csv(p / "h.csv", HEADER), {}, ["no data rows"]),
+    "blank-lines-only": (lambda p: write_csv(p / "b.csv", HEADER + "\n,,,,,\n\n"), {}, ["no data"]),
+    "binary-garbage": (
+        lambda p: _bytes(p / "g.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff"),
+        {},
+        ["binary file, not a survey table"],
+    ),
+    "legacy-xls": (
+        lambda p: _bytes(p / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64),
+        {},
+        ["legacy .xls workbook: save it as .xlsx or CSV"],
+    ),
+    "csv-that-is-really-xlsx": (
+        _xlsx_named_csv,
+        {"format": "csv"},
+        ["the file holds XLSX, not CSV (--format csv)"],
+    ),
+    "unknown-encoding": (
+        lambda p: _bytes(
+            p / "u.csv", HEADER.encode() + b"X1,120.82,32.02,litter,2024-05-01,\xff\xfe\x80\xff\n"
+        ),
+        {},
+        ["unknown encoding", "--encoding"],
+    ),
+    "wrong-encoding-given": (
+        lambda p: _bytes(
+            p / "w.csv", (HEADER + "W1,120.82,32.02,litter,2024-05-01,垃圾\n").encode("gbk")
+        ),
+        {"encoding": "utf-8"},
+        ["not utf-8"],
+    ),
+    "missing-coordinate-columns": (
+        lambda p: write_csv(
+            p / "m.csv", "编号,地址,问题类别,发现时间\nM1,东门路,litter,2024-05-01\n"
+        ),
+        {},
+        ["missing required column(s): lon, lat", "经度"],
+    ),
+    "all-rows-bad": (
+        lambda p: write_csv(
+            p / "a.csv", HEADER + "B1,abc,32.02,litter,2024-05-01,\nB2,0,0,litter,2024-05-01,\n"
+        ),
+        {},
+        ["no usable row, all 2 rows rejected", "row 2: 坐标不是数字 / non-numeric lon"],
+    ),
+    "one-bad-row-strict": (
+        lambda p: write_csv(p / "s.csv", HEADER + GOOD[1] + "B2,120.83,32.02,乱扔,2024-05-01,\n"),
+        {"strict": True},
+        ["第 3 行 / row 3: 未知的问题类别 / unknown category '乱扔'"],
+    ),
+    "two-gigabytes": (
+        lambda p: _sparse(p, 2 * 2**30),
+        {"max_bytes": 1024 * 2**20},
+        ["2,048 MB > 1,024 MB", "file too large"],
+    ),
+    "geojson-all-lines": (
+        lambda p: write_features(
+            p / "l.geojson",
+            [
+                {
+                    "type": "Feature",
+                    "properties": {"category": "litter", "found_at": "2024-05-01"},
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[120.81, 32.01], [120.82, 32.02]],
+                    },
+                }
+            ],
+        ),
+        {},
+        ["feature 1: 几何类型为 LineString", "problems must be points"],
+    ),
+    "mapping-to-missing-header": (
+        lambda p: write_csv(p / "x.csv", HEADER + GOOD[1]),
+        {"mapping": {"category": "问题小类"}},
+        ["--map category=问题小类", "no such column"],
+    ),
+    "missing-file": (lambda p: p / "nope.csv", {}, ["file not found"]),
+}
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_clear_message_and_nothing_written(city, tmp_path, case) -> None:
+    make, options, fragments = BAD[case]
+    path = make(tmp_path)
+    before = table_counts(city)
+    with pytest.raises(IngestError) as excinfo:
+        ingest_file(city, path, _opts(**options))
+    message = str(excinfo.value)
+    assert message.startswith(str(path)), message
+    for fragment in fragments:
+        assert fragment in message, message
+    assert "\n" not in message
+    assert table_counts(city) == before
+
+
+def test_unknown_crs_refused_before_reading(city, tmp_path) -> None:
+    before = table_counts(city)
+    with pytest.raises(InvalidParameterError, match="unknown coordinate system 'mars'"):
+        ingest_file(city, write_csv(tmp_path / "s.csv", HEADER + GOOD[1]), _opts(crs="mars"))
+    assert table_counts(city) == before
+
+
+def test_csv_named_file_holding_xlsx_is_read_as_xlsx(city, tmp_path) -> None:
+    result = ingest_file(city, _xlsx_named_csv(tmp_path))
+    assert (result.format, result.accepted) == ("xlsx", 3)
+    assert any("named .csv but holds XLSX" in note for note in result.notes)
+
+
+# --- mixed files, rejects and the report ------------------------------------------------------
+
+
+MIXED = (
+    HEADER
+    + GOOD[1]
+    + "B1,abc,32.02,litter,2024-05-01 10:00,坐标错\n"
+    + GOOD[2]
+    + 'B2,"120,83",32.02,litter,2024-05-01 10:00,逗号\n'
+    + 'B3,120.84,32.02,乱扔东西,2024-05-01 10:00,"=HYPERLINK(""http://x"",""y"")"\n'
+    + "G2,120.85,32.02,litter,2024-05-01 10:00,重复\n"
+    + "B4,120.86,32.02,litter,,没时间\n"
+    + "B5,120.87,32.02,litter,2024-05-01 10:00,东门,北门\n"
+)
+
+
+def test_mixed_file_accepts_good_rows_and_reports_bad_ones(city, tmp_path) -> None:
+    before = table_counts(city)
+    report = tmp_path / "out" / "rejects.csv"
+    result = ingest_file(city, write_csv(tmp_path / "mixed.csv", MIXED), _opts(rejects_path=report))
+    assert (result.rows, result.accepted, result.rejected) == (8, 2, 6)
+    assert [(r.row, r.reason_en) for r in sorted(result.rejects, key=lambda r: r.row)] == [
+        (3, "non-numeric lon"),
+        (5, "comma decimal in lon"),
+        (6, "unknown category '乱扔东西'"),
+        (7, "duplicate id in file: 'G2' (also row 2)"),
+        (8, "missing found_at"),
+        (9, "7 cells for 6 headers (an unquoted separator?)"),
+    ]
+    assert result.rejected_by_reason()["坐标不是数字 / non-numeric lon"] == 1
+    assert _ids(city) == {"G1", "G2", "G3"}
+    assert table_counts(city)["problems"] == before["problems"] + 2
+
+    raw = report.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel shows the Chinese
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["行号 row", "原因", "reason", "编号 id", *HEADER.strip().split(",")]
+    assert rows[1][:4] == ["3", "坐标不是数字", "non-numeric lon", "B1"]
+    assert rows[1][5:7] == ["abc", "32.02"]
+    assert rows[3][-1] == '\'=HYPERLINK("http://x","y")'  # never a live formula in Excel
+
+    with so.Session(city) as session:
+        batch = session.scalars(sa.select(IngestBatch).order_by(IngestBatch.id.desc())).first()
+    assert batch is not None and batch.id == result.batch_id
+    assert (batch.rows_total, batch.accepted, batch.rejected) == (8, 2, 6)
+    assert batch.reject_reasons["缺少发现时间 / missing found_at"] == 1
+    json.dumps(result.to_dict())  # serialisable for the HTTP upload
+
+
+def test_rejects_report_written_when_the_file_is_refused(city, tmp_path) -> None:
+    report = tmp_path / "rejects.csv"
+    path = write_csv(tmp_path / "bad.csv", HEADER + "B1,abc,32.02,litter,2024-05-01,\n")
+    with pytest.raises(IngestError):
+        ingest_file(city, path, _opts(rejects_path=report))
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("2,坐标不是数字,non-numeric lon,B1")
+
+
+def test_formula_text_in_csv_stored_as_text(city, tmp_path) -> None:
+    text = HEADER + 'F1,120.82,32.02,litter,2024-05-01,"=HYPERLINK(""http://x"",""y"")"\n'
+    ingest_file(city, write_csv(tmp_path / "f.csv", text))
+    with so.Session(city) as session:
+        stored = session.scalar(sa.select(Problem.description).where(Problem.external_id == "F1"))
+    assert stored == '=HYPERLINK("http://x","y")'
+
+
+def test_dry_run_reports_and_writes_nothing(city, tmp_path) -> None:
+    before = table_counts(city)
+    result = ingest_file(city, write_csv(tmp_path / "m.csv", MIXED), _opts(dry_run=True))
+    assert (result.accepted, result.rejected, result.batch_id, result.dry_run) == (2, 6, None, True)
+    assert table_counts(city) == before
+
+
+def test_duplicate_ids_across_chunks(city, tmp_path) -> None:
+    text = HEADER + "".join(GOOD) + "G1,120.83,32.02,litter,2024-05-02,again\n"
+    result = ingest_file(city, write_csv(tmp_path / "d.csv", text), _opts("new", chunk_rows=2))
+    assert result.accepted == 3
+    assert [(r.row, r.reason_en) for r in result.rejects] == [
+        (5, "duplicate id in file: 'G1' (also row 2)")
+    ]
+
+
+def test_title_row_above_the_header_and_semicolons(city, tmp_path) -> None:
+    text = (
+        "2024年5月暗访问题清单;;;;;\n"
+        + HEADER.replace(",", ";")
+        + GOOD[1].replace(",", ";")
+        + "X1;abc;32.02;litter;2024-05-01;\n"
+    )
+    result = ingest_file(city, write_csv(tmp_path / "t.csv", text))
+    assert result.accepted == 1
+    assert [(r.row, r.reason_en) for r in result.rejects] == [(4, "non-numeric lon")]
+
+
+# --- idempotency and atomicity --------------------------------------------------------------
+
+
+def test_overlapping_later_export_adds_only_new_rows(city, tmp_path) -> None:
+    first = ingest_file(city, SAMPLES / "kobo.csv", _opts("kobo"))
+    assert first.accepted == 3
+    later = (SAMPLES / "kobo.csv").read_text(encoding="utf-8").splitlines()
+    extra = later[1].replace(
+        "8e1c2f0a-3b4d-4c5e-9f60-718293a4b5c6", "ffffffff-0000-4000-8000-000000000001"
+    )
+    path = tmp_path / "kobo_later.csv"
+    path.write_text("\n".join([*later, extra]) + "\n", encoding="utf-8")
+    second = ingest_file(city, path, _opts("kobo"))
+    assert (second.accepted, second.duplicates, second.rejected) == (1, 3, 0)
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from geo.db import make_engine
+from geo.ingest import IngestOptions, ingest_file
+
+def die(done, total):
+    os.kill(os.getpid(), signal.SIGKILL)  # mid-batch: the first chunk is already written
+
+ingest_file(make_engine({url!r}), {path!r}, IngestOptions(chunk_rows=2, progress=die))
+"""
+
+
+def test_killed_ingest_leaves_nothing_and_rerun_completes(city, tmp_path) -> None:
+    path = write_csv(tmp_path / "k.csv", HEADER + "".join(GOOD[1:]) + GOOD[0].replace("G1", "G4"))
+    before = table_counts(city)
+    url = city.url.render_as_string(hide_password=False)
+    script = KILLER.format(root=str(ROOT), url=url, path=str(path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr.decode()
+    city.dispose()  # forget pooled connections; the killed writer's are gone
+    assert table_counts(city) == before
+    result = ingest_file(city, path)
+    assert (result.accepted, result.duplicates) == (3, 0)
+    assert {"G2", "G3", "G4"} <= _ids(city)
+
+
+# --- coordinates --------------------------------------------------------------------------
+
+
+SWAPPED = HEADER + "S1,32.02,120.82,litter,2024-05-01,颠倒\n" + GOOD[1]
+
+
+def test_swapped_coordinates_rejected_with_reason(city, tmp_path) -> None:
+    result = ingest_file(city, write_csv(tmp_path / "s.csv", SWAPPED))
+    assert [(r.row, r.reason_en) for r in result.rejects] == [
+        (2, "latitude and longitude look swapped (use --fix-swapped)")
+    ]
+
+
+def test_swapped_coordinates_fixed_on_request(city, tmp_path) -> None:
+    result = ingest_file(city, write_csv(tmp_path / "s.csv", SWAPPED), _opts(fix_swapped=True))
+    assert (result.accepted, result.swapped_fixed, result.rejects) == (2, 1, [])
+    with so.Session(city) as session:
+        row = session.scalars(sa.select(Problem).where(Problem.external_id == "S1")).one()
+    assert (row.lon, row.lat, row.outside) == (120.82, 32.02, False)
+
+
+def test_swap_that_does_not_land_in_the_city_is_just_out_of_range(city, tmp_path) -> None:
+    text = HEADER + "S1,45.0,100.0,litter,2024-05-01,\n" + GOOD[1]
+    result = ingest_file(city, write_csv(tmp_path / "s.csv", text), _opts(fix_swapped=True))
+    assert [r.reason_en for r in result.rejects] == ["coordinates out of range"]
+
+
+def test_bd09_input(city, tmp_path) -> None:
+    blon, blat = wgs84_to_bd09(120.82, 32.02)
+    text = HEADER + f"D1,{float(blon):.8f},{float(blat):.8f},litter,2024-05-01,百度坐标\n"
+    result = ingest_file(city, write_csv(tmp_path / "bd.csv", text), _opts(crs="bd09"))
+    assert result.crs == "bd09"
+    with so.Session(city) as session:
+        row = session.scalars(sa.select(Problem).where(Problem.external_id == "D1")).one()
+    assert row.lon == pytest.approx(120.82, abs=2e-7) and row.lat == pytest.approx(32.02, abs=2e-7)
+
+
+def test_far_outside_flagged_but_kept(city, tmp_path) -> None:
+    text = (
+        HEADER + "F1,125.00,32.00,litter,2024-05-01,城外\n" + "F2,121.01,32.02,litter,2024-05-01,\n"
+    )
+    result = ingest_file(city, write_csv(tmp_path / "f.csv", text))
+    assert (result.accepted, result.outside, result.far_outside, result.far_rows) == (2, 2, 1, [2])
+
+
+# --- linking ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def points(city, tmp_path):
+    features = [
+        point_feature(120.8200, 32.0200, code="K1", name="东门小吃店", kind="small_restaurant"),
+        box_feature(
+            120.9100, 32.0300, 120.9110, 32.0310, code="M1", name="北岭市场", kind="market"
+        ),
+    ]
+    load_points(city, write_features(tmp_path / "points.geojson", features))
+    with so.Session(city) as session:
+        rows = session.execute(sa.text("SELECT code, id FROM inspection_points")).all()
+    return dict(rows)
+
+
+def _point_ids(engine) -> dict[str, int | None]:
+    with so.Session(engine) as session:
+        return dict(session.execute(sa.select(Problem.external_id, Problem.point_id)).all())
+
+
+def test_nearest_point_within_distance(city, points, tmp_path) -> None:
+    text = (
+        HEADER
+        + "N1,120.8203,32.0200,litter,2024-05-01,约 28 米\n"  # 0.0003° lon ≈ 28 m
+        + "N2,120.8210,32.0200,litter,2024-05-01,约 94 米\n"
+        + "N3,120.9105,32.0305,litter,2024-05-01,市场内\n"
+    )
+    result = ingest_file(city, write_csv(tmp_path / "n.csv", text))
+    ids = _point_ids(city)
+    assert (ids["N1"], ids["N2"], ids["N3"]) == (points["K1"], None, points["M1"])
+    assert result.linked == 2
+
+
+def test_link_distance_option_and_point_code(city, points, tmp_path) -> None:
+    text = (
+        "id,lon,lat,category,found_at,point_code\n"
+        "N2,120.8210,32.0200,litter,2024-05-01,\n"
+        "N4,120.9600,32.0300,litter,2024-05-01,K1\n"
+    )
+    ingest_file(city, write_csv(tmp_path / "n.csv", text), _opts(link_distance_m=120))
+    ids = _point_ids(city)
+    assert (ids["N2"], ids["N4"]) == (points["K1"], points["K1"])
+    off = HEADER + "N5,120.8203,32.0200,litter,2024-05-01,\n"
+    ingest_file(city, write_csv(tmp_path / "o.csv", off), _opts(link_distance_m=0))
+    assert _point_ids(city)["N5"] is None
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+def test_progress_reports_bytes_read(city, tmp_path) -> None:
+    rows = "".join(f"P{i},120.8{i % 9},32.02,litter,2024-05-01,\n" for i in range(50))
+    path = write_csv(tmp_path / "p.csv", HEADER + rows)
+    calls: list[tuple[int, int]] = []
+    ingest_file(city, path, _opts(chunk_rows=10, progress=lambda d, t: calls.append((d, t))))
+    size = os.path.getsize(path)
+    assert len(calls) == 5 and all(t == size for _, t in calls)
+    assert calls[-1][0] == size and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_utf16_tab_separated_export(city, tmp_path) -> None:
+    text = HEADER.replace(",", "\t") + GOOD[1].replace(",", "\t")
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))  # Excel "Unicode text": UTF-16 with BOM, tabs
+    result = ingest_file(city, path)
+    assert (result.format, result.encoding, result.accepted) == ("csv", "utf-16", 1)
+
+
+def test_merged_header_hiding_the_coordinates(city, tmp_path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["编号", "位置", None, "问题类别", "发现时间"])
+    sheet.merge_cells("B1:C1")  # one merged "位置" cell, no 经度/纬度 below it
+    sheet.append(["X1", 120.82, 32.02, "litter", "2024-05-01"])
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    before = table_counts(city)
+    with pytest.raises(IngestError) as excinfo:
+        ingest_file(city, path)
+    assert "missing required column(s): lon, lat" in str(excinfo.value)
+    assert "--map lon=" in str(excinfo.value)
+    assert table_counts(city) == before
+    mapped = _opts(mapping={"lon": "位置", "lat": "column_3"})
+    assert ingest_file(city, path, mapped).accepted == 1
+
+
+def test_nearest_point_along_latitude(city, points, tmp_path) -> None:
+    text = (
+        HEADER
+        + "L1,120.8200,32.0204,litter,2024-05-01,约 44 米\n"
+        + "L2,120.8200,32.0205,litter,2024-05-01,约 55 米\n"
+    )
+    ingest_file(city, write_csv(tmp_path / "l.csv", text))
+    ids = _point_ids(city)
+    assert (ids["L1"], ids["L2"]) == (points["K1"], None)
