@@ -68,6 +68,8 @@ class ResponsibleUnit(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    # "department" (职能部门) or "street_office" (街道/镇); None when not yet classified.
+    kind: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
 
 class InspectionPoint(Base):
@@ -188,5 +190,11 @@ class ProblemEvent(Base):
     from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     to_status: so.Mapped[str] = so.mapped_column(sa.String(20))
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Set by an assignment (or a reopen): the unit handed the problem and its deadline.
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    # File name of an optional photo, stored under the instance folder (see geo/photos.py).
+    photo: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     problem: so.Mapped[Problem] = so.relationship(back_populates="events")
+    unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
