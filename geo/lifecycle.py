@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -158,7 +158,9 @@ def bulk_transition(
         return TransitionResult(action.name, 0, action.target)
     values = _new_values(action, change, now, unit_id, before, taxonomy, tz)
     _record_events(session, where, action, change, now, values)
-    updated = session.execute(sa.update(Problem).where(*where).values(**values))
+    updated = cast(
+        "sa.CursorResult[Any]", session.execute(sa.update(Problem).where(*where).values(**values))
+    )
     if updated.rowcount != len(before):
         raise StaleVersionError(_STALE)
     after = _problem_rows(session, [Problem.id.in_(_ids(before))], chunk=_ids(before))
@@ -265,9 +267,7 @@ def _problem_rows(
     names = [c.name for c in columns]
     if chunk is not None:  # re-read by id, 10,000 at a time (bound-parameter limits)
         parts = [
-            session.execute(
-                sa.select(*columns).where(Problem.id.in_(chunk[i : i + 10_000]))
-            ).all()
+            session.execute(sa.select(*columns).where(Problem.id.in_(chunk[i : i + 10_000]))).all()
             for i in range(0, len(chunk), 10_000)
         ]
         rows = [r for part in parts for r in part]

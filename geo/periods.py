@@ -76,7 +76,9 @@ def parse_period(text: str) -> Period:
         match = pattern.match(value)
         if match:
             return build(int(match.group(1)), int(match.group(2)), text)
-    raise _bad(text, "格式应为 2026-W47、2026-11 或 2026-Q4 / expected 2026-W47, 2026-11 or 2026-Q4")
+    raise _bad(
+        text, "格式应为 2026-W47、2026-11 或 2026-Q4 / expected 2026-W47, 2026-11 or 2026-Q4"
+    )
 
 
 def period_containing(day: date, kind: str) -> Period:

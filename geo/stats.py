@@ -56,7 +56,9 @@ def check_rate_level(level: str) -> str:
     return level
 
 
-def period_cutoff(period: Period, tz: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+def period_cutoff(
+    period: Period, tz: str, now: datetime | None = None
+) -> tuple[datetime, datetime]:
     """The period's start and cutoff = min(end, now), as naive UTC datetimes."""
     start, end = period.utc_bounds(tz)
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -107,9 +109,9 @@ def rate_counts_query(
             sa.func.count().filter(found).label("found"),
             sa.func.count().filter(due).label("due"),
             sa.func.count().filter(due, closed_in_time).label("closed"),
-            sa.func.count().filter(due, Problem.closed_at <= Problem.deadline).label(
-                "closed_on_time"
-            ),
+            sa.func.count()
+            .filter(due, Problem.closed_at <= Problem.deadline)
+            .label("closed_on_time"),
             sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
             sa.func.count().filter(overdue).label("overdue"),
             sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
