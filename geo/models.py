@@ -151,7 +151,7 @@ class Problem(Base):
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
     found_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
     assigned_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
-    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime, index=True)
     rectified_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
     reopen_count: so.Mapped[int] = so.mapped_column(default=0)

@@ -92,6 +92,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the demo city's files, read by `civicgrid demo`.",
     ),
     Setting("CIVICGRID_DEBUG", False, "Flask debug mode (never in production).", _bool),
+    Setting(
+        "CIVICGRID_PHOTO_DIR",
+        "",
+        "Folder for rectification photos. Default: `instance/photos/`.",
+    ),
+    Setting(
+        "CIVICGRID_PHOTO_MAX_MB",
+        5.0,
+        "Largest accepted rectification photo, in MB (JPEG, PNG or WebP).",
+        float,
+    ),
 )
 
 

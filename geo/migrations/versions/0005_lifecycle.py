@@ -25,9 +25,14 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_problem_events_unit_id_units"), "units", ["unit_id"], ["id"]
         )
+    with op.batch_alter_table("problems", schema=None) as batch_op:
+        # Rates by period filter on the deadline (geo/stats.py).
+        batch_op.create_index(batch_op.f("ix_problems_deadline"), ["deadline"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("problems", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_problems_deadline"))
     with op.batch_alter_table("problem_events", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_problem_events_unit_id_units"), type_="foreignkey")
         batch_op.drop_column("photo")
