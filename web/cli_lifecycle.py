@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from geo import lifecycle
 from geo import problems as geoproblems
@@ -135,6 +135,7 @@ def units_list() -> None:
 
 
 @click.command("rank")
+@with_appcontext
 @click.option("--level", type=click.Choice(RATE_LEVELS), default="district", show_default=True)
 @click.option("--period", required=True, help="2026-W47, 2026-11 or 2026-Q4")
 @click.option(
@@ -181,6 +182,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
 
 
 @click.command("scores")
+@with_appcontext
 @click.option(
     "--level", type=click.Choice(geoscores.SCORE_LEVELS), default="district", show_default=True
 )
@@ -220,6 +222,7 @@ def scores_command(level: str, period: str) -> None:
 
 
 @click.command("bulletin")
+@with_appcontext
 @click.option("--period", required=True, help="The week, e.g. 2026-W47")
 @click.option(
     "-o",
@@ -234,10 +237,10 @@ def scores_command(level: str, period: str) -> None:
 @domain_errors
 def bulletin_command(period: str, output: Path, top: int) -> None:
     """Write the weekly bulletin 周通报 as HTML or PDF."""
-    from geo import bulletin
+    from geo.bulletin import write_bulletin
 
     with transaction(_ready_engine(), write=False) as session:
-        written = bulletin.write_bulletin(
+        written = write_bulletin(
             session,
             parse_period(period),
             output,
