@@ -27,7 +27,7 @@ from geo.rankings import Ranking, rankings
 from geo.stats import period_cutoff
 from geo.taxonomy import Taxonomy
 
-OVERDUE_ITEMS_PER_UNIT = 15
+OVERDUE_ITEMS_PER_UNIT = 3
 RISING_CATEGORIES = 5
 
 
@@ -37,6 +37,7 @@ class Bulletin:
 
     period: Period
     generated_at: str
+    as_of: str | None  # set while the period is still running: figures up to this time
     totals: dict[str, int]
     previous_totals: dict[str, int]
     map_png: str  # base64
@@ -56,10 +57,12 @@ def build_bulletin(
     """Gather the bulletin's figures for ``period`` (usually an ISO week)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     start, cutoff = period_cutoff(period, tz, now)
+    period_end = period.utc_bounds(tz)[1]
     prev_start, prev_cutoff = period_cutoff(period.previous(), tz, now)
     return Bulletin(
         period=period,
-        generated_at=now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M"),
+        generated_at=_local(now, ZoneInfo(tz), "%Y-%m-%d %H:%M"),
+        as_of=_local(cutoff, ZoneInfo(tz), "%Y-%m-%d %H:%M") if cutoff < period_end else None,
         totals=week_totals(session, start, cutoff),
         previous_totals=week_totals(session, prev_start, prev_cutoff),
         map_png=district_heat_png(session, cutoff, period.label()),
@@ -156,7 +159,8 @@ def rising_categories(
 def overdue_by_unit(
     session: so.Session, cutoff: datetime, taxonomy: Taxonomy, tz: str
 ) -> list[dict[str, Any]]:
-    """Per responsible unit: overdue count and the longest-overdue problems."""
+    """Per responsible unit (most overdue first): overdue count and its longest-overdue
+    problems (``OVERDUE_ITEMS_PER_UNIT`` of them, longest first)."""
     overdue = sa.and_(
         Problem.deadline < cutoff,
         Problem.found_at < cutoff,
@@ -210,5 +214,5 @@ def _overdue_items(
     ]
 
 
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.replace(tzinfo=UTC).astimezone(zone).strftime("%m-%d %H:%M") if value else ""
+def _local(value: datetime | None, zone: ZoneInfo, fmt: str = "%m-%d %H:%M") -> str:
+    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt) if value else ""

@@ -87,6 +87,40 @@ def problem_geojson(
     return feature_collection([problem.geom], [props])
 
 
+def problem_area_geojson(session: so.Session, problem_id: int) -> str:
+    """The outline of the problem's grid (else its finest area) as GeoJSON (EPSG:4326)."""
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFoundError(f"问题不存在 / no problem with id {problem_id}")
+    area_id = next(
+        (
+            getattr(problem, f"{level}_id")
+            for level in reversed(SELECTION_LEVELS)
+            if getattr(problem, f"{level}_id") is not None
+        ),
+        None,
+    )
+    rows = session.execute(
+        sa.select(Area.code, Area.name, Area.level, Area.geom).where(Area.id == area_id)
+    ).all()
+    props = ({"code": c, "name": n, "level": lv} for c, n, lv, _ in rows)
+    return feature_collection([r.geom for r in rows], props)
+
+
+def problem_extent(session: so.Session, problem: Problem, pad: float = 0.002) -> tuple[float, ...]:
+    """Bounding box (lon/lat degrees) of the problem's grid, else around its point."""
+    box = None
+    if problem.grid_id is not None:
+        box = session.execute(
+            sa.select(Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat).where(
+                Area.id == problem.grid_id
+            )
+        ).first()
+    if box is None:
+        return (problem.lon - pad, problem.lat - pad, problem.lon + pad, problem.lat + pad)
+    return (box[0], box[1], box[2], box[3])
+
+
 def area_ref(session: so.Session, level: str, code: str) -> tuple[int, AreaRef]:
     """Id and reference of an area; ``InvalidParameterError`` / ``NotFoundError``."""
     if level not in SELECTION_LEVELS:

@@ -215,7 +215,7 @@ def scores_command(level: str, period: str) -> None:
                     row["name"],
                     str(row["indicators"]),
                     str(row["problems"]),
-                    *(f"{row[s]:.1f}" for s in schemes),
+                    *(f"{row[s]:.1f} (-{row[s + '_deduction']:g})" for s in schemes),
                 ]
             )
         )

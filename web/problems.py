@@ -5,7 +5,7 @@ the required "操作人 / actor" field, remembered in the session."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from web.i18n import current_lang, translate
 bp = Blueprint("problems", __name__)
 
 GEOJSON = "application/geo+json"
+OPEN_STATUSES = ("found", "assigned", "rectified")
 
 
 @bp.record_once
@@ -85,7 +86,10 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
             problem_id, error=str(exc), status=exc.http_status, form=form, action=action
         )
     flash(
-        translate(f"已{lifecycle.ACTIONS[action].zh}", f"Done: {action}") + f" → v{result.version}"
+        translate(
+            f"已{lifecycle.ACTIONS[action].zh}（版本 {result.version}）",
+            f"Done: {action} (version {result.version})",
+        )
     )
     return redirect(url_for("problems.detail", problem_id=problem_id))
 
@@ -108,6 +112,13 @@ def location(problem_id: int) -> Response:
     return Response(body, mimetype=GEOJSON)
 
 
+@bp.get("/api/v1/problems/<int:problem_id>/area")
+def area_outline(problem_id: int) -> Response:
+    """The outline of the problem's grid as GeoJSON, for the page's map."""
+    body = geoproblems.problem_area_geojson(database.session(), problem_id)
+    return Response(body, mimetype=GEOJSON)
+
+
 @bp.get("/areas/<level>/<code>/assign")
 def area_assign(level: str, code: str) -> str:
     """An area's unresolved problems and the bulk-assign form."""
@@ -125,6 +136,7 @@ def area_assign(level: str, code: str) -> str:
         bulk_form=bulk_assign_form(level, code),
         found=geoproblems.found_by_category(db, level, area_id),
         tax=database.taxonomy(),
+        now=datetime.now(UTC).replace(tzinfo=None),
     )
 
 
@@ -188,8 +200,19 @@ def _render_detail(
         actions=lifecycle.ACTIONS,
         point=geoproblems.point_label(problem.point, database.taxonomy(), current_lang()),
         tax=database.taxonomy(),
+        heat=_heat(problem),
     )
     return page, status
+
+
+def _heat(problem: Any) -> dict[str, Any] | None:
+    """Unresolved problems of the problem's grid (else street), from the summary counts."""
+    for level in ("grid", "street"):
+        area_id = getattr(problem, f"{level}_id")
+        if area_id is not None:
+            n = geoproblems.summary_count(database.session(), area_id, OPEN_STATUSES)
+            return {"level": level, "n": n}
+    return None
 
 
 def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, Any]:
@@ -231,15 +254,22 @@ def _unit_choices() -> list[tuple[str, str]]:
 
 
 def _map(problem: Any) -> dict[str, str]:
-    pad = 0.004
-    extent = Extent(problem.lon - pad, problem.lat - pad, problem.lon + pad, problem.lat + pad)
+    extent = Extent(*geoproblems.problem_extent(database.session(), problem))
+    grid_style = {"color": "#7f8c8d", "weight": 2, "fill": True, "fillOpacity": 0.05}
     layers = [
+        maps.LayerSpec(
+            "area",
+            translate("所在网格", "Grid"),
+            url_for("problems.area_outline", problem_id=problem.id),
+            "areas",
+            style=grid_style,
+        ),
         maps.LayerSpec(
             "problem",
             translate("问题位置", "Problem location"),
             url_for("problems.location", problem_id=problem.id),
             "points",
-        )
+        ),
     ]
     cfg = current_app.config
     basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
