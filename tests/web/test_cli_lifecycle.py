@@ -88,75 +88,75 @@ def test_dry_run_changes_nothing(city_app: Flask) -> None:
     assert _state(city_app) == before
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["problems", "close", "--id", "{A1}", "--actor", "x", "--note", "y"], "cannot close"),
-        (["problems", "rectify", "--id", "{C1}", "--actor", "x"], "note is required"),
-        (
-            [
-                "problems",
-                "rectify",
-                "--id",
-                "{C1}",
-                "--actor",
-                "x",
-                "--note",
-                "y",
-                "--expect-version",
-                "5",
-            ],
-            "reload",
-        ),
-        (
-            ["problems", "rectify", "--id", "99999", "--actor", "x", "--note", "y"],
-            "no problem with id 99999",
-        ),
-        (
-            ["problems", "assign", "--id", "{A1}", "--actor", "x", "--unit", "无此单位"],
-            "unknown responsible unit",
-        ),
-        (
-            [
-                "problems",
-                "assign",
-                "--id",
-                "{A1}",
-                "--actor",
-                "x",
-                "--unit",
-                "东门街道办事处",
-                "--deadline",
-                "2020-01-01",
-            ],
-            "in the past",
-        ),
-        (["problems", "assign", "--actor", "x", "--unit", "东门街道办事处"], "filter"),
-        (
-            [
-                "problems",
-                "assign",
-                "--level",
-                "street",
-                "--area",
-                "1",
-                "--actor",
-                "x",
-                "--unit",
-                "东门街道办事处",
-            ],
-            "no street",
-        ),
-    ],
-)
-def test_bad_commands_fail_with_one_line_and_change_nothing(city_app, args, message) -> None:
+BAD_COMMANDS = [
+    (["problems", "close", "--id", "{A1}", "--actor", "x", "--note", "y"], "cannot close"),
+    (["problems", "rectify", "--id", "{C1}", "--actor", "x"], "note is required"),
+    (
+        [
+            "problems",
+            "rectify",
+            "--id",
+            "{C1}",
+            "--actor",
+            "x",
+            "--note",
+            "y",
+            "--expect-version",
+            "5",
+        ],
+        "reload",
+    ),
+    (
+        ["problems", "rectify", "--id", "99999", "--actor", "x", "--note", "y"],
+        "no problem with id 99999",
+    ),
+    (
+        ["problems", "assign", "--id", "{A1}", "--actor", "x", "--unit", "无此单位"],
+        "unknown responsible unit",
+    ),
+    (
+        [
+            "problems",
+            "assign",
+            "--id",
+            "{A1}",
+            "--actor",
+            "x",
+            "--unit",
+            "东门街道办事处",
+            "--deadline",
+            "2020-01-01",
+        ],
+        "in the past",
+    ),
+    (["problems", "assign", "--actor", "x", "--unit", "东门街道办事处"], "filter"),
+    (
+        [
+            "problems",
+            "assign",
+            "--level",
+            "street",
+            "--area",
+            "1",
+            "--actor",
+            "x",
+            "--unit",
+            "东门街道办事处",
+        ],
+        "no street",
+    ),
+]
+
+
+def test_bad_commands_fail_with_one_line_and_change_nothing(city_app) -> None:
     engine = _engine(city_app)
-    args = [a.format(A1=problem_id(engine, "A1"), C1=problem_id(engine, "C1")) for a in args]
+    ids = {"A1": problem_id(engine, "A1"), "C1": problem_id(engine, "C1")}
     before = _state(city_app)
-    result = city_app.test_cli_runner().invoke(args=args)
-    assert result.exit_code == 1
-    assert message in result.output and result.output.startswith("错误 / error:")
-    assert _state(city_app) == before
+    for args, message in BAD_COMMANDS:
+        result = city_app.test_cli_runner().invoke(args=[a.format(**ids) for a in args])
+        assert result.exit_code == 1, args
+        assert message in result.output and result.output.startswith("错误 / error:")
+        assert _state(city_app) == before
 
 
 def test_units_add_and_list(city_app: Flask) -> None:

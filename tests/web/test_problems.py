@@ -88,48 +88,46 @@ def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
         assert session["actor"] == "督查组"  # remembered for the next form
 
 
-@pytest.mark.parametrize(
-    ("external", "action", "data", "status", "message"),
-    [
-        ("C1", "rectify", {"actor": "甲", "version": "1"}, 400, "note is required"),
-        ("C1", "rectify", {"actor": "", "note": "x", "version": "1"}, 400, "actor"),
-        ("C1", "rectify", {"actor": "甲", "note": "x", "version": "9"}, 409, "reload"),
-        ("A1", "close", {"actor": "甲", "note": "x", "version": "1"}, 409, "cannot close"),
-        (
-            "A1",
-            "assign",
-            {"actor": "甲", "unit": "无此单位", "version": "1"},
-            400,
-            "unknown responsible unit",
-        ),
-        (
-            "A1",
-            "assign",
-            {"actor": "甲", "unit": "东门街道办事处", "deadline": "2020-01-01", "version": "1"},
-            400,
-            "in the past",
-        ),
-        (
-            "A1",
-            "assign",
-            {"actor": "甲", "unit": "东门街道办事处", "deadline": "2026-02-30", "version": "1"},
-            400,
-            "deadline",
-        ),
-        ("A1", "explode", {"actor": "甲", "version": "1"}, 400, "unknown action"),
-    ],
-)
-def test_bad_form_input_is_refused_and_changes_nothing(
-    city_app, external, action, data, status, message
-) -> None:
+BAD_FORMS = [
+    ("C1", "rectify", {"actor": "甲", "version": "1"}, 400, "note is required"),
+    ("C1", "rectify", {"actor": "", "note": "x", "version": "1"}, 400, "actor"),
+    ("C1", "rectify", {"actor": "甲", "note": "x", "version": "9"}, 409, "reload"),
+    ("A1", "close", {"actor": "甲", "note": "x", "version": "1"}, 409, "cannot close"),
+    (
+        "A1",
+        "assign",
+        {"actor": "甲", "unit": "无此单位", "version": "1"},
+        400,
+        "unknown responsible unit",
+    ),
+    (
+        "A1",
+        "assign",
+        {"actor": "甲", "unit": "东门街道办事处", "deadline": "2020-01-01", "version": "1"},
+        400,
+        "in the past",
+    ),
+    (
+        "A1",
+        "assign",
+        {"actor": "甲", "unit": "东门街道办事处", "deadline": "2026-02-30", "version": "1"},
+        400,
+        "deadline",
+    ),
+    ("A1", "explode", {"actor": "甲", "version": "1"}, 400, "unknown action"),
+]
+
+
+def test_bad_form_input_is_refused_and_changes_nothing(city_app) -> None:
     client = city_app.test_client()
-    pid = problem_id(_engine(city_app), external)
     before = _state(city_app)
-    token = _token(client, f"/problems/{pid}")
-    response = client.post(f"/problems/{pid}/{action}", data={**data, "csrf_token": token})
-    assert response.status_code == status
-    assert message in response.get_data(as_text=True)
-    assert _state(city_app) == before
+    for external, action, data, status, message in BAD_FORMS:
+        pid = problem_id(_engine(city_app), external)
+        token = _token(client, f"/problems/{pid}")
+        response = client.post(f"/problems/{pid}/{action}", data={**data, "csrf_token": token})
+        assert response.status_code == status, (action, data)
+        assert message in response.get_data(as_text=True)
+        assert _state(city_app) == before
 
 
 def test_missing_csrf_token_is_refused(city_app: Flask) -> None:
@@ -166,25 +164,26 @@ def test_photo_is_stored_shown_and_served(city_app: Flask, tmp_path: Path) -> No
     assert client.get(f"/problems/{pid}/photos/{pid}/../../secret.png").status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("payload", "message"),
-    [
-        (b"%PDF-1.4 not an image at all", "not a valid image"),
-        (b"GIF89a" + b"\x00" * 20, "not a valid image"),
-        (None, "photo too large"),
-    ],
-)
-def test_bad_photos_are_refused_and_leave_nothing(city_app, tmp_path, payload, message) -> None:
+BAD_PHOTOS = [
+    (b"%PDF-1.4 not an image at all", "not a valid image"),
+    (b"GIF89a" + b"\x00" * 20, "not a valid image"),
+    (None, "photo too large"),
+]
+
+
+def test_bad_photos_are_refused_and_leave_nothing(city_app, tmp_path) -> None:
     client = city_app.test_client()
     pid = problem_id(_engine(city_app), "C1")
     before = _state(city_app)
-    body = payload if payload is not None else _png(400) + b"\x00" * 60_000
-    data = {"actor": "甲", "note": "x", "version": "1", "photo": (io.BytesIO(body), "x.png")}
-    data["csrf_token"] = _token(client, f"/problems/{pid}")
-    response = client.post(f"/problems/{pid}/rectify", data=data)
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
-    assert _state(city_app) == before
-    assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*.*"))
+    for payload, message in BAD_PHOTOS:
+        body = payload if payload is not None else _png(400) + b"\x00" * 60_000
+        data = {"actor": "甲", "note": "x", "version": "1", "photo": (io.BytesIO(body), "x.png")}
+        data["csrf_token"] = _token(client, f"/problems/{pid}")
+        response = client.post(f"/problems/{pid}/rectify", data=data)
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+        assert _state(city_app) == before
+        photos = tmp_path / "photos"
+        assert not photos.exists() or not any(photos.rglob("*.*"))
 
 
 def test_bulk_assign_from_the_area_page(city_app: Flask) -> None:
