@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy.orm as so
 
 from geo.periods import Period
-from geo.stats import COUNT_COLUMNS, RATE_COLUMNS, rates
+from geo.stats import COUNT_COLUMNS, RATE_COLUMNS, rates_for_periods
 
 DEFAULT_TOP = 3
 _SORT = [
@@ -78,8 +78,10 @@ def rankings(
     previous_rank, rank_change (positive = moved up), closure_rate_change (in rate
     points, this minus previous), list ('red', 'black' or None).
     """
-    current = _ranked(rates(session, level, period, tz, now))
-    before = _ranked(rates(session, level, period.previous(), tz, now))
+    this_frame, before_frame = rates_for_periods(
+        session, level, [period, period.previous()], tz, now
+    )
+    current, before = _ranked(this_frame), _ranked(before_frame)
     rows = current.merge(
         before[["id", "rank", "closure_rate"]].rename(
             columns={"rank": "previous_rank", "closure_rate": "previous_closure_rate"}

@@ -80,17 +80,47 @@ def rates(
     closed_on_time, reworked, overdue, avg_rectify_days, closure_rate, on_time_rate,
     rework_rate. See the module docstring for the definitions.
     """
-    start, cutoff = period_cutoff(period, tz, now)
-    counted = rate_counts_query(session, check_rate_level(level), start, cutoff).subquery()
-    frame = _with_names(session, level, counted, all_areas)
-    return add_rates(frame)
+    return rates_for_periods(session, level, [period], tz, now, all_areas)[0]
+
+
+def rates_for_periods(
+    session: so.Session,
+    level: str,
+    periods: list[Period],
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
+    all_areas: bool = True,
+) -> list[pd.DataFrame]:
+    """``rates`` for several periods at once: one scan of the problems table, one frame
+    per period (same rows, same order)."""
+    windows = [period_cutoff(p, tz, now) for p in periods]
+    counted = rate_counts_query(session, check_rate_level(level), windows).subquery()
+    frame = _with_names(session, level, counted, all_areas, len(windows))
+    return [add_rates(_window(frame, i)) for i in range(len(windows))]
 
 
 def rate_counts_query(
-    session: so.Session, level: str, start: datetime, cutoff: datetime
+    session: so.Session, level: str, windows: list[tuple[datetime, datetime]]
 ) -> sa.Select[Any]:
-    """The aggregate SELECT: one row per area/unit id with the counts and avg days."""
+    """The aggregate SELECT: one row per area/unit id with, for each (start, cutoff)
+    window ``i``, the counts and average days as columns suffixed ``_i``."""
     key = _key_column(level)
+    days = _days_between(
+        session, Problem.rectified_at, sa.func.coalesce(Problem.assigned_at, Problem.found_at)
+    )
+    columns: list[Any] = [key.label("key")]
+    for i, (start, cutoff) in enumerate(windows):
+        columns += [c.label(f"{c.name}_{i}") for c in _window_aggregates(start, cutoff, days)]
+    scope = [
+        sa.or_(
+            Problem.deadline < cutoff, sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
+        )
+        for start, cutoff in windows
+    ]
+    return sa.select(*columns).where(key.is_not(None), sa.or_(*scope)).group_by(key)
+
+
+def _window_aggregates(start: datetime, cutoff: datetime, days: Any) -> list[Any]:
     due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff)
     closed_in_time = sa.and_(Problem.closed_at.is_not(None), Problem.closed_at < cutoff)
     overdue = sa.and_(
@@ -99,26 +129,16 @@ def rate_counts_query(
         sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
     )
     rectified = sa.and_(due, Problem.rectified_at.is_not(None), Problem.rectified_at < cutoff)
-    days = _days_between(
-        session, Problem.rectified_at, sa.func.coalesce(Problem.assigned_at, Problem.found_at)
-    )
     found = sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
-    return (
-        sa.select(
-            key.label("key"),
-            sa.func.count().filter(found).label("found"),
-            sa.func.count().filter(due).label("due"),
-            sa.func.count().filter(due, closed_in_time).label("closed"),
-            sa.func.count()
-            .filter(due, Problem.closed_at <= Problem.deadline)
-            .label("closed_on_time"),
-            sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
-            sa.func.count().filter(overdue).label("overdue"),
-            sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
-        )
-        .where(key.is_not(None), sa.or_(Problem.deadline < cutoff, found))
-        .group_by(key)
-    )
+    return [
+        sa.func.count().filter(found).label("found"),
+        sa.func.count().filter(due).label("due"),
+        sa.func.count().filter(due, closed_in_time).label("closed"),
+        sa.func.count().filter(due, Problem.closed_at <= Problem.deadline).label("closed_on_time"),
+        sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
+        sa.func.count().filter(overdue).label("overdue"),
+        sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
+    ]
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +166,7 @@ def _days_between(session: so.Session, later: Any, earlier: Any) -> Any:
 
 
 def _with_names(
-    session: so.Session, level: str, counted: sa.Subquery, all_areas: bool
+    session: so.Session, level: str, counted: sa.Subquery, all_areas: bool, windows: int
 ) -> pd.DataFrame:
     """Join the counts to the areas (or units) for their codes and names."""
     if level == "unit":
@@ -155,18 +175,24 @@ def _with_names(
     else:
         owner_id, code, name = Area.id, Area.code, Area.name
         scope = [Area.level == level]
-    counts = [sa.func.coalesce(counted.c[c], 0).label(c) for c in COUNT_COLUMNS]
+    names = [f"{c}_{i}" for i in range(windows) for c in (*COUNT_COLUMNS, "avg_rectify_days")]
+    values = [
+        counted.c[n] if n.startswith("avg_") else sa.func.coalesce(counted.c[n], 0).label(n)
+        for n in names
+    ]
     stmt = (
-        sa.select(owner_id.label("id"), code.label("code"), name.label("name"), *counts)
-        .add_columns(counted.c.avg_rectify_days)
+        sa.select(owner_id.label("id"), code.label("code"), name.label("name"), *values)
         .select_from(owner_id.table)
         .join(counted, counted.c.key == owner_id, isouter=all_areas)
         .where(*scope)
         .order_by(code)
     )
-    rows = session.execute(stmt).all()
-    columns = ["id", "code", "name", *COUNT_COLUMNS, "avg_rectify_days"]
-    frame = pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(session.execute(stmt).all(), columns=["id", "code", "name", *names])
+
+
+def _window(frame: pd.DataFrame, i: int) -> pd.DataFrame:
+    out = frame[["id", "code", "name"]].copy()
     for column in COUNT_COLUMNS:
-        frame[column] = frame[column].astype("int64")
-    return frame
+        out[column] = frame[f"{column}_{i}"].astype("int64")
+    out["avg_rectify_days"] = frame[f"avg_rectify_days_{i}"]
+    return out
