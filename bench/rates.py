@@ -135,6 +135,8 @@ def _fill(engine: sa.Engine, n_grids: int, n_rows: int) -> int:
     grids = voronoi_grids(n_grids)
     _insert(engine, Area.__table__, _grid_records(engine, grids))
     _insert(engine, Problem.__table__, _problem_records(engine, len(grids), n_rows))
+    with engine.begin() as conn:  # planner statistics, as after any bulk load
+        conn.exec_driver_sql("ANALYZE")
     return len(grids)
 
 

@@ -79,7 +79,7 @@ def rankings(
     points, this minus previous), list ('red', 'black' or None).
     """
     this_frame, before_frame = rates_for_periods(
-        session, level, [period, period.previous()], tz, now
+        session, level, [period, period.previous()], tz, now, lean_after_first=True
     )
     current, before = _ranked(this_frame), _ranked(before_frame)
     rows = current.merge(

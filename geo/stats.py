@@ -90,17 +90,26 @@ def rates_for_periods(
     tz: str = "Asia/Shanghai",
     now: datetime | None = None,
     all_areas: bool = True,
+    lean_after_first: bool = False,
 ) -> list[pd.DataFrame]:
     """``rates`` for several periods at once: one scan of the problems table, one frame
-    per period (same rows, same order)."""
+    per period (same rows, same order). With ``lean_after_first`` the periods after the
+    first skip ``found`` (0) and ``avg_rectify_days`` (NaN), which rankings do not need
+    for the period they compare with."""
     windows = [period_cutoff(p, tz, now) for p in periods]
-    counted = rate_counts_query(session, check_rate_level(level), windows).subquery()
+    _tune_for_aggregates(session)
+    counted = rate_counts_query(
+        session, check_rate_level(level), windows, lean_after_first
+    ).subquery()
     frame = _with_names(session, level, counted, all_areas, len(windows))
     return [add_rates(_window(frame, i)) for i in range(len(windows))]
 
 
 def rate_counts_query(
-    session: so.Session, level: str, windows: list[tuple[datetime, datetime]]
+    session: so.Session,
+    level: str,
+    windows: list[tuple[datetime, datetime]],
+    lean_after_first: bool = False,
 ) -> sa.Select[Any]:
     """The aggregate SELECT: one row per area/unit id with, for each (start, cutoff)
     window ``i``, the counts and average days as columns suffixed ``_i``."""
@@ -110,7 +119,9 @@ def rate_counts_query(
     )
     columns: list[Any] = [key.label("key")]
     for i, (start, cutoff) in enumerate(windows):
-        columns += [c.label(f"{c.name}_{i}") for c in _window_aggregates(start, cutoff, days)]
+        lean = lean_after_first and i > 0
+        aggregates = _window_aggregates(start, cutoff, days, lean)
+        columns += [c.label(f"{c.name}_{i}") for c in aggregates]
     scope = [
         sa.or_(
             Problem.deadline < cutoff, sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
@@ -120,7 +131,7 @@ def rate_counts_query(
     return sa.select(*columns).where(key.is_not(None), sa.or_(*scope)).group_by(key)
 
 
-def _window_aggregates(start: datetime, cutoff: datetime, days: Any) -> list[Any]:
+def _window_aggregates(start: datetime, cutoff: datetime, days: Any, lean: bool) -> list[Any]:
     due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff)
     closed_in_time = sa.and_(Problem.closed_at.is_not(None), Problem.closed_at < cutoff)
     overdue = sa.and_(
@@ -130,6 +141,9 @@ def _window_aggregates(start: datetime, cutoff: datetime, days: Any) -> list[Any
     )
     rectified = sa.and_(due, Problem.rectified_at.is_not(None), Problem.rectified_at < cutoff)
     found = sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
+    if lean:
+        found = sa.false()
+        days = sa.cast(sa.null(), sa.Float())
     return [
         sa.func.count().filter(found).label("found"),
         sa.func.count().filter(due).label("due"),
@@ -152,6 +166,14 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
         frame[name] = (frame[part] / due).astype("float64")
     frame["avg_rectify_days"] = frame["avg_rectify_days"].astype("float64")
     return frame
+
+
+def _tune_for_aggregates(session: so.Session) -> None:
+    """PostgreSQL: no JIT compilation (it costs more than it saves on this one-off
+    aggregate) and enough memory for the per-area hash table, for this transaction."""
+    if is_postgres(session):
+        session.execute(sa.text("SET LOCAL jit = off"))
+        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
 
 
 def _key_column(level: str) -> Any:
@@ -187,7 +209,8 @@ def _with_names(
         .where(*scope)
         .order_by(code)
     )
-    return pd.DataFrame(session.execute(stmt).all(), columns=["id", "code", "name", *names])
+    rows = [tuple(row) for row in session.execute(stmt)]  # plain tuples build frames fast
+    return pd.DataFrame.from_records(rows, columns=["id", "code", "name", *names])
 
 
 def _window(frame: pd.DataFrame, i: int) -> pd.DataFrame:
