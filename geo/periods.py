@@ -44,11 +44,7 @@ class Period:
         """Human label with the dates, e.g. ``2026年第47周（11月16日—11月22日）``."""
         last = self.end - timedelta(days=1)
         if lang == "en":
-            names = {"week": f"week {self.number} of", "month": "month", "quarter": "quarter"}
-            return (
-                f"{self.code} ({names[self.kind]} {self.year}, "
-                f"{self.start:%d %b} – {last:%d %b %Y})"
-            )
+            return f"{self.code} ({self.start:%d %b} – {last:%d %b %Y})"
         unit = {"week": f"第{self.number}周", "month": f"{self.number}月"}
         name = unit.get(self.kind, f"第{self.number}季度")
         return (

@@ -3,6 +3,8 @@ thin routes over geo/rankings.py and geo/scores.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -56,14 +58,23 @@ def api() -> ResponseReturnValue:
     )
 
 
+@bp.get("/scores")
+def scores_page() -> ResponseReturnValue:
+    """Quarterly scores per area, one column per evaluation scheme (三标融合)."""
+    level, period, frame = _scores()
+    return render_template(
+        "rankings/scores.html",
+        level=level,
+        period=period,
+        rows=frame.to_dict(orient="records"),
+        tax=database.taxonomy(),
+    )
+
+
 @bp.get("/api/v1/scores")
 def scores_api() -> ResponseReturnValue:
     """?level=district|street|community|grid&period=2026-Q4: one score per scheme."""
-    level = request.args.get("level", "district")
-    period = parse_period(request.args.get("period", "") or _default("quarter").code)
-    frame = geoscores.quarterly_scores(
-        database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
-    )
+    level, period, frame = _scores()
     return jsonify(
         {
             "level": level,
@@ -72,6 +83,15 @@ def scores_api() -> ResponseReturnValue:
             "rows": frame.to_dict(orient="records"),
         }
     )
+
+
+def _scores() -> tuple[str, Period, Any]:
+    level = request.args.get("level", "district")
+    period = parse_period(request.args.get("period", "") or _default("quarter").code)
+    frame = geoscores.quarterly_scores(
+        database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
+    )
+    return level, period, frame
 
 
 def _args() -> tuple[str, Period, int]:

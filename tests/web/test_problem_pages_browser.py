@@ -137,5 +137,8 @@ def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> 
         _submit(page, bulk)
         assert "已交办 1 个问题" in page.inner_text("[data-testid=flash]")  # P7 was found
         screenshot(page, "area-assign")
+        page.goto(f"{base}/scores?level=street&period=2026-Q4&lang=en")
+        assert "National civilized city" in page.inner_text("[data-testid=scores]")
+        screenshot(page, "scores-en")
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()

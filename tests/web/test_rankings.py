@@ -68,3 +68,9 @@ def test_scores_api(stats_app: Flask) -> None:
     assert east["civilized_city"] == 93.0 and east["urban_management"] == 92.5
     bad = stats_app.test_client().get("/api/v1/scores?level=street&period=2026-11")
     assert bad.status_code == 400
+
+
+def test_scores_page(stats_app: Flask) -> None:
+    html = stats_app.test_client().get("/scores?level=street&period=2026-Q4").get_data(as_text=True)
+    assert "全国文明城市测评" in html and "93.0" in html and "(−7)" in html
+    assert stats_app.test_client().get("/scores?period=2026-Q9").status_code == 400
