@@ -49,3 +49,17 @@ class NotFoundError(CivicgridError):
 
 class InvalidParameterError(CivicgridError):
     """A query parameter, form field or option has a value that is not allowed."""
+
+
+class TransitionError(CivicgridError):
+    """A status change the problem's current state does not allow (e.g. close a found one)."""
+
+    http_status = 409
+
+
+class StaleVersionError(TransitionError):
+    """A change made against an old version of a problem: someone else changed it first."""
+
+
+class PhotoError(InvalidParameterError):
+    """An uploaded photo is too large or not a JPEG/PNG/WebP image."""

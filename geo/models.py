@@ -68,6 +68,8 @@ class ResponsibleUnit(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    # "department" (职能部门) or "street_office" (街道/镇); None when not yet classified.
+    kind: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
 
 class InspectionPoint(Base):
@@ -156,7 +158,7 @@ class Problem(Base):
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
     found_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
     assigned_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
-    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime, index=True)
     rectified_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
     reopen_count: so.Mapped[int] = so.mapped_column(default=0)
@@ -195,5 +197,11 @@ class ProblemEvent(Base):
     from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     to_status: so.Mapped[str] = so.mapped_column(sa.String(20))
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Set by an assignment (or a reopen): the unit handed the problem and its deadline.
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    # File name of an optional photo, stored under the instance folder (see geo/photos.py).
+    photo: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     problem: so.Mapped[Problem] = so.relationship(back_populates="events")
+    unit: so.Mapped[ResponsibleUnit | None] = so.relationship()

@@ -10,7 +10,9 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
-    from web import api, assets, cli, config, database, errors, i18n, pages
+    from flask_wtf.csrf import CSRFProtect
+
+    from web import api, assets, cli, config, database, errors, i18n, pages, problems, rankings
 
     app = Flask(__name__, instance_relative_config=True)
     config.init_app(app, test_config)
@@ -20,5 +22,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    CSRFProtect(app)
+    app.register_blueprint(problems.bp)
+    app.register_blueprint(rankings.bp)
     cli.init_app(app)
     return app

@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     for command in (init_command, ingest_command, demo_command, areas_group, points_group):
         app.cli.add_command(command)
+    from web import cli_lifecycle  # problems, units, rank, scores, bulletin
+
+    cli_lifecycle.init_app(app)
 
 
 def domain_errors(func: F) -> F:

@@ -106,6 +106,17 @@ SETTINGS: tuple[Setting, ...] = (
         "inspection point (0 turns nearest-point linking off).",
         float,
     ),
+    Setting(
+        "CIVICGRID_PHOTO_DIR",
+        "",
+        "Folder for rectification photos. Default: `instance/photos/`.",
+    ),
+    Setting(
+        "CIVICGRID_PHOTO_MAX_MB",
+        5.0,
+        "Largest accepted rectification photo, in MB (JPEG, PNG or WebP).",
+        float,
+    ),
 )
 
 

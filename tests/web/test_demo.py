@@ -48,7 +48,7 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
         watch = PageWatch(page, base)
         page.goto(base + "/")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"grids": 1502, "districts": 4, "points": 809}

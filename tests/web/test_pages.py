@@ -81,7 +81,7 @@ def test_overview_map_in_chromium(city_app: Flask, browser) -> None:
         watch = PageWatch(page, base)
         page.goto(base + "/")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"grids": 0, "districts": 2, "points": 3}

@@ -1,0 +1,221 @@
+"""Accountability rates per area or responsible unit over a period, computed in SQL.
+
+One aggregate statement per call (GROUP BY the level's id column) over the problems
+table; only one row per area or unit comes back to Python, never the problems.
+
+Definitions (digital city management practice, DOMAIN.md "Evaluation and ranking"),
+for a period [start, end) of local calendar days and ``cutoff`` = min(end, now):
+
+- due to close 应结案数: problems whose deadline falls in [start, cutoff);
+- closed 结案数: due problems with closed_at < cutoff (closed by the end of the period);
+- closure rate 结案率 = closed / due;
+- closed on time 按期结案数: due problems with closed_at ≤ deadline;
+- on-time closure rate 按期结案率 = closed on time / due;
+- reworked 返工数: due problems reopened at least once (reopen_count > 0);
+- rework rate 返工率 = reworked / due;
+- overdue 超期未整改数: problems found before cutoff whose deadline is before cutoff and
+  that were not closed by then (closed_at is NULL or ≥ cutoff) — the backlog at the
+  end of the period, whenever their deadline was;
+- average days to rectify 平均整改天数: over due problems rectified before cutoff, the
+  mean of (rectified_at − assigned_at) in days (found_at when never assigned);
+- found 新发现: problems found in [start, cutoff).
+
+A rate is None when nothing was due. Rates are fractions (0–1). Times are naive UTC;
+the period boundaries are local midnights converted to UTC (see geo/periods.py).
+Figures reflect the problems as stored now: a problem reopened after the period no
+longer has the closed_at it had then.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.db import is_postgres
+from geo.errors import InvalidParameterError
+from geo.models import Area, Problem, ResponsibleUnit
+from geo.periods import Period
+
+RATE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid", "unit")
+"""What rates can be grouped by: an area level, or the responsible unit."""
+
+COUNT_COLUMNS = ("found", "due", "closed", "closed_on_time", "reworked", "overdue")
+RATE_COLUMNS = ("closure_rate", "on_time_rate", "rework_rate", "avg_rectify_days")
+
+
+def check_rate_level(level: str) -> str:
+    """Return ``level`` if rates can be grouped by it, else raise ``InvalidParameterError``."""
+    if level not in RATE_LEVELS:
+        raise InvalidParameterError(
+            f"未知的统计层级 / unknown level '{level}'; 可选 / one of: {', '.join(RATE_LEVELS)}"
+        )
+    return level
+
+
+def period_cutoff(
+    period: Period, tz: str, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The period's start and cutoff = min(end, now), as naive UTC datetimes."""
+    start, end = period.utc_bounds(tz)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return start, min(end, max(now, start))
+
+
+def rates(
+    session: so.Session,
+    level: str,
+    period: Period,
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
+    all_areas: bool = True,
+) -> pd.DataFrame:
+    """Counts and rates of every area of ``level`` (or every unit) over ``period``.
+
+    Returns one row per area/unit (all of them when ``all_areas``, else only those
+    with problems counted), columns: id, code, name, found, due, closed,
+    closed_on_time, reworked, overdue, avg_rectify_days, closure_rate, on_time_rate,
+    rework_rate. See the module docstring for the definitions.
+    """
+    return rates_for_periods(session, level, [period], tz, now, all_areas)[0]
+
+
+def rates_for_periods(
+    session: so.Session,
+    level: str,
+    periods: list[Period],
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
+    all_areas: bool = True,
+    lean_after_first: bool = False,
+) -> list[pd.DataFrame]:
+    """``rates`` for several periods at once: one scan of the problems table, one frame
+    per period (same rows, same order). With ``lean_after_first`` the periods after the
+    first skip ``found`` (0) and ``avg_rectify_days`` (NaN), which rankings do not need
+    for the period they compare with."""
+    windows = [period_cutoff(p, tz, now) for p in periods]
+    _tune_for_aggregates(session)
+    counted = rate_counts_query(
+        session, check_rate_level(level), windows, lean_after_first
+    ).subquery()
+    frame = _with_names(session, level, counted, all_areas, len(windows))
+    return [add_rates(_window(frame, i)) for i in range(len(windows))]
+
+
+def rate_counts_query(
+    session: so.Session,
+    level: str,
+    windows: list[tuple[datetime, datetime]],
+    lean_after_first: bool = False,
+) -> sa.Select[Any]:
+    """The aggregate SELECT: one row per area/unit id with, for each (start, cutoff)
+    window ``i``, the counts and average days as columns suffixed ``_i``."""
+    key = _key_column(level)
+    days = _days_between(
+        session, Problem.rectified_at, sa.func.coalesce(Problem.assigned_at, Problem.found_at)
+    )
+    columns: list[Any] = [key.label("key")]
+    for i, (start, cutoff) in enumerate(windows):
+        lean = lean_after_first and i > 0
+        aggregates = _window_aggregates(start, cutoff, days, lean)
+        columns += [c.label(f"{c.name}_{i}") for c in aggregates]
+    scope = [
+        sa.or_(
+            Problem.deadline < cutoff, sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
+        )
+        for start, cutoff in windows
+    ]
+    return sa.select(*columns).where(key.is_not(None), sa.or_(*scope)).group_by(key)
+
+
+def _window_aggregates(start: datetime, cutoff: datetime, days: Any, lean: bool) -> list[Any]:
+    due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff)
+    closed_in_time = sa.and_(Problem.closed_at.is_not(None), Problem.closed_at < cutoff)
+    overdue = sa.and_(
+        Problem.deadline < cutoff,
+        Problem.found_at < cutoff,
+        sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
+    )
+    rectified = sa.and_(due, Problem.rectified_at.is_not(None), Problem.rectified_at < cutoff)
+    found = sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
+    if lean:
+        found = sa.false()
+        days = sa.cast(sa.null(), sa.Float())
+    return [
+        sa.func.count().filter(found).label("found"),
+        sa.func.count().filter(due).label("due"),
+        sa.func.count().filter(due, closed_in_time).label("closed"),
+        sa.func.count().filter(due, Problem.closed_at <= Problem.deadline).label("closed_on_time"),
+        sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
+        sa.func.count().filter(overdue).label("overdue"),
+        sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
+    ]
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add closure_rate, on_time_rate and rework_rate (None where nothing was due)."""
+    due = frame["due"].where(frame["due"] > 0)
+    for name, part in (
+        ("closure_rate", "closed"),
+        ("on_time_rate", "closed_on_time"),
+        ("rework_rate", "reworked"),
+    ):
+        frame[name] = (frame[part] / due).astype("float64")
+    frame["avg_rectify_days"] = frame["avg_rectify_days"].astype("float64")
+    return frame
+
+
+def _tune_for_aggregates(session: so.Session) -> None:
+    """PostgreSQL: no JIT compilation (it costs more than it saves on this one-off
+    aggregate) and enough memory for the per-area hash table, for this transaction."""
+    if is_postgres(session):
+        session.execute(sa.text("SET LOCAL jit = off"))
+        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+
+
+def _key_column(level: str) -> Any:
+    return Problem.unit_id if level == "unit" else getattr(Problem, f"{level}_id")
+
+
+def _days_between(session: so.Session, later: Any, earlier: Any) -> Any:
+    """(later − earlier) in days as a float, on either backend."""
+    if is_postgres(session):
+        return sa.func.date_part("epoch", later - earlier) / 86400.0
+    return sa.func.julianday(later) - sa.func.julianday(earlier)
+
+
+def _with_names(
+    session: so.Session, level: str, counted: sa.Subquery, all_areas: bool, windows: int
+) -> pd.DataFrame:
+    """Join the counts to the areas (or units) for their codes and names."""
+    if level == "unit":
+        owner_id, code, name = ResponsibleUnit.id, ResponsibleUnit.name, ResponsibleUnit.name
+        scope: list[Any] = []
+    else:
+        owner_id, code, name = Area.id, Area.code, Area.name
+        scope = [Area.level == level]
+    names = [f"{c}_{i}" for i in range(windows) for c in (*COUNT_COLUMNS, "avg_rectify_days")]
+    values = [
+        counted.c[n] if n.startswith("avg_") else sa.func.coalesce(counted.c[n], 0).label(n)
+        for n in names
+    ]
+    stmt = (
+        sa.select(owner_id.label("id"), code.label("code"), name.label("name"), *values)
+        .select_from(owner_id.table)
+        .join(counted, counted.c.key == owner_id, isouter=all_areas)
+        .where(*scope)
+        .order_by(code)
+    )
+    rows = [tuple(row) for row in session.execute(stmt)]  # plain tuples build frames fast
+    return pd.DataFrame.from_records(rows, columns=["id", "code", "name", *names])
+
+
+def _window(frame: pd.DataFrame, i: int) -> pd.DataFrame:
+    out = frame[["id", "code", "name"]].copy()
+    for column in COUNT_COLUMNS:
+        out[column] = frame[f"{column}_{i}"].astype("int64")
+    out["avg_rectify_days"] = frame[f"avg_rectify_days_{i}"]
+    return out

@@ -1,0 +1,12 @@
+"""bench/rates.py runs at a tiny size and both paths agree."""
+
+from __future__ import annotations
+
+from bench import rates
+
+
+def test_rates_bench_tiny(capsys) -> None:
+    result = rates.main(["--rows", "3000", "--grids", "60", "--repeat", "1"])
+    assert result["rates_match"] == 1 and result["grids"] > 0
+    assert set(result) >= {"seconds", "anchor_seconds", "ratio", "rates_match"}
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith('{"bench": "rates"')

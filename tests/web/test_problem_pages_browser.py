@@ -1,0 +1,144 @@
+"""Browser: walk one problem from found to closed through the pages; rankings page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from geo.models import Problem
+from tests.helpers import XSS
+from tests.lifecycle_data import load_lifecycle_city, problem_id
+from tests.stats_data import load_stats_city
+from tests.web.browser import PageWatch, live_server, screenshot
+
+
+def _engine(app: Flask):
+    from web import database
+
+    with app.app_context():
+        return database.engine()
+
+
+@pytest.fixture
+def city_app(app: Flask, tmp_path: Path) -> Flask:
+    app.config["PHOTO_DIR"] = str(tmp_path / "photos")
+    engine = _engine(app)
+    load_lifecycle_city(engine, tmp_path)
+    with engine.begin() as conn:
+        conn.execute(sa.update(Problem).where(Problem.external_id == "A1").values(description=XSS))
+    return app
+
+
+def _wait_map(page) -> dict:
+    page.wait_for_function("document.querySelector('.folium-map')?.dataset.layersPending === '0'")
+    return json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+
+
+def _submit(page, form) -> None:
+    with page.expect_navigation():
+        form.locator("button").click()
+
+
+@pytest.mark.browser
+def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path: Path) -> None:
+    pid = problem_id(_engine(city_app), "A1")
+    photo = tmp_path / "after.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "#2e7d32").save(photo)
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/areas/street/329901001/assign")
+        page.click(f"a[href='/problems/{pid}']")
+        assert _wait_map(page) == {"area": 1, "problem": 1}
+        heat_before = int(page.inner_text("[data-testid=heat]"))
+        assert page.inner_text("[data-testid=status]") == "发现"
+        assert XSS in page.inner_text(".cg-description")  # shown as text
+        screenshot(page, "problem-found")
+
+        form = page.locator("[data-testid=form-assign]")
+        form.locator("select[name=unit]").select_option("东门街道办事处")
+        form.locator("input[name=actor]").fill("街道创建办")
+        _submit(page, form)
+        assert page.inner_text("[data-testid=status]") == "已交办"
+        assert page.inner_text("[data-testid=unit]") == "东门街道办事处"
+
+        form = page.locator("[data-testid=form-rectify]")
+        assert form.locator("input[name=actor]").input_value() == "街道创建办"  # remembered
+        form.locator("input[name=actor]").fill("网格员小李")
+        form.locator("button").click()  # no note: the browser refuses (required)
+        assert page.inner_text("[data-testid=status]") == "已交办"
+        form.locator("textarea[name=note]").fill("已清理堆放垃圾")
+        form.locator("input[name=photo]").set_input_files(str(photo))
+        _submit(page, form)
+        assert page.inner_text("[data-testid=status]") == "已整改"
+        page.wait_for_function("document.querySelector('img.cg-photo').naturalWidth === 64")
+
+        form = page.locator("[data-testid=form-close]")
+        form.locator("input[name=actor]").fill("督查组")
+        form.locator("textarea[name=note]").fill("复核通过，予以销号")
+        _submit(page, form)
+        assert page.inner_text("[data-testid=status]") == "已销号"
+        assert int(page.inner_text("[data-testid=heat]")) == heat_before - 1
+        timeline = page.inner_text("[data-testid=timeline]")
+        for text in ("交办", "整改", "销号", "已清理堆放垃圾", "督查组"):
+            assert text in timeline
+        _wait_map(page)
+        screenshot(page, "problem-closed")
+        assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
+def test_stale_form_shows_a_conflict(city_app: Flask, browser) -> None:
+    pid = problem_id(_engine(city_app), "C1")
+    with live_server(city_app) as base:
+        first, second = browser.new_page(), browser.new_page()
+        for page in (first, second):
+            page.goto(f"{base}/problems/{pid}")
+        for page, who in ((first, "甲"), (second, "乙")):
+            form = page.locator("[data-testid=form-rectify]")
+            form.locator("input[name=actor]").fill(who)
+            form.locator("textarea[name=note]").fill(f"{who}整改")
+            _submit(page, form)
+        assert "已整改" in first.inner_text("[data-testid=status]")
+        assert "reload" in second.inner_text("[data-testid=error]")
+        screenshot(second, "problem-conflict")
+        first.close()
+        second.close()
+
+
+@pytest.mark.browser
+def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> None:
+    load_stats_city(_engine(app), tmp_path)
+    from geo.db import transaction
+    from geo.units import unit_ids
+
+    with transaction(_engine(app)) as session:
+        unit_ids(session, ["东门街道办事处"])
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/rankings?level=street&period=2026-W47")
+        assert "南湖街道" in page.inner_text("[data-testid=red-list]")
+        assert "东门街道" in page.inner_text("[data-testid=black-list]")
+        screenshot(page, "rankings")
+        page.click("[data-testid=black-list] a")
+        assert page.inner_text("[data-testid=open-total]") == "4"  # P3, P5, P6, P7
+        bulk = page.locator("[data-testid=bulk-assign]")
+        bulk.locator("select[name=unit]").select_option("东门街道办事处")
+        bulk.locator("input[name=actor]").fill("街道创建办")
+        _submit(page, bulk)
+        assert "已交办 1 个问题" in page.inner_text("[data-testid=flash]")  # P7 was found
+        screenshot(page, "area-assign")
+        page.goto(f"{base}/scores?level=street&period=2026-Q4&lang=en")
+        assert "National civilized city" in page.inner_text("[data-testid=scores]")
+        screenshot(page, "scores-en")
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()

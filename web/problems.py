@@ -1,0 +1,291 @@
+"""The problem page (/problems/<id>): location, details, history, lifecycle forms;
+photos; the area assignment page with the reusable bulk-assign form. Thin routes
+over geo/lifecycle.py and geo/problems.py. Until access control exists, who acts is
+the required "操作人 / actor" field, remembered in the session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from geo import lifecycle, maps, photos
+from geo import problems as geoproblems
+from geo.deadlines import end_of_local_day
+from geo.errors import CivicgridError, InvalidParameterError
+from geo.lifecycle import Change, Selection
+from geo.queries import Extent
+from web import database
+from web.assets import map_assets
+from web.forms import AssignForm, BulkAssignForm, TransitionForm
+from web.i18n import current_lang, translate
+
+bp = Blueprint("problems", __name__)
+
+GEOJSON = "application/geo+json"
+OPEN_STATUSES = ("found", "assigned", "rectified")
+
+
+@bp.record_once
+def _upload_limit(state: Any) -> None:
+    # Requests far larger than a photo are cut off by Werkzeug (413) before being read.
+    config = state.app.config
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = int((float(config["PHOTO_MAX_MB"]) + 1) * 1_000_000)
+
+
+@bp.app_template_filter("localtime")
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A naive UTC datetime shown in the configured time zone."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime(fmt)
+
+
+@bp.get("/problems/<int:problem_id>")
+def detail(problem_id: int) -> ResponseReturnValue:
+    """One problem: map, details, history timeline and the forms its state allows."""
+    return _render_detail(problem_id)
+
+
+@bp.post("/problems/<int:problem_id>/<action>")
+def act(problem_id: int, action: str) -> ResponseReturnValue:
+    """Apply one lifecycle action from the problem page's form."""
+    form = (AssignForm if action == "assign" else TransitionForm)()
+    try:
+        change = _change_from(form, action)
+        upload = form.photo.data.read() if form.photo.data else None
+        with photos.staged_photo(_photo_dir(), problem_id, upload, _photo_limit()) as name:
+            change = Change(**{**change.__dict__, "photo": name})
+            result = lifecycle.apply(
+                database.engine(),
+                Selection(ids=(problem_id,)),
+                change,
+                database.taxonomy(),
+                current_app.config["TIMEZONE"],
+            )
+    except CivicgridError as exc:
+        return _render_detail(
+            problem_id, error=str(exc), status=exc.http_status, form=form, action=action
+        )
+    flash(
+        translate(
+            f"已{lifecycle.ACTIONS[action].zh}（版本 {result.version}）",
+            f"Done: {action} (version {result.version})",
+        )
+    )
+    return redirect(url_for("problems.detail", problem_id=problem_id))
+
+
+@bp.get("/problems/<int:problem_id>/photos/<int:folder>/<name>")
+def photo(problem_id: int, folder: int, name: str) -> Response:
+    """A stored rectification photo (served to everyone until access control exists)."""
+    path = photos.photo_path(_photo_dir(), f"{folder}/{name}")
+    if path is None or folder != problem_id:
+        abort(404)
+    return send_file(path, max_age=3600)
+
+
+@bp.get("/api/v1/problems/<int:problem_id>/location")
+def location(problem_id: int) -> Response:
+    """The problem's point as GeoJSON, for the page's map."""
+    body = geoproblems.problem_geojson(
+        database.session(), problem_id, database.taxonomy(), current_lang()
+    )
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/api/v1/problems/<int:problem_id>/area")
+def area_outline(problem_id: int) -> Response:
+    """The outline of the problem's grid as GeoJSON, for the page's map."""
+    body = geoproblems.problem_area_geojson(database.session(), problem_id)
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/areas/<level>/<code>/assign")
+def area_assign(level: str, code: str) -> str:
+    """An area's unresolved problems and the bulk-assign form."""
+    db = database.session()
+    area_id, area = geoproblems.area_ref(db, level, code)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = geoproblems.open_problems(db, level, area_id, page)
+    return render_template(
+        "problems/area_assign.html",
+        area=area,
+        problems=rows,
+        total=total,
+        page=page,
+        page_size=geoproblems.PAGE_SIZE,
+        bulk_form=bulk_assign_form(level, code),
+        found=geoproblems.found_by_category(db, level, area_id),
+        tax=database.taxonomy(),
+        now=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+@bp.post("/problems/bulk-assign")
+def bulk_assign() -> ResponseReturnValue:
+    """Assign every found problem of an area (and category) to a unit; back to ``next``."""
+    form = BulkAssignForm()
+    back = _safe_next(
+        url_for(
+            "problems.area_assign", level=form.level.data or "street", code=form.code.data or "-"
+        )
+    )
+    try:
+        change = _change_from(form, "assign")
+        selection = Selection(
+            level=form.level.data, area_code=form.code.data, category=form.category.data or None
+        )
+        result = lifecycle.apply(
+            database.engine(),
+            selection,
+            change,
+            database.taxonomy(),
+            current_app.config["TIMEZONE"],
+        )
+    except CivicgridError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    flash(translate(f"已交办 {result.changed} 个问题", f"Assigned {result.changed} problems"))
+    return redirect(back)
+
+
+def bulk_assign_form(level: str, code: str) -> BulkAssignForm:
+    """A bulk-assign form for an area, for templates/problems/_bulk_assign.html."""
+    form = BulkAssignForm(formdata=None, level=level, code=code, actor=session.get("actor", ""))
+    lang = current_lang()
+    form.category.choices = [("", translate("全部类别", "All categories"))] + [
+        (c.code, c.label(lang)) for c in database.taxonomy().categories.values()
+    ]
+    form.unit.choices = _unit_choices()
+    return form
+
+
+def _render_detail(
+    problem_id: int,
+    error: str | None = None,
+    status: int = 200,
+    form: Any = None,
+    action: str | None = None,
+) -> ResponseReturnValue:
+    db = database.session()
+    problem = geoproblems.get_problem(db, problem_id)
+    forms = _forms(problem, form if error else None, action)
+    page = render_template(
+        "problems/detail.html",
+        problem=problem,
+        error=error,
+        forms=forms,
+        areas=geoproblems.problem_areas(db, problem),
+        map=_map(problem),
+        overdue=geoproblems.is_overdue(problem),
+        actions=lifecycle.ACTIONS,
+        point=geoproblems.point_label(problem.point, database.taxonomy(), current_lang()),
+        tax=database.taxonomy(),
+        heat=_heat(problem),
+    )
+    return page, status
+
+
+def _heat(problem: Any) -> dict[str, Any] | None:
+    """Unresolved problems of the problem's grid (else street), from the summary counts."""
+    for level in ("grid", "street"):
+        area_id = getattr(problem, f"{level}_id")
+        if area_id is not None:
+            n = geoproblems.summary_count(database.session(), area_id, OPEN_STATUSES)
+            return {"level": level, "n": n}
+    return None
+
+
+def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, Any]:
+    forms: dict[str, Any] = {}
+    for name in geoproblems.allowed_actions(problem.status):
+        form = failed if name == failed_action and failed is not None else None
+        if form is None:
+            form = (AssignForm if name == "assign" else TransitionForm)(formdata=None)
+            form.actor.data = session.get("actor", "")
+        form.version.data = problem.version if failed is None else form.version.data
+        if name == "assign":
+            form.unit.choices = _unit_choices()
+        forms[name] = form
+    return forms
+
+
+def _change_from(form: Any, action: str) -> Change:
+    if not form.validate():
+        raise InvalidParameterError(
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        )
+    session["actor"] = (form.actor.data or "").strip()
+    deadline = getattr(form, "deadline", None)
+    tz = current_app.config["TIMEZONE"]
+    return Change(
+        action=action,
+        actor=form.actor.data or "",
+        note=form.note.data or "",
+        unit=getattr(form, "unit", None) and form.unit.data,
+        deadline=end_of_local_day(deadline.data, tz) if deadline and deadline.data else None,
+        version=getattr(form, "version", None) and form.version.data,
+    )
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    return [("", translate("请选择", "Choose…"))] + [
+        (u.name, u.name) for u in geoproblems.units(database.session())
+    ]
+
+
+def _map(problem: Any) -> dict[str, str]:
+    extent = Extent(*geoproblems.problem_extent(database.session(), problem))
+    grid_style = {"color": "#7f8c8d", "weight": 2, "fill": True, "fillOpacity": 0.05}
+    layers = [
+        maps.LayerSpec(
+            "area",
+            translate("所在网格", "Grid"),
+            url_for("problems.area_outline", problem_id=problem.id),
+            "areas",
+            style=grid_style,
+        ),
+        maps.LayerSpec(
+            "problem",
+            translate("问题位置", "Problem location"),
+            url_for("problems.location", problem_id=problem.id),
+            "points",
+        ),
+    ]
+    cfg = current_app.config
+    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    return maps.render_parts(
+        maps.city_map(map_assets(), layers, extent, basemap, None, current_lang())
+    )
+
+
+def _photo_dir() -> Path:
+    return Path(current_app.config["PHOTO_DIR"] or Path(current_app.instance_path) / "photos")
+
+
+def _photo_limit() -> int:
+    return int(float(current_app.config["PHOTO_MAX_MB"]) * 1_000_000)
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default

@@ -1,0 +1,114 @@
+"""Rankings (/rankings, /api/v1/rankings) and quarterly scores (/api/v1/scores):
+thin routes over geo/rankings.py and geo/scores.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from geo import rankings as georankings
+from geo import scores as geoscores
+from geo.errors import InvalidParameterError
+from geo.periods import Period, current_period, parse_period
+from geo.stats import check_rate_level
+from web import database
+
+bp = Blueprint("rankings", __name__)
+
+PAGE_SIZE = 200
+
+
+@bp.get("/rankings")
+def page() -> ResponseReturnValue:
+    """Sorted ranking table with the red and black lists highlighted."""
+    level, period, top = _args()
+    ranking = _ranking(level, period, top)
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = ranking.records()
+    return render_template(
+        "rankings/page.html",
+        ranking=ranking,
+        rows=rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE],
+        total=len(rows),
+        page=page_no,
+        page_size=PAGE_SIZE,
+        red=ranking.records(ranking.red),
+        black=ranking.records(ranking.black),
+        tax=database.taxonomy(),
+    )
+
+
+@bp.get("/api/v1/rankings")
+def api() -> ResponseReturnValue:
+    """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
+    level, period, top = _args()
+    ranking = _ranking(level, period, top)
+    return jsonify(
+        {
+            "level": level,
+            "period": period.code,
+            "previous_period": ranking.previous.code,
+            "top": ranking.top,
+            "red": ranking.records(ranking.red)[: ranking.top],
+            "black": ranking.records(ranking.black),
+            "rows": ranking.records(),
+        }
+    )
+
+
+@bp.get("/scores")
+def scores_page() -> ResponseReturnValue:
+    """Quarterly scores per area, one column per evaluation scheme (三标融合)."""
+    level, period, frame = _scores()
+    return render_template(
+        "rankings/scores.html",
+        level=level,
+        period=period,
+        rows=frame.to_dict(orient="records"),
+        tax=database.taxonomy(),
+    )
+
+
+@bp.get("/api/v1/scores")
+def scores_api() -> ResponseReturnValue:
+    """?level=district|street|community|grid&period=2026-Q4: one score per scheme."""
+    level, period, frame = _scores()
+    return jsonify(
+        {
+            "level": level,
+            "period": period.code,
+            "schemes": list(database.taxonomy().schemes),
+            "rows": frame.to_dict(orient="records"),
+        }
+    )
+
+
+def _scores() -> tuple[str, Period, Any]:
+    level = request.args.get("level", "district")
+    period = parse_period(request.args.get("period", "") or _default("quarter").code)
+    frame = geoscores.quarterly_scores(
+        database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
+    )
+    return level, period, frame
+
+
+def _args() -> tuple[str, Period, int]:
+    level = check_rate_level(request.args.get("level", "district"))
+    text = request.args.get("period", "")
+    period = parse_period(text) if text else _default("week")
+    top = request.args.get("top", georankings.DEFAULT_TOP, type=int)
+    if top is None or not 1 <= top <= 100:
+        raise InvalidParameterError("top 应为 1–100 / top must be 1–100")
+    return level, period, top
+
+
+def _ranking(level: str, period: Period, top: int) -> georankings.Ranking:
+    return georankings.rankings(
+        database.session(), level, period, current_app.config["TIMEZONE"], top
+    )
+
+
+def _default(kind: str) -> Period:
+    return current_period(kind, current_app.config["TIMEZONE"])
