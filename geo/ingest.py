@@ -156,6 +156,7 @@ def _write(
     options: IngestOptions,
     result: IngestResult,
 ) -> int:
+    summary.advance_clock(session)  # before writing: see geo/summary.py
     batch = _batch_record(path, options, result)
     session.add(batch)
     session.flush()
