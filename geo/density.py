@@ -9,8 +9,10 @@ however many problems there are. Coordinates are EPSG:4326 lon/lat degrees.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -81,7 +83,7 @@ def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
     return cell
 
 
-def _points(rows: list, x0: float, y0: float, cell: float) -> Density:  # type: ignore[type-arg]
+def _points(rows: Sequence[Any], x0: float, y0: float, cell: float) -> Density:
     if not rows:
         return Density(np.zeros((0, 3)), cell, 0.0, 0)
     data = np.array(rows, dtype=float)

@@ -13,8 +13,10 @@ are per km² (areas computed in the local UTM zone when loaded).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -231,7 +233,7 @@ def _late_select(view: HeatFilters, meta: summary.Meta, now: datetime) -> sa.Sel
     )
 
 
-def _scatter(catalog: Catalog, rows: list) -> _Measures:  # type: ignore[type-arg]
+def _scatter(catalog: Catalog, rows: Sequence[Any]) -> _Measures:
     """Dense measure arrays aligned with the catalogue (areas without rows get zeros)."""
     size = len(catalog.ids)
     out = {m: np.zeros(size, dtype=np.int64) for m in summary.MEASURES}

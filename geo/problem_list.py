@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -154,7 +155,7 @@ def area_problems(
     return ProblemPage([_row(r, now) for r in rows], int(total or 0), page, pages)
 
 
-def _row(r: sa.Row, now: datetime) -> ProblemRow:  # type: ignore[type-arg]
+def _row(r: Any, now: datetime) -> ProblemRow:
     found_at, deadline, status = r[4], r[5], r[3]
     late = deadline is not None and status != summary.CLOSED and deadline < now
     return ProblemRow(
@@ -217,7 +218,7 @@ def problems_geojson(
     )
 
 
-def _marker(r: sa.Row, labels: dict[str, dict[str, str]], now: datetime) -> dict[str, object]:  # type: ignore[type-arg]
+def _marker(r: Any, labels: dict[str, dict[str, str]], now: datetime) -> dict[str, object]:
     pid, category, description, status, found_at, deadline, lon, lat = r
     overdue = deadline is not None and status != summary.CLOSED and deadline < now
     return {

@@ -66,7 +66,8 @@ def encode_shapes(session: so.Session, level: str, within: AreaRef | None = None
 def decode_shapes(data: dict[str, object]) -> list[shapely.MultiPolygon]:
     """Inverse of ``encode_shapes`` (for tests and scripts): one MultiPolygon per area."""
     scale = float(data["scale"])  # type: ignore[arg-type]
-    ox, oy = data["origin"]  # type: ignore[misc]
+    origin: list[float] = data["origin"]  # type: ignore[assignment]
+    ox, oy = origin
     out = []
     for polygons in data["shapes"]:  # type: ignore[attr-defined]
         parts = []

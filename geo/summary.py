@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -233,7 +234,7 @@ def read_meta(session: so.Session) -> Meta:
     row = session.execute(sa.select(*_meta_columns()).where(SummaryMeta.id == 1)).first()
     if row is None:
         raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
-    return Meta(*row)
+    return _meta(row)
 
 
 def touch(session: so.Session, what: str) -> None:
@@ -244,7 +245,7 @@ def touch(session: so.Session, what: str) -> None:
     _lock_meta(session, bump=f"{what}_version")
 
 
-def local_day(session: so.Session, column: sa.ColumnElement[datetime], offset: int) -> sa.Label:
+def local_day(session: so.Session, column: Any, offset: int) -> sa.Label[str]:
     """SQL expression: 'YYYY-MM-DD' of a naive-UTC timestamp column at UTC+``offset`` min."""
     if is_postgres(session):
         shifted = column + sa.cast(sa.literal(f"{offset} minutes"), postgresql.INTERVAL)
@@ -333,7 +334,7 @@ def _point_kinds(session: so.Session, frames: list[pd.DataFrame]) -> dict[int, s
     return {int(i): str(k) for i, k in rows}
 
 
-def _meta_columns() -> list[sa.ColumnElement[object]]:
+def _meta_columns() -> list[Any]:
     return [
         SummaryMeta.problems_version,
         SummaryMeta.areas_version,
@@ -356,7 +357,18 @@ def _lock_meta(session: so.Session, bump: str) -> Meta:
     ).first()
     if row is None:
         raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
-    return Meta(*row)
+    return _meta(row)
+
+
+def _meta(row: Any) -> Meta:
+    return Meta(
+        problems_version=int(row[0]),
+        areas_version=int(row[1]),
+        points_version=int(row[2]),
+        overdue_as_of=row[3],
+        day_offset_minutes=int(row[4]),
+        stale=bool(row[5]),
+    )
 
 
 def _recount_select(
@@ -367,7 +379,7 @@ def _recount_select(
     level: str,
     as_of: datetime,
     offset: int,
-) -> sa.Select[tuple[object, ...]]:
+) -> Any:
     area = getattr(Problem, column)
     expressions = {
         "category": Problem.category,

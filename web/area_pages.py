@@ -8,6 +8,7 @@ its problems matching the filters, sortable by age or deadline, each linking to
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -81,8 +82,12 @@ def _figures(h: heat.AreaHeat) -> dict[str, float | None]:
 
 
 def _context(
-    area: AreaInfo, view: heatview.View, sort: str, figures: dict, problems: object
-) -> dict:  # type: ignore[type-arg]
+    area: AreaInfo,
+    view: heatview.View,
+    sort: str,
+    figures: dict[str, float | None],
+    problems: object,
+) -> dict[str, object]:
     tax, lang = database.taxonomy(), current_lang()
     args = view.filters.query_args()
     args.pop("district", None)
@@ -97,13 +102,13 @@ def _context(
 
         new = f"-{key}" if sort == key else key
         arrow = {key: " ↑", f"-{key}": " ↓"}.get(sort, "")
-        href = url_for(request.endpoint or "", **request.view_args or {}, **args, sort=new)
+        values: dict[str, Any] = {**(request.view_args or {}), **args, "sort": new}
+        href = url_for(request.endpoint or "", **values)
         return Markup(f'<a href="{escape(href)}">{escape(text)}{arrow}</a>')
 
     def page_url(page: int) -> str:
-        return url_for(
-            request.endpoint or "", **request.view_args or {}, **args, sort=sort, page=page
-        )
+        values: dict[str, Any] = {**(request.view_args or {}), **args, "sort": sort, "page": page}
+        return url_for(request.endpoint or "", **values)
 
     return {
         "area": area,

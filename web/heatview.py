@@ -112,7 +112,8 @@ def filter_choices() -> dict[str, Any]:
 
 def area_url(level: str, code: str, args: dict[str, str] | None = None) -> str:
     """The page of an area, with filter arguments."""
-    return url_for("area_pages.area_page", plural=PLURALS[level], code=code, **(args or {}))
+    values: dict[str, Any] = {"plural": PLURALS[level], "code": code, **(args or {})}
+    return url_for("area_pages.area_page", **values)
 
 
 def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:

@@ -66,7 +66,8 @@ def init_app(app: Flask) -> None:
 
 def cache(app: Flask | None = None) -> _Cache:
     """The app's response cache (tests and benchmarks clear it to measure cold paths)."""
-    return (app or current_app).extensions[_EXT]  # type: ignore[no-any-return]
+    store: _Cache = (app or current_app).extensions[_EXT]
+    return store
 
 
 def cached_response(
