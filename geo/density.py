@@ -9,6 +9,7 @@ however many problems there are. Coordinates are EPSG:4326 lon/lat degrees.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +87,8 @@ def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
 def _points(rows: Sequence[Any], x0: float, y0: float, cell: float) -> Density:
     if not rows:
         return Density(np.zeros((0, 3)), cell, 0.0, 0)
-    data = np.array(rows, dtype=float)
+    flat = np.fromiter(itertools.chain.from_iterable(rows), float, len(rows) * 3)
+    data = flat.reshape(len(rows), 3)
     lat = np.round(y0 + (data[:, 1] + 0.5) * cell, 6)
     lon = np.round(x0 + (data[:, 0] + 0.5) * cell, 6)
     weight = data[:, 2]

@@ -12,6 +12,7 @@ are per km² (areas computed in the local UTM zone when loaded).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class Catalog:
     codes: tuple[str, ...]
     km2: np.ndarray
     codes_json: str
+    km2_json: str
 
 
 @dataclass
@@ -141,7 +143,7 @@ def _measures(
     now: datetime,
 ) -> tuple[_Measures, str]:
     if view.has_dates and view.has_attributes:
-        rows = session.execute(_problems_select(view, meta.day_offset_minutes, now)).all()
+        rows = _rows(session, _problems_select(view, meta.day_offset_minutes, now))
         return _scatter(catalog, rows), "problems"
     cube, conditions, grouped = _cube_query(view)
     columns = [AreaSummary.area_id, *(getattr(AreaSummary, m) for m in summary.MEASURES)]
@@ -152,9 +154,9 @@ def _measures(
     )
     if grouped:
         stmt = stmt.group_by(AreaSummary.area_id)
-    measures = _scatter(catalog, session.execute(stmt).all())
+    measures = _scatter(catalog, _rows(session, stmt))
     if now > meta.overdue_as_of:
-        late = session.execute(_late_select(view, meta, now)).all()
+        late = _rows(session, _late_select(view, meta, now))
         measures["overdue"] += _scatter(catalog, [(a, 0, 0, n, 0) for a, n in late])["overdue"]
     return measures, f"summary:{cube}"
 
@@ -233,13 +235,26 @@ def _late_select(view: HeatFilters, meta: summary.Meta, now: datetime) -> sa.Sel
     )
 
 
+def _rows(session: so.Session, stmt: sa.Select[Any]) -> Sequence[Any]:
+    """Plain tuples straight from the DBAPI cursor of the executed statement: building
+    20,000 result Row objects would cost more than the query itself."""
+    result = session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()  # type: ignore[attr-defined,no-any-return]
+    finally:
+        result.close()
+
+
 def _scatter(catalog: Catalog, rows: Sequence[Any]) -> _Measures:
     """Dense measure arrays aligned with the catalogue (areas without rows get zeros)."""
     size = len(catalog.ids)
     out = {m: np.zeros(size, dtype=np.int64) for m in summary.MEASURES}
     if not rows or not size:
         return out
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
+    width = len(rows[0])
+    # fromiter over the chained row values: Row objects make np.array very slow.
+    flat = np.fromiter(itertools.chain.from_iterable(rows), np.int64, len(rows) * width)
+    data = flat.reshape(len(rows), width)
     pos = np.searchsorted(catalog.ids, data[:, 0])
     pos = np.minimum(pos, size - 1)
     hit = catalog.ids[pos] == data[:, 0]
@@ -307,6 +322,7 @@ def _load_catalog(session: so.Session, level: str, within: AreaRef | None) -> Ca
         codes=codes,
         km2=np.array([r[2] / 1e6 for r in rows], dtype=float),
         codes_json=json.dumps(codes, ensure_ascii=False, separators=(",", ":")),
+        km2_json=json.dumps([round(r[2] / 1e6, 4) for r in rows], separators=(",", ":")),
     )
 
 

@@ -55,7 +55,7 @@ def heat_json(heat: AreaHeat, view: HeatFilters) -> str:
         f'"overdue":{_ints(heat.overdue)}',
         f'"closed":{_ints(closed)}',
         f'"closed_on_time":{_ints(heat.closed_on_time)}',
-        f'"km2":{_floats(heat.catalog.km2, 4)}',
+        f'"km2":{heat.catalog.km2_json}',
     ]
     if view.metric != "count":
         parts.append(f'"value":{_floats(heat.value, 4)}')
@@ -73,12 +73,13 @@ def density_json(result: Density) -> str:
 
 
 def _ints(values: np.ndarray) -> str:
-    return "[" + ",".join(map(str, values.astype(np.int64).tolist())) + "]"
+    return json.dumps(values.astype(np.int64).tolist(), separators=(",", ":"))
 
 
 def _floats(values: np.ndarray, digits: int) -> str:
-    rounded = np.round(values.astype(float), digits).tolist()
-    return "[" + ",".join("null" if v != v else repr(v) for v in rounded) + "]"
+    rounded = np.round(values.astype(float), digits)
+    listed = np.where(np.isnan(rounded), None, rounded).tolist()  # NaN is not JSON: null
+    return json.dumps(listed, separators=(",", ":"))
 
 
 def _iso(value: datetime) -> str:

@@ -176,6 +176,7 @@ class AreaSummary(Base):
     """
 
     __tablename__ = "area_summary"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered by key: range scans read in order
 
     cube: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
     level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)

@@ -58,6 +58,7 @@ def area_shapes() -> Response:
         lambda: shapes.encode_shapes(session, level, within),
         JSON,
         immutable=request.args.get("v") == str(version),
+        level=6,
     )
 
 

@@ -75,12 +75,14 @@ def cached_response(
     build: Callable[[], str | bytes],
     mimetype: str,
     immutable: bool = False,
+    level: int = 1,
 ) -> Response:
     """A response for ``key``: 304 when the client has it, else the cached or freshly
     built body, gzipped when accepted, with ETag and Vary headers.
 
     ``immutable``: the URL itself carries the data version, so browsers may keep the
-    body for a year without asking again.
+    body for a year without asking again. ``level``: gzip level (1 is ~15× faster than
+    6 and only ~10% bigger on these bodies; use 6 for bodies built once per version).
     """
     digest = hashlib.sha1(repr(key).encode()).hexdigest()[:24]
     headers = {
@@ -96,7 +98,7 @@ def cached_response(
     if bodies is None:
         built = build()
         plain = built.encode() if isinstance(built, str) else built
-        bodies = (plain, gzip.compress(plain, compresslevel=6, mtime=0))
+        bodies = (plain, gzip.compress(plain, compresslevel=level, mtime=0))
         store.put(digest, bodies)
     gzipped = "gzip" in request.accept_encodings
     response = Response(bodies[1] if gzipped else bodies[0], mimetype=mimetype, headers=headers)

@@ -113,6 +113,197 @@
     });
   }
 
+
+  /* --- one canvas for all areas of a level ------------------------------------------
+   * 20,000 grids as Leaflet polygons cost seconds to create and draw; this layer keeps
+   * the rings as flat arrays, projects them once per zoom level, draws them in one pass
+   * and finds the area under the mouse through a coarse bounding-box grid. */
+  var ShapesLayer = L.Layer.extend({
+    initialize: function (latlngs, options) {
+      L.setOptions(this, options);
+      this._shapes = latlngs;           // [area][polygon][ring][[lat, lon]]
+      this._styles = [];
+      this._hover = -1;
+      this._bounds = latlngs.map(function (polys) {
+        var b = [Infinity, Infinity, -Infinity, -Infinity];
+        polys.forEach(function (rings) {
+          rings[0].forEach(function (p) {
+            if (p[1] < b[0]) { b[0] = p[1]; } if (p[0] < b[1]) { b[1] = p[0]; }
+            if (p[1] > b[2]) { b[2] = p[1]; } if (p[0] > b[3]) { b[3] = p[0]; }
+          });
+        });
+        return b;
+      });
+      this._index = this._buildIndex();
+    },
+
+    _buildIndex: function () {
+      var all = [Infinity, Infinity, -Infinity, -Infinity];
+      this._bounds.forEach(function (b) {
+        all = [Math.min(all[0], b[0]), Math.min(all[1], b[1]), Math.max(all[2], b[2]), Math.max(all[3], b[3])];
+      });
+      var n = Math.max(1, Math.round(Math.sqrt(this._bounds.length / 4)));
+      var cw = (all[2] - all[0]) / n || 1, ch = (all[3] - all[1]) / n || 1, cells = {};
+      this._bounds.forEach(function (b, i) {
+        for (var x = Math.floor((b[0] - all[0]) / cw); x <= Math.floor((b[2] - all[0]) / cw); x++) {
+          for (var y = Math.floor((b[1] - all[1]) / ch); y <= Math.floor((b[3] - all[1]) / ch); y++) {
+            (cells[x + ":" + y] = cells[x + ":" + y] || []).push(i);
+          }
+        }
+      });
+      return { all: all, cw: cw, ch: ch, cells: cells };
+    },
+
+    setStyles: function (styles) { this._styles = styles; this._draw(); },
+
+    onAdd: function (map) {
+      var pane = map.getPane(this.options.pane);
+      this._canvas = L.DomUtil.create("canvas", "cg-shapes leaflet-zoom-hide", pane);
+      this._top = L.DomUtil.create("canvas", "cg-shapes leaflet-zoom-hide", pane);
+      this._top.style.pointerEvents = "none";
+      map.on("moveend zoomend resize viewreset", this._reset, this);
+      map.on("mousemove", this._onMove, this);
+      map.on("mouseout", this._onOut, this);
+      map.on("click", this._onClick, this);
+      this._projected = null;
+      this._reset();
+    },
+
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      L.DomUtil.remove(this._top);
+      map.off("moveend zoomend resize viewreset", this._reset, this);
+      map.off("mousemove", this._onMove, this);
+      map.off("mouseout", this._onOut, this);
+      map.off("click", this._onClick, this);
+    },
+
+    _project: function () {
+      var map = this._map, zoom = map.getZoom();
+      if (this._projected && this._projectedZoom === zoom) { return; }
+      this._projected = this._shapes.map(function (polys) {
+        return polys.map(function (rings) {
+          return rings.map(function (ring) {
+            var out = new Float64Array(ring.length * 2);
+            for (var i = 0; i < ring.length; i++) {
+              var pt = map.project(L.latLng(ring[i][0], ring[i][1]), zoom);
+              out[2 * i] = pt.x; out[2 * i + 1] = pt.y;
+            }
+            return out;
+          });
+        });
+      });
+      this._projectedZoom = zoom;
+    },
+
+    _reset: function () {
+      var map = this._map;
+      if (!map) { return; }
+      var size = map.getSize(), ratio = window.devicePixelRatio || 1;
+      var topLeft = map.containerPointToLayerPoint([0, 0]);
+      [this._canvas, this._top].forEach(function (c) {
+        L.DomUtil.setPosition(c, topLeft);
+        c.width = size.x * ratio; c.height = size.y * ratio;
+        c.style.width = size.x + "px"; c.style.height = size.y + "px";
+      });
+      this._project();
+      this._origin = map.getPixelOrigin().add(topLeft);
+      this._ratio = ratio;
+      this._draw();
+    },
+
+    _path: function (ctx, i) {
+      var ox = this._origin.x, oy = this._origin.y;
+      this._projected[i].forEach(function (rings) {
+        rings.forEach(function (r) {
+          ctx.moveTo(r[0] - ox, r[1] - oy);
+          for (var k = 2; k < r.length; k += 2) { ctx.lineTo(r[k] - ox, r[k + 1] - oy); }
+          ctx.closePath();
+        });
+      });
+    },
+
+    _draw: function () {
+      if (!this._map || !this._projected) { return; }
+      var ctx = this._canvas.getContext("2d"), r = this._ratio, opts = this.options;
+      ctx.setTransform(r, 0, 0, r, 0, 0);
+      ctx.clearRect(0, 0, this._canvas.width, this._canvas.height);
+      var view = this._map.getBounds(), w = view.getWest(), s = view.getSouth(), e = view.getEast(), n = view.getNorth();
+      ctx.lineJoin = "round";
+      ctx.lineWidth = opts.weight;
+      for (var i = 0; i < this._projected.length; i++) {
+        var b = this._bounds[i];
+        if (b[2] < w || b[0] > e || b[3] < s || b[1] > n) { continue; }
+        var st = this._styles[i] || {};
+        ctx.beginPath();
+        this._path(ctx, i);
+        ctx.globalAlpha = st.fillOpacity === undefined ? 0.75 : st.fillOpacity;
+        ctx.fillStyle = st.fillColor || ZERO;
+        ctx.fill("evenodd");
+        ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
+        ctx.strokeStyle = opts.color;
+        ctx.stroke();
+      }
+      ctx.globalAlpha = 1;
+      this._drawHover();
+    },
+
+    _drawHover: function () {
+      var ctx = this._top.getContext("2d"), r = this._ratio;
+      ctx.setTransform(r, 0, 0, r, 0, 0);
+      ctx.clearRect(0, 0, this._top.width, this._top.height);
+      if (this._hover < 0) { return; }
+      ctx.beginPath();
+      this._path(ctx, this._hover);
+      ctx.lineWidth = 2.5; ctx.strokeStyle = "#222";
+      ctx.stroke();
+    },
+
+    hit: function (latlng) {
+      var idx = this._index, x = latlng.lng, y = latlng.lat, shapes = this._shapes;
+      var key = Math.floor((x - idx.all[0]) / idx.cw) + ":" + Math.floor((y - idx.all[1]) / idx.ch);
+      var found = -1;
+      (idx.cells[key] || []).some(function (i) {
+        var b = this._bounds[i];
+        if (x < b[0] || x > b[2] || y < b[1] || y > b[3]) { return false; }
+        var inside = shapes[i].some(function (rings) {
+          var count = 0;
+          rings.forEach(function (ring) { if (pointInRing(x, y, ring)) { count += 1; } });
+          return count % 2 === 1;
+        });
+        if (inside) { found = i; }
+        return inside;
+      }, this);
+      return found;
+    },
+
+    _onMove: function (e) {
+      var i = this.hit(e.latlng);
+      if (i !== this._hover) { this._hover = i; this._drawHover(); }
+      this._map.getContainer().style.cursor = i >= 0 ? "pointer" : "";
+      this.fire(i >= 0 ? "areahover" : "areaout", { index: i, latlng: e.latlng });
+    },
+
+    _onOut: function () {
+      this._hover = -1; this._drawHover();
+      this.fire("areaout", {});
+    },
+
+    _onClick: function (e) {
+      var i = this.hit(e.latlng);
+      if (i >= 0) { this.fire("areaclick", { index: i, latlng: e.latlng }); }
+    }
+  });
+
+  function pointInRing(x, y, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][1], yi = ring[i][0], xj = ring[j][1], yj = ring[j][0];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+
   /* --- choropleth -------------------------------------------------------------------- */
 
   function classIndex(value, breaks) {
@@ -151,9 +342,8 @@
   function Choropleth(map, spec, index, group, config, done) {
     this.map = map; this.group = group; this.config = config; this.done = done;
     this.pane = cg.pane(map, spec, index);
-    this.renderer = L.canvas({ pane: this.pane, padding: 0.3 });
     this.shapes = {};   // level → {data, latlngs}
-    this.layers = null;
+    this.layer = null;
     this.level = null;
     this.heat = null;
     this.seq = 0;
@@ -187,8 +377,9 @@
     return Promise.all([this.shapesFor(level), getJson(heatUrl)])
       .then(function (results) {
         if (seq !== self.seq) { return; }
-        self.draw(level, results[0]);
-        self.paint(results[1], params);
+        self.setHeat(results[1], results[0]);
+        if (!self.draw(level, results[0])) { self.paint(); }
+        self.updateLegend(results[1]);
         container.dataset.heatLoading = "0";
         container.dataset.heatSeq = String(seq);
         self.done(results[0].data.codes.length);
@@ -197,38 +388,34 @@
         if (seq !== self.seq) { return; }
         container.dataset.heatLoading = "0";
         container.dataset.heatSeq = String(seq);
-        if (err.userMessage) { notice(err.userMessage); self.done(self.layers ? self.layers.length : 0); }
+        if (err.userMessage) { notice(err.userMessage); self.done(self.entry ? self.entry.latlngs.length : 0); }
         else { self.done(-1, err); }
       });
   };
 
+  /* Returns true when it created the layer (already in its colours). */
   Choropleth.prototype.draw = function (level, shapes) {
-    if (this.level === level && this.layers) { return; }
+    if (this.level === level && this.layer) { return false; }
     var self = this;
     this.group.clearLayers();
     this.level = level;
     this.entry = shapes;
-    var fg = L.featureGroup();
-    this.layers = shapes.latlngs.map(function (latlngs, i) {
-      var poly = L.polygon(latlngs, {
-        renderer: self.renderer, pane: self.pane, color: "#666", weight: level === "grid" ? 0.5 : 1.2,
-        fillColor: ZERO, fillOpacity: 0.75
-      });
-      poly.cgIndex = i;
-      fg.addLayer(poly);
-      return poly;
+    this.layer = new ShapesLayer(shapes.latlngs, {
+      pane: this.pane, color: "#666", weight: level === "grid" ? 0.5 : 1.2
     });
-    fg.on("mouseover", function (e) { self.hover(e); });
-    fg.on("mousemove", function (e) { self.tooltip.setLatLng(e.latlng); });
-    fg.on("mouseout", function (e) {
-      self.map.closeTooltip(self.tooltip);
-      e.layer.setStyle({ weight: self.level === "grid" ? 0.5 : 1.2, color: "#666" });
+    this.layer.setStyles(shapes.latlngs.map(function (_, i) { return self.styleOf(i); }));
+    this.layer.on("areahover", function (e) {
+      self.tooltip.setContent(self.describe(e.index, false)).setLatLng(e.latlng);
+      if (!self.map.hasLayer(self.tooltip)) { self.map.openTooltip(self.tooltip); }
     });
-    fg.on("click", function (e) {
+    this.layer.on("areaout", function () { self.map.closeTooltip(self.tooltip); });
+    this.layer.on("areaclick", function (e) {
       L.popup({ maxWidth: 320 }).setLatLng(e.latlng)
-        .setContent(self.describe(e.layer.cgIndex, true)).openOn(self.map);
+        .setContent(self.describe(e.index, true)).openOn(self.map);
     });
-    this.group.addLayer(fg);
+    this.group.addLayer(this.layer);
+    this.countShown();
+    return true;
   };
 
   Choropleth.prototype.figures = function (i) {
@@ -267,30 +454,29 @@
     return html + "</div>";
   };
 
-  Choropleth.prototype.hover = function (e) {
-    e.layer.setStyle({ weight: 2.5, color: "#222" });
-    this.tooltip.setContent(this.describe(e.layer.cgIndex, false)).setLatLng(e.latlng);
-    this.map.openTooltip(this.tooltip);
-  };
-
-  Choropleth.prototype.paint = function (data, params) {
+  /* Keep the heat response, its code → position index and the position of each shape. */
+  Choropleth.prototype.setHeat = function (data, shapes) {
     var index = {};
     data.codes.forEach(function (code, k) { index[code] = k; });
-    this.heat = { data: data, index: index };
-    var metric = data.metric, breaks = data.breaks, values = data.value || data.count;
-    var codes = this.entry.data.codes;
-    var shown = 0;
-    this.layers.forEach(function (poly, i) {
-      var k = index[codes[i]];
-      var inside = k !== undefined;
-      if (inside) { shown += 1; }
-      poly.setStyle({
-        fillColor: inside ? colourFor(values[k], metric, breaks) : ZERO,
-        fillOpacity: inside ? 0.75 : 0.08, opacity: inside ? 1 : 0.3
-      });
-    });
+    this.heat = { data: data, index: index, values: data.value || data.count };
+    this.pos = shapes.data.codes.map(function (code) { return index[code]; });
+  };
+
+  Choropleth.prototype.styleOf = function (i) {
+    var k = this.pos[i], d = this.heat.data;
+    if (k === undefined) { return { fillColor: ZERO, fillOpacity: 0.08, opacity: 0.3 }; }
+    return { fillColor: colourFor(this.heat.values[k], d.metric, d.breaks), fillOpacity: 0.75, opacity: 1 };
+  };
+
+  Choropleth.prototype.paint = function () {
+    var self = this;
+    this.layer.setStyles(this.entry.latlngs.map(function (_, i) { return self.styleOf(i); }));
+    this.countShown();
+  };
+
+  Choropleth.prototype.countShown = function () {
+    var shown = this.pos.filter(function (k) { return k !== undefined; }).length;
     this.map.getContainer().dataset.heatShown = String(shown);
-    this.updateLegend(data);
   };
 
   Choropleth.prototype.makeLegend = function () {

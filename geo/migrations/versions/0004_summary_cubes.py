@@ -42,6 +42,7 @@ def upgrade() -> None:
             ["area_id"], ["areas.id"], name=op.f("fk_area_summary_area_id_areas")
         ),
         sa.PrimaryKeyConstraint(*_KEYS, name=op.f("pk_area_summary")),
+        sqlite_with_rowid=False,
     )
     meta = op.create_table(
         "summary_meta",
