@@ -220,7 +220,9 @@ def _synthetic_problems(grids: Any, rows: int, seed: int) -> pd.DataFrame:
             "found_at": found.to_pydatetime(),
             "deadline": deadline.to_pydatetime(),
             "closed_at": np.where(status == "closed", closed_at.to_pydatetime(), None),
-            "campaign": np.where(rng.uniform(size=rows) < 0.2, "psa_upgrade", None),
+            "campaign": pd.Series(["psa_upgrade", None])[
+                (rng.uniform(size=rows) >= 0.2).astype(int)
+            ].to_numpy(),
             "reopen_count": 0,
             "version": 1,
         }

@@ -240,7 +240,8 @@ def _rows(session: so.Session, stmt: sa.Select[Any]) -> Sequence[Any]:
     20,000 result Row objects would cost more than the query itself."""
     result = session.connection().execute(stmt)
     try:
-        return result.cursor.fetchall()  # type: ignore[attr-defined,no-any-return]
+        rows: Sequence[Any] = result.cursor.fetchall()
+        return rows
     finally:
         result.close()
 

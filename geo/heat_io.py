@@ -78,7 +78,7 @@ def _ints(values: np.ndarray) -> str:
 
 def _floats(values: np.ndarray, digits: int) -> str:
     rounded = np.round(values.astype(float), digits)
-    listed = np.where(np.isnan(rounded), None, rounded).tolist()  # NaN is not JSON: null
+    listed = [None if v != v else v for v in rounded.tolist()]  # NaN is not JSON: null
     return json.dumps(listed, separators=(",", ":"))
 
 

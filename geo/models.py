@@ -176,7 +176,8 @@ class AreaSummary(Base):
     """
 
     __tablename__ = "area_summary"
-    __table_args__ = {"sqlite_with_rowid": False}  # clustered by key: range scans read in order
+    # Clustered by key on SQLite: a cube's rows for one level are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     cube: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
     level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
