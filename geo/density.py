@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import summary
+from geo.db import is_postgres
 from geo.heat import AreaRef, district_ref, problem_conditions, status_condition
 from geo.heatfilters import HeatFilters
 from geo.models import Problem
@@ -57,8 +58,8 @@ def density(
     within = within or district_ref(session, view.district)
     cell = cell_size(bbox, zoom)
     x0, y0, x1, y1 = bbox
-    i = sa.cast((Problem.lon - x0) / cell, sa.Integer)
-    j = sa.cast((Problem.lat - y0) / cell, sa.Integer)
+    i = _floor(session, (Problem.lon - x0) / cell)
+    j = _floor(session, (Problem.lat - y0) / cell)
     conditions = [
         Problem.lon.between(x0, x1),
         Problem.lat.between(y0, y1),
@@ -71,6 +72,14 @@ def density(
         conditions.append(getattr(Problem, f"{within.level}_id") == within.id)
     rows = session.execute(sa.select(i, j, sa.func.count()).where(*conditions).group_by(i, j)).all()
     return _points(rows, x0, y0, cell)
+
+
+def _floor(session: so.Session, value: Any) -> Any:
+    # PostgreSQL's CAST rounds; SQLite's truncates, which is floor for these values >= 0
+    # (and SQLite may lack floor()).
+    if is_postgres(session):
+        return sa.cast(sa.func.floor(value), sa.Integer)
+    return sa.cast(value, sa.Integer)
 
 
 def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
