@@ -19,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo import summary
+from geo import queries, summary
 from geo.db import is_postgres
 from geo.heat import AreaRef, district_ref, problem_conditions, status_condition
 from geo.heatfilters import HeatFilters
@@ -60,11 +60,13 @@ def density(
     x0, y0, x1, y1 = bbox
     i = _floor(session, (Problem.lon - x0) / cell)
     j = _floor(session, (Problem.lat - y0) / cell)
-    conditions = [
-        Problem.lon.between(x0, x1),
-        Problem.lat.between(y0, y1),
-        *problem_conditions(view, offset),
-    ]
+    conditions = [*problem_conditions(view, offset)]
+    if _covers_city(session, bbox):
+        # A box around the whole city selects nothing but what lies in some area: say
+        # so, and the planner reads the problems by status instead of all by lon/lat.
+        conditions.append(Problem.outside.is_(False))
+    else:
+        conditions += [Problem.lon.between(x0, x1), Problem.lat.between(y0, y1)]
     status = status_condition(view.status, now)
     if status is not None:
         conditions.append(status)
@@ -72,6 +74,19 @@ def density(
         conditions.append(getattr(Problem, f"{within.level}_id") == within.id)
     rows = session.execute(sa.select(i, j, sa.func.count()).where(*conditions).group_by(i, j)).all()
     return _points(rows, x0, y0, cell)
+
+
+def _covers_city(session: so.Session, bbox: tuple[float, float, float, float]) -> bool:
+    extent = queries.city_extent(session)
+    if extent is None:
+        return False
+    x0, y0, x1, y1 = bbox
+    return (
+        x0 <= extent.min_lon
+        and y0 <= extent.min_lat
+        and x1 >= extent.max_lon
+        and y1 >= extent.max_lat
+    )
 
 
 def _floor(session: so.Session, value: Any) -> Any:

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -156,7 +157,7 @@ def _measures(
         stmt = stmt.group_by(AreaSummary.area_id)
     measures = _scatter(catalog, _rows(session, stmt))
     if now > meta.overdue_as_of:
-        late = _rows(session, _late_select(view, meta, now))
+        late = _late_counts(session, view, meta, now)
         measures["overdue"] += _scatter(catalog, [(a, 0, 0, n, 0) for a, n in late])["overdue"]
     return measures, f"summary:{cube}"
 
@@ -219,20 +220,42 @@ def _problems_select(view: HeatFilters, offset: int, now: datetime) -> sa.Select
     )
 
 
-def _late_select(view: HeatFilters, meta: summary.Meta, now: datetime) -> sa.Select[tuple]:
-    """Unresolved problems whose deadline fell in [overdue_as_of, now), per area."""
+def _late_counts(
+    session: so.Session, view: HeatFilters, meta: summary.Meta, now: datetime
+) -> list[tuple[int, int]]:
+    """Unresolved problems of the view whose deadline fell in [overdue_as_of, now), per
+    area. Selected by status and deadline only (the index that keeps this small), the
+    view's other filters applied here, so no planner can prefer e.g. the category index
+    and read every problem of a category."""
     area = getattr(Problem, f"{view.level}_id")
-    return (
-        sa.select(area, sa.func.count())
+    stmt = (
+        sa.select(area, Problem.category, Problem.campaign, InspectionPoint.kind, Problem.found_at)
+        .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
         .where(
             area.is_not(None),
             Problem.status.in_(UNRESOLVED_STATUSES),
             Problem.deadline >= meta.overdue_as_of,
             Problem.deadline < now,
-            *problem_conditions(view, meta.day_offset_minutes),
         )
-        .group_by(area)
     )
+    rows = _rows(session, stmt)
+    if not rows:
+        return []
+    late = pd.DataFrame(rows, columns=["area", "category", "campaign", "kind", "found_at"])
+    keep = np.ones(len(late), dtype=bool)
+    for column, wanted in (("category", view.categories), ("campaign", view.campaigns)):
+        if wanted:
+            keep &= late[column].isin(wanted).to_numpy()
+    if view.kinds:
+        keep &= late["kind"].isin(view.kinds).to_numpy()
+    start, end = view.found_bounds(meta.day_offset_minutes)
+    found = pd.to_datetime(late["found_at"])
+    if start is not None:
+        keep &= (found >= start).to_numpy()
+    if end is not None:
+        keep &= (found < end).to_numpy()
+    counts = late[keep].groupby("area").size()
+    return [(int(a), int(n)) for a, n in counts.items()]
 
 
 def _rows(session: so.Session, stmt: sa.Select[Any]) -> Sequence[Any]:

@@ -76,7 +76,11 @@
 
   function bindForm(config) {
     var form = document.getElementById("cg-filters");
-    if (!form || form.dataset.live !== "1") { return; }  // area pages reload for the table
+    if (!form) { return; }
+    if (form.dataset.live !== "1") {  // area pages reload: the table comes from the server
+      form.addEventListener("change", function () { form.submit(); });
+      return;
+    }
     function apply(event) {
       if (event) { event.preventDefault(); }
       var params = formParams(form, config);
@@ -278,6 +282,8 @@
     },
 
     _onMove: function (e) {
+      var target = e.originalEvent && e.originalEvent.target;
+      if (target && target.tagName === "path") { this._onOut(); return; }  // over a marker
       var i = this.hit(e.latlng);
       if (i !== this._hover) { this._hover = i; this._drawHover(); }
       this._map.getContainer().style.cursor = i >= 0 ? "pointer" : "";
@@ -454,6 +460,8 @@
     return html + "</div>";
   };
 
+  Choropleth.prototype.hideTip = function () { this.map.closeTooltip(this.tooltip); };
+
   /* Keep the heat response, its code → position index and the position of each shape. */
   Choropleth.prototype.setHeat = function (data, shapes) {
     var index = {};
@@ -577,7 +585,9 @@
     state.config = config;
     state.params = state.params || currentParams(config);
     var text = config.heat.text, pane = cg.pane(map, spec, index);
-    var renderer = L.canvas({ pane: pane });
+    // SVG, not canvas: a full-map canvas on top would swallow the mouse for the layers
+    // below; SVG circles take only the events on themselves (at most a few thousand).
+    var renderer = L.svg({ pane: pane });
     function popup(p) {
       return "<div class='cg-tip'><b>" + esc(p.category) + "</b> · " + esc(p.status) +
         (p.overdue ? " · <span class='cg-overdue'>" + esc(text.overdue) + "</span>" : "") +
@@ -604,6 +614,7 @@
                 return "<b>" + esc(f.properties.category) + "</b><br>" + esc(f.properties.description);
               }, { sticky: true });
               layer.bindPopup(function () { return popup(f.properties); });
+              layer.on("mouseover", function () { if (cg.choropleth) { cg.choropleth.hideTip(); } });
             }
           }));
           var note = document.getElementById("cg-marker-note");

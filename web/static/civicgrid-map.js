@@ -54,7 +54,8 @@
   function paneFor(map, spec, index) {
     var name = "cg-" + spec.id;
     if (!map.getPane(name)) {
-      map.createPane(name).style.zIndex = String((spec.kind === "points" ? 500 : 400) + index);
+      var onTop = spec.kind === "points" || spec.kind === "problems";
+      map.createPane(name).style.zIndex = String((onTop ? 500 : 400) + index);
     }
     return name;
   }
