@@ -44,7 +44,8 @@ def _counts(page: Any) -> dict[str, int]:
 def _screen_xy(page: Any, lat: float, lon: float) -> tuple[float, float]:
     return page.evaluate(
         "([lat, lon]) => { const m = civicgridMap.map, p = m.latLngToContainerPoint([lat, lon]);"
-        " const r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
         [lat, lon],
     )
 
