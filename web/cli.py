@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     for command in (init_command, ingest_command, demo_command, areas_group, points_group):
         app.cli.add_command(command)
+    from web.summary_cli import summary_group
+
+    app.cli.add_command(summary_group)
 
 
 def domain_errors(func: F) -> F:

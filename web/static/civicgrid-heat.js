@@ -549,10 +549,13 @@
     state.config = config;
     state.params = state.params || currentParams(config);
     var heat = L.heatLayer([], { radius: 14, blur: 16, maxZoom: 17, minOpacity: 0.25 });
+    var paneEl = map.getPane(cg.pane(map, spec, index));
     group.addLayer(heat);
     var seq = 0;
     function load() {
       if (!map.hasLayer(group)) { done(0); return; }
+      // leaflet.heat always draws in the overlay pane, under the choropleth: lift it.
+      if (heat._canvas && heat._canvas.parentNode !== paneEl) { paneEl.appendChild(heat._canvas); }
       var b = map.getBounds().pad(0.2), mine = ++seq;
       var bbox = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()),
         Math.min(180, b.getEast()), Math.min(90, b.getNorth())].map(function (v) { return v.toFixed(6); }).join(",");
