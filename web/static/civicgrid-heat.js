@@ -448,7 +448,7 @@
         "<table class='cg-tip-table'><tr><td>" + esc(text.unresolved) + "</td><td>" + esc(fmt(f.unresolved, 0)) + "</td></tr>" +
         "<tr><td>" + esc(text.overdue) + "</td><td>" + esc(fmt(f.overdue, 0)) + "</td></tr>" +
         "<tr><td>" + esc(text.ontime) + "</td><td>" + esc(pct(f.ontime)) + "</td></tr>" +
-        "<tr><td>" + esc(text.density) + "</td><td>" + esc(fmt(f.density, 1)) + " " + esc(text.per_km2) + "</td></tr></table>";
+        "<tr><td>" + esc(text.density) + "</td><td>" + esc(fmt(f.density, f.density < 10 ? 2 : 1)) + " " + esc(text.per_km2) + "</td></tr></table>";
     }
     if (withLink) {
       var params = new URLSearchParams(state.params);
