@@ -74,6 +74,7 @@ def heat_assets() -> maps.Assets:
         map_css=base.map_css,
         extra_js=(
             ("leaflet_heat", heat_js),
+            ("civicgrid_shapes", url_for("static", filename="civicgrid-shapes.js")),
             ("civicgrid_heat", url_for("static", filename="civicgrid-heat.js")),
         ),
     )
