@@ -11,7 +11,8 @@ through the Flask test client, ``--requests`` times each:
   summary and builds and gzips the body;
 - cached: the same request again (served from the in-process response cache).
 
-The anchor is the same uncached request on the small database, in the same run: ratio =
+The anchor is the same uncached request on the small database, in the same run and
+interleaved with the large one (so both see the same load of a shared machine): ratio =
 large p50 / anchor p50 (target ≤ 1.5: the cost must not grow with the problems). Then
 Chromium loads the overview page with all grids: bytes on the wire, seconds until the
 shapes are drawn, requests leaving the origin.
@@ -22,6 +23,7 @@ shapes are drawn, requests leaving the origin.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -60,9 +62,8 @@ def main(argv: list[str] | None = None, browser: Any = None) -> dict[str, Any]:
         for url, rows in ((urls[0], args.rows), (urls[1], args.anchor_rows)):
             seconds = _build(url, grids, rows, args.seed)
             print(f"{rows} problems loaded and summarised in {seconds:.1f} s", flush=True)
-        large = _measure_api(urls[0], args.requests)
+        large, anchor = _measure_api(urls, args.requests)
         print(f"{args.rows} problems: {large}", flush=True)
-        anchor = _measure_api(urls[1], args.requests)
         print(f"{args.anchor_rows} problems: {anchor}", flush=True)
         page = {} if args.no_browser else _measure_page(urls[0], browser)
     result = {
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None, browser: Any = None) -> dict[str, Any]:
         "ratio": round(large["uncached_p50_ms"] / anchor["uncached_p50_ms"], 3),
         "filtered_p50_ms": large["filtered_p50_ms"],
         "density_p50_ms": large["density_p50_ms"],
+        "loadavg_1min": round(os.getloadavg()[0], 2),
         "response_bytes": large["response_bytes"],
         **page,
         "targets": TARGETS,
@@ -240,43 +242,53 @@ def _points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 # --- measurements ------------------------------------------------------------------------
 
 
-def _measure_api(url: str, requests: int) -> dict[str, Any]:
+def _measure_api(urls: tuple[str, str], requests: int) -> tuple[dict[str, Any], ...]:
+    """Time the requests on both databases, interleaved (large, anchor, large, ...) so
+    that both see the same machine load."""
     from web import create_app, httpcache
 
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
-    client = app.test_client()
+    apps = [create_app({"DATABASE_URL": url, "TESTING": True}) for url in urls]
+    clients = [app.test_client() for app in apps]
+    stores = [httpcache.cache(app) for app in apps]
     headers = {"Accept-Encoding": "gzip"}
-    store = httpcache.cache(app)
-    client.get(URL, headers=headers)  # warm the per-level area list and imports
+    for client in clients:
+        client.get(URL, headers=headers)  # warm the per-level area list and imports
 
-    def uncached(path: str) -> float:
-        store.clear()
+    def timed_get(k: int, path: str, clear: bool) -> float:
+        if clear:
+            stores[k].clear()
         start = time.perf_counter()
-        response = client.get(path, headers=headers)
+        response = clients[k].get(path, headers=headers)
         elapsed = time.perf_counter() - start
         assert response.status_code == 200, response.data[:200]
         return elapsed
 
-    cold = [uncached(URL) for _ in range(requests)]
-    warm = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        response = client.get(URL, headers=headers)
-        warm.append(time.perf_counter() - start)
-    filtered = [uncached(URL + "&category=litter&status=overdue") for _ in range(requests // 4)]
-    density = [
-        uncached("/api/v1/heat/points?bbox=120.8,31.95,121.0,32.1&zoom=13")
-        for _ in range(max(3, requests // 20))
-    ]
-    return {
-        "uncached_p50_ms": _ms(statistics.median(cold)),
-        "uncached_p95_ms": _ms(float(np.percentile(cold, 95))),
-        "cached_p50_ms": _ms(statistics.median(warm)),
-        "cached_p95_ms": _ms(float(np.percentile(warm, 95))),
-        "filtered_p50_ms": _ms(statistics.median(filtered)),
-        "density_p50_ms": _ms(statistics.median(density)),
-        "response_bytes": len(response.data),
-    }
+    def series(path: str, count: int, clear: bool) -> list[list[float]]:
+        out: list[list[float]] = [[], []]
+        for _ in range(count):
+            for k in (0, 1):
+                out[k].append(timed_get(k, path, clear))
+        return out
+
+    cold = series(URL, requests, clear=True)
+    warm = series(URL, requests, clear=False)
+    filtered = series(URL + "&category=litter&status=overdue", requests // 4, clear=True)
+    density = series(
+        "/api/v1/heat/points?bbox=120.8,31.95,121.0,32.1&zoom=13", max(3, requests // 20), True
+    )
+    sizes = [len(client.get(URL, headers=headers).data) for client in clients]
+    return tuple(
+        {
+            "uncached_p50_ms": _ms(statistics.median(cold[k])),
+            "uncached_p95_ms": _ms(float(np.percentile(cold[k], 95))),
+            "cached_p50_ms": _ms(statistics.median(warm[k])),
+            "cached_p95_ms": _ms(float(np.percentile(warm[k], 95))),
+            "filtered_p50_ms": _ms(statistics.median(filtered[k])),
+            "density_p50_ms": _ms(statistics.median(density[k])),
+            "response_bytes": sizes[k],
+        }
+        for k in (0, 1)
+    )
 
 
 def _measure_page(url: str, browser: Any = None) -> dict[str, Any]:

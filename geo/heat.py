@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -241,6 +242,8 @@ def _late_counts(
     rows = _rows(session, stmt)
     if not rows:
         return []
+    if not (view.has_attributes or view.has_dates):
+        return list(Counter(int(r[0]) for r in rows).items())
     late = pd.DataFrame(rows, columns=["area", "category", "campaign", "kind", "found_at"])
     keep = np.ones(len(late), dtype=bool)
     for column, wanted in (("category", view.categories), ("campaign", view.campaigns)):

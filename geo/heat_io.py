@@ -73,7 +73,8 @@ def density_json(result: Density) -> str:
 
 
 def _ints(values: np.ndarray) -> str:
-    return json.dumps(values.astype(np.int64).tolist(), separators=(",", ":"))
+    # A list of ints prints as a JSON array; dropping the spaces is the fastest encoder.
+    return str(values.astype(np.int64).tolist()).replace(" ", "")
 
 
 def _floats(values: np.ndarray, digits: int) -> str:
