@@ -191,6 +191,8 @@
     return Promise.all([this.shapesFor(level), getJson(heatUrl)])
       .then(function (results) {
         if (seq !== self.seq) { return; }
+        self.map.closePopup();  // its figures belong to the previous view
+        self.hideTip();
         self.setHeat(results[1], results[0]);
         if (!self.draw(level, results[0])) { self.paint(); }
         self.updateLegend(results[1]);
