@@ -23,7 +23,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
-from geo import quality
+from geo import quality, summary
 from geo.assign import AreaIndex, representative_points
 from geo.crs import areas_m2, to_wgs84
 from geo.db import transaction
@@ -81,6 +81,7 @@ def load_areas(engine: Engine, path: str | Path, options: AreaLoadOptions) -> Ar
         report.gaps = quality.gaps(frame, _parent_frame(session, parent_level))
         changed = _upsert(session, frame, options.level, report)
         refresh_ancestry(session)
+        summary.touch(session, "areas")
         if changed:
             counts = reassign_within(session, changed)
             report.reassigned_problems, report.reassigned_points = counts

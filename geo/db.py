@@ -114,6 +114,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
         command.upgrade(alembic_config(conn), revision)
+        _refresh_summary(conn)
+
+
+def _refresh_summary(conn: sa.Connection) -> None:
+    # A migration that reshapes the summary marks it stale; recount with current code.
+    from geo import summary
+
+    if sa.inspect(conn).has_table("summary_meta"):
+        with so.Session(bind=conn) as session:
+            summary.rebuild_if_stale(session)
+            session.flush()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -381,6 +381,7 @@ def _stored_ids(session: so.Session, source: str, ids: pd.Series) -> set[str]:
 def _open_batch(
     session: so.Session, source: SurveySource, options: IngestOptions, result: IngestResult
 ) -> IngestBatch:
+    summary.advance_clock(session)  # before writing: see geo/summary.py
     batch = IngestBatch(
         source=options.source,
         file_name=source.path.name,

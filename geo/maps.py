@@ -29,6 +29,7 @@ class Basemap:
     attribution: str
     gcj02: bool = False
     max_zoom: int = 18
+    subdomains: str = "abc"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Assets:
     leaflet_css: str
     map_js: str
     map_css: str
+    extra_js: tuple[tuple[str, str], ...] = ()  # (name, url) loaded after map_js
 
 
 def basemap_for(
@@ -67,6 +69,7 @@ def basemap_for(
             "&x={x}&y={y}&z={z}",
             "© 高德地图 AutoNavi",
             gcj02=True,
+            subdomains="1234",
         )
     if name == "tianditu":
         return Basemap(
@@ -74,6 +77,7 @@ def basemap_for(
             "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
             f"&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}",
             "© 天地图 Tianditu",
+            subdomains="01234567",
         )
     if name == "custom" and tile_url:
         return Basemap(tile_url, "", gcj02=custom_gcj02)
@@ -87,10 +91,12 @@ def city_map(
     basemap: Basemap | None = None,
     legend: dict[str, Any] | None = None,
     lang: str = "zh",
+    extra: dict[str, Any] | None = None,
 ) -> folium.Map:
     """A folium map fitted to ``extent`` whose layers are fetched from ``layers`` URLs.
 
-    ``legend`` is handed to the page script (title and items with colours).
+    ``legend`` is handed to the page script (title and items with colours); ``extra``
+    adds keys to the page script's config (e.g. ``heat`` for web/static/civicgrid-heat.js).
     """
     extent = extent or FALLBACK_EXTENT
     fmap = folium.Map(
@@ -104,13 +110,18 @@ def city_map(
     fmap.fit_bounds([[extent.min_lat, extent.min_lon], [extent.max_lat, extent.max_lon]])
     if basemap is not None:
         folium.TileLayer(
-            basemap.url, attr=basemap.attribution, max_zoom=basemap.max_zoom, name="basemap"
+            basemap.url,
+            attr=basemap.attribution,
+            max_zoom=basemap.max_zoom,
+            name="basemap",
+            subdomains=basemap.subdomains,
         ).add_to(fmap)
     config = {
         "layers": [asdict(layer) for layer in layers],
         "legend": legend,
         "lang": lang,
         "gcj02": bool(basemap and basemap.gcj02),
+        **(extra or {}),
     }
     fmap.add_child(_RemoteLayers(config))
     return fmap
@@ -129,7 +140,11 @@ def render_parts(fmap: folium.Map) -> dict[str, str]:
 
 def _use_local_assets(fmap: folium.Map, assets: Assets) -> None:
     # Folium links CDNs by default; government intranets cannot reach them.
-    fmap.default_js = [("leaflet", assets.leaflet_js), ("civicgrid_map", assets.map_js)]
+    fmap.default_js = [
+        ("leaflet", assets.leaflet_js),
+        ("civicgrid_map", assets.map_js),
+        *assets.extra_js,
+    ]
     fmap.default_css = [("leaflet_css", assets.leaflet_css), ("civicgrid_css", assets.map_css)]
 
 

@@ -174,14 +174,45 @@ class Problem(Base):
 
 
 class AreaSummary(Base):
-    """Number of problems per area (any level), category and status; see geo/summary.py."""
+    """Problem counts per area, kept up to date by geo/summary.py (the heat maps read these).
+
+    One row per ``cube`` (which problem attributes it is broken down by: ``total``,
+    ``category``, ``kind``, ``campaign``, ``attrs`` = category × kind × campaign, or
+    ``day`` = local found date), key values ``k1``..``k3`` ('' when unused or empty),
+    area level and area. Measures: ``n`` problems, ``unresolved`` (not closed),
+    ``overdue`` (unresolved with a deadline before ``SummaryMeta.overdue_as_of``) and
+    ``closed_on_time`` (closed by the deadline, or closed without one).
+    """
 
     __tablename__ = "area_summary"
+    # Clustered by key on SQLite: a cube's rows for one level are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
+    cube: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    k1: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    k2: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    k3: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
     area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
-    category: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
     n: so.Mapped[int] = so.mapped_column(default=0)
+    unresolved: so.Mapped[int] = so.mapped_column(default=0)
+    overdue: so.Mapped[int] = so.mapped_column(default=0)
+    closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class SummaryMeta(Base):
+    """The one row of summary bookkeeping: data versions (for ETags), the overdue clock,
+    the UTC offset of the local day used for found-date buckets, and a stale flag."""
+
+    __tablename__ = "summary_meta"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    problems_version: so.Mapped[int] = so.mapped_column(default=0)
+    areas_version: so.Mapped[int] = so.mapped_column(default=0)
+    points_version: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_as_of: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    day_offset_minutes: so.Mapped[int] = so.mapped_column(default=480)
+    stale: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
 
 
 class ProblemEvent(Base):

@@ -19,13 +19,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
+from geo import summary
 from geo.areas import code_strings
 from geo.assign import ANCESTRY_COLUMNS, load_area_index, representative_points
 from geo.crs import metric_crs_for, to_wgs84
 from geo.db import transaction
 from geo.errors import PointLoadError, TaxonomyError
 from geo.io import read_vector_file, require_fields
-from geo.models import InspectionPoint
+from geo.models import InspectionPoint, Problem
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
 
@@ -76,6 +77,7 @@ def load_points(
     with transaction(engine) as session:
         _assign(session, frame)
         report = _upsert(session, frame)
+        summary.touch(session, "points")
     report.by_kind = frame["kind"].value_counts().sort_index().to_dict()
     return report
 
@@ -181,6 +183,7 @@ def _upsert(session: so.Session, frame: gpd.GeoDataFrame) -> PointLoadReport:
         )
     }
     report = PointLoadReport(features=len(frame), outside=int(frame["outside"].sum()))
+    kind_changes: dict[int, tuple[str, str]] = {}
     for row in frame.to_dict("records"):
         values = {
             "code": row["code"],
@@ -200,7 +203,23 @@ def _upsert(session: so.Session, frame: gpd.GeoDataFrame) -> PointLoadReport:
             session.add(InspectionPoint(**values))
             report.inserted += 1
         else:
+            if point.kind != values["kind"]:
+                kind_changes[point.id] = (point.kind, str(values["kind"]))
             for key, value in values.items():
                 setattr(point, key, value)
             report.updated += 1
+    _move_kind_counts(session, kind_changes)
     return report
+
+
+def _move_kind_counts(session: so.Session, changes: dict[int, tuple[str, str]]) -> None:
+    """Problems at a point whose kind changed move between the summary's kind counts."""
+    if not changes:
+        return
+    ids = session.scalars(sa.select(Problem.id).where(Problem.point_id.in_(changes))).all()
+    rows = summary.snapshot(session, ids)
+    if rows.empty:
+        return
+    old = rows["point_id"].map({k: v[0] for k, v in changes.items()})
+    new = rows["point_id"].map({k: v[1] for k, v in changes.items()})
+    summary.apply_changes(session, rows.assign(point_kind=old), rows.assign(point_kind=new))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -194,13 +193,13 @@ def point_label(point: InspectionPoint | None, taxonomy: Taxonomy, lang: str) ->
     return f"{point.name}（{taxonomy.kind_label(point.kind, lang)}）"
 
 
-def summary_count(session: so.Session, area_id: int, statuses: Any) -> int:
-    """Problems of an area in ``statuses`` according to the per-area summary counts."""
+def unresolved_count(session: so.Session, area_id: int) -> int:
+    """Unresolved problems of an area according to the per-area summary (geo/summary.py)."""
     from geo.models import AreaSummary
 
     total = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(AreaSummary.n), 0)).where(
-            AreaSummary.area_id == area_id, AreaSummary.status.in_(list(statuses))
+        sa.select(sa.func.coalesce(sa.func.sum(AreaSummary.unresolved), 0)).where(
+            AreaSummary.cube == "total", AreaSummary.area_id == area_id
         )
     )
     return int(total or 0)

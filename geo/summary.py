@@ -2,31 +2,94 @@
 
 Heat maps and rankings read these instead of scanning the problems table, so their cost
 does not grow with the number of problems. Every code path that inserts problems,
-changes their status or moves them between areas calls ``apply_changes`` with the
-affected rows as they were before and as they are after, in the same transaction.
-``mismatches`` compares the stored counts with a recount (used by tests).
+changes their status, deadline or other attributes, or moves them between areas calls
+``apply_changes`` with the affected rows as they were before and as they are after, in
+the same transaction. ``mismatches`` compares the stored counts with a recount (tests),
+``rebuild`` recomputes everything in SQL.
 
 Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
-(extra columns are ignored); either may be None.
+(extra columns are ignored; ``snapshot`` reads them for given problem ids); either may be
+None. Times in the frames are naive UTC datetimes, as stored.
+
+The counts are kept in *cubes* (see ``CUBES``): per area and level, broken down by
+nothing, by category, point kind, campaign, all three, or by local found day. Each row
+holds four measures: problems, unresolved (not closed), overdue and closed on time.
+
+Overdue depends on the clock. Rows count as overdue the unresolved problems whose
+deadline is before ``summary_meta.overdue_as_of``; a reader adds the few whose deadline
+fell between that instant and now (``geo.heat``), and ``advance_clock`` moves the instant
+forward (run by ingest and by ``civicgrid summary refresh``), so that correction stays
+small. Found days are local dates at the fixed offset ``day_offset_minutes`` (480 = UTC+8,
+China has no daylight saving time).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo.assign import ANCESTRY_COLUMNS
 from geo.db import is_postgres
-from geo.models import AreaSummary, Problem
+from geo.errors import ConfigError
+from geo.models import STATUSES, AreaSummary, InspectionPoint, Problem, SummaryMeta
 
-KEY_COLUMNS: tuple[str, ...] = ("category", "status")
-"""What a summary row is counted by, besides its area."""
+CLOSED = "closed"
+UNRESOLVED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != CLOSED)
+"""Statuses that count as unresolved ("unresolved" = not closed)."""
 
-SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *KEY_COLUMNS)
+PROBLEM_COLUMNS: tuple[str, ...] = (
+    "category",
+    "status",
+    "campaign",
+    "point_id",
+    "found_at",
+    "deadline",
+    "closed_at",
+)
+"""Problem attribute columns the summary depends on (besides the area ancestry)."""
+
+SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *PROBLEM_COLUMNS)
 """Problem columns a caller must pass to ``apply_changes``."""
+
+KEY_COLUMNS: tuple[str, ...] = PROBLEM_COLUMNS
+"""Former name of ``PROBLEM_COLUMNS``, kept for callers written against it."""
+
+LEVEL_OF_COLUMN: dict[str, str] = dict(
+    zip(ANCESTRY_COLUMNS, ("district", "street", "community", "grid"), strict=True)
+)
+MEASURES: tuple[str, ...] = ("n", "unresolved", "overdue", "closed_on_time")
+CUBES: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "category": ("category",),
+    "kind": ("kind",),
+    "campaign": ("campaign",),
+    "attrs": ("category", "kind", "campaign"),
+    "day": ("day",),
+}
+"""Cube name → the problem attributes its k1, k2, k3 hold (in that order)."""
+
+ROW_KEYS: tuple[str, ...] = ("cube", "level", "k1", "k2", "k3", "area_id")
+VERSIONS = ("problems_version", "areas_version", "points_version")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Summary bookkeeping read by the heat maps."""
+
+    problems_version: int
+    areas_version: int
+    points_version: int
+    overdue_as_of: datetime
+    day_offset_minutes: int
+    stale: bool
 
 
 def apply_changes(
@@ -34,110 +97,353 @@ def apply_changes(
 ) -> int:
     """Move the summary counts from the ``before`` state of some problems to ``after``.
 
-    Returns the number of summary rows touched.
+    Steps: lock the bookkeeping row (and bump the problems version), compute each
+    frame's contribution to every cube, subtract ``before`` from ``after``, add the
+    non-zero differences to the stored rows. Returns the number of summary rows touched.
     """
-    parts = [
-        _deltas(frame, sign) for frame, sign in ((before, -1), (after, 1)) if frame is not None
-    ]
-    parts = [p for p in parts if not p.empty]
-    if not parts:
+    frames = [(f, s) for f, s in ((before, -1), (after, 1)) if f is not None and len(f)]
+    if not frames:
         return 0
-    delta = pd.concat(parts).groupby(["area_id", *KEY_COLUMNS], as_index=False)["n"].sum()
-    delta = delta[delta["n"] != 0]
-    if delta.empty:
-        return 0
+    for frame, _ in frames:
+        missing = [c for c in SOURCE_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"summary.apply_changes: frame lacks columns {missing}")
+    meta = _lock_meta(session, bump="problems_version")
+    kinds = _point_kinds(session, [f for f, _ in frames])
+    parts = []
+    for frame, sign in frames:
+        rows = _cube_rows(_contributions(frame, meta.overdue_as_of, meta.day_offset_minutes, kinds))
+        rows[list(MEASURES)] = rows[list(MEASURES)].astype("int64") * sign
+        parts.append(rows)
+    delta = pd.concat(parts).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)].sum()
+    delta = delta[(delta[list(MEASURES)] != 0).any(axis=1)]
     _upsert_add(session, delta)
     return len(delta)
 
 
-def rebuild(session: so.Session) -> None:
-    """Recompute every summary row from the problems table (after bulk repairs)."""
+def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
+    """The ``id`` and ``SOURCE_COLUMNS`` of the given problems, as stored now.
+
+    Read it before and after changing problems and hand both to ``apply_changes``.
+    """
+    ids = [int(i) for i in problem_ids]
+    frames = [
+        _select_frame(session, Problem.id.in_(ids[start : start + 10_000]))
+        for start in range(0, len(ids), 10_000)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else _select_frame(session, sa.false())
+
+
+def advance_clock(session: so.Session, now: datetime | None = None) -> int:
+    """Count as overdue, in the stored rows, the problems whose deadline passed since the
+    last advance, and move ``overdue_as_of`` to ``now`` (naive UTC). Returns rows touched.
+
+    Call it in its own transaction or before writing problems in a writer's transaction.
+    """
+    now = now or utcnow()
+    meta = _lock_meta(session, bump="problems_version")
+    if now <= meta.overdue_as_of:
+        return 0
+    due = _select_frame(
+        session,
+        Problem.status.in_(UNRESOLVED_STATUSES),
+        Problem.deadline >= meta.overdue_as_of,
+        Problem.deadline < now,
+    )
+    touched = 0
+    if len(due):
+        kinds = _point_kinds(session, [due])
+        offset = meta.day_offset_minutes
+        old = _cube_rows(_contributions(due, meta.overdue_as_of, offset, kinds))
+        new = _cube_rows(_contributions(due, now, offset, kinds))
+        old["overdue"] = -old["overdue"]
+        delta = pd.concat([new, old]).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)]
+        delta = delta.sum()
+        delta[["n", "unresolved", "closed_on_time"]] = 0
+        delta = delta[delta["overdue"] != 0]
+        _upsert_add(session, delta)
+        touched = len(delta)
+    session.execute(sa.update(SummaryMeta).where(SummaryMeta.id == 1).values(overdue_as_of=now))
+    return touched
+
+
+def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
+    """Recompute every summary row from the problems table, in SQL (after bulk loads or
+    repairs); sets the overdue clock to now and clears the stale flag.
+
+    ``day_offset_minutes``: UTC offset of the local day for found-day buckets
+    (default: keep the stored one, 480 = UTC+8).
+    """
+    meta = _lock_meta(session, bump="problems_version")
+    offset = meta.day_offset_minutes if day_offset_minutes is None else day_offset_minutes
+    now = utcnow()
     session.execute(sa.delete(AreaSummary))
-    for column in ANCESTRY_COLUMNS:
-        area = getattr(Problem, column)
-        counted = (
-            sa.select(area, Problem.category, Problem.status, sa.func.count())
-            .where(area.is_not(None))
-            .group_by(area, Problem.category, Problem.status)
-        )
-        session.execute(
-            sa.insert(AreaSummary).from_select(["area_id", "category", "status", "n"], counted)
-        )
+    for cube, dims in CUBES.items():
+        for column, level in LEVEL_OF_COLUMN.items():
+            session.execute(
+                sa.insert(AreaSummary).from_select(
+                    list(ROW_KEYS) + list(MEASURES),
+                    _recount_select(session, cube, dims, column, level, now, offset),
+                )
+            )
+    session.execute(
+        sa.update(SummaryMeta)
+        .where(SummaryMeta.id == 1)
+        .values(overdue_as_of=now, day_offset_minutes=offset, stale=False)
+    )
+
+
+def rebuild_if_stale(session: so.Session) -> bool:
+    """Rebuild when the bookkeeping row says so (right after the migration that created
+    the cubes). Returns True when it rebuilt."""
+    if not read_meta(session).stale:
+        return False
+    rebuild(session)
+    return True
 
 
 def mismatches(session: so.Session) -> pd.DataFrame:
-    """Rows where the stored summary differs from a recount of the problems table."""
+    """Rows where the stored summary differs from a recount of the problems table.
+
+    Columns: the row keys, each measure as stored and ``<measure>_true``.
+    """
+    meta = read_meta(session)
     stored = pd.DataFrame(
         session.execute(
-            sa.select(
-                AreaSummary.area_id, AreaSummary.category, AreaSummary.status, AreaSummary.n
-            ).where(AreaSummary.n != 0)
+            sa.select(*(getattr(AreaSummary, c) for c in (*ROW_KEYS, *MEASURES))).where(
+                AreaSummary.n != 0
+            )
         ).all(),
-        columns=["area_id", *KEY_COLUMNS, "n"],
+        columns=[*ROW_KEYS, *MEASURES],
     )
-    recount = _deltas(_problem_rows(session), 1)
-    recount = recount.groupby(["area_id", *KEY_COLUMNS], as_index=False)["n"].sum()
-    merged = stored.merge(
-        recount, on=["area_id", *KEY_COLUMNS], how="outer", suffixes=("", "_true")
+    problems = _select_frame(session)
+    kinds = _point_kinds(session, [problems])
+    recount = _cube_rows(
+        _contributions(problems, meta.overdue_as_of, meta.day_offset_minutes, kinds)
     )
-    merged = merged.fillna({"n": 0, "n_true": 0})
-    return merged[merged["n"] != merged["n_true"]].reset_index(drop=True)
+    merged = stored.merge(recount, on=list(ROW_KEYS), how="outer", suffixes=("", "_true"))
+    merged = merged.fillna({c: 0 for c in merged.columns if c not in ROW_KEYS})
+    differs = np.zeros(len(merged), dtype=bool)
+    for m in MEASURES:
+        differs |= (merged[m] != merged[f"{m}_true"]).to_numpy()
+    return merged[differs].reset_index(drop=True)
 
 
-def _problem_rows(session: so.Session) -> pd.DataFrame:
-    columns = [getattr(Problem, c) for c in SOURCE_COLUMNS]
-    return pd.DataFrame(session.execute(sa.select(*columns)).all(), columns=list(SOURCE_COLUMNS))
+def read_meta(session: so.Session) -> Meta:
+    """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
+    row = session.execute(sa.select(*_meta_columns()).where(SummaryMeta.id == 1)).first()
+    if row is None:
+        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+    return _meta(row)
 
 
-def _deltas(frame: pd.DataFrame, sign: int) -> pd.DataFrame:
-    """One row per (area at any level, category, status) with ``n`` = sign × count."""
-    if frame.empty:
-        return pd.DataFrame(columns=["area_id", *KEY_COLUMNS, "n"])
-    long = frame[list(SOURCE_COLUMNS)].melt(
-        id_vars=list(KEY_COLUMNS), value_vars=list(ANCESTRY_COLUMNS), value_name="area_id"
+def touch(session: so.Session, what: str) -> None:
+    """Bump ``areas_version`` or ``points_version`` after areas or points changed, so
+    cached map resources are refetched."""
+    if f"{what}_version" not in VERSIONS:
+        raise ValueError(f"unknown version {what!r}")
+    _lock_meta(session, bump=f"{what}_version")
+
+
+def local_day(session: so.Session, column: Any, offset: int) -> sa.Label[str]:
+    """SQL expression: 'YYYY-MM-DD' of a naive-UTC timestamp column at UTC+``offset`` min."""
+    if is_postgres(session):
+        shifted = column + sa.cast(sa.literal(f"{offset} minutes"), postgresql.INTERVAL)
+        return sa.func.to_char(shifted, "YYYY-MM-DD").label("day")
+    return sa.func.strftime("%Y-%m-%d", column, f"{offset:+d} minutes").label("day")
+
+
+def utcnow() -> datetime:
+    """Now as a naive UTC datetime (how times are stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- contributions (pandas): one row per problem, what it adds to each measure ------------
+
+
+def _contributions(
+    frame: pd.DataFrame, as_of: datetime, offset: int, kinds: dict[int, str]
+) -> pd.DataFrame:
+    status = frame["status"].astype(str).to_numpy()
+    unresolved = status != CLOSED
+    deadline = pd.to_datetime(frame["deadline"]).to_numpy()
+    closed_at = pd.to_datetime(frame["closed_at"]).to_numpy()
+    has_deadline = ~np.isnat(deadline)
+    overdue = unresolved & has_deadline & (deadline < np.datetime64(as_of))
+    on_time = ~unresolved & (~has_deadline | (~np.isnat(closed_at) & (closed_at <= deadline)))
+    found = pd.to_datetime(frame["found_at"]) + pd.Timedelta(minutes=offset)
+    if "point_kind" in frame.columns:
+        kind = frame["point_kind"]
+    else:
+        kind = pd.to_numeric(frame["point_id"]).map(kinds)
+    out = pd.DataFrame(
+        {
+            **{c: pd.to_numeric(frame[c]).astype("Int64").to_numpy() for c in ANCESTRY_COLUMNS},
+            "category": frame["category"].astype(str).to_numpy(),
+            "kind": _text(kind),
+            "campaign": _text(frame["campaign"]),
+            "day": found.dt.strftime("%Y-%m-%d").to_numpy(),
+            "n": 1,
+            "unresolved": unresolved.astype(np.int64),
+            "overdue": overdue.astype(np.int64),
+            "closed_on_time": on_time.astype(np.int64),
+        }
     )
-    long = long.dropna(subset=["area_id"])
-    counts = long.groupby(["area_id", *KEY_COLUMNS], as_index=False).size()
-    counts = counts.rename(columns={"size": "n"})
-    counts["area_id"] = counts["area_id"].astype("int64")
-    counts["n"] = counts["n"] * sign
-    return counts
+    return out
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    return np.array(["" if not isinstance(v, str) else v for v in values.tolist()], dtype=object)
+
+
+def _cube_rows(contrib: pd.DataFrame) -> pd.DataFrame:
+    """Sum contributions into summary rows: one per cube, level, key values and area."""
+    columns = [*ROW_KEYS, *MEASURES]
+    if contrib.empty:
+        return pd.DataFrame(columns=columns)
+    longs = []
+    for column, level in LEVEL_OF_COLUMN.items():
+        part = contrib[contrib[column].notna()]
+        longs.append(part.assign(level=level, area_id=part[column].astype("int64")))
+    long = pd.concat(longs, ignore_index=True)
+    cubes = []
+    for cube, dims in CUBES.items():
+        summed = long.groupby(["level", "area_id", *dims], as_index=False)[list(MEASURES)].sum()
+        keys = {f"k{i + 1}": summed[d] if i < len(dims) else "" for i, d in enumerate(dims)}
+        keys.update({f"k{i + 1}": "" for i in range(len(dims), 3)})
+        cubes.append(summed.assign(cube=cube, **keys)[columns])
+    return pd.concat(cubes, ignore_index=True)
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+
+def _select_frame(session: so.Session, *where: sa.ColumnElement[bool]) -> pd.DataFrame:
+    columns = [Problem.id, *(getattr(Problem, c) for c in SOURCE_COLUMNS)]
+    rows = session.execute(sa.select(*columns).where(*where)).all()
+    return pd.DataFrame(rows, columns=["id", *SOURCE_COLUMNS])
+
+
+def _point_kinds(session: so.Session, frames: list[pd.DataFrame]) -> dict[int, str]:
+    ids = {int(i) for f in frames for i in pd.to_numeric(f["point_id"]).dropna().tolist()}
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(InspectionPoint.id, InspectionPoint.kind).where(InspectionPoint.id.in_(ids))
+    ).all()
+    return {int(i): str(k) for i, k in rows}
+
+
+def _meta_columns() -> list[Any]:
+    return [
+        SummaryMeta.problems_version,
+        SummaryMeta.areas_version,
+        SummaryMeta.points_version,
+        SummaryMeta.overdue_as_of,
+        SummaryMeta.day_offset_minutes,
+        SummaryMeta.stale,
+    ]
+
+
+def _lock_meta(session: so.Session, bump: str) -> Meta:
+    """Bump one version and return the row; on PostgreSQL this row lock also serialises
+    summary writers with ``advance_clock`` (SQLite writers are serial anyway)."""
+    column = getattr(SummaryMeta, bump)
+    row = session.execute(
+        sa.update(SummaryMeta)
+        .where(SummaryMeta.id == 1)
+        .values({column: column + 1})
+        .returning(*_meta_columns())
+    ).first()
+    if row is None:
+        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+    return _meta(row)
+
+
+def _meta(row: Any) -> Meta:
+    return Meta(
+        problems_version=int(row[0]),
+        areas_version=int(row[1]),
+        points_version=int(row[2]),
+        overdue_as_of=row[3],
+        day_offset_minutes=int(row[4]),
+        stale=bool(row[5]),
+    )
+
+
+def _recount_select(
+    session: so.Session,
+    cube: str,
+    dims: tuple[str, ...],
+    column: str,
+    level: str,
+    as_of: datetime,
+    offset: int,
+) -> Any:
+    area = getattr(Problem, column)
+    expressions = {
+        "category": Problem.category,
+        "kind": sa.func.coalesce(InspectionPoint.kind, ""),
+        "campaign": sa.func.coalesce(Problem.campaign, ""),
+        "day": local_day(session, Problem.found_at, offset),
+    }
+    keys = [expressions[d] for d in dims]
+    padded = [*keys, *([sa.literal("", sa.String)] * (3 - len(keys)))]
+    return (
+        sa.select(
+            sa.literal(cube, sa.String),
+            sa.literal(level, sa.String),
+            *padded,
+            area,
+            *measure_sums(as_of),
+        )
+        .select_from(Problem)
+        .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
+        .where(area.is_not(None))
+        .group_by(*keys, area)
+    )
+
+
+def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
+    """SQL aggregates of the four measures over problems, overdue as of ``as_of``."""
+    unresolved = Problem.status != CLOSED
+    on_time = sa.and_(
+        Problem.status == CLOSED,
+        sa.or_(
+            Problem.deadline.is_(None),
+            sa.and_(Problem.closed_at.is_not(None), Problem.closed_at <= Problem.deadline),
+        ),
+    )
+    overdue = sa.and_(unresolved, Problem.deadline < as_of)
+    return [
+        sa.func.count().label("n"),
+        sa.func.coalesce(sa.func.sum(sa.case((unresolved, 1), else_=0)), 0).label("unresolved"),
+        sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0).label("overdue"),
+        sa.func.coalesce(sa.func.sum(sa.case((on_time, 1), else_=0)), 0).label("closed_on_time"),
+    ]
 
 
 def _upsert_add(session: so.Session, delta: pd.DataFrame) -> None:
-    records = [
-        {"area_id": int(a), "category": str(c), "status": str(s), "n": int(n)}
-        for a, c, s, n in delta[["area_id", *KEY_COLUMNS, "n"]].itertuples(index=False)
-    ]
-    if is_postgres(session):
-        _upsert_add_postgres(session, delta)
+    if delta.empty:
         return
-    stmt = sqlite.insert(AreaSummary)
+    delta = delta.sort_values(list(ROW_KEYS))  # one lock order for concurrent writers
+    records = [
+        {
+            "cube": str(r[0]),
+            "level": str(r[1]),
+            "k1": str(r[2]),
+            "k2": str(r[3]),
+            "k3": str(r[4]),
+            "area_id": int(r[5]),
+            **{m: int(v) for m, v in zip(MEASURES, r[6:], strict=True)},
+        }
+        for r in delta[[*ROW_KEYS, *MEASURES]].itertuples(index=False)
+    ]
+    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    stmt = dialect_insert(AreaSummary)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["area_id", "category", "status"],
-        set_={"n": AreaSummary.n + stmt.excluded.n},
+        index_elements=list(ROW_KEYS),
+        set_={m: getattr(AreaSummary, m) + getattr(stmt.excluded, m) for m in MEASURES},
     )
-    session.connection().execute(stmt, records)
-
-
-def _upsert_add_postgres(session: so.Session, delta: pd.DataFrame) -> None:
-    """One statement whatever the size: the deltas travel as four arrays (unnest)."""
-    arrays = {
-        "area_id": sa.bindparam(
-            "area_id", delta["area_id"].astype(int).tolist(), ARRAY(sa.Integer)
-        ),
-        "category": sa.bindparam(
-            "category", delta["category"].astype(str).tolist(), ARRAY(sa.Text)
-        ),
-        "status": sa.bindparam("status", delta["status"].astype(str).tolist(), ARRAY(sa.Text)),
-        "n": sa.bindparam("n", delta["n"].astype(int).tolist(), ARRAY(sa.Integer)),
-    }
-    rows = sa.func.unnest(*arrays.values()).table_valued(*arrays).render_derived()
-    stmt = postgresql.insert(AreaSummary).from_select(
-        list(arrays), sa.select(*(rows.c[name] for name in arrays))
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["area_id", "category", "status"],
-        set_={"n": AreaSummary.n + stmt.excluded.n},
-    )
-    session.execute(stmt)
+    for start in range(0, len(records), 5_000):
+        session.execute(stmt, records[start : start + 5_000])

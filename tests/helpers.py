@@ -139,3 +139,55 @@ def area_ids(engine: Engine, level: str) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Area.code, Area.id).where(Area.level == level)).all()
     return {code: id_ for code, id_ in rows}
+
+
+# --- a tiny city with grids, points and problems for the heat maps ------------------------
+
+GRIDS = [
+    box_feature(
+        x,
+        y,
+        x + 0.025,
+        y + 0.04,
+        code=f"{street}{i:06d}",
+        name=f"{'<b>网格</b>' if street == '329901001' and i == 1 else '网格'}{i}",
+        parent_code=street,
+    )
+    for street, x0 in (
+        ("329901001", 120.80),
+        ("329901002", 120.85),
+        ("329902001", 120.90),
+        ("329902101", 120.95),
+    )
+    for i, (x, y) in enumerate([(x0, 32.00), (x0 + 0.025, 32.00)], start=1)
+]
+"""Eight grids, two per street of the tiny city (the first one's name holds markup)."""
+
+HEAT_CSV = (
+    "id,lon,lat,category,description,found_at,status,deadline,closed_at,campaign,point_code\n"
+    f"1,120.81,32.01,litter,{XSS.replace(',', ' ')},2026-11-01T09:00:00+08:00,found,"
+    "2020-01-01T00:00:00Z,,,P1\n"
+    "2,120.812,32.02,litter,垃圾,2026-11-02T09:00:00+08:00,assigned,2099-01-01T00:00:00Z,,,\n"
+    "3,120.813,32.03,illegal_ads,小广告,2026-11-03T09:00:00+08:00,closed,2026-11-10T00:00:00Z,"
+    "2026-11-05T00:00:00Z,psa_upgrade,P1\n"
+    "4,120.83,32.01,illegal_ads,小广告,2026-10-03T09:00:00+08:00,closed,2026-10-05T00:00:00Z,"
+    "2026-10-08T00:00:00Z,psa_upgrade,\n"
+    "5,120.91,32.01,street_vending,占道,2026-10-20T09:00:00+08:00,rectified,2020-01-01T00:00:00Z,"
+    ",,P2\n"
+    "6,120.96,32.03,litter,垃圾,2026-10-21T01:00:00+08:00,found,,,,P3\n"
+    "7,120.97,32.03,litter,垃圾,2026-11-21T09:00:00+08:00,assigned,2020-06-01T00:00:00Z,,,\n"
+    "8,121.50,32.02,litter,区外,2026-11-01T09:00:00+08:00,found,,,,\n"
+)
+"""Problems over the grids: overdue (deadline 2020), not yet due (2099), closed on time and
+late, with a campaign, at points of three kinds, one outside the city; #1 holds an XSS
+payload in its description."""
+
+
+def load_heat_city(engine: Engine, tmp_path: Path) -> None:
+    """The tiny city, its eight grids, three inspection points and eight problems."""
+    from geo.ingest import ingest_file
+
+    load_tiny_city_with_points(engine, tmp_path)
+    grids = write_geojson(tmp_path / "grids.geojson", GRIDS)
+    load_areas(engine, grids, AreaLoadOptions(level="grid"))
+    ingest_file(engine, write_csv(tmp_path / "heat.csv", HEAT_CSV))

@@ -12,7 +12,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
     from flask_wtf.csrf import CSRFProtect
 
-    from web import api, assets, cli, config, database, errors, i18n, pages, problems, rankings
+    from web import (
+        api,
+        area_pages,
+        assets,
+        cli,
+        config,
+        database,
+        errors,
+        heat_api,
+        httpcache,
+        i18n,
+        pages,
+        problems,
+        rankings,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     config.init_app(app, test_config)
@@ -20,10 +34,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    httpcache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     CSRFProtect(app)
     app.register_blueprint(problems.bp)
     app.register_blueprint(rankings.bp)
+    app.register_blueprint(heat_api.bp)
+    app.register_blueprint(area_pages.bp)
     cli.init_app(app)
     return app

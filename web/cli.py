@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     from web import cli_lifecycle  # problems, units, rank, scores, bulletin
 
     cli_lifecycle.init_app(app)
+    from web.summary_cli import summary_group
+
+    app.cli.add_command(summary_group)
 
 
 def domain_errors(func: F) -> F:

@@ -42,6 +42,12 @@ def _basemap(value: str) -> str:
     return value
 
 
+def _tile_crs(value: str) -> str:
+    if value not in ("wgs84", "gcj02"):
+        raise ConfigError(f"CIVICGRID_TILE_CRS: '{value}' is not one of wgs84, gcj02")
+    return value
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -71,6 +77,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Tile URL template for `custom`, e.g. `https://tiles.example.gov.cn/{z}/{x}/{y}.png`.",
     ),
     Setting("CIVICGRID_TIANDITU_KEY", "", "Tianditu key, for CIVICGRID_BASEMAP=tianditu."),
+    Setting(
+        "CIVICGRID_TILE_CRS",
+        "wgs84",
+        "Coordinate system of the `custom` tiles: `wgs84` or `gcj02` (AMap/Tencent-style "
+        "tiles; every layer is then shifted to GCJ-02 for display).",
+        _tile_crs,
+    ),
     Setting(
         "CIVICGRID_TIMEZONE",
         "Asia/Shanghai",

@@ -1,15 +1,39 @@
-"""Language choice: zh-CN by default, English with ?lang=en (remembered in the session)."""
+"""Language and locale: zh-CN by default, English with ?lang=en (remembered in the session).
+
+Flask-Babel holds the request's locale (``zh_Hans_CN`` or ``en``) and the display time
+zone (``CIVICGRID_TIMEZONE``) and formats dates and numbers; templates write each label
+as a Chinese/English pair with ``t(zh, en)``, and category and kind labels come from the
+taxonomy in the current language.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from datetime import datetime
+
+import flask_babel
+from flask import Flask, current_app, request, session
 
 LANGS = ("zh", "en")
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 
 def init_app(app: Flask) -> None:
-    """Make ``lang`` and ``t`` available in every template."""
-    app.context_processor(lambda: {"lang": current_lang(), "t": translate})
+    """Set up Flask-Babel and make ``lang``, ``t`` and the formatters available in every
+    template."""
+    flask_babel.Babel(
+        app,
+        default_locale=LOCALES["zh"],
+        locale_selector=lambda: LOCALES[current_lang()],
+        timezone_selector=lambda: current_app.config["TIMEZONE"],
+    )
+    app.context_processor(
+        lambda: {
+            "lang": current_lang(),
+            "t": translate,
+            "local_time": local_time,
+            "number": number,
+        }
+    )
 
 
 def current_lang() -> str:
@@ -25,3 +49,16 @@ def current_lang() -> str:
 def translate(zh: str, en: str) -> str:
     """The text in the current language."""
     return en if current_lang() == "en" else zh
+
+
+def local_time(value: datetime | None, with_time: bool = True) -> str:
+    """A stored naive-UTC time shown in the configured time zone ('' for None)."""
+    if value is None:
+        return ""
+    return flask_babel.format_datetime(value, "yyyy-MM-dd HH:mm" if with_time else "yyyy-MM-dd")
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A number in the current locale, with ``digits`` decimals."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return flask_babel.format_decimal(value, format=pattern)

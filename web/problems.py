@@ -210,7 +210,7 @@ def _heat(problem: Any) -> dict[str, Any] | None:
     for level in ("grid", "street"):
         area_id = getattr(problem, f"{level}_id")
         if area_id is not None:
-            n = geoproblems.summary_count(database.session(), area_id, OPEN_STATUSES)
+            n = geoproblems.unresolved_count(database.session(), area_id)
             return {"level": level, "n": n}
     return None
 

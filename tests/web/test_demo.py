@@ -51,7 +51,7 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
             "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
-        assert counts == {"grids": 1502, "districts": 4, "points": 809}
+        assert counts == {"heat": 1502, "districts": 4, "density": 0, "points": 809}
         assert "网格 1502" in page.inner_text("[data-testid=stats]")
         screenshot(page, "overview-demo")
         assert watch.offorigin == []

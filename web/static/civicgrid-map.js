@@ -54,7 +54,8 @@
   function paneFor(map, spec, index) {
     var name = "cg-" + spec.id;
     if (!map.getPane(name)) {
-      map.createPane(name).style.zIndex = String((spec.kind === "points" ? 500 : 400) + index);
+      var onTop = spec.kind === "points" || spec.kind === "problems";
+      map.createPane(name).style.zIndex = String((onTop ? 500 : 400) + index);
     }
     return name;
   }
@@ -97,8 +98,14 @@
     control.addTo(map);
   }
 
+  /* Other scripts add layer kinds: build(map, spec, index, group, config, done) draws
+   * into group and calls done(count) when loaded (done(-1, error) on failure). */
+  var kinds = {};
+  function registerKind(name, build) { kinds[name] = build; }
+
   function init(map, config) {
     window.civicgridMap.map = map;  // for tests and page scripts
+    window.civicgridMap.groups = {};
     var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
     var container = map.getContainer();
     var counts = {};
@@ -108,8 +115,20 @@
     config.layers.forEach(function (spec, index) {
       // A group per layer, added to the control now so its order is the configured one.
       var group = L.layerGroup();
+      window.civicgridMap.groups[spec.id] = group;
       control.addOverlay(group, esc(spec.label));
       if (spec.show) { group.addTo(map); }
+      if (kinds[spec.kind]) {
+        var first = true;
+        kinds[spec.kind](map, spec, index, group, config, function (count, err) {
+          counts[spec.id] = err ? -1 : count;
+          if (err) { showError(container, config, spec, err); }
+          if (first) { first = false; pending -= 1; }
+          container.dataset.layerCounts = JSON.stringify(counts);
+          container.dataset.layersPending = String(pending);
+        });
+        return;
+      }
       fetch(spec.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) {
           if (!r.ok) { throw new Error(spec.url + " → HTTP " + r.status); }
@@ -121,9 +140,7 @@
         })
         .catch(function (err) {
           counts[spec.id] = -1;
-          var note = L.DomUtil.create("div", "cg-error", container);
-          note.textContent = (config.lang === "en" ? "Could not load layer: " : "图层加载失败：") + spec.label;
-          if (window.console) { console.warn(err); }
+          showError(container, config, spec, err);
         })
         .then(function () {
           pending -= 1;
@@ -133,5 +150,14 @@
     });
   }
 
-  window.civicgridMap = { init: init, escape: esc, wgsToGcj: wgsToGcj };
+  function showError(container, config, spec, err) {
+    var note = L.DomUtil.create("div", "cg-error", container);
+    note.textContent = (config.lang === "en" ? "Could not load layer: " : "图层加载失败：") + spec.label;
+    if (window.console) { console.warn(err); }
+  }
+
+  window.civicgridMap = {
+    init: init, escape: esc, wgsToGcj: wgsToGcj, registerKind: registerKind,
+    pane: paneFor, coordsToLatLng: coordsToLatLng
+  };
 })();

@@ -1,0 +1,196 @@
+"""The heat maps in Chromium: shapes drawn, filters applied, legend, escaping, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.helpers import XSS, load_heat_city
+from tests.web.browser import PageWatch, live_server, screenshot
+
+pytestmark = pytest.mark.browser
+GRID = "329901001000001"  # its name holds markup, problem #1 an XSS description
+WAIT_LOADED = (
+    "(() => { const d = document.querySelector('.folium-map').dataset;"
+    " return d.layersPending === '0' && d.heatLoading === '0'; })()"
+)
+
+
+@pytest.fixture
+def heat_app(sqlite_engine, tmp_path: Path) -> Flask:
+    from web import create_app
+
+    load_heat_city(sqlite_engine, tmp_path)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    return create_app({"DATABASE_URL": url, "TESTING": True})
+
+
+def _open(browser: Any, base: str, path: str) -> tuple[Any, PageWatch]:
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    watch = PageWatch(page, base)
+    page.goto(base + path)
+    page.wait_for_function(WAIT_LOADED)
+    return page, watch
+
+
+def _counts(page: Any) -> dict[str, int]:
+    return json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+
+
+def _screen_xy(page: Any, lat: float, lon: float) -> tuple[float, float]:
+    return page.evaluate(
+        "([lat, lon]) => { const m = civicgridMap.map, p = m.latLngToContainerPoint([lat, lon]);"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [lat, lon],
+    )
+
+
+def _fill_of(page: Any, code: str) -> str:
+    return page.evaluate(
+        "code => { const c = civicgridMap.choropleth;"
+        " return c.styleOf(c.entry.data.codes.indexOf(code)).fillColor; }",
+        code,
+    )
+
+
+def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> None:
+    with live_server(heat_app) as base:
+        page, watch = _open(browser, base, "/")
+        assert _counts(page)["heat"] == 8  # one shape per grid
+        assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "8"
+        legend = page.get_by_test_id("heat-legend")
+        assert legend.inner_text().startswith("未整改问题数 · 网格")
+        hot = _fill_of(page, GRID)  # two unresolved problems
+        x, y = _screen_xy(page, 32.02, 120.8125)
+        page.mouse.move(x - 5, y - 5)
+        page.mouse.move(x, y, steps=4)
+        tooltip = page.locator(".leaflet-tooltip", has_text=GRID)
+        tooltip.wait_for()
+        assert "<b>网格</b>1" in tooltip.inner_text()  # the name's markup shown as text
+        page.mouse.click(x, y)
+        link = page.locator(".leaflet-popup a", has_text="查看问题清单")
+        assert link.get_attribute("href") == f"/grids/{GRID}"
+        screenshot(page, "heat-overview")
+
+        seq = page.eval_on_selector(".folium-map", "e => e.dataset.heatSeq")
+        page.get_by_test_id("filter-category").select_option("illegal_ads")
+        page.wait_for_function(f"document.querySelector('.folium-map').dataset.heatSeq !== '{seq}'")
+        page.wait_for_function(WAIT_LOADED)
+        assert "category=illegal_ads" in page.url  # the view is in the URL
+        assert _fill_of(page, GRID) != hot  # no unresolved illegal ads there
+        page.get_by_test_id("filter-level").select_option("district")
+        page.wait_for_function(
+            "civicgridMap.choropleth.level === 'district'"
+            " && document.querySelector('.folium-map').dataset.heatLoading === '0'"
+        )
+        assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "2"
+        assert "区" in page.get_by_test_id("heat-legend").inner_text()
+        screenshot(page, "heat-overview-district-illegal-ads")
+
+        page.get_by_test_id("filter-from").fill("2026-11-09")
+        page.get_by_test_id("filter-to").fill("2026-11-01")
+        page.get_by_test_id("filter-to").dispatch_event("change")
+        notice = page.get_by_test_id("live-notice")
+        notice.wait_for()
+        assert "日期范围颠倒" in notice.inner_text()
+        assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == []
+        assert [e for e in watch.console_errors if "400" not in e] == []
+        page.close()
+
+
+def test_overview_in_english_keeps_the_view_in_the_url(heat_app: Flask, browser) -> None:
+    with live_server(heat_app) as base:
+        page, watch = _open(browser, base, "/?lang=en&metric=ontime&level=street")
+        assert _counts(page)["heat"] == 4
+        assert page.get_by_test_id("heat-legend").inner_text().startswith("Share closed on time")
+        page.locator(".leaflet-control-layers label", has_text="Problem point density").click()
+        page.wait_for_function("+document.querySelector('.folium-map').dataset.densityPoints > 0")
+        screenshot(page, "heat-overview-en-ontime")
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+def test_grid_page_markers_table_and_escaping(heat_app: Flask, browser) -> None:
+    with live_server(heat_app) as base:
+        page, watch = _open(browser, base, f"/grids/{GRID}")
+        counts = _counts(page)
+        assert counts["heat"] == 1 and counts["problems"] == 2 and counts["points"] == 3
+        rows = page.get_by_test_id("problem-table").locator("tbody tr")
+        assert rows.count() == 2
+        assert XSS in rows.first.inner_text()  # the description, as text
+        x, y = _screen_xy(page, 32.01, 120.81)  # problem #1
+        page.mouse.move(x - 20, y - 20)
+        page.mouse.move(x, y, steps=5)
+        page.locator(".leaflet-tooltip", has_text=XSS).wait_for()
+        page.mouse.click(x, y)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert popup.locator("a").get_attribute("href") == "/problems/1"
+        assert XSS in popup.inner_text()
+        screenshot(page, "heat-grid-page")
+        page.locator("th a", has_text="整改时限").click()
+        page.wait_for_function(WAIT_LOADED)
+        assert "sort=deadline" in page.url
+        assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+def test_district_page_heat_density_and_filters(heat_app: Flask, browser) -> None:
+    with live_server(heat_app) as base:
+        page, watch = _open(browser, base, "/districts/329901")
+        counts = _counts(page)
+        assert counts["heat"] == 4  # the district's grids
+        assert counts["density"] > 0
+        assert page.get_by_test_id("figures").inner_text().count("2") >= 1
+        assert page.get_by_test_id("heat-legend").is_visible()
+        screenshot(page, "heat-district-page")
+        page.get_by_test_id("filter-status").select_option("all")
+        page.wait_for_url("**status=all**")
+        page.wait_for_function(WAIT_LOADED)
+        assert page.get_by_test_id("problem-table").locator("tbody tr").count() == 4
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser) -> None:
+    from web import create_app
+
+    load_heat_city(sqlite_engine, tmp_path)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "BASEMAP": "amap"})
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        watch = PageWatch(page, base)
+        tiles: list[str] = []
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(base)
+                else (tiles.append(route.request.url), route.abort())
+            ),
+        )
+        page.goto(base + f"/grids/{GRID}")
+        page.wait_for_function(WAIT_LOADED)
+        corner = page.evaluate("civicgridMap.choropleth.entry.latlngs[0][0][0][0]")
+        expected = page.evaluate("civicgridMap.wgsToGcj(120.80, 32.00)")
+        assert corner == pytest.approx([expected[1], expected[0]], abs=1e-6)
+        assert abs(corner[1] - 120.80) > 0.002  # a few hundred metres east
+        marker = page.evaluate(
+            "(() => { let ll; civicgridMap.groups.problems.eachLayer(g => g.eachLayer("
+            "m => { if (m.feature.properties.id === 1) ll = m.getLatLng(); })); return ll; })()"
+        )
+        shifted = page.evaluate("civicgridMap.wgsToGcj(120.81, 32.01)")
+        assert marker["lng"] == pytest.approx(shifted[0]) and marker["lat"] == pytest.approx(
+            shifted[1]
+        )
+        assert tiles and all("autonavi.com" in t for t in tiles)  # only the basemap leaves
+        assert {u for u in watch.offorigin if "autonavi.com" not in u} == set()
+        page.close()

@@ -1,0 +1,30 @@
+"""`civicgrid summary check|rebuild|refresh`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from geo.models import AreaSummary
+from tests.helpers import load_heat_city
+
+
+def test_check_rebuild_refresh(app, runner, tmp_path: Path) -> None:
+    from web import database
+
+    with app.app_context():
+        engine = database.engine()
+    load_heat_city(engine, tmp_path)
+    assert runner.invoke(args=["summary", "check"]).exit_code == 0
+    with engine.begin() as conn:
+        conn.execute(sa.update(AreaSummary).values(n=AreaSummary.n + 1))
+    broken = runner.invoke(args=["summary", "check"])
+    assert broken.exit_code == 1 and "summary rebuild" in broken.output
+    rebuilt = runner.invoke(args=["summary", "rebuild"])
+    assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
+    assert runner.invoke(args=["summary", "check"]).exit_code == 0
+    refreshed = runner.invoke(args=["summary", "refresh"])
+    assert refreshed.exit_code == 0 and "overdue counts moved" in refreshed.output
+    bad = runner.invoke(args=["summary", "rebuild", "--day-offset", "5000"])
+    assert bad.exit_code == 2 and "5000" in bad.output
