@@ -160,8 +160,8 @@ class _Run:
         self.result.accepted += len(rows)
         if self.writing:
             self._write(rows)
-        if self.options.progress is not None:
-            self.options.progress(self.source.bytes_read or self.result.rows, self.source.size)
+        if self.options.progress is not None and self.source.bytes_read:
+            self.options.progress(self.source.bytes_read, self.source.size)
 
     def finish(self) -> None:
         """Refuse the batch (strict, or nothing usable) or record it with its counts."""
