@@ -9,6 +9,7 @@ only per-row work is forming the tuples. Coordinates are WGS-84 lon/lat (EPSG:43
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -60,16 +61,54 @@ def insert_problems(session: so.Session, frame: pd.DataFrame) -> int:
     Returns the number of rows written. Runs on the session's connection, so it commits
     or rolls back with the caller's transaction.
     """
-    if frame.empty:
-        return 0
-    postgres = backend_name(session) == "postgresql"
-    dbapi = session.connection().connection.driver_connection
-    if postgres:
-        _copy(dbapi, frame)
-    else:
-        sql, order = _insert_statement()
-        _executemany(dbapi, sql, [_column(frame, name, False) for name in order])
+    writer = ProblemWriter(session)
+    try:
+        writer.write(frame)
+    finally:
+        writer.close()
     return len(frame)
+
+
+class ProblemWriter:
+    """Writes chunks of problem rows on a session's connection.
+
+    On PostgreSQL the COPY of one chunk runs in a helper thread while the caller
+    prepares the next one (the server parses and stores rows meanwhile); the
+    connection's own lock keeps any other statement waiting for the COPY to end. On
+    SQLite each chunk is one ``executemany`` in the caller's thread. ``close`` waits for
+    the last chunk and re-raises its error, if any.
+    """
+
+    def __init__(self, session: so.Session) -> None:
+        self.postgres = backend_name(session) == "postgresql"
+        self.dbapi = session.connection().connection.driver_connection
+        self._executor = ThreadPoolExecutor(1, "civicgrid-copy") if self.postgres else None
+        self._pending: Future[None] | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Queue (PostgreSQL) or write (SQLite) one frame of rows."""
+        self.wait()
+        if frame.empty:
+            return
+        if self._executor is not None:
+            self._pending = self._executor.submit(_copy, self.dbapi, frame)
+            return
+        sql, order = _insert_statement()
+        _executemany(self.dbapi, sql, [_column(frame, name, False) for name in order])
+
+    def wait(self) -> None:
+        """Block until the queued chunk is stored; raise its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the last chunk and stop the helper thread."""
+        try:
+            self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
 
 
 def point_wkb(lon: np.ndarray, lat: np.ndarray, srid: int | None = None) -> list[bytes]:
@@ -146,19 +185,21 @@ def _executemany(dbapi: Any, statement: str, columns: list[list[Any]]) -> None:
 
 
 def _copy(dbapi: Any, frame: pd.DataFrame) -> None:
-    """COPY the rows in text format, built column by column and written in blocks."""
+    """COPY the rows in text format, built column by column and written in blocks;
+    columns that are empty in a block are left out (the server fills NULL)."""
     from psycopg import sql
 
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(Problem.__tablename__),
-        sql.SQL(", ").join(sql.Identifier(c) for c in PROBLEM_COLUMNS),
-    )
-    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+    with dbapi.cursor() as cursor:
         for start in range(0, len(frame), _COPY_BLOCK_ROWS):
             part = frame.iloc[start : start + _COPY_BLOCK_ROWS]
-            columns = [_copy_text(part, name) for name in PROBLEM_COLUMNS]
-            lines = map("\t".join, zip(*columns, strict=True))
-            copy.write("\n".join(lines) + "\n")
+            names = [n for n in PROBLEM_COLUMNS if n == "geom" or part[n].notna().any()]
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(Problem.__tablename__),
+                sql.SQL(", ").join(sql.Identifier(c) for c in names),
+            )
+            columns = [_copy_text(part, name) for name in names]
+            with cursor.copy(statement) as copy:
+                copy.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
 
 
 _NULL = "\\N"

@@ -12,12 +12,14 @@ as WGS-84 lon/lat degrees.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,10 +28,10 @@ from sqlalchemy.engine import Engine
 from geo import summary
 from geo.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, load_area_index
 from geo.bulk import (
+    ProblemWriter,
     Suspended,
     begin_bulk_load,
     end_bulk_load,
-    insert_problems,
     is_bulk_load,
 )
 from geo.columns import ColumnPlan, plan_columns
@@ -82,10 +84,18 @@ def ingest_file(
     try:
         with transaction(engine) as session:
             run = _Run(session, source, options, taxonomy or default_taxonomy(), result)
-            for chunk in source.chunks():
-                run.chunk(chunk)
-            run.finish()
-    except sa.exc.IntegrityError as exc:
+            try:
+                for chunk in source.chunks():
+                    run.chunk(chunk)
+                run.finish()
+            except BaseException as exc:
+                # A failed background COPY aborts the transaction; the statement that
+                # found it aborted is only a symptom: report the COPY's own error.
+                cause = run.close(quiet=True)
+                if cause is not None and cause is not exc:
+                    raise cause from exc
+                raise
+    except (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         raise IngestError(
             f"{source.path}: 另一个导入同时写入了相同的问题，已回滚，请重新运行 / another ingest "
             "wrote the same problems at the same time; nothing was written, run it again"
@@ -120,6 +130,7 @@ class _Run:
         self.plan: ColumnPlan | None = None
         self.counts: list[pd.DataFrame] = []
         self.suspended: Suspended | None = None
+        self.writer: ProblemWriter | None = None
         self.points = np.empty(0, dtype=object)
         self.batch = None if options.dry_run else _open_batch(session, source, options, result)
 
@@ -149,8 +160,8 @@ class _Run:
         self.result.accepted += len(rows)
         if self.writing:
             self._write(rows)
-        if self.options.progress is not None:
-            self.options.progress(self.source.bytes_read or self.result.rows, self.source.size)
+        if self.options.progress is not None and self.source.bytes_read:
+            self.options.progress(self.source.bytes_read, self.source.size)
 
     def finish(self) -> None:
         """Refuse the batch (strict, or nothing usable) or record it with its counts."""
@@ -162,12 +173,27 @@ class _Run:
         result.sha256 = self.source.sha256()
         if self.batch is None:
             return
+        self.close()
         if self.suspended is not None:
             end_bulk_load(self.session, self.suspended)
         if self.counts:
             summary.apply_changes(self.session, None, pd.concat(self.counts, ignore_index=True))
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id
+
+    def close(self, quiet: bool = False) -> Exception | None:
+        """Wait for the rows still being written; raise their error, or with ``quiet``
+        return it."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return None
+        try:
+            writer.close()
+        except Exception as exc:
+            if not quiet:
+                raise
+            return exc
+        return None
 
     # --- steps --------------------------------------------------------------------------
 
@@ -273,9 +299,11 @@ class _Run:
         if self.suspended is None:
             expected = self._expected_rows()
             self.suspended = begin_bulk_load(self.session, is_bulk_load(self.session, expected))
+            self.writer = ProblemWriter(self.session)
+        assert self.writer is not None
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
-        insert_problems(self.session, frame)
+        self.writer.write(frame)
         self.counts.append(frame[list(summary.SOURCE_COLUMNS)])
 
     def _expected_rows(self) -> int:

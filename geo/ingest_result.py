@@ -30,7 +30,7 @@ class IngestOptions:
     else WGS-84); ``fix_swapped`` swaps latitude/longitude back where that lands in the
     city; ``link_distance_m`` links problems to the nearest inspection point within that
     many metres (0: off). ``rejects_path`` receives the reject report. ``progress`` is
-    called with (bytes read, file size) after each chunk.
+    called with (bytes read, file size) after each chunk of a CSV file.
     """
 
     source: str = "survey"
@@ -143,7 +143,7 @@ def write_rejects(path: Path, result: IngestResult) -> None:
 
 def _general(reject: Reject) -> str:
     zh = reject.reason_zh
-    en = reject.reason_en.split(" '", 1)[0].split(": '", 1)[0].split(" (", 1)[0]
+    en = reject.reason_en.split(" '", 1)[0].split(" (", 1)[0].rstrip(": ")
     return f"{zh} / {en}"
 
 

@@ -30,24 +30,25 @@ def setup_xlsx(source: SurveySource, sheet: str | None, chunk_rows: int) -> None
     from geo.readers import ROW
 
     def read() -> Iterator[pd.DataFrame]:
-        workbook = _open(source)
-        try:
-            rows = enumerate(_pick_sheet(source, workbook, sheet).iter_rows(values_only=True), 1)
-            headers, header_row = _header(source, list(islice(rows, _HEADER_SCAN_ROWS)))
-            yield from _chunks(source, rows, headers, header_row, chunk_rows, ROW)
-        finally:
-            workbook.close()
+        # A file object, not the path: openpyxl judges paths by their extension, and a
+        # workbook saved as "x.csv" is still a workbook.
+        with source.path.open("rb") as handle:
+            workbook = _open(source, handle)
+            try:
+                sheet_rows = _pick_sheet(source, workbook, sheet).iter_rows(values_only=True)
+                rows = enumerate(sheet_rows, 1)
+                headers, header_row = _header(source, list(islice(rows, _HEADER_SCAN_ROWS)))
+                yield from _chunks(source, rows, headers, header_row, chunk_rows, ROW)
+            finally:
+                workbook.close()
 
     source._reader = read
 
 
-def _open(source: SurveySource) -> Any:
+def _open(source: SurveySource, handle: Any) -> Any:
     import openpyxl
 
     try:
-        # A file object, not the path: openpyxl judges paths by their extension, and a
-        # workbook saved as "x.csv" is still a workbook.
-        handle = source.path.open("rb")
         return openpyxl.load_workbook(handle, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise IngestError(

@@ -127,6 +127,8 @@ def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
         def update(read: int, total: int) -> None:
             step = min(read, total) - done[0]
             if step > 0:
+                if done[0] + step >= total:  # read through: indexes and counts remain
+                    bar.label = f"{file.name} 收尾中 / finishing"
                 bar.update(step)
                 done[0] += step
 

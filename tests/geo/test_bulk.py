@@ -73,3 +73,19 @@ def test_failed_bulk_load_leaves_schema_and_data_as_they_were(city, tmp_path, mo
     city.dispose()
     assert _schema(city) == before_schema
     assert table_counts(city) == before_counts
+
+
+def test_rows_written_meanwhile_by_another_ingest(city, tmp_path, monkeypatch) -> None:
+    """Two ingests of one file racing: the loser's insert hits the unique (source, id)
+    constraint; it is refused as a whole with a hint to re-run, nothing half-written."""
+    import geo.ingest
+
+    rows = "".join(f"R{i},120.8{i},32.02,litter,2024-05-01,\n" for i in range(1, 5))
+    path = write_csv(tmp_path / "r.csv", HEADER + rows)
+    ingest_file(city, path)
+    before = table_counts(city)
+    # As if the other ingest committed after this one checked for stored ids.
+    monkeypatch.setattr(geo.ingest, "_source_has_rows", lambda session, source: False)
+    with pytest.raises(IngestError, match="another ingest wrote the same problems"):
+        ingest_file(city, path, IngestOptions(chunk_rows=2))
+    assert table_counts(city) == before

@@ -156,6 +156,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path) -> None:
         update(big.stat().st_size // 2, big.stat().st_size)
         update(big.stat().st_size, big.stat().st_size)
     assert "big.csv" in terminal.getvalue() and "100%" in terminal.getvalue()
+    assert "finishing" in terminal.getvalue()
     with ingest_cli._progress(big, enabled=False) as update:
         assert update is None  # --quiet / --json
     monkeypatch.setattr(ingest_cli.sys, "stderr", io.StringIO())  # not a terminal
