@@ -43,7 +43,11 @@ RATES = ["closure_rate", "on_time_rate", "rework_rate", "avg_rectify_days"]
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = _parse(argv)
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/rates.db"
+    with tempfile.TemporaryDirectory(prefix="civicgrid-rates-") as scratch:
+        return _run(args, args.database_url or f"sqlite:///{scratch}/rates.db")
+
+
+def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
     engine = make_engine(url)
     grids = _fill(engine, args.grids, args.rows)
     print(f"{grids} grids, {args.rows} problems in {backend_name(engine)}", flush=True)

@@ -1,10 +1,10 @@
 """Rankings of areas or responsible units over a period, with red and black lists (红黑榜).
 
-Built on geo/stats.py (two aggregate statements: this period and the one before); only
-one row per area or unit is sorted in Python. Order: closure rate (high first), then
-on-time closure rate (high first), rework rate (low first), overdue count (low first),
-code. Only areas or units with something due in the period are ranked; the others are
-listed after them without a rank. The red list 红榜 is the top ``top`` of the ranked,
+Built on geo/stats.py (one aggregate statement for this period and the one before);
+only one row per area or unit is sorted in Python. Order: closure rate, on-time
+closure rate (high first), rework rate, overdue count, average days to rectify (low
+first), code. Only areas or units with something due in the period are ranked; the
+others are listed after them without a rank. The red list 红榜 is the top ``top`` of the ranked,
 the black list 黑榜 the bottom ``top`` (never overlapping: with few ranked, both shrink).
 """
 
@@ -27,6 +27,7 @@ _SORT = [
     ("on_time_rate", False),
     ("rework_rate", True),
     ("overdue", True),
+    ("avg_rectify_days", True),
     ("code", True),
 ]
 

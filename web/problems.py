@@ -5,6 +5,7 @@ the required "操作人 / actor" field, remembered in the session."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,26 +72,13 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
     form = (AssignForm if action == "assign" else TransitionForm)()
     try:
         change = _change_from(form, action)
-        upload = form.photo.data.read() if form.photo.data else None
-        with photos.staged_photo(_photo_dir(), problem_id, upload, _photo_limit()) as name:
-            change = Change(**{**change.__dict__, "photo": name})
-            result = lifecycle.apply(
-                database.engine(),
-                Selection(ids=(problem_id,)),
-                change,
-                database.taxonomy(),
-                current_app.config["TIMEZONE"],
-            )
+        version = _apply_with_photo(problem_id, change, form.photo.data)
     except CivicgridError as exc:
         return _render_detail(
             problem_id, error=str(exc), status=exc.http_status, form=form, action=action
         )
-    flash(
-        translate(
-            f"已{lifecycle.ACTIONS[action].zh}（版本 {result.version}）",
-            f"Done: {action} (version {result.version})",
-        )
-    )
+    done = lifecycle.ACTIONS[action]
+    flash(translate(f"已{done.zh}（版本 {version}）", f"Done: {action} (version {version})"))
     return redirect(url_for("problems.detail", problem_id=problem_id))
 
 
@@ -227,6 +215,20 @@ def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, An
             form.unit.choices = _unit_choices()
         forms[name] = form
     return forms
+
+
+def _apply_with_photo(problem_id: int, change: Change, upload: Any) -> int | None:
+    """Store the photo (if any), then apply the change; the photo goes if the change fails."""
+    data = upload.read() if upload else None
+    with photos.staged_photo(_photo_dir(), problem_id, data, _photo_limit()) as name:
+        result = lifecycle.apply(
+            database.engine(),
+            Selection(ids=(problem_id,)),
+            replace(change, photo=name),
+            database.taxonomy(),
+            current_app.config["TIMEZONE"],
+        )
+    return result.version
 
 
 def _change_from(form: Any, action: str) -> Change:

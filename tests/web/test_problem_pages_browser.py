@@ -54,6 +54,8 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         watch = PageWatch(page, base)
         page.goto(f"{base}/areas/street/329901001/assign")
+        assert XSS in page.inner_text("[data-testid=problems]")  # description as text
+        assert page.evaluate("window.__xss") is None
         page.click(f"a[href='/problems/{pid}']")
         assert _wait_map(page) == {"area": 1, "problem": 1}
         heat_before = int(page.inner_text("[data-testid=heat]"))
@@ -121,7 +123,7 @@ def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> 
     from geo.units import unit_ids
 
     with transaction(_engine(app)) as session:
-        unit_ids(session, ["东门街道办事处"])
+        unit_ids(session, ["东门街道办事处", f"市政所{XSS}"])
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         watch = PageWatch(page, base)
@@ -140,5 +142,8 @@ def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> 
         page.goto(f"{base}/scores?level=street&period=2026-Q4&lang=en")
         assert "National civilized city" in page.inner_text("[data-testid=scores]")
         screenshot(page, "scores-en")
+        page.goto(f"{base}/rankings?level=unit&period=2026-W47")
+        assert f"市政所{XSS}" in page.inner_text("[data-testid=ranking]")
+        assert page.evaluate("window.__xss") is None
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
