@@ -49,3 +49,7 @@ class NotFoundError(CivicgridError):
 
 class InvalidParameterError(CivicgridError):
     """A query parameter, form field or option has a value that is not allowed."""
+
+
+class ExportError(CivicgridError):
+    """An export cannot be written: unwritable path, too many rows for the format..."""

@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     for command in (init_command, ingest_command, demo_command, areas_group, points_group):
         app.cli.add_command(command)
+    from web.export_cli import export_command
+
+    app.cli.add_command(export_command)
 
 
 def domain_errors(func: F) -> F:
