@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
-    from web import api, assets, cli, config, database, errors, exports, i18n, pages
+    from web import api, assets, cli, config, database, errors, exports, i18n, ogcapi, pages
 
     app = Flask(__name__, instance_relative_config=True)
     config.init_app(app, test_config)
@@ -21,5 +21,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(ogcapi.bp)
     cli.init_app(app)
     return app
