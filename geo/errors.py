@@ -53,3 +53,9 @@ class InvalidParameterError(CivicgridError):
 
 class ExportError(CivicgridError):
     """An export cannot be written: unwritable path, too many rows for the format..."""
+
+
+class ForbiddenError(CivicgridError):
+    """The caller may not do this (missing or wrong key, feature switched off)."""
+
+    http_status = 403

@@ -10,7 +10,19 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
-    from web import api, assets, cli, config, database, errors, exports, i18n, ogcapi, pages
+    from web import (
+        api,
+        assets,
+        cli,
+        config,
+        database,
+        errors,
+        exports,
+        i18n,
+        ogcapi,
+        open311,
+        pages,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     config.init_app(app, test_config)
@@ -22,5 +34,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(ogcapi.bp)
+    app.register_blueprint(open311.bp)
     cli.init_app(app)
     return app

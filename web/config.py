@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the demo city's files, read by `civicgrid demo`.",
     ),
     Setting("CIVICGRID_DEBUG", False, "Flask debug mode (never in production).", _bool),
+    Setting(
+        "CIVICGRID_OPEN311_KEYS",
+        "",
+        "Comma-separated API keys allowed to POST Open311 service requests; empty = POST off.",
+    ),
 )
 
 
