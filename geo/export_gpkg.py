@@ -3,7 +3,7 @@
 The layer is named after the target (``problems``, ``points``, ``areas``; with a
 ``_gcj02`` suffix for GCJ-02). WGS-84 exports carry EPSG:4326; GCJ-02 has no EPSG code,
 so such a layer has an undefined geographic CRS and says "GCJ-02" in its description
-and the dataset metadata. Times are stored as date-times with their offset.
+and the dataset metadata. Times are date-times in UTC, as GeoPackage requires.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def write_gpkg(chunks: Iterator[Chunk], request: ExportRequest, path: Path) -> N
     with warnings.catch_warnings():
         # The file is FILE.gpkg.part until complete; GDAL would warn about the suffix.
         warnings.filterwarnings("ignore", message=".*extension should be.*")
+        warnings.filterwarnings("ignore", message=".*crs. was not provided.*")  # GCJ-02
         _write(chunks, request, path)
 
 
@@ -81,7 +82,8 @@ def _frame(chunk: Chunk, fields: tuple[Field, ...], tz: str, crs: str | None) ->
     for f in fields:
         values = chunk.columns[f.name]
         if f.type == "time":
-            data[f.name] = enc.aware_datetimes(np.asarray(values, float), tz)
+            # GeoPackage stores date-times in UTC ("...Z"), as its specification requires.
+            data[f.name] = enc.aware_datetimes(np.asarray(values, float), "UTC")
         elif f.type == "str":
             data[f.name] = pd.Series(values, dtype=object)
         else:

@@ -80,7 +80,7 @@ def _append_rows(
 ) -> int:
     if not len(chunk):
         return 0
-    columns = [_column(chunk.columns[f.name], f, request.tz) for f in fields]
+    columns = [_column(sheet, chunk.columns[f.name], f, request.tz) for f in fields]
     wkt = enc.wkt_texts(chunk).astype(object)
     too_long = np.array([w is not None and len(w) > MAX_CELL for w in wkt])
     wkt[too_long] = None
@@ -90,9 +90,9 @@ def _append_rows(
     return int(too_long.sum())
 
 
-def _column(values: np.ndarray, f: Field, tz: str) -> list[Any]:
+def _column(sheet: Any, values: np.ndarray, f: Field, tz: str) -> list[Any]:
     if f.type == "str":
-        return _text_column(values)
+        return _text_column(sheet, values)
     if f.type == "time":
         return enc.local_datetimes(np.asarray(values, float), tz).tolist()
     if f.type == "bool":
@@ -104,17 +104,17 @@ def _column(values: np.ndarray, f: Field, tz: str) -> list[Any]:
     return np.asarray(values, np.int64).tolist()
 
 
-def _text_column(values: np.ndarray) -> list[Any]:
+def _text_column(sheet: Any, values: np.ndarray) -> list[Any]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    cleaned = [_text_cell(str(u)) for u in uniques]
+    cleaned = [_text_cell(sheet, str(u)) for u in uniques]
     return np.array([*cleaned, None], dtype=object)[codes].tolist()
 
 
-def _text_cell(text: str) -> Any:
+def _text_cell(sheet: Any, text: str) -> Any:
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
     if text.startswith("="):
         # openpyxl would store it as a formula; force a plain string cell.
-        cell = WriteOnlyCell(None, value="")
+        cell = WriteOnlyCell(sheet, value="")
         cell.value = text
         cell.data_type = "s"
         return cell

@@ -1,19 +1,21 @@
 """Downloads (/export/<target>.<format>): the CLI's exports over HTTP.
 
 GeoJSON, GeoJSON Text Sequences and CSV stream from the database as they are written
-(constant memory); XLSX and GeoPackage are written to a temporary file first and sent
-from it. Query arguments: the map's filters (web/filtering.py), ``crs=gcj02`` and
-``lang=en``.
+(constant memory, from a session of their own); XLSX and GeoPackage are written to a
+temporary file first and sent from it. Query arguments: the map's filters
+(web/filtering.py), ``crs=gcj02`` and ``lang=en``.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
+import sqlalchemy.orm as so
+from flask import Blueprint, Response, current_app, request, send_file
 
 from geo.errors import NotFoundError
 from geo.export import (
@@ -26,6 +28,7 @@ from geo.export import (
     stream_export,
 )
 from geo.filters import TARGETS, Target
+from geo.taxonomy import Taxonomy
 from web import database
 from web.filtering import request_filter
 from web.i18n import current_lang
@@ -40,7 +43,8 @@ def download(target: str, fmt: str) -> Response:
     session, taxonomy = database.session(), database.taxonomy()
     headers = {"Content-Disposition": _attachment(export.file_name())}
     if fmt in STREAMED:
-        body = stream_with_context(stream_export(session, export, taxonomy))
+        export.filter.validate(session)  # bad input answers 400 before streaming starts
+        body = _streamed(database.new_session(), export, taxonomy)
         return Response(body, mimetype=MEDIA_TYPES[fmt], headers=headers)
     handle, name = tempfile.mkstemp(suffix="." + fmt, prefix="civicgrid-export-")
     os.close(handle)
@@ -51,6 +55,15 @@ def download(target: str, fmt: str) -> Response:
         Path(name).unlink(missing_ok=True)  # the open response file stays readable
     response.headers.update(headers)
     return response
+
+
+def _streamed(session: so.Session, export: ExportRequest, taxonomy: Taxonomy) -> Iterator[bytes]:
+    """The export's bytes from its own session, closed when done or when the client
+    goes away."""
+    try:
+        yield from stream_export(session, export, taxonomy)
+    finally:
+        session.close()
 
 
 def _export_request(target: str, fmt: str) -> ExportRequest:
