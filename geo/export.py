@@ -287,7 +287,9 @@ def _chunks(
 
 
 def _features(chunk: Chunk, request: ExportRequest, foreign: dict[str, str] | None) -> list[str]:
-    id_field = None if request.target == "areas" else ID_FIELD[request.target]
+    # Area codes are unique within a level only: they identify features of one level.
+    single_level = len(request.filter.levels) == 1
+    id_field = None if request.target == "areas" and not single_level else ID_FIELD[request.target]
     return enc.feature_texts(chunk, FIELDS[request.target], request.tz, id_field, foreign)
 
 
