@@ -36,6 +36,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 bench: setup assets ## Run the benchmarks at full size (slow)
 	$(BIN)/python bench/assign.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache test-artifacts
