@@ -63,3 +63,13 @@ class StaleVersionError(TransitionError):
 
 class PhotoError(InvalidParameterError):
     """An uploaded photo is too large or not a JPEG/PNG/WebP image."""
+
+
+class ExportError(CivicgridError):
+    """An export cannot be written: unwritable path, too many rows for the format..."""
+
+
+class ForbiddenError(CivicgridError):
+    """The caller may not do this (missing or wrong key, feature switched off)."""
+
+    http_status = 403

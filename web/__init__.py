@@ -20,9 +20,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         config,
         database,
         errors,
+        exports,
         heat_api,
         httpcache,
         i18n,
+        ogcapi,
+        open311,
         pages,
         problems,
         rankings,
@@ -37,10 +40,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     httpcache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     app.register_blueprint(problems.bp)
     app.register_blueprint(rankings.bp)
     app.register_blueprint(heat_api.bp)
     app.register_blueprint(area_pages.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(ogcapi.bp)
+    app.register_blueprint(open311.bp)
+    csrf.exempt(open311.bp)  # machine clients: authenticated by api_key, not a session
     cli.init_app(app)
     return app

@@ -40,6 +40,9 @@ def init_app(app: Flask) -> None:
     from web.summary_cli import summary_group
 
     app.cli.add_command(summary_group)
+    from web.export_cli import export_command
+
+    app.cli.add_command(export_command)
 
 
 def domain_errors(func: F) -> F:

@@ -130,6 +130,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted rectification photo, in MB (JPEG, PNG or WebP).",
         float,
     ),
+    Setting(
+        "CIVICGRID_OPEN311_KEYS",
+        "",
+        "Comma-separated API keys allowed to POST Open311 service requests; empty = POST off.",
+    ),
 )
 
 

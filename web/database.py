@@ -44,3 +44,9 @@ def _close_session(_exc: BaseException | None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+
+
+def new_session() -> so.Session:
+    """A session the caller closes itself: for streamed responses, which outlive the
+    request (the request's own session is closed when the view returns)."""
+    return current_app.extensions[_EXT]["sessions"]()

@@ -5,6 +5,8 @@ JSON under /api/, an HTML page elsewhere; the message is the error's own (zh / e
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -34,3 +36,31 @@ def _respond(status: int, code: str, message: str) -> ResponseReturnValue:
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
     return render_template("error.html", status=status, message=message), status
+
+
+def ogc_error(exc: CivicgridError) -> ResponseReturnValue:
+    """An error of the OGC API: JSON ``{"code", "description"}`` (OGC exception), or the
+    HTML error page when the client asked for HTML."""
+    status = exc.http_status
+    codes = {400: "InvalidParameterValue", 404: "NotFound"}
+    offered = ["application/json", "application/geo+json", "text/html"]
+    best = request.accept_mimetypes.best_match(offered, default="application/json")
+    if request.args.get("f") == "html" or ("f" not in request.args and best == "text/html"):
+        return render_template("error.html", status=status, message=str(exc)), status
+    body = {"code": codes.get(status, type(exc).__name__), "description": str(exc)}
+    return _json(body, status)
+
+
+def open311_error(exc: CivicgridError, fmt: str) -> ResponseReturnValue:
+    """An error of the Open311 API: ``[{"code", "description"}]`` as JSON or XML."""
+    from geo.open311 import errors_xml
+
+    status = exc.http_status
+    if fmt == "xml":
+        return errors_xml(status, str(exc)), status, {"Content-Type": "text/xml; charset=utf-8"}
+    return _json([{"code": status, "description": str(exc)}], status)
+
+
+def _json(body: object, status: int) -> ResponseReturnValue:
+    text = json.dumps(body, ensure_ascii=False)
+    return text, status, {"Content-Type": "application/json; charset=utf-8"}

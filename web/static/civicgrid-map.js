@@ -46,7 +46,11 @@
     return "<b>" + esc(p.name) + "</b><br>" + esc(p.code);
   }
   function pointTooltip(p) {
-    return "<b>" + esc(p.name) + "</b><br>" + esc(p.kind_label) + " · " + esc(p.code);
+    // Problems (OGC API pages) have no name or kind: show their category and status.
+    var title = p.name !== undefined ? p.name : p.category_label;
+    var kind = p.kind_label !== undefined ? p.kind_label : p.status_label;
+    var code = p.code !== undefined ? p.code : p.id;
+    return "<b>" + esc(title) + "</b><br>" + esc(kind) + " · " + esc(code);
   }
 
   /* One pane per layer, in the order given, points above areas: whichever fetch
@@ -68,11 +72,11 @@
       coordsToLatLng: coordsToLatLng(gcj02),
       style: function (f) {
         if (!isPoints) { return base; }
-        var color = f.properties.color || "#555";
+        var color = f.properties.color || base.color || "#555";
         return { color: color, weight: 3, fillColor: color, fillOpacity: 0.35 };
       },
       pointToLayer: function (f, latlng) {
-        var color = f.properties.color || "#555";
+        var color = f.properties.color || base.color || "#555";
         return L.circleMarker(latlng, { pane: paneFor(map, spec, index), radius: 5, color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.95 });
       },
       onEachFeature: function (f, layer) {
@@ -136,7 +140,7 @@
         })
         .then(function (data) {
           group.addLayer(buildLayer(map, spec, index, data, config.gcj02));
-          counts[spec.id] = data.features.length;
+          counts[spec.id] = data.features ? data.features.length : 1;  // or one Feature
         })
         .catch(function (err) {
           counts[spec.id] = -1;

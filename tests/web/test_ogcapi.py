@@ -1,0 +1,250 @@
+"""OGC API – Features at /ogcapi: documents, items, bad input, and GDAL's OAPIF driver."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.exportdata import PROBLEMS, load_export_city
+from tests.helpers import XSS
+from tests.web.browser import PageWatch, live_server, screenshot
+
+
+@pytest.fixture
+def city_app(app: Flask, tmp_path: Path) -> Flask:
+    from web import database
+
+    with app.app_context():
+        load_export_city(database.engine(), tmp_path)
+    return app
+
+
+def get_json(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response, json.loads(response.get_data(as_text=True))
+
+
+def test_landing_conformance_and_openapi(city_app) -> None:
+    client = city_app.test_client()
+    _, landing = get_json(client, "/ogcapi")
+    rels = {link["rel"]: link for link in landing["links"]}
+    assert {"self", "alternate", "service-desc", "service-doc", "conformance", "data"} <= set(rels)
+    _, conformance = get_json(client, "/ogcapi/conformance")
+    assert any(c.endswith("/conf/core") for c in conformance["conformsTo"])
+    assert any(c.endswith("/conf/geojson") for c in conformance["conformsTo"])
+    response, api = get_json(client, "/ogcapi/api")
+    assert response.mimetype == "application/vnd.oai.openapi+json"
+    assert api["openapi"].startswith("3.0")
+    limit = api["components"]["parameters"]["limit"]["schema"]
+    assert limit["maximum"] == 10000 and limit["default"] == 100
+    params = api["paths"]["/collections/problems/items"]["get"]["parameters"]
+    status = next(p for p in params if p.get("name") == "status")
+    assert "overdue" in status["schema"]["enum"]
+
+
+def test_collections_have_extents_and_item_links(city_app) -> None:
+    _, doc = get_json(city_app.test_client(), "/ogcapi/collections")
+    ids = [c["id"] for c in doc["collections"]]
+    assert ids == ["problems", "points", "grids", "communities", "streets", "districts"]
+    problems = doc["collections"][0]
+    assert problems["title"] == "问题"
+    assert problems["extent"]["spatial"]["bbox"][0] == pytest.approx([120.8, 32.0, 121.0, 32.04])
+    assert problems["extent"]["temporal"]["interval"][0][0].startswith("2024-05-01T01:00:00")
+    assert any(link["rel"] == "items" for link in problems["links"])
+
+
+def test_items_paging_with_next_links(city_app) -> None:
+    client = city_app.test_client()
+    response, page = get_json(client, "/ogcapi/collections/problems/items?limit=4")
+    assert response.mimetype == "application/geo+json"
+    assert page["numberMatched"] == 6 and page["numberReturned"] == 4
+    next_link = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    _, second = get_json(client, next_link.replace("http://localhost", ""))
+    assert second["numberReturned"] == 2
+    assert not [link for link in second["links"] if link["rel"] == "next"]
+    descriptions = [f["properties"]["description"] for f in page["features"] + second["features"]]
+    assert descriptions == [p[3] for p in PROBLEMS]
+
+
+def test_items_filters_bbox_and_datetime(city_app) -> None:
+    client = city_app.test_client()
+    base = "/ogcapi/collections/problems/items"
+    _, doc = get_json(client, f"{base}?status=unresolved&category=litter,illegal_ads")
+    assert doc["numberMatched"] == 3
+    _, doc = get_json(client, f"{base}?bbox=120.85,32.0,120.95,32.04")
+    assert doc["numberMatched"] == 2
+    _, doc = get_json(client, f"{base}?datetime=2024-05-02/2024-05-10")
+    assert doc["numberMatched"] == 3
+    _, doc = get_json(client, f"{base}?datetime=../2024-05-01T10:00:00%2B08:00")
+    assert doc["numberMatched"] == 1
+    _, doc = get_json(client, "/ogcapi/collections/points/items?bbox=120.815,32.015,120.816,32.016")
+    assert doc["numberMatched"] == 0  # inside the market's courtyard hole
+    _, doc = get_json(client, "/ogcapi/collections/points/items?bbox=120.811,32.011,120.812,32.012")
+    assert [f["id"] for f in doc["features"]] == ["M1"]
+    _, doc = get_json(client, "/ogcapi/collections/streets/items?bbox=120.84,32.01,120.86,32.02")
+    assert sorted(f["id"] for f in doc["features"]) == ["329901001", "329901002"]
+
+
+def test_limit_above_the_maximum_is_clamped(city_app) -> None:
+    _, doc = get_json(city_app.test_client(), "/ogcapi/collections/problems/items?limit=50000")
+    assert doc["numberReturned"] == 6
+    self_link = next(link["href"] for link in doc["links"] if link["rel"] == "self")
+    assert "limit=50000" in self_link  # the request as made; the server used 10000
+
+
+def test_single_items(city_app) -> None:
+    client = city_app.test_client()
+    _, feature = get_json(client, "/ogcapi/collections/points/items/P1")
+    assert feature["type"] == "Feature" and feature["properties"]["name"].endswith(XSS)
+    assert any(link["rel"] == "collection" for link in feature["links"])
+    _, district = get_json(client, "/ogcapi/collections/districts/items/329902")
+    assert district["properties"]["name"] == "枫桥区"
+    _, problem = get_json(client, "/ogcapi/collections/problems/items/1")
+    assert problem["id"] == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "code", "needle"),
+    [
+        ("/ogcapi/collections/rivers", 404, "NotFound", "grids"),
+        ("/ogcapi/collections/rivers/items", 404, "NotFound", "rivers"),
+        ("/ogcapi/collections/points/items/NOPE", 404, "NotFound", "NOPE"),
+        ("/ogcapi/collections/problems/items/abc", 404, "NotFound", "abc"),
+        ("/ogcapi/collections/problems/items?bbox=120,32,121", 400, "InvalidParameterValue", "4"),
+        (
+            "/ogcapi/collections/problems/items?bbox=120,32,121,95",
+            400,
+            "InvalidParameterValue",
+            "90",
+        ),
+        (
+            "/ogcapi/collections/problems/items?bbox=121,32,120,33",
+            400,
+            "InvalidParameterValue",
+            "minimum",
+        ),
+        (
+            "/ogcapi/collections/problems/items?datetime=2024-06-01/2024-05-01",
+            400,
+            "InvalidParameterValue",
+            "after",
+        ),
+        (
+            "/ogcapi/collections/problems/items?datetime=soon",
+            400,
+            "InvalidParameterValue",
+            "RFC 3339",
+        ),
+        ("/ogcapi/collections/problems/items?datetime=../..", 400, "InvalidParameterValue", "both"),
+        ("/ogcapi/collections/problems/items?limit=0", 400, "InvalidParameterValue", "limit"),
+        ("/ogcapi/collections/problems/items?offset=-1", 400, "InvalidParameterValue", "offset"),
+        (
+            "/ogcapi/collections/problems/items?colour=red",
+            400,
+            "InvalidParameterValue",
+            "bbox, bbox-crs, limit",
+        ),
+        (
+            "/ogcapi/collections/grids/items?datetime=2024-05-01",
+            400,
+            "InvalidParameterValue",
+            "datetime",
+        ),
+        (
+            "/ogcapi/collections/problems/items?status=open",
+            400,
+            "InvalidParameterValue",
+            "unresolved",
+        ),
+        (
+            "/ogcapi/collections/problems/items?bbox-crs=EPSG:3857&bbox=1,2,3,4",
+            400,
+            "InvalidParameterValue",
+            "CRS84",
+        ),
+        ("/ogcapi/collections/problems/items?f=xml", 400, "InvalidParameterValue", "json, html"),
+        ("/ogcapi/collections/problems/items/1?limit=3", 400, "InvalidParameterValue", "f, lang"),
+    ],
+)
+def test_bad_requests_answer_in_ogc_exception_format(city_app, url, status, code, needle) -> None:
+    response = city_app.test_client().get(url)
+    assert response.status_code == status
+    body = json.loads(response.get_data(as_text=True))
+    assert body["code"] == code and needle in body["description"]
+
+
+def test_html_pages_are_chinese_by_default(city_app) -> None:
+    client = city_app.test_client()
+    html = client.get("/ogcapi", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "要素集合" in html and "QGIS" in html
+    html = client.get("/ogcapi/collections?f=html").get_data(as_text=True)
+    assert "问题" in html and "网格" in html
+    html = client.get("/ogcapi/collections/problems/items?f=html&limit=2").get_data(as_text=True)
+    assert "共 6 个，显示第 1–2 个" in html and "下一页" in html
+    html = client.get("/ogcapi/collections/points/items/P1?f=html&lang=en").get_data(as_text=True)
+    assert "Inspection points" in html and "&lt;img" in html and XSS not in html
+    html = client.get("/ogcapi/api?f=html").get_data(as_text=True)
+    assert "/collections/problems/items" in html
+    error = client.get("/ogcapi/collections/rivers?f=html")
+    assert error.status_code == 404 and "rivers" in error.get_data(as_text=True)
+
+
+def _ogrinfo(*args: str) -> str:
+    done = subprocess.run(["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_gdal_reads_the_service(city_app) -> None:
+    """Debian's GDAL (OAPIF driver) lists the layers, counts features, filters by bbox."""
+    with live_server(city_app) as base:
+        listing = _ogrinfo("-so", "-al", f"OAPIF:{base}/ogcapi")
+        counts = dict(re.findall(r"Layer name: (\w+)\n(?:.*\n)*?Feature Count: (\d+)", listing))
+        assert counts == {
+            "problems": "6", "points": "3", "grids": "0",
+            "communities": "0", "streets": "4", "districts": "2",
+        }  # fmt: skip
+        spat = _ogrinfo(
+            "-so", f"OAPIF:{base}/ogcapi", "problems", "-spat", "120.85", "32.0", "120.95", "32.04"
+        )
+        assert "Feature Count: 2" in spat
+        features = _ogrinfo(f"OAPIF:{base}/ogcapi", "districts")
+        assert "枫桥区" in features and "云溪区" in features
+
+
+@pytest.mark.browser
+def test_items_page_in_chromium(city_app, browser) -> None:
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch = PageWatch(page, base)
+        page.goto(base + "/ogcapi/collections/points/items?f=html")
+        page.wait_for_function(
+            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+        )
+        counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+        assert counts == {"points": 3}
+        assert XSS in page.locator("[data-testid=items]").inner_text()
+        screenshot(page, "ogcapi-items-points")
+        page.goto(base + "/ogcapi/collections/problems/items?f=html")
+        page.wait_for_function(
+            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+        )
+        screenshot(page, "ogcapi-items-problems")
+        page.goto(base + "/ogcapi/collections?f=html")
+        screenshot(page, "ogcapi-collections")
+        page.goto(base + "/ogcapi/collections/points/items/M1?f=html")
+        page.wait_for_function(
+            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+        )
+        screenshot(page, "ogcapi-item")
+        assert page.locator(".cg-error").count() == 0  # every layer loaded
+        assert "否" in page.locator("[data-testid=properties]").inner_text()
+        assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
