@@ -304,7 +304,10 @@ class _Run:
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
         self.writer.write(frame)
-        self.counts.append(frame[list(summary.SOURCE_COLUMNS)])
+        # Counts per (areas, category, status), not rows: memory stays flat however
+        # many rows the file holds.
+        per_combination = frame.groupby(list(summary.SOURCE_COLUMNS), dropna=False).size()
+        self.counts.append(per_combination.rename(summary.WEIGHT_COLUMN).reset_index())
 
     def _expected_rows(self) -> int:
         """Rows the whole file will give, estimated from what was read so far."""

@@ -7,7 +7,9 @@ affected rows as they were before and as they are after, in the same transaction
 ``mismatches`` compares the stored counts with a recount (used by tests).
 
 Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
-(extra columns are ignored); either may be None.
+(extra columns are ignored); either may be None. A frame may also carry an integer
+``WEIGHT_COLUMN`` (``n``): then each row stands for that many problems, so a bulk
+writer can pass counts per combination instead of one row per problem.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ KEY_COLUMNS: tuple[str, ...] = ("category", "status")
 
 SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *KEY_COLUMNS)
 """Problem columns a caller must pass to ``apply_changes``."""
+
+WEIGHT_COLUMN = "n"
+"""Optional column: how many problems a row of ``before`` / ``after`` stands for."""
 
 
 def apply_changes(
@@ -93,11 +98,14 @@ def _deltas(frame: pd.DataFrame, sign: int) -> pd.DataFrame:
     """One row per (area at any level, category, status) with ``n`` = sign × count."""
     if frame.empty:
         return pd.DataFrame(columns=["area_id", *KEY_COLUMNS, "n"])
-    long = frame[list(SOURCE_COLUMNS)].melt(
-        id_vars=list(KEY_COLUMNS), value_vars=list(ANCESTRY_COLUMNS), value_name="area_id"
+    weighted = WEIGHT_COLUMN in frame
+    keys = [*KEY_COLUMNS, WEIGHT_COLUMN] if weighted else list(KEY_COLUMNS)
+    long = frame[[*ANCESTRY_COLUMNS, *keys]].melt(
+        id_vars=keys, value_vars=list(ANCESTRY_COLUMNS), value_name="area_id"
     )
     long = long.dropna(subset=["area_id"])
-    counts = long.groupby(["area_id", *KEY_COLUMNS], as_index=False).size()
+    groups = long.groupby(["area_id", *KEY_COLUMNS], as_index=False)
+    counts = groups[WEIGHT_COLUMN].sum() if weighted else groups.size()
     counts = counts.rename(columns={"size": "n"})
     counts["area_id"] = counts["area_id"].astype("int64")
     counts["n"] = counts["n"] * sign

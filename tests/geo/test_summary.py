@@ -78,3 +78,26 @@ def test_rebuild_restores_a_damaged_summary(engine, tmp_path: Path) -> None:
         summary.rebuild(session)
     with transaction(engine, write=False) as session:
         assert summary.mismatches(session).empty
+
+
+def test_weighted_rows_count_as_many_problems(engine, tmp_path: Path) -> None:
+    load_tiny_city(engine, tmp_path)
+    with transaction(engine, write=False) as session:
+        street = session.scalar(sa.select(Area).where(Area.code == "329901001"))
+        assert street is not None
+        row = {
+            "district_id": street.district_id,
+            "street_id": street.id,
+            "community_id": None,
+            "grid_id": None,
+            "category": "litter",
+            "status": "found",
+        }
+    import pandas as pd
+
+    with transaction(engine) as session:
+        summary.apply_changes(session, None, pd.DataFrame([{**row, "n": 3}, {**row, "n": 2}]))
+        summary.apply_changes(session, pd.DataFrame([row]), None)  # unweighted: one problem
+    counts = _counts(engine)
+    assert counts[("329901001", "litter", "found")] == 4
+    assert counts[("329901", "litter", "found")] == 4
