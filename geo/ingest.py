@@ -128,7 +128,6 @@ class _Run:
         self.seen = SeenIds()
         self.stored_source = _source_has_rows(session, options.source)
         self.plan: ColumnPlan | None = None
-        self.counts: list[pd.DataFrame] = []
         self.suspended: Suspended | None = None
         self.writer: ProblemWriter | None = None
         self.points = np.empty(0, dtype=object)
@@ -176,8 +175,6 @@ class _Run:
         self.close()
         if self.suspended is not None:
             end_bulk_load(self.session, self.suspended)
-        if self.counts:
-            summary.apply_changes(self.session, None, pd.concat(self.counts, ignore_index=True))
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id
 
@@ -304,7 +301,9 @@ class _Run:
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
         self.writer.write(frame)
-        self.counts.append(frame[list(summary.SOURCE_COLUMNS)])
+        # Summary counts per chunk, in the batch's transaction: memory stays flat however
+        # many rows the file holds.
+        summary.apply_changes(self.session, None, frame[list(summary.SOURCE_COLUMNS)])
 
     def _expected_rows(self) -> int:
         """Rows the whole file will give, estimated from what was read so far."""

@@ -9,7 +9,7 @@ import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo import bulk
+from geo import bulk, summary
 from geo.errors import IngestError
 from geo.ingest import IngestOptions, ingest_file
 from geo.models import Problem
@@ -60,6 +60,7 @@ def test_bulk_load_rebuilds_indexes_and_keys(city, tmp_path, monkeypatch) -> Non
     assert _schema(city) == before
     with so.Session(city) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Problem)) == 5
+        assert summary.mismatches(session).empty  # counts per chunk add up
 
 
 def test_failed_bulk_load_leaves_schema_and_data_as_they_were(city, tmp_path, monkeypatch) -> None:
