@@ -49,3 +49,42 @@ class NotFoundError(CivicgridError):
 
 class InvalidParameterError(CivicgridError):
     """A query parameter, form field or option has a value that is not allowed."""
+
+
+# --- Access control (issue 6) ---------------------------------------------------------
+
+
+class AuthenticationError(CivicgridError):
+    """No valid credentials: wrong password, disabled user, unknown/expired/revoked token."""
+
+    http_status = 401
+
+
+class ForbiddenError(CivicgridError):
+    """Authenticated, but the role or the area scope does not allow this."""
+
+    http_status = 403
+
+
+class RateLimitedError(CivicgridError):
+    """Too many failed attempts in a short time (login)."""
+
+    http_status = 429
+
+
+class AlreadyExistsError(CivicgridError):
+    """The object to create exists already (same name, or same source and external id)."""
+
+    http_status = 409
+
+
+class UnsupportedFileError(CivicgridError):
+    """An uploaded file's name or content is not an accepted type."""
+
+    http_status = 415
+
+
+class ValidationError(CivicgridError):
+    """A well-formed request whose content is refused (bad field values)."""
+
+    http_status = 422

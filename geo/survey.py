@@ -191,13 +191,14 @@ def parse_time(text: str, tz: str) -> object:
         return None
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+        if pd.isna(stamp):
+            return None
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize(tz)
+        # Years pandas can parse but Python cannot hold (e.g. "-1") fail only here.
+        return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    except (ValueError, TypeError, OverflowError):
         return None
-    if pd.isna(stamp):
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
-    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
 def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:

@@ -124,3 +124,45 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --- logging in (issue 6): every page and API call needs a user or a token ------------
+
+
+@pytest.fixture
+def login(app: Flask) -> Any:
+    """``login(client, role="city_officer", scope=None, username=None)``: create the user
+    (scope from tests.helpers.ROLE_SCOPES unless given) and log ``client`` in."""
+    from tests.helpers import add_user, login_client
+    from web import database
+
+    def _login(
+        client: FlaskClient,
+        role: str = "city_officer",
+        scope: list[str] | None = None,
+        username: str | None = None,
+    ) -> FlaskClient:
+        name = username or f"test-{role.replace('_', '-')}"
+        with app.app_context():
+            engine = database.engine()
+        from geo.models import User
+
+        with engine.connect() as conn:
+            exists = conn.execute(sa.select(User.id).where(User.username == name)).first()
+        if exists is None:
+            add_user(engine, name, role, scope)
+        response = login_client(client, name)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def client_as(app: Flask, login: Any) -> Any:
+    """``client_as(role="city_officer", scope=None)``: a new test client logged in as role."""
+
+    def _client_as(role: str = "city_officer", scope: list[str] | None = None) -> FlaskClient:
+        return login(app.test_client(), role, scope)
+
+    return _client_as

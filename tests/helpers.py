@@ -139,3 +139,76 @@ def area_ids(engine: Engine, level: str) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Area.code, Area.id).where(Area.level == level)).all()
     return {code: id_ for code, id_ in rows}
+
+
+# --- access control (issue 6): grids for the tiny city, users, tokens, CSRF ----------
+
+# Each street of the tiny city split into a south and a north grid (lat 32.02).
+GRIDS = [
+    box_feature(x0, y0, x0 + 0.05, y0 + 0.02, code=f"{street}{n}", name=f"{name}{label}网格")
+    for street, name, x0 in (
+        ("329901001", "东门", 120.80),
+        ("329901002", "西门", 120.85),
+        ("329902001", "南湖", 120.90),
+        ("329902101", "北岭", 120.95),
+    )
+    for n, label, y0 in (("001", "南", 32.00), ("002", "北", 32.02))
+]
+
+TEST_PASSWORD = "correct-horse-battery"
+
+# Default scopes in the tiny city with grids: the district officer has 云溪区 (329901),
+# the grid manager the two grids of 东门街道; the rest of the city is out of their scope.
+ROLE_SCOPES: dict[str, list[str]] = {
+    "admin": [],
+    "city_officer": [],
+    "district_officer": ["district:329901"],
+    "grid_manager": ["grid:329901001001", "grid:329901001002"],
+    "planner": [],
+}
+
+
+def load_tiny_city_with_grids(engine: Engine, tmp_path: Path) -> None:
+    """The tiny city, its three points and eight grids (two per street)."""
+    load_tiny_city_with_points(engine, tmp_path)
+    load_areas(engine, write_geojson(tmp_path / "grids.geojson", GRIDS), AreaLoadOptions("grid"))
+
+
+def add_user(engine: Engine, username: str, role: str, scope: list[str] | None = None) -> str:
+    """Create a user with TEST_PASSWORD (scope defaults to ROLE_SCOPES); return the name."""
+    from geo.db import transaction
+    from geo.users import create_user
+
+    codes = ROLE_SCOPES.get(role, []) if scope is None else scope
+    with transaction(engine) as session:
+        create_user(session, username, TEST_PASSWORD, role, f"测试{role}", codes, actor="test")
+    return username
+
+
+def add_token(engine: Engine, name: str, role: str, scope: list[str] | None = None, **kw: Any):
+    """Create an API token; return the ``Authorization`` header dict."""
+    from geo.db import transaction
+    from geo.tokens import create_token
+
+    codes = ROLE_SCOPES.get(role, []) if scope is None else scope
+    with transaction(engine) as session:
+        _, secret = create_token(session, name, role, codes, actor="test", **kw)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def csrf_token(client: Any, path: str = "/login") -> str:
+    """The CSRF token of ``client``'s session, read from a page's meta tag."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login_client(client: Any, username: str, password: str = TEST_PASSWORD) -> Any:
+    """Log ``client`` in through the login form; returns the POST response."""
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )

@@ -34,3 +34,8 @@ def _respond(status: int, code: str, message: str) -> ResponseReturnValue:
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
     return render_template("error.html", status=status, message=message), status
+
+
+def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
+    """An error in the usual shape (JSON under /api/, else the error page)."""
+    return _respond(status, code, message)

@@ -8,22 +8,24 @@ from geo import maps, queries
 from web import database
 from web.assets import map_assets
 from web.i18n import current_lang, translate
+from web.security import csp_nonce, current_scope, requires
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@requires("view")
 def index() -> str:
-    """The city overview map: district and grid outlines, inspection points."""
+    """The overview map of the caller's scope: district and grid outlines, points."""
     session = database.session()
-    extent = queries.city_extent(session)
+    extent = queries.city_extent(session, scope=current_scope())
     fmap = maps.city_map(
         map_assets(), _overview_layers(), extent, _basemap(), _kind_legend(), current_lang()
     )
     return render_template(
         "pages/index.html",
-        map=maps.render_parts(fmap),
-        counts=queries.counts(session),
+        map=maps.render_parts(fmap, nonce=csp_nonce()),
+        counts=queries.counts(session, scope=current_scope()),
         empty=extent is None,
     )
 
