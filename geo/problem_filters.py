@@ -99,8 +99,12 @@ class ProblemFilter:
         if self.found_before:
             stmt = stmt.where(Problem.found_at < self.found_before)
         if self.overdue is not None:
-            late = sa.and_(Problem.status != "closed", Problem.deadline < utcnow())
-            stmt = stmt.where(late if self.overdue else sa.not_(late))
+            now = utcnow()
+            late = sa.and_(Problem.status != "closed", Problem.deadline < now)
+            on_time = sa.or_(
+                Problem.status == "closed", Problem.deadline.is_(None), Problem.deadline >= now
+            )
+            stmt = stmt.where(late if self.overdue else on_time)
         if self.campaign:
             stmt = stmt.where(Problem.campaign == self.campaign)
         if self.source:

@@ -163,6 +163,8 @@ def _cell(key: str, value: Any) -> str:
         raise ValidationError(f"字段 {key} 必须是文本或数字 / field {key} must be text or a number")
     if isinstance(value, str) and len(value) > 10_000:
         raise ValidationError(f"字段 {key} 太长 / field {key} is too long")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(f"字段 {key} 含有空字符 / field {key} contains a NUL character")
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from geo.access import Principal, require_whole_city
 from geo.audit import audit
 from geo.db import transaction
-from geo.errors import IngestError, InvalidParameterError
+from geo.errors import IngestError, InvalidParameterError, UnsupportedFileError
 from geo.ingest import IngestOptions, IngestResult, ingest_file
 from geo.safety import SURVEY_TYPES, check_upload_type, safe_upload_name
 from geo.survey import Reject
@@ -100,11 +100,11 @@ def ingest_upload(
     require_whole_city(principal, "ingest")
     safe = safe_upload_name(name, default="survey.csv")
     head = stream.read(_HEAD)
-    check_upload_type(safe, head, SURVEY_TYPES)
+    suffix = check_upload_type(safe, head, SURVEY_TYPES)
     folder = Path(tempfile.mkdtemp(prefix="civicgrid-upload-"))
     try:
         path = folder / safe
-        _save(path, head, stream)
+        _save(path, head, stream, text=SURVEY_TYPES[suffix] == "text")
         outcome = _ingest(engine, path, options, taxonomy)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -114,10 +114,16 @@ def ingest_upload(
     return outcome
 
 
-def _save(path: Path, head: bytes, stream: IO[bytes]) -> None:
+def _save(path: Path, head: bytes, stream: IO[bytes], text: bool) -> None:
     with path.open("xb") as out:
         out.write(head)
         while chunk := stream.read(_CHUNK):
+            if text and b"\x00" in chunk:
+                # A text file with NUL bytes is binary in disguise (and PostgreSQL text
+                # cannot store NUL); refuse it before anything reads it.
+                raise UnsupportedFileError(
+                    f"{path.name}: 文本文件中有空字符 / NUL byte in a text file"
+                )
             out.write(chunk)
 
 

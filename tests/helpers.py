@@ -212,3 +212,36 @@ def login_client(client: Any, username: str, password: str = TEST_PASSWORD) -> A
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+# Problems placed so that each role's scope is tested: IN1 lies in the grid manager's
+# grid, MID1 elsewhere in the district officer's district, OUT1 in the other district,
+# FAR1 outside every area. Their descriptions are markers that must never appear in a
+# response to someone whose scope excludes them.
+SCOPED_SURVEY = (
+    "id,lon,lat,category,found_at,description\n"
+    "IN1,120.82,32.01,litter,2024-05-01 10:00,IN-GRID-MARKER\n"
+    "MID1,120.87,32.01,litter,2024-05-01 10:00,MID-DISTRICT-MARKER\n"
+    "OUT1,120.92,32.01,illegal_ads,2024-05-01 10:00,OUT-CITY-MARKER\n"
+    "FAR1,125.00,32.00,litter,2024-05-01 10:00,OUTSIDE-MARKER\n"
+)
+IN_MARKERS = ["IN-GRID-MARKER", "东门南网格"]
+OUT_OF_DISTRICT = ["OUT-CITY-MARKER", "OUTSIDE-MARKER", "枫桥区", "枫桥路", "临江实验小学", "南湖"]
+OUT_OF_GRIDS = ["MID-DISTRICT-MARKER", "西门"]
+HIDDEN_FROM: dict[str, list[str]] = {
+    "district_officer": OUT_OF_DISTRICT,
+    "grid_manager": OUT_OF_DISTRICT + OUT_OF_GRIDS,
+}
+
+
+def load_scoped_city(engine: Engine, tmp_path: Path) -> dict[str, int]:
+    """The tiny city with grids, points and SCOPED_SURVEY; returns external id → problem id."""
+    import sqlalchemy as sa
+
+    from geo.ingest import IngestOptions, ingest_file
+    from geo.models import Problem
+
+    load_tiny_city_with_grids(engine, tmp_path)
+    ingest_file(engine, write_csv(tmp_path / "scoped.csv", SCOPED_SURVEY), IngestOptions("seed"))
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(Problem.external_id, Problem.id)).all())

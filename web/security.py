@@ -25,7 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geo.access import PUBLIC_ROLE, Principal, Scope, require, role_label
 from geo.db import transaction
-from geo.errors import AuthenticationError, ConfigError, ForbiddenError
+from geo.errors import AuthenticationError, ConfigError, ForbiddenError, InvalidParameterError
 from geo.maps import basemap_for
 from geo.tokens import authenticate_token
 from geo.users import load_session_user
@@ -194,6 +194,7 @@ def _gate() -> Response | None:
     if current_app.config.get("SECRET_KEY_MISSING"):
         raise ConfigError(secret_key_message())
     csp_nonce()
+    _refuse_nul_characters()
     g.principal = _principal()
     if request.endpoint is None:
         return None  # no such route: 404 / 405 follow
@@ -205,6 +206,19 @@ def _gate() -> Response | None:
     if request.method not in SAFE_METHODS and not g.get("token_auth"):
         csrf.protect()
     return None
+
+
+def _refuse_nul_characters() -> None:
+    # PostgreSQL text cannot hold NUL, and no legitimate form field or query needs one.
+    sources = [request.args]
+    if request.method not in SAFE_METHODS:
+        sources.append(request.form)
+    for source in sources:
+        for key, value in source.items(multi=True):
+            if "\x00" in f"{key}{value}":
+                raise InvalidParameterError(
+                    f"参数含有空字符 / parameter {str(key)[:40]!r} contains a NUL character"
+                )
 
 
 def _principal() -> Principal | None:
