@@ -41,7 +41,10 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form, error=_missing()), 400
     error, principal_id = _check(form.username.data or "", form.password.data or "")
     if error is not None:
-        return render_template("auth/login.html", form=form, error=str(error)), error.http_status
+        # The form again with the reason: 200 like any re-shown form (a 401 would need a
+        # WWW-Authenticate challenge), 429 when rate-limited.
+        status = 429 if isinstance(error, RateLimitedError) else 200
+        return render_template("auth/login.html", form=form, error=str(error)), status
     _start_session(principal_id)
     return redirect(safe_next(form.next.data))
 

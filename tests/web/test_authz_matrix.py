@@ -122,7 +122,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ),
     ("/login", "POST"): Entry(
         {"in": Probe("/login", "login_ok"), "out": Probe("/login", "login_bad")},
-        {"in": statuses(302), "out": statuses(401)},
+        {"in": statuses(302), "out": statuses(200)},
     ),
     ("/logout", "POST"): same(
         Probe("/logout", "csrf_form"), Probe("/logout", "csrf_form"), statuses(302)

@@ -75,3 +75,29 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
         assert watch.offorigin == []
         assert watch.console_errors == []
         page.close()
+
+
+def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
+    from tests.helpers import login_client
+
+    text = DEMO_OUTPUT["text"]
+    assert "demo accounts (passwords shown once)" in text
+    for username, role in [
+        ("demo-admin", "admin"),
+        ("demo-city", "city_officer"),
+        ("demo-district", "district_officer"),
+        ("demo-grid", "grid_manager"),
+        ("demo-planner", "planner"),
+    ]:
+        line = next(line for line in text.splitlines() if line.split()[:1] == [username])
+        assert role in line
+    client = demo_app.test_client()
+    assert login_client(client, "demo-grid", demo_password("demo-grid")).status_code == 302
+    grids = client.get("/api/v1/areas?level=grid").get_json(force=True)["features"]
+    districts = client.get("/api/v1/areas?level=district").get_json(force=True)["features"]
+    assert len(grids) == 2 and districts == []
+    problems = client.get("/api/v1/problems?limit=1").get_json()["total"]
+    assert 0 < problems < 20000  # the two busiest grids of the first district
+    other = demo_app.test_client()
+    assert login_client(other, "demo-district", demo_password("demo-district")).status_code == 302
+    assert len(other.get("/api/v1/areas?level=district").get_json(force=True)["features"]) == 1
