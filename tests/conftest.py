@@ -166,3 +166,26 @@ def client_as(app: Flask, login: Any) -> Any:
         return login(app.test_client(), role, scope)
 
     return _client_as
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash passwords with a cheap scrypt cost; production keeps werkzeug's default
+    (tests/geo/test_users_tokens.py checks that)."""
+    import functools
+
+    from werkzeug.security import generate_password_hash
+
+    import geo.users
+
+    cheap = functools.partial(generate_password_hash, method="scrypt:1024:8:1")
+    monkeypatch.setattr(geo.users, "generate_password_hash", cheap)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_engine: Engine) -> Flask:
+    """The app on a migrated SQLite database (live-server and browser tests: run once)."""
+    from web import create_app
+
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    return create_app({"DATABASE_URL": url, "TESTING": True})

@@ -195,6 +195,8 @@ def _gate() -> Response | None:
         raise ConfigError(secret_key_message())
     csp_nonce()
     _refuse_nul_characters()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None  # static files: no need to look anyone up
     g.principal = _principal()
     if request.endpoint is None:
         return None  # no such route: 404 / 405 follow

@@ -20,9 +20,8 @@ BAD = GOOD + "Q3,abc,32.01,litter,2024-06-01\n"
 
 
 @pytest.fixture
-def server(app: Flask, tmp_path: Path):
-    if "postgresql" in app.config["DATABASE_URL"]:
-        pytest.skip("one live-server run is enough (SQLite); the API is tested on both")
+def server(sqlite_app: Flask, tmp_path: Path):
+    app = sqlite_app  # one live-server run is enough; the API is tested on both backends
     with app.app_context():
         engine = database.engine()
     load_scoped_city(engine, tmp_path)

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from tests.helpers import add_token, load_scoped_city
 from web import database
 
-FUZZ_EXAMPLES = 15  # per operation and principal: bounded, the suite stays fast
+FUZZ_EXAMPLES = 10  # per operation and principal: bounded, the suite stays fast
 
 
 def _openapi_path(rule: str) -> str:
