@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -192,7 +192,8 @@ def _load_user(session_id: str) -> LoginUser | None:
 def _gate() -> Response | None:
     """Authenticate, then allow or refuse the request by its route's access rule."""
     if current_app.config.get("SECRET_KEY_MISSING"):
-        raise ConfigError(secret_key_message())
+        # Served by a runner that bypassed `civicgrid run` (e.g. plain `flask run`).
+        abort(503, description=secret_key_message())
     csp_nonce()
     _refuse_nul_characters()
     if request.endpoint in PUBLIC_ENDPOINTS:

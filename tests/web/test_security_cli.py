@@ -138,3 +138,18 @@ def test_run_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch) -> Non
     # Commands that serve nothing still work without a key.
     assert CliRunner().invoke(main, ["init"]).exit_code == 0
     assert CliRunner().invoke(main, ["users", "list"]).exit_code == 0
+
+
+def test_a_server_started_around_the_check_answers_503(tmp_path, monkeypatch) -> None:
+    """`flask run` (not `civicgrid run`) loads the app inside click: it then serves only
+    an explanation."""
+    import click
+
+    from web import create_app
+
+    monkeypatch.delenv("CIVICGRID_SECRET_KEY", raising=False)
+    with click.Context(click.Command("run")):
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    response = app.test_client().get("/login")
+    assert response.status_code == 503
+    assert "CIVICGRID_SECRET_KEY" in response.get_data(as_text=True)
