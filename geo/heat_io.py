@@ -4,14 +4,17 @@ Area heat (``heat_json``)::
 
     {"level": "grid", "metric": "count", "status": "unresolved", "filters": {...},
      "as_of": "2026-11-22T08:00:00Z", "source": "summary:total",
-     "codes": [...], "count": [...], "unresolved": [...], "overdue": [...],
+     "codes": [...], "unresolved": [...], "overdue": [...],
      "closed": [...], "closed_on_time": [...], "km2": [...],
      "value": [...],             # density or on-time share; absent for counts
      "breaks": [...], "totals": {"count": 0, "unresolved": 0, ...}}
 
 Arrays are aligned with ``codes``; ``null`` marks an undefined value (no problem due
-for the on-time share). Point density (``density_json``): ``{"cell": degrees,
-"max": weight, "problems": n, "points": [[lat, lon, weight], ...]}`` in EPSG:4326.
+for the on-time share). The count the status filter asks for is not repeated: it is
+``unresolved``, ``overdue`` or ``unresolved + closed`` (status ``all``).
+
+Point density (``density_json``): ``{"cell": degrees, "max": weight, "problems": n,
+"points": [[lat, lon, weight], ...]}`` in EPSG:4326.
 """
 
 from __future__ import annotations
@@ -50,7 +53,6 @@ def heat_json(heat: AreaHeat, view: HeatFilters) -> str:
     parts = [
         json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1],
         f'"codes":{heat.catalog.codes_json}',
-        f'"count":{_ints(heat.count)}',
         f'"unresolved":{_ints(heat.unresolved)}',
         f'"overdue":{_ints(heat.overdue)}',
         f'"closed":{_ints(closed)}',

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from geo.assign import ANCESTRY_COLUMNS
 from geo.db import is_postgres
 from geo.errors import ConfigError
-from geo.models import STATUSES, AreaSummary, InspectionPoint, Problem, SummaryMeta
+from geo.models import STATUSES, Area, AreaSummary, InspectionPoint, Problem, SummaryMeta
 
 CLOSED = "closed"
 UNRESOLVED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != CLOSED)
@@ -191,6 +191,27 @@ def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
         .where(SummaryMeta.id == 1)
         .values(overdue_as_of=now, day_offset_minutes=offset, stale=False)
     )
+    add_area_rows(session)
+
+
+def add_area_rows(session: so.Session) -> None:
+    """Give every area its ``total`` row, zeros when it has no problem yet.
+
+    The default heat map then reads exactly one row per area of a level, so its cost
+    depends on the number of areas and never on how many of them have problems.
+    """
+    missing = (
+        sa.select(
+            sa.literal("total", sa.String),
+            Area.level,
+            *([sa.literal("", sa.String)] * 3),
+            Area.id,
+            *([sa.literal(0, sa.Integer)] * len(MEASURES)),
+        )
+        .where(Area.level.in_(tuple(LEVEL_OF_COLUMN.values())))
+        .where(~sa.exists().where(AreaSummary.cube == "total", AreaSummary.area_id == Area.id))
+    )
+    session.execute(sa.insert(AreaSummary).from_select([*ROW_KEYS, *MEASURES], missing))
 
 
 def rebuild_if_stale(session: so.Session) -> bool:
@@ -243,6 +264,8 @@ def touch(session: so.Session, what: str) -> None:
     if f"{what}_version" not in VERSIONS:
         raise ValueError(f"unknown version {what!r}")
     _lock_meta(session, bump=f"{what}_version")
+    if what == "areas":
+        add_area_rows(session)
 
 
 def local_day(session: so.Session, column: Any, offset: int) -> sa.Label[str]:

@@ -274,6 +274,11 @@
 
   /* Keep the heat response, its code → position index and the position of each shape. */
   Choropleth.prototype.setHeat = function (data, shapes) {
+    if (!data.count) {  // the count the status asks for, not repeated by the server
+      data.count = data.status === "all"
+        ? data.unresolved.map(function (u, k) { return u + data.closed[k]; })
+        : data[data.status];
+    }
     var index = {};
     data.codes.forEach(function (code, k) { index[code] = k; });
     this.heat = { data: data, index: index, values: data.value || data.count };
