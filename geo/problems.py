@@ -15,7 +15,14 @@ import sqlalchemy.orm as so
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_collection
 from geo.lifecycle import ACTIONS, SELECTION_LEVELS
-from geo.models import Area, InspectionPoint, Problem, ProblemEvent, ResponsibleUnit
+from geo.models import (
+    Area,
+    AreaSummary,
+    InspectionPoint,
+    Problem,
+    ProblemEvent,
+    ResponsibleUnit,
+)
 from geo.taxonomy import Taxonomy
 
 UNIT_KINDS = ("department", "street_office")
@@ -196,8 +203,6 @@ def point_label(point: InspectionPoint | None, taxonomy: Taxonomy, lang: str) ->
 
 def summary_count(session: so.Session, area_id: int, statuses: Any) -> int:
     """Problems of an area in ``statuses`` according to the per-area summary counts."""
-    from geo.models import AreaSummary
-
     total = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(AreaSummary.n), 0)).where(
             AreaSummary.area_id == area_id, AreaSummary.status.in_(list(statuses))
