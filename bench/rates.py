@@ -49,8 +49,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
     engine = make_engine(url)
-    grids = _fill(engine, args.grids, args.rows)
-    print(f"{grids} grids, {args.rows} problems in {backend_name(engine)}", flush=True)
+    grids = _filled(engine) if args.reuse else None
+    if grids is None:
+        grids = _fill(engine, args.grids, args.rows)
+    with engine.connect() as conn:
+        rows = int(conn.execute(sa.select(sa.func.count(Problem.id))).scalar_one())
+    print(f"{grids} grids, {rows} problems in {backend_name(engine)}", flush=True)
     period = parse_period(PERIOD)
 
     def ours() -> pd.DataFrame:
@@ -62,7 +66,7 @@ def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
     result = {
         "bench": "rates",
         "backend": backend_name(engine),
-        "rows": args.rows,
+        "rows": rows,
         "grids": grids,
         "seconds": round(seconds, 3),
         "anchor": "pandas.read_sql + groupby",
@@ -128,6 +132,18 @@ def _same(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
             print(f"mismatch in {column}", flush=True)
             return False
     return True
+
+
+def _filled(engine: sa.Engine) -> int | None:
+    """The grid count of a database this benchmark filled before, else None."""
+    try:
+        with engine.connect() as conn:
+            sources = conn.execute(sa.select(sa.func.count()).where(Problem.source == "bench"))
+            if not sources.scalar_one():
+                return None
+            return int(conn.execute(sa.select(sa.func.count(Area.id))).scalar_one())
+    except sa.exc.DBAPIError:
+        return None
 
 
 def _fill(engine: sa.Engine, n_grids: int, n_rows: int) -> int:
@@ -252,6 +268,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--grids", type=int, default=20_000, help="grid polygons")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time a database this benchmark filled before"
+    )
     return parser.parse_args(argv)
 
 

@@ -14,7 +14,14 @@ import sqlalchemy.orm as so
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_collection
 from geo.lifecycle import ACTIONS, SELECTION_LEVELS
-from geo.models import Area, InspectionPoint, Problem, ProblemEvent, ResponsibleUnit
+from geo.models import (
+    Area,
+    AreaSummary,
+    InspectionPoint,
+    Problem,
+    ProblemEvent,
+    ResponsibleUnit,
+)
 from geo.taxonomy import Taxonomy
 
 UNIT_KINDS = ("department", "street_office")
@@ -195,7 +202,6 @@ def point_label(point: InspectionPoint | None, taxonomy: Taxonomy, lang: str) ->
 
 def unresolved_count(session: so.Session, area_id: int) -> int:
     """Unresolved problems of an area according to the per-area summary (geo/summary.py)."""
-    from geo.models import AreaSummary
 
     total = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(AreaSummary.unresolved), 0)).where(

@@ -196,3 +196,32 @@ def test_overdue_filter_picks_only_past_deadline(city) -> None:
         city, Selection(overdue=True), Change("rectify", "x", note="催办后整改", at=NOW)
     )
     assert result.ids == [problem_id(city, "C1")]
+
+
+def test_two_people_acting_at_once_never_overwrite_each_other(city) -> None:
+    """B starts while A's change is uncommitted: B waits for A's lock, then is refused."""
+    import threading
+
+    from geo.db import session_factory, writer
+
+    pid = problem_id(city, "C1")
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            lifecycle.apply(
+                city, Selection(ids=(pid,)), Change("rectify", "乙", note="乙", version=1)
+            )
+            outcome["b"] = "applied"
+        except StaleVersionError as exc:
+            outcome["b"] = exc
+
+    with session_factory(writer(city))() as session, session.begin():
+        lifecycle.transition(session, pid, Change("rectify", "甲", note="甲", version=1))
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive()  # B is waiting for A's transaction
+    thread.join(timeout=30)
+    assert isinstance(outcome["b"], StaleVersionError)
+    assert [e.actor for e in _events(city, pid)] == ["甲"]
