@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import sqlalchemy.orm as so
@@ -27,7 +27,7 @@ from geo import export_encode as enc
 from geo.errors import ExportError, InvalidParameterError
 from geo.export_fields import FIELDS, ID_FIELD, TITLES
 from geo.export_query import DEFAULT_CHUNK_ROWS, Chunk, Page, count_rows, iter_chunks
-from geo.export_sql import problem_features, sql_offset
+from geo.export_sql import feature_rows, problem_features, sql_offset
 from geo.filters import ProblemFilter, Target
 from geo.taxonomy import Taxonomy
 
@@ -125,6 +125,12 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
             f"不支持的{name} / unsupported {name} '{value}'; 可选 / one of: {', '.join(allowed)}"
         )
     return value
+
+
+def title(target: Target, lang: str = "zh") -> str:
+    """The target's display name in ``lang``."""
+    zh, en = TITLES[target]
+    return en if lang == "en" else zh
 
 
 def format_for_path(path: Path) -> str:
@@ -267,11 +273,14 @@ def feature_batches(
         for chunk in _chunks(session, request, taxonomy, page):
             yield Batch(_features(chunk, request, foreign), enc.chunk_bounds(chunk))
         return
-    stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
-    result = session.connection().execute(
-        stmt, execution_options={"stream_results": True, "yield_per": request.chunk_rows}
-    )
-    for rows in result.partitions(request.chunk_rows):
+    if page is None:
+        parts: Iterator[Sequence[Any]] = feature_rows(
+            session, request.filter, taxonomy, request.lang, offset, request.chunk_rows
+        )
+    else:  # one page of the OGC API
+        stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
+        parts = iter([session.execute(stmt).all()])
+    for rows in parts:
         texts, lon, lat = zip(*rows, strict=True)
         chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
         yield Batch(list(texts), enc.chunk_bounds(chunk))
@@ -334,22 +343,3 @@ def _csv_text(rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
-
-
-__all__ = [
-    "FORMATS",
-    "MEDIA_TYPES",
-    "ExportRequest",
-    "ExportResult",
-    "export_to_file",
-    "format_for_path",
-    "marked_path",
-    "stream_export",
-    "title",
-]
-
-
-def title(target: Target, lang: str = "zh") -> str:
-    """The target's display name in ``lang``."""
-    zh, en = TITLES[target]
-    return en if lang == "en" else zh

@@ -14,7 +14,11 @@ callers use the columnar Python path. Coordinates: EPSG:4326 lon/lat, 6 decimals
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import pandas as pd
@@ -30,6 +34,8 @@ from geo.models import Area, InspectionPoint, Problem, ResponsibleUnit
 from geo.taxonomy import Taxonomy
 
 _PRECISION = 6
+EXPORT_THREADS = 2
+"""Database connections rendering an export at once."""
 
 
 def sql_offset(session: so.Session, tz: str) -> int | None:
@@ -167,3 +173,49 @@ def _iso(column: Any, offset_s: int, pg: bool) -> Any:
         local = column + sa.func.make_interval(0, 0, 0, 0, 0, 0, offset_s)
         return sa.func.to_char(local, 'YYYY-MM-DD"T"HH24:MI:SS') + suffix
     return sa.func.strftime("%Y-%m-%dT%H:%M:%S", column, f"{offset_s:+d} seconds") + suffix
+
+
+def feature_rows(
+    session: so.Session,
+    filt: ProblemFilter,
+    taxonomy: Taxonomy,
+    lang: str,
+    offset_s: int,
+    chunk_rows: int,
+) -> Iterator[list[Any]]:
+    """All (feature text, lon, lat) rows of ``filt``, in id order, in lists of about
+    ``chunk_rows``.
+
+    The id span is cut into ranges rendered by ``EXPORT_THREADS`` database connections
+    at once (the database works outside Python's GIL), each range read as soon as the
+    consumer asks for it: at most ``2 × EXPORT_THREADS`` ranges are in memory. Each range
+    is its own read transaction: a problem changed during the export appears once, as it
+    was when its range was read.
+    """
+    bounds: list[Any] = [sa.func.min(Problem.id), sa.func.max(Problem.id)]
+    span: sa.Select[Any] = sa.select(*bounds)
+    low, high = session.execute(filt.apply(span)).one()
+    if low is None:
+        return
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    ranges = iter(range(int(low), int(high) + 1, chunk_rows))
+
+    def render(start: int) -> list[Any]:
+        where = (Problem.id >= start, Problem.id < start + chunk_rows)
+        stmt = problem_features(session, filt, taxonomy, lang, offset_s, Page(where=where))
+        with so.Session(engine) as own:
+            return list(own.execute(stmt).all())
+
+    pool = ThreadPoolExecutor(max_workers=EXPORT_THREADS, thread_name_prefix="civicgrid-export")
+    try:
+        pending = deque(pool.submit(render, start) for start in islice(ranges, 2 * EXPORT_THREADS))
+        while pending:
+            rows = pending.popleft().result()
+            following = next(ranges, None)
+            if following is not None:
+                pending.append(pool.submit(render, following))
+            if rows:
+                yield rows
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

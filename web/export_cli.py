@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from geo import db as geodb
 from geo.export import (
     FORMATS,
     STREAMED,
@@ -61,6 +62,7 @@ def export_command(
     GeoJSON (RFC 7946), GeoJSON Text Sequences, CSV (UTF-8 with BOM, for Excel), XLSX
     or GeoPackage; filtered like the map.
     """
+    geodb.require_schema(database.engine())
     path = None if output == "-" else Path(output)
     fmt = fmt or (format_for_path(path) if path else "geojson")
     tz = current_app.config["TIMEZONE"]

@@ -29,6 +29,7 @@ GEOJSON = "application/geo+json"
 
 
 @bp.get("")
+@bp.get("/")
 def landing() -> ResponseReturnValue:
     """Landing page: what this service is and where its parts are."""
     doc = ogcapi_docs.landing()

@@ -249,3 +249,13 @@ def test_points_keep_their_geometry_types(city, tmp_path) -> None:
     assert sorted(frame.geom_type) == ["LineString", "Point", "Polygon"]
     with session_factory(city)() as session:
         assert session.scalar(sa.select(sa.func.count(InspectionPoint.id))) == 3
+
+
+def test_small_chunks_give_the_same_file(city, tmp_path) -> None:
+    """Rendering in many id ranges (several connections at once) keeps order and rows."""
+    export(city, "problems", "geojson", tmp_path / "a.geojson")
+    export(city, "problems", "geojson", tmp_path / "b.geojson", chunk_rows=2)
+    a, b = (
+        json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("a.geojson", "b.geojson")
+    )
+    assert a["features"] == b["features"] and a["bbox"] == b["bbox"]

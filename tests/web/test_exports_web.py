@@ -130,3 +130,14 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(city_app, tmp_path, args, 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("x.")]
     with city_app.app_context():
         assert table_counts(database.engine()) == before
+
+
+def test_cli_on_an_uninitialised_database_says_what_to_do(tmp_path) -> None:
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    result = app.test_cli_runner().invoke(
+        args=["export", "problems", "-o", str(tmp_path / "p.csv")]
+    )
+    assert result.exit_code == 2 and "civicgrid init" in result.output
+    assert not (tmp_path / "p.csv").exists()

@@ -238,6 +238,15 @@ def test_items_page_in_chromium(city_app, browser) -> None:
         screenshot(page, "ogcapi-items-problems")
         page.goto(base + "/ogcapi/collections?f=html")
         screenshot(page, "ogcapi-collections")
+        for path, name in (
+            ("/ogcapi", "landing"),
+            ("/ogcapi/conformance", "conformance"),
+            ("/ogcapi/api", "api"),
+            ("/ogcapi/collections/problems", "collection"),
+        ):
+            page.goto(base + path)  # a browser asks for HTML and gets it
+            assert page.locator("[data-testid=ogcapi]").count() == 1
+            screenshot(page, f"ogcapi-{name}")
         page.goto(base + "/ogcapi/collections/points/items/M1?f=html")
         page.wait_for_function(
             "document.querySelector('.folium-map').dataset.layersPending === '0'"
