@@ -63,3 +63,9 @@ class StaleVersionError(TransitionError):
 
 class PhotoError(InvalidParameterError):
     """An uploaded photo is too large or not a JPEG/PNG/WebP image."""
+
+
+class PermissionDeniedError(CivicgridError):
+    """The actor's role does not allow the action (e.g. approving without the right)."""
+
+    http_status = 403

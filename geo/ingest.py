@@ -44,6 +44,7 @@ from geo.survey import CityExtent, Reject, SeenIds, parse_survey
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
 from geo.vector_survey import LAT, LON
+from geo.visit_ingest import VisitRounds
 
 __all__ = ["IngestOptions", "IngestResult", "ingest_file"]
 
@@ -121,6 +122,7 @@ class _Run:
         self.counts: list[pd.DataFrame] = []
         self.suspended: Suspended | None = None
         self.points = np.empty(0, dtype=object)
+        self.visits = VisitRounds(session, options.round, options.tz)
         self.batch = None if options.dry_run else _open_batch(session, source, options, result)
 
     @property
@@ -143,6 +145,7 @@ class _Run:
         rejects = list(parsed.rejects)
         rows = self._dedupe(parsed.rows, rejects)
         rows = self._link_codes(rows, rejects)
+        rows = self.visits.mark(rows, rejects)
         self._reject(rejects, raw)
         self._assign(rows)
         self._link_nearest(rows)
@@ -166,6 +169,7 @@ class _Run:
             end_bulk_load(self.session, self.suspended)
         if self.counts:
             summary.apply_changes(self.session, None, pd.concat(self.counts, ignore_index=True))
+        result.visits = self.visits.new_visits
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id
 
@@ -273,9 +277,12 @@ class _Run:
         if self.suspended is None:
             expected = self._expected_rows()
             self.suspended = begin_bulk_load(self.session, is_bulk_load(self.session, expected))
+        links = self.visits.write(rows, self.batch.id, self.options.actor)
+        rows = rows[rows["category"].notna()]  # visit-only rows hold no problem
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
         insert_problems(self.session, frame)
+        self.visits.link(self.options.source, links)
         self.counts.append(frame[list(summary.SOURCE_COLUMNS)])
 
     def _expected_rows(self) -> int:
@@ -312,6 +319,7 @@ def _problem_frame(
             "campaign": rows["campaign"],
             "batch_id": batch_id,
             "version": 1,
+            "extension_count": 0,
         }
     )
 
@@ -406,6 +414,7 @@ def _close_batch(batch: IngestBatch, result: IngestResult) -> None:
     batch.duplicates = result.duplicates
     batch.outside = result.outside
     batch.linked = result.linked
+    batch.visits = result.visits
     batch.reject_reasons = result.rejected_by_reason()
     batch.finished_at = _utcnow()
 

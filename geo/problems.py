@@ -12,9 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.actions import allowed_actions as _allowed
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_collection
-from geo.lifecycle import ACTIONS, SELECTION_LEVELS
+from geo.lifecycle import SELECTION_LEVELS
 from geo.models import Area, InspectionPoint, Problem, ProblemEvent, ResponsibleUnit
 from geo.taxonomy import Taxonomy
 
@@ -59,15 +60,19 @@ def problem_areas(session: so.Session, problem: Problem) -> list[AreaRef]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def allowed_actions(status: str) -> list[str]:
-    """Names of the actions the status allows, in lifecycle order."""
-    return [name for name, action in ACTIONS.items() if status in action.sources]
+def allowed_actions(status: str, pending: str | None = None) -> list[str]:
+    """Names of the actions the status (and pending request) allows, in lifecycle order."""
+    return _allowed(status, pending)
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
-    """Unresolved and past its deadline."""
+    """Unresolved and past its deadline (held and voided problems are never overdue)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    return problem.status != "closed" and problem.deadline is not None and problem.deadline < now
+    return (
+        problem.status not in ("closed", "held", "voided")
+        and problem.deadline is not None
+        and problem.deadline < now
+    )
 
 
 def problem_geojson(
