@@ -108,7 +108,7 @@ def round_coverage(
     count — the figures an area page shows."""
     column = _level_column(level)
     scope = _scoped(session, rnd, column, area_code)
-    latest = _latest(rnd.id)
+    latest = latest_visits(rnd.id)
     base = sa.select(InspectionPoint.kind, column.label("area_id"), latest.c.result).select_from(
         InspectionPoint
     )
@@ -138,7 +138,7 @@ def round_points_geojson(
     Properties: code, name, kind, kind_label ("kind · result"), result (None: not
     visited), result_label, color, radius, weight, visited_at (local), inspector.
     """
-    latest = _latest(rnd.id)
+    latest = latest_visits(rnd.id)
     stmt = (
         sa.select(
             InspectionPoint.code,
@@ -212,7 +212,7 @@ def _scoped(
     return [*scope, column == area_id]
 
 
-def _latest(round_id: int) -> sa.Subquery:
+def latest_visits(round_id: int) -> sa.Subquery:
     """Each point's latest visit in the round: point_id, result, visited_at, inspector."""
     order = sa.func.row_number().over(
         partition_by=Visit.point_id, order_by=(Visit.visited_at.desc(), Visit.id.desc())

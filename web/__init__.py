@@ -12,7 +12,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
     from flask_wtf.csrf import CSRFProtect
 
-    from web import api, assets, cli, config, database, errors, i18n, pages, problems, rankings
+    from web import (
+        api,
+        assets,
+        cli,
+        config,
+        database,
+        errors,
+        i18n,
+        notices,
+        pages,
+        problems,
+        rankings,
+        rounds,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     config.init_app(app, test_config)
@@ -25,5 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     app.register_blueprint(problems.bp)
     app.register_blueprint(rankings.bp)
+    app.register_blueprint(rounds.bp)
+    app.register_blueprint(notices.bp)
     cli.init_app(app)
     return app

@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     from web import cli_lifecycle  # problems, units, rank, scores, bulletin
 
     cli_lifecycle.init_app(app)
+    from web import cli_rounds  # rounds, notice
+
+    cli_rounds.init_app(app)
 
 
 def domain_errors(func: F) -> F:
