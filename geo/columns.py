@@ -213,6 +213,8 @@ def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
     missing = [n for n in REQUIRED if n not in plan.columns]
     if "result" in plan.columns:  # a file of visits: rows without a category are visits
         missing = [n for n in missing if n != "category"]
+        if "point_code" in plan.columns:  # rows may take their point's location
+            missing = [n for n in missing if n not in ("lon", "lat")]
     if plan.has_coordinates:
         missing = [n for n in missing if n not in ("lon", "lat")]
     if not missing:

@@ -44,7 +44,7 @@ from geo.survey import CityExtent, Reject, SeenIds, parse_survey
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
 from geo.vector_survey import LAT, LON
-from geo.visit_ingest import VisitRounds
+from geo.visit_ingest import VisitRounds, fill_point_locations
 
 __all__ = ["IngestOptions", "IngestResult", "ingest_file"]
 
@@ -195,6 +195,9 @@ class _Run:
         plan = self._plan(raw)
         table = pd.DataFrame({name: raw[header] for name, header in plan.columns.items()})
         table["row"] = raw[ROW].to_numpy()
+        self.visits.visit_file = "result" in plan.columns or "round" in plan.columns
+        if self.visits.visit_file or self.options.round:
+            fill_point_locations(self.session, table, self.crs)
         if READ_ERROR in raw.columns:
             table["read_error"] = raw[READ_ERROR].to_numpy()
         return table

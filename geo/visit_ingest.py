@@ -1,9 +1,11 @@
 """Visits carried by survey files, inside the ingest pipeline (geo/ingest.py).
 
-A row with a round (column 轮次/round, else ``IngestOptions.round``, else the one round
-whose period and scope contain it) or a result (结果/测评结果/result) is a visit of the
-inspection point its point code names: with no category it is a visit only (a "pass"
-when the result says so); with a category it is also a problem found in that visit.
+In a file with a result (结果/测评结果/result) or round (轮次/round) column, or ingested with
+``IngestOptions.round``, a row naming a point code, a result or a round is a visit of the
+inspection point its point code names, in the round of its 轮次 cell, else the option's,
+else the one round whose period and scope contain it. With no category it is a visit
+only (a "pass" when the result says so); with a category it is also a problem found in
+that visit.
 Rows of the same round, point and time are one visit; its result is the worst one given,
 or fail when problems were found and no result was given. A visit needs a known point
 code, in the round's scope, on one of the round's days; other rows are rejected with
@@ -32,6 +34,37 @@ _RANK = {r: i for i, r in enumerate(RESULTS)}  # pass < fail < serious_fail
 _KEY = ["round_id", "point_id", "found_at"]
 
 
+WGS84_NAMES = ("EPSG:4326", "EPSG:4490")
+
+
+def fill_point_locations(session: so.Session, table: pd.DataFrame, crs: str) -> None:
+    """Rows naming a point code but no coordinates take the point's location (WGS-84;
+    only when the file's coordinates are WGS-84 / CGCS2000, so nothing needs converting)."""
+    if "point_code" not in table or crs not in WGS84_NAMES:
+        return
+    for axis in ("lon", "lat"):
+        if axis not in table:
+            table[axis] = ""
+    blank = (
+        table["point_code"].notna()
+        & (table["lon"].fillna("").astype(str).str.strip() == "")
+        & (table["lat"].fillna("").astype(str).str.strip() == "")
+    )
+    if not blank.any():
+        return
+    codes = table.loc[blank, "point_code"].astype(str).str.strip()
+    rows = session.execute(
+        sa.select(InspectionPoint.code, InspectionPoint.lon, InspectionPoint.lat).where(
+            InspectionPoint.code.in_(codes.unique().tolist())
+        )
+    ).all()
+    where = {code: (repr(lon), repr(lat)) for code, lon, lat in rows}
+    known = codes.map(lambda c: c in where)
+    hit = codes[known]
+    table.loc[hit.index, "lon"] = hit.map(lambda c: where[c][0]).to_numpy()
+    table.loc[hit.index, "lat"] = hit.map(lambda c: where[c][1]).to_numpy()
+
+
 @dataclass
 class VisitRounds:
     """Rounds met while ingesting one file: by name or id, with their scope (point ids)."""
@@ -43,12 +76,13 @@ class VisitRounds:
     scopes: dict[int, set[int]] = field(default_factory=dict)
     new_visits: int = 0
     known_visits: int = 0
+    visit_file: bool = False  # the file has a result or round column
 
     def mark(self, rows: pd.DataFrame, rejects: list[Reject]) -> pd.DataFrame:
         """Give visit rows their ``round_id``; refuse those that cannot be visits."""
         rows["round_id"] = pd.array([None] * len(rows), dtype="Int64")
         is_visit = rows["result"].notna() | rows["round"].notna()
-        if self.default is not None:  # --round: every row at a named point is a visit
+        if self.default is not None or self.visit_file:  # every row at a named point
             is_visit |= rows["point_code"].notna()
         if not is_visit.any():
             return rows

@@ -152,6 +152,11 @@ def _dates(path: Path, year: str, table: object, key: str) -> set[date]:
             raise CalendarError(
                 f"{path}: years.{year}.{key}: {day} 不属于该年 / is not in year {year}"
             )
+        if day in days:
+            raise CalendarError(
+                f"{path}: years.{year}.{key}: {day} 重复列出 / is listed twice (a typo for "
+                "another day?)"
+            )
         days.add(day)
     return days
 

@@ -176,7 +176,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
     click.echo(f"{ranking.period.label()} · 对比 / vs {ranking.previous.code}")
     click.echo(
         "名次 rank\t名称 name\t应结案 due\t结案率 closure\t按期 on-time\t返工 rework\t"
-        "超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
+        "延期 extended\t超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
     )
     for r in rows:
         click.echo(
@@ -188,6 +188,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
                     _pct(r["closure_rate"]),
                     _pct(r["on_time_rate"]),
                     _pct(r["rework_rate"]),
+                    _pct(r["extension_rate"]),
                     str(r["overdue"]),
                     "—" if r["avg_rectify_days"] is None else f"{r['avg_rectify_days']:.1f}",
                     _delta(r["rank_change"]),
