@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo import lifecycle, summary
+from geo.actions import allows
 from geo.db import session_factory, writer
 from geo.errors import CivicgridError
-from geo.actions import allows
 from geo.lifecycle import ACTIONS, Change, Selection
 from geo.models import Problem
 from tests.lifecycle_data import load_lifecycle_city

@@ -115,12 +115,12 @@ def test_strict_mode_refuses_a_file_with_a_bad_visit_and_writes_nothing(
 ) -> None:
     text = GOOD + f"X1,S1,合格,,,2026-11-17 09:00,丁,{ROUND},120.96,32.01\n"
     before = table_counts(city)
-    with pytest.raises(IngestError, match="row 6: .*outside the scope of round"):
+    with pytest.raises(IngestError, match=r"row 6: .*outside the scope of round"):
         ingest_file(city, write_csv(tmp_path / "s.csv", text), IngestOptions(strict=True))
     assert table_counts(city) == before
 
 
 def test_plain_problem_files_still_need_a_category(city, tmp_path: Path) -> None:
     text = "id,经度,纬度,发现时间\nX,120.82,32.01,2026-11-17 09:00\n"
-    with pytest.raises(IngestError, match="missing required column.*category"):
+    with pytest.raises(IngestError, match=r"missing required column.*category"):
         ingest_file(city, write_csv(tmp_path / "n.csv", text), IngestOptions())
