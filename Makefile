@@ -38,6 +38,7 @@ bench: setup assets ## Run the benchmarks at full size (slow)
 	$(BIN)/python bench/assign.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/rates.py
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

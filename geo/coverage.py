@@ -1,15 +1,17 @@
 """Coverage of a round: which points in scope were visited, which not yet, fail rates by
 point kind and by area, and the points as a map layer coloured by their latest result.
 
-All figures are SQL aggregates (one GROUP BY each) over the points in the round's scope
-left-joined to each point's latest visit in the round (window function, both backends).
+The figures come from one SQL aggregate — counts per (point kind, area) over the points in
+the round's scope left-joined to each point's latest visit in the round (one index seek per
+point) — summed into totals, kind rows and area rows in Python (a few hundred
+rows at most), plus two counts of visits and problems.
 
 Definitions, per round:
 
 - in scope 应测评点位: points whose kind and area are in the round's scope;
 - visited 已测评: points in scope with at least one visit in the round;
-- a point's result is that of its latest visit in the round (by time), so a point that
-  failed and passed a later re-visit counts as passed;
+- a point's result is that of its latest visit in the round (by time; a point has at most
+  one visit at a given time), so a point that failed and passed a re-visit counts as passed;
 - fail rate 不合格率 = points whose result is fail or serious fail ÷ visited points
   (None when nothing was visited); coverage 覆盖率 = visited ÷ in scope.
 
@@ -22,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -33,10 +36,10 @@ from geo.taxonomy import Taxonomy
 
 COVERAGE_LEVELS = ("district", "street", "community", "grid")
 RESULT_STYLE: dict[str | None, tuple[str, int, int]] = {
-    None: ("#1565c0", 8, 5),  # not visited: large blue markers, thick lines — plan the route
-    "pass": ("#2e7d32", 5, 3),
+    None: ("#1565c0", 8, 4),  # not visited: large blue markers, thick lines — plan the route
+    "pass": ("#2e7d32", 5, 2),
     "fail": ("#ef6c00", 6, 3),
-    "serious_fail": ("#b71c1c", 7, 4),
+    "serious_fail": ("#b71c1c", 7, 3),
 }
 """Colour, marker radius (px) and line weight (px) per latest result (None: not visited)."""
 
@@ -108,20 +111,15 @@ def round_coverage(
     count — the figures an area page shows."""
     column = _level_column(level)
     scope = _scoped(session, rnd, column, area_code)
-    latest = latest_visits(rnd.id)
-    base = sa.select(InspectionPoint.kind, column.label("area_id"), latest.c.result).select_from(
-        InspectionPoint
-    )
-    joined = base.outerjoin(latest, latest.c.point_id == InspectionPoint.id).where(*scope)
-    rows = joined.subquery()
-    total = _counts(session, rows, None)
+    cells = _cells(session, rnd.id, column, scope)
+    total = Counts(*(int(cells[c].sum()) for c in _COUNTS))
     by_kind = [
         {"key": k, "label": taxonomy.kind_label(k, lang), **c.to_dict()}
-        for k, c in _counts(session, rows, rows.c.kind).items()
+        for k, c in _grouped(cells, "kind").items()
     ]
-    by_area = _area_rows(session, _counts(session, rows, rows.c.area_id))
+    by_area = _area_rows(session, _grouped(cells, "area_id"))
     visits, problems = _visit_totals(session, rnd, scope)
-    return Coverage(rnd.id, level, total.get(None, Counts()), visits, problems, by_kind, by_area)
+    return Coverage(rnd.id, level, total, visits, problems, by_kind, by_area)
 
 
 def round_points_geojson(
@@ -138,25 +136,22 @@ def round_points_geojson(
     Properties: code, name, kind, kind_label ("kind · result"), result (None: not
     visited), result_label, color, radius, weight, visited_at (local), inspector.
     """
-    latest = latest_visits(rnd.id)
     stmt = (
         sa.select(
             InspectionPoint.code,
             InspectionPoint.name,
             InspectionPoint.kind,
-            latest.c.result,
-            latest.c.visited_at,
-            latest.c.inspector,
+            Visit.result,
+            Visit.visited_at,
+            Visit.inspector,
             InspectionPoint.geom,
         )
-        .outerjoin(latest, latest.c.point_id == InspectionPoint.id)
+        .outerjoin(Visit, Visit.id == latest_visit_id(rnd.id))
         .where(*scope_conditions(session, rnd))
         .order_by(InspectionPoint.code)
     )
     if visited is not None:
-        stmt = stmt.where(
-            latest.c.point_id.is_not(None) if visited else latest.c.point_id.is_(None)
-        )
+        stmt = stmt.where(Visit.id.is_not(None) if visited else Visit.id.is_(None))
     rows = session.execute(stmt).all()
     zone = ZoneInfo(tz)
     props = (_point_props(r, taxonomy, lang, zone) for r in rows)
@@ -212,39 +207,54 @@ def _scoped(
     return [*scope, column == area_id]
 
 
-def latest_visits(round_id: int) -> sa.Subquery:
-    """Each point's latest visit in the round: point_id, result, visited_at, inspector."""
-    order = sa.func.row_number().over(
-        partition_by=Visit.point_id, order_by=(Visit.visited_at.desc(), Visit.id.desc())
-    )
-    ranked = (
-        sa.select(
-            Visit.point_id, Visit.result, Visit.visited_at, Visit.inspector, order.label("rn")
-        )
-        .where(Visit.round_id == round_id)
-        .subquery()
-    )
+def latest_visit_id(round_id: int) -> Any:
+    """Correlated scalar subquery: the id of the ``InspectionPoint`` row's latest visit in
+    the round (NULL when not visited). (round, point, time) is unique, so there is one,
+    and each point costs one seek on that unique index: no sort of the round's visits."""
+    inner = so.aliased(Visit)
     return (
-        sa.select(ranked.c.point_id, ranked.c.result, ranked.c.visited_at, ranked.c.inspector)
-        .where(ranked.c.rn == 1)
-        .subquery()
+        sa.select(inner.id)
+        .where(inner.round_id == round_id, inner.point_id == InspectionPoint.id)
+        .order_by(inner.visited_at.desc())
+        .limit(1)
+        .correlate(InspectionPoint)
+        .scalar_subquery()
     )
 
 
-def _counts(session: so.Session, rows: sa.Subquery, key: Any) -> dict[Any, Counts]:
-    result = rows.c.result
-    columns = [
-        sa.func.count().label("points"),
-        sa.func.count(result).label("visited"),
-        sa.func.count().filter(result == "pass").label("passed"),
-        sa.func.count().filter(result == FAILED[0]).label("failed"),
-        sa.func.count().filter(result == FAILED[1]).label("serious"),
-    ]
-    if key is None:
-        row = session.execute(sa.select(*columns)).one()
-        return {None: Counts(*map(int, row))}
-    stmt = sa.select(key, *columns).group_by(key).order_by(key)
-    return {k: Counts(*map(int, rest)) for k, *rest in session.execute(stmt)}
+_COUNTS = ("points", "visited", "passed", "failed", "serious")
+
+
+def _cells(session: so.Session, round_id: int, column: Any, scope: list[Any]) -> pd.DataFrame:
+    """One aggregate: counts per (point kind, area) — a few hundred rows at most, from
+    which the totals, the kind rows and the area rows are summed."""
+    result = Visit.result
+    stmt = (
+        sa.select(
+            InspectionPoint.kind,
+            column.label("area_id"),
+            sa.func.count().label("points"),
+            sa.func.count(result).label("visited"),
+            sa.func.count().filter(result == "pass").label("passed"),
+            sa.func.count().filter(result == FAILED[0]).label("failed"),
+            sa.func.count().filter(result == FAILED[1]).label("serious"),
+        )
+        .outerjoin(Visit, Visit.id == latest_visit_id(round_id))
+        .where(*scope)
+        .group_by(InspectionPoint.kind, column)
+    )
+    rows = [tuple(r) for r in session.execute(stmt)]
+    return pd.DataFrame.from_records(rows, columns=["kind", "area_id", *_COUNTS])
+
+
+def _grouped(cells: pd.DataFrame, key: str) -> dict[Any, Counts]:
+    sums = cells.groupby(key, dropna=False, sort=True)[list(_COUNTS)].sum()
+    return {
+        (None if pd.isna(k) else (int(k) if key == "area_id" else k)): Counts(
+            *(int(v) for v in row)
+        )
+        for k, row in zip(sums.index, sums.to_numpy(), strict=True)
+    }
 
 
 def _area_rows(session: so.Session, counts: dict[Any, Counts]) -> list[dict[str, Any]]:
@@ -266,15 +276,13 @@ def _area_rows(session: so.Session, counts: dict[Any, Counts]) -> list[dict[str,
 
 def _visit_totals(session: so.Session, rnd: InspectionRound, scope: list[Any]) -> tuple[int, int]:
     """Visits recorded in the round and problems found in them (points in ``scope``)."""
-    in_scope = sa.select(InspectionPoint.id).where(*scope)
-    visits = session.scalar(
-        sa.select(sa.func.count(Visit.id)).where(
-            Visit.round_id == rnd.id, Visit.point_id.in_(in_scope)
-        )
-    )
+    where: list[Any] = [Visit.round_id == rnd.id]
+    if scope:  # a scoped round, or one area of it
+        where.append(Visit.point_id.in_(sa.select(InspectionPoint.id).where(*scope)))
+    visits = session.scalar(sa.select(sa.func.count(Visit.id)).where(*where))
     problems = session.scalar(
         sa.select(sa.func.count(VisitProblem.problem_id))
         .join(Visit, Visit.id == VisitProblem.visit_id)
-        .where(Visit.round_id == rnd.id, Visit.point_id.in_(in_scope))
+        .where(*where)
     )
     return int(visits or 0), int(problems or 0)

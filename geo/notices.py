@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import lifecycle
-from geo.coverage import latest_visits
+from geo.coverage import latest_visit_id
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.models import InspectionPoint, InspectionRound, Notice, Visit
 from geo.problems import area_ref, is_overdue
@@ -212,13 +212,13 @@ def list_notices(session: so.Session, round_id: int | None = None) -> list[Notic
 def _failed_visits(session: so.Session, rnd: InspectionRound, street_id: int) -> list[Visit]:
     """For each point of the street whose latest result in the round failed: the visits
     of the round at that point that failed (latest first)."""
-    latest = latest_visits(rnd.id)
+    last = so.aliased(Visit)
     failed_points = (
         sa.select(InspectionPoint.id)
-        .join(latest, latest.c.point_id == InspectionPoint.id)
+        .join(last, last.id == latest_visit_id(rnd.id))
         .where(
             InspectionPoint.street_id == street_id,
-            latest.c.result.in_(FAILED),
+            last.result.in_(FAILED),
             *scope_conditions(session, rnd),
         )
     )
