@@ -22,8 +22,11 @@ roles plug in without touching the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from geo.errors import PermissionDeniedError
+import pandas as pd
+
+from geo.errors import InvalidParameterError, PermissionDeniedError
 
 
 @dataclass(frozen=True)
@@ -197,3 +200,50 @@ def allows(action: Action, status: str, pending: str | None) -> bool:
     if action.needs_pending is not None:
         return pending == action.needs_pending
     return not (action.no_pending and pending is not None)
+
+
+def pending_refusal(problem_id: int, action: Action, pending: str | None) -> str:
+    """Why ``action`` cannot be taken on a problem with (or without) ``pending`` request."""
+    if pending is None:
+        zh, en = REQUEST_KINDS[action.needs_pending or "extension"]
+        return (
+            f"问题 #{problem_id} 没有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
+            f"has no pending {en}: cannot {action.en.lower()}"
+        )
+    zh, en = REQUEST_KINDS.get(pending, (pending, pending))
+    return (
+        f"问题 #{problem_id} 已有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
+        f"already has a pending {en}: cannot {action.en.lower()}"
+    )
+
+
+def check_extension(
+    action: Action,
+    deadline: datetime | None,
+    before: pd.DataFrame,
+    max_days: int,
+    now: datetime,
+) -> None:
+    """Raise ``InvalidParameterError`` unless the new ``deadline`` (naive UTC) of an
+    extension is later than each problem's current one (in ``before``) and at most
+    ``max_days`` natural days past it (past ``now`` for a problem without one)."""
+    if action.name not in ("request_extension", "approve_extension") or deadline is None:
+        return
+    base = pd.to_datetime(before["deadline"]).fillna(pd.Timestamp(now))
+    new = pd.Timestamp(deadline)
+    limit = base + pd.Timedelta(days=max_days)
+    early = before.loc[(new <= base).to_numpy(), "id"].tolist()
+    if early:
+        raise InvalidParameterError(
+            f"新时限须晚于原时限 / the new deadline {new:%Y-%m-%d %H:%M} UTC must be later "
+            f"than the current one (problem #{', #'.join(map(str, early))})"
+        )
+    far = (new > limit).to_numpy()
+    if far.any():
+        i = int(far.argmax())
+        raise InvalidParameterError(
+            f"延期超过上限 {max_days} 天 / extension beyond the maximum of "
+            f"{max_days} days: problem #{before['id'].iloc[i]} is due "
+            f"{base.iloc[i]:%Y-%m-%d %H:%M} UTC, so at most {limit.iloc[i]:%Y-%m-%d %H:%M} UTC "
+            f"(asked {new:%Y-%m-%d %H:%M} UTC)"
+        )

@@ -27,7 +27,14 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo import summary
-from geo.actions import ACTIONS, REQUEST_KINDS, Action, allows, check_right
+from geo.actions import (
+    ACTIONS,
+    Action,
+    allows,
+    check_extension,
+    check_right,
+    pending_refusal,
+)
 from geo.db import transaction
 from geo.deadlines import default_deadline
 from geo.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
@@ -157,7 +164,7 @@ def bulk_transition(
         _check_explicit(session, selection, change, action, before, taxonomy)
     if before.empty:
         return TransitionResult(action.name, 0, _status(action))
-    _check_extension(action, change, before, rules, now)
+    check_extension(action, change.deadline, before, rules.max_extension_days, now)
     values = _new_values(action, change, now, unit_id, before, taxonomy, tz, rules)
     _record_events(session, where, action, change, now, values)
     updated = cast(
@@ -316,53 +323,12 @@ def _check_explicit(
         if change.version is not None and row.version != change.version:
             raise StaleVersionError(f"{_STALE} (#{row.id}: v{change.version} → v{row.version})")
         if row.status in action.sources and not allows(action, row.status, row.pending):
-            raise TransitionError(_pending_refusal(row.id, action, row.pending))
+            raise TransitionError(pending_refusal(row.id, action, row.pending))
         raise TransitionError(
             f"问题 #{row.id} 当前状态为「{taxonomy.status_label(row.status)}」，"
             f"不能{action.zh} / problem #{row.id} "
             f"is {row.status}: cannot {action.en.lower()} (allowed from "
             f"{', '.join(sorted(action.sources))})"
-        )
-
-
-def _pending_refusal(problem_id: int, action: Action, pending: str | None) -> str:
-    if pending is None:
-        zh, en = REQUEST_KINDS[action.needs_pending or "extension"]
-        return (
-            f"问题 #{problem_id} 没有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
-            f"has no pending {en}: cannot {action.en.lower()}"
-        )
-    zh, en = REQUEST_KINDS.get(pending, (pending, pending))
-    return (
-        f"问题 #{problem_id} 已有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
-        f"already has a pending {en}: cannot {action.en.lower()}"
-    )
-
-
-def _check_extension(
-    action: Action, change: Change, before: pd.DataFrame, rules: Rules, now: datetime
-) -> None:
-    """A new deadline must be later than the current one and at most
-    ``rules.max_extension_days`` natural days past it (past now, without one)."""
-    if action.name not in ("request_extension", "approve_extension") or change.deadline is None:
-        return
-    base = pd.to_datetime(before["deadline"]).fillna(pd.Timestamp(now))
-    new = pd.Timestamp(change.deadline)
-    limit = base + pd.Timedelta(days=rules.max_extension_days)
-    early = before.loc[(new <= base).to_numpy(), "id"].tolist()
-    if early:
-        raise InvalidParameterError(
-            f"新时限须晚于原时限 / the new deadline {new:%Y-%m-%d %H:%M} UTC must be later "
-            f"than the current one (problem #{', #'.join(map(str, early))})"
-        )
-    far = (new > limit).to_numpy()
-    if far.any():
-        i = int(far.argmax())
-        raise InvalidParameterError(
-            f"延期超过上限 {rules.max_extension_days} 天 / extension beyond the maximum of "
-            f"{rules.max_extension_days} days: problem #{before['id'].iloc[i]} is due "
-            f"{base.iloc[i]:%Y-%m-%d %H:%M} UTC, so at most {limit.iloc[i]:%Y-%m-%d %H:%M} UTC "
-            f"(asked {new:%Y-%m-%d %H:%M} UTC)"
         )
 
 

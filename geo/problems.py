@@ -144,8 +144,12 @@ def area_ref(session: so.Session, level: str, code: str) -> tuple[int, AreaRef]:
 def open_problems(
     session: so.Session, level: str, area_id: int, page: int = 1
 ) -> tuple[list[Problem], int]:
-    """One page of an area's unresolved problems (oldest first) and their total."""
-    where = [getattr(Problem, f"{level}_id") == area_id, Problem.status != "closed"]
+    """One page of an area's unresolved problems (oldest first; voided reports left out)
+    and their total."""
+    where = [
+        getattr(Problem, f"{level}_id") == area_id,
+        Problem.status.not_in(("closed", "voided")),
+    ]
     total = session.scalar(sa.select(sa.func.count(Problem.id)).where(*where)) or 0
     rows = session.scalars(
         sa.select(Problem)

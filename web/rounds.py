@@ -70,15 +70,29 @@ def api_list() -> ResponseReturnValue:
 
 @bp.get("/api/v1/rounds/<int:round_id>")
 def api_detail(round_id: int) -> ResponseReturnValue:
-    """?level=district|street|community|grid[&area=CODE]: the round and its coverage
-    (totals, by point kind, by area of the level; only that area with ``area``)."""
+    """?level=district|street|community|grid[&area=CODE]: the round, its coverage
+    (totals, by point kind, by area of the level; only that area with ``area``) and the
+    notices issued for it."""
     db = database.session()
     rnd = georounds.find_round(db, round_id)
     area = request.args.get("area") or None
     figures = coverage.round_coverage(
         db, rnd, database.taxonomy(), request.args.get("level", "street"), current_lang(), area
     )
-    return jsonify({"round": _round_json(rnd), "coverage": figures.to_dict(), "area": area})
+    notices = [
+        {
+            "id": n.id,
+            "number": n.number,
+            "street": n.area.code,
+            "issued_at": n.issued_at.isoformat() + "Z",
+            "issued_by": n.issued_by,
+            "problems": len(n.problem_ids),
+        }
+        for n in list_notices(db, round_id)
+    ]
+    return jsonify(
+        {"round": _round_json(rnd), "coverage": figures.to_dict(), "area": area, "notices": notices}
+    )
 
 
 @bp.get("/api/v1/rounds/<int:round_id>/points")

@@ -101,6 +101,10 @@ def test_issue_a_notice_through_the_page(round_app: Flask) -> None:
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "文明创建督查〔2026〕第1号" in page and "已签发抄告单" in page
     assert "已交办" in page and 'data-testid="pdf-link"' in page
+    listed = client.get(f"/api/v1/rounds/{rid}").get_json()["notices"]
+    assert [(n["number"], n["street"], n["problems"]) for n in listed] == [
+        ("文明创建督查〔2026〕第1号", "329901001", 2)
+    ]
     pdf = client.get("/notices/1.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert client.get("/notices/9.pdf").status_code == 404
