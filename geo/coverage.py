@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.db import is_postgres
 from geo.errors import InvalidParameterError
 from geo.geojson import feature_collection
 from geo.models import Area, InspectionPoint, InspectionRound, Visit, VisitProblem
@@ -136,25 +136,22 @@ def round_points_geojson(
     Properties: code, name, kind, kind_label ("kind · result"), result (None: not
     visited), result_label, color, radius, weight, visited_at (local), inspector.
     """
-    stmt = (
-        sa.select(
-            InspectionPoint.code,
-            InspectionPoint.name,
-            InspectionPoint.kind,
-            Visit.result,
-            Visit.visited_at,
-            Visit.inspector,
-            InspectionPoint.geom,
-        )
-        .outerjoin(Visit, Visit.id == latest_visit_id(rnd.id))
-        .where(*scope_conditions(session, rnd))
-        .order_by(InspectionPoint.code)
-    )
+    stmt = sa.select(
+        InspectionPoint.code,
+        InspectionPoint.name,
+        InspectionPoint.kind,
+        Visit.result,
+        Visit.visited_at,
+        Visit.inspector,
+        InspectionPoint.geom,
+    ).select_from(InspectionPoint)
+    stmt = with_latest_visit(stmt, session, rnd.id)
+    stmt = stmt.where(*scope_conditions(session, rnd)).order_by(InspectionPoint.code)
     if visited is not None:
         stmt = stmt.where(Visit.id.is_not(None) if visited else Visit.id.is_(None))
     rows = session.execute(stmt).all()
-    zone = ZoneInfo(tz)
-    props = (_point_props(r, taxonomy, lang, zone) for r in rows)
+    times = _local_texts([r.visited_at for r in rows], tz)
+    props = (_point_props(r, t, taxonomy, lang) for r, t in zip(rows, times, strict=True))
     return feature_collection([r.geom for r in rows], props)
 
 
@@ -165,10 +162,9 @@ def result_legend(lang: str = "zh") -> dict[str, Any]:
     return {"title": title, "items": items}
 
 
-def _point_props(row: Any, taxonomy: Taxonomy, lang: str, zone: ZoneInfo) -> dict[str, Any]:
+def _point_props(row: Any, when: str | None, taxonomy: Taxonomy, lang: str) -> dict[str, Any]:
     color, radius, weight = RESULT_STYLE[row.result]
     label = result_label(row.result, lang)
-    when = row.visited_at
     return {
         "code": row.code,
         "name": row.name,
@@ -179,11 +175,16 @@ def _point_props(row: Any, taxonomy: Taxonomy, lang: str, zone: ZoneInfo) -> dic
         "color": color,
         "radius": radius,
         "weight": weight,
-        "visited_at": None
-        if when is None
-        else when.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "visited_at": when,
         "inspector": row.inspector,
     }
+
+
+def _local_texts(times: list[Any], tz: str) -> list[str | None]:
+    """Naive UTC datetimes (or None) as local "YYYY-MM-DD HH:MM" text, in one step."""
+    stamps = pd.to_datetime(pd.Series(times, dtype="datetime64[us]"))
+    text = stamps.dt.tz_localize("UTC").dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
+    return [None if t is None or t != t else t for t in text.astype(object).tolist()]
 
 
 def _level_column(level: str) -> Any:
@@ -207,12 +208,29 @@ def _scoped(
     return [*scope, column == area_id]
 
 
-def latest_visit_id(round_id: int) -> Any:
-    """Correlated scalar subquery: the id of the ``InspectionPoint`` row's latest visit in
-    the round (NULL when not visited). (round, point, time) is unique, so there is one,
-    and each point costs one seek on that unique index: no sort of the round's visits."""
+def with_latest_visit(stmt: sa.Select[Any], session: so.Session, round_id: int) -> Any:
+    """``stmt`` (selecting from ``InspectionPoint``) left-joined to each point's latest
+    visit in the round as ``Visit`` (NULL columns when not visited). (round, point, time)
+    is unique, so the latest visit is one row.
+
+    PostgreSQL: a hash join on the points' latest times (one GROUP BY over the round's
+    unique index). SQLite would scan that derived table once per point, so there each point
+    costs one seek on the unique index instead (a correlated subquery)."""
+    if is_postgres(session):
+        last = (
+            sa.select(Visit.point_id, sa.func.max(Visit.visited_at).label("at"))
+            .where(Visit.round_id == round_id)
+            .group_by(Visit.point_id)
+            .subquery()
+        )
+        same = sa.and_(
+            Visit.round_id == round_id,
+            Visit.point_id == InspectionPoint.id,
+            Visit.visited_at == last.c.at,
+        )
+        return stmt.outerjoin(last, last.c.point_id == InspectionPoint.id).outerjoin(Visit, same)
     inner = so.aliased(Visit)
-    return (
+    latest_id = (
         sa.select(inner.id)
         .where(inner.round_id == round_id, inner.point_id == InspectionPoint.id)
         .order_by(inner.visited_at.desc())
@@ -220,6 +238,7 @@ def latest_visit_id(round_id: int) -> Any:
         .correlate(InspectionPoint)
         .scalar_subquery()
     )
+    return stmt.outerjoin(Visit, Visit.id == latest_id)
 
 
 _COUNTS = ("points", "visited", "passed", "failed", "serious")
@@ -229,20 +248,17 @@ def _cells(session: so.Session, round_id: int, column: Any, scope: list[Any]) ->
     """One aggregate: counts per (point kind, area) — a few hundred rows at most, from
     which the totals, the kind rows and the area rows are summed."""
     result = Visit.result
-    stmt = (
-        sa.select(
-            InspectionPoint.kind,
-            column.label("area_id"),
-            sa.func.count().label("points"),
-            sa.func.count(result).label("visited"),
-            sa.func.count().filter(result == "pass").label("passed"),
-            sa.func.count().filter(result == FAILED[0]).label("failed"),
-            sa.func.count().filter(result == FAILED[1]).label("serious"),
-        )
-        .outerjoin(Visit, Visit.id == latest_visit_id(round_id))
-        .where(*scope)
-        .group_by(InspectionPoint.kind, column)
-    )
+    stmt = sa.select(
+        InspectionPoint.kind,
+        column.label("area_id"),
+        sa.func.count().label("points"),
+        sa.func.count(result).label("visited"),
+        sa.func.count().filter(result == "pass").label("passed"),
+        sa.func.count().filter(result == FAILED[0]).label("failed"),
+        sa.func.count().filter(result == FAILED[1]).label("serious"),
+    ).select_from(InspectionPoint)
+    stmt = with_latest_visit(stmt, session, round_id)
+    stmt = stmt.where(*scope).group_by(InspectionPoint.kind, column)
     rows = [tuple(r) for r in session.execute(stmt)]
     return pd.DataFrame.from_records(rows, columns=["kind", "area_id", *_COUNTS])
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import lifecycle
-from geo.coverage import latest_visit_id
+from geo.coverage import with_latest_visit
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.models import InspectionPoint, InspectionRound, Notice, Visit
 from geo.problems import area_ref, is_overdue
@@ -212,15 +212,15 @@ def list_notices(session: so.Session, round_id: int | None = None) -> list[Notic
 def _failed_visits(session: so.Session, rnd: InspectionRound, street_id: int) -> list[Visit]:
     """For each point of the street whose latest result in the round failed: the visits
     of the round at that point that failed (latest first)."""
-    last = so.aliased(Visit)
+    points = sa.select(InspectionPoint.id).select_from(InspectionPoint)
     failed_points = (
-        sa.select(InspectionPoint.id)
-        .join(last, last.id == latest_visit_id(rnd.id))
+        with_latest_visit(points, session, rnd.id)
         .where(
             InspectionPoint.street_id == street_id,
-            last.result.in_(FAILED),
+            Visit.result.in_(FAILED),
             *scope_conditions(session, rnd),
         )
+        .correlate(None)  # its visits are its own, not the enclosing query's
     )
     visits = session.scalars(
         sa.select(Visit)
