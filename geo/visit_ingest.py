@@ -26,6 +26,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from geo.db import is_postgres
+from geo.errors import NotFoundError
 from geo.models import InspectionPoint, InspectionRound, Problem, Visit
 from geo.rounds import FAILED, RESULTS, find_round, in_period, link_problems, scope_conditions
 from geo.survey import Reject
@@ -190,7 +191,7 @@ class VisitRounds:
         if name not in self.rounds:
             try:
                 self.rounds[name] = find_round(self.session, name)
-            except Exception:
+            except NotFoundError:  # an unknown round is a reject, not a failure
                 self.rounds[name] = None
         return self.rounds[name]
 

@@ -32,23 +32,7 @@ def issue(round_id: int, street: str) -> ResponseReturnValue:
     """Number and record the notice (assigning its found problems when a unit is chosen)."""
     form = NoticeIssueForm()
     try:
-        if not form.validate():
-            raise InvalidParameterError(
-                "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
-            )
-        with transaction(database.engine()) as session:
-            rnd = georounds.find_round(session, round_id)
-            notice = notices.issue_notice(
-                session,
-                rnd,
-                street,
-                form.actor.data or "",
-                database.taxonomy(),
-                _settings(),
-                form.unit.data or None,
-                database.rules(),
-            )
-            notice_id, number = notice.id, notice.number
+        notice_id, number = _issue(round_id, street, form)
     except CivicgridError as exc:
         return _render_draft(round_id, street, form, str(exc), exc.http_status)
     flash(translate(f"已签发抄告单 {number}", f"Notice {number} issued"))
@@ -82,6 +66,27 @@ def pdf(notice_id: int) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="notice-{notice_id}.pdf"'},
     )
+
+
+def _issue(round_id: int, street: str, form: NoticeIssueForm) -> tuple[int, str]:
+    """Validate the form and issue the notice in one transaction: (id, number)."""
+    if not form.validate():
+        raise InvalidParameterError(
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        )
+    with transaction(database.engine()) as session:
+        rnd = georounds.find_round(session, round_id)
+        notice = notices.issue_notice(
+            session,
+            rnd,
+            street,
+            form.actor.data or "",
+            database.taxonomy(),
+            _settings(),
+            form.unit.data or None,
+            database.rules(),
+        )
+        return notice.id, notice.number
 
 
 def _render_draft(
