@@ -40,6 +40,7 @@ bench: setup assets ## Run the benchmarks at full size (slow)
 	$(BIN)/python bench/rates.py
 	$(BIN)/python bench/heat.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

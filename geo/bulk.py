@@ -48,6 +48,7 @@ PROBLEM_COLUMNS: tuple[str, ...] = (
     "campaign",
     "batch_id",
     "version",
+    "extension_count",
 )
 """Problem columns written by an ingest, in this order (``geom`` is built from lon/lat)."""
 

@@ -24,7 +24,7 @@ from geo.errors import InvalidParameterError
 from geo.models import Area, Problem, ResponsibleUnit
 from geo.periods import Period
 from geo.rankings import Ranking, rankings
-from geo.stats import period_cutoff
+from geo.stats import counted, period_cutoff
 from geo.taxonomy import Taxonomy
 
 OVERDUE_ITEMS_PER_UNIT = 3
@@ -114,14 +114,18 @@ def render_html(bulletin: Bulletin, taxonomy: Taxonomy) -> str:
 
 
 def week_totals(session: so.Session, start: datetime, cutoff: datetime) -> dict[str, int]:
-    """City-wide: found and closed in [start, cutoff); unresolved and overdue at cutoff."""
+    """City-wide: found and closed in [start, cutoff); unresolved and overdue at cutoff.
+    Voided reports are not counted, held problems are neither unresolved nor overdue."""
     open_at_cutoff = sa.and_(
         Problem.found_at < cutoff,
         sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
+        counted(),  # held and voided problems are not waiting for rectification
     )
     row = session.execute(
         sa.select(
-            sa.func.count().filter(Problem.found_at >= start, Problem.found_at < cutoff),
+            sa.func.count().filter(
+                Problem.found_at >= start, Problem.found_at < cutoff, Problem.status != "voided"
+            ),
             sa.func.count().filter(Problem.closed_at >= start, Problem.closed_at < cutoff),
             sa.func.count().filter(open_at_cutoff),
             sa.func.count().filter(open_at_cutoff, Problem.deadline < cutoff),
@@ -165,6 +169,7 @@ def overdue_by_unit(
         Problem.deadline < cutoff,
         Problem.found_at < cutoff,
         sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
+        counted(),
     )
     counts = session.execute(
         sa.select(Problem.unit_id, ResponsibleUnit.name, sa.func.count())

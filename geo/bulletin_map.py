@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.models import Area, Problem
+from geo.stats import counted
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 
@@ -46,6 +47,7 @@ def _districts_with_counts(session: so.Session, cutoff: datetime) -> gpd.GeoData
         .where(
             Problem.found_at < cutoff,
             sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
+            counted(),  # held and voided problems are not waiting for rectification
         )
         .group_by(Problem.district_id)
         .subquery()

@@ -38,6 +38,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "point_code": ("point_code", "点位", "点位编码", "点位编号"),
     "geopoint": ("geopoint", "loc", "location", "gps", "定位"),
     "accuracy": ("accuracy", "precision", "精度"),
+    # Visits of a round (geo/visit_ingest.py): a row with a point code and a result but no
+    # category is a visit; with a category, a visit and the problem found in it.
+    "result": ("result", "结果", "测评结果", "检查结果", "评价结果"),
+    "round": ("round", "轮次", "测评轮次"),
+    "inspector": ("inspector", "测评员", "检查人", "督查员"),
 }
 """Canonical column → recognised headers (matched ignoring case, width and brackets)."""
 
@@ -206,6 +211,10 @@ def _geopoint_parts(headers: list[str]) -> dict[str, str]:
 
 def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
     missing = [n for n in REQUIRED if n not in plan.columns]
+    if "result" in plan.columns:  # a file of visits: rows without a category are visits
+        missing = [n for n in missing if n != "category"]
+        if "point_code" in plan.columns:  # rows may take their point's location
+            missing = [n for n in missing if n not in ("lon", "lat")]
     if plan.has_coordinates:
         missing = [n for n in missing if n not in ("lon", "lat")]
     if not missing:

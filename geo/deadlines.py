@@ -1,9 +1,15 @@
 """Rectification deadlines (整改时限) from the taxonomy: natural or working days.
 
-Working days follow the official Chinese holiday calendar with its adjusted working
-weekends (调休), through the ``chinese_calendar`` package; for years it does not know
-yet, Monday–Friday are taken as working days. Times are naive UTC; days are counted on
-the local calendar of ``tz`` and the deadline keeps the local clock time of the start.
+Working days follow the official calendar in data/calendar.toml (or the city's own file,
+CIVICGRID_CALENDAR; see geo/workcal.py): public holidays off, adjusted working weekends
+(调休) on, Monday–Friday for years the file does not cover. Times are naive UTC; days
+are counted on the local calendar of ``tz``.
+
+Rule for the default deadline of an assignment (交办) made at moment T: ``N`` natural days
+are N × 24 hours after T; ``N`` working days end on the N-th working day after T's local
+day (that day itself never counts, working day or not) at T's local clock time. So 3
+working days from Friday 10:00 is Wednesday 10:00, and from Wednesday 30 September 2026
+(National Day week follows) it is Saturday 10 October 10:00, an adjusted working day.
 """
 
 from __future__ import annotations
@@ -12,42 +18,35 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geo.taxonomy import Category
+from geo.workcal import WorkCalendar, default_calendar
 
 
-def default_deadline(category: Category, start: datetime, tz: str = "Asia/Shanghai") -> datetime:
-    """The category's default deadline counted from ``start`` (naive UTC → naive UTC).
-
-    ``deadline_days`` natural days are added as 24-hour days; working days are added
-    one working day at a time on the local calendar, keeping the local clock time.
-    """
+def default_deadline(
+    category: Category,
+    start: datetime,
+    tz: str = "Asia/Shanghai",
+    calendar: WorkCalendar | None = None,
+) -> datetime:
+    """The category's default deadline counted from ``start`` (naive UTC → naive UTC),
+    in its ``deadline_unit`` (natural or working days on ``calendar``, default the
+    shipped one); see the module docstring for the rule."""
     if category.deadline_unit == "natural":
         return start + timedelta(days=category.deadline_days)
     zone = ZoneInfo(tz)
     local = start.replace(tzinfo=UTC).astimezone(zone)
-    day = add_working_days(local.date(), category.deadline_days)
+    day = add_working_days(local.date(), category.deadline_days, calendar)
     moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone)
     return moved.astimezone(UTC).replace(tzinfo=None)
 
 
-def add_working_days(day: date, n: int) -> date:
+def add_working_days(day: date, n: int, calendar: WorkCalendar | None = None) -> date:
     """The ``n``-th working day after ``day`` (``n`` ≥ 0; 0 returns ``day``)."""
-    current = day
-    left = n
-    while left > 0:
-        current += timedelta(days=1)
-        if is_workday(current):
-            left -= 1
-    return current
+    return (calendar or default_calendar()).add_working_days(day, n)
 
 
-def is_workday(day: date) -> bool:
+def is_workday(day: date, calendar: WorkCalendar | None = None) -> bool:
     """True on official working days (holidays off, adjusted weekends on)."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the package has no official calendar for
-        return day.weekday() < 5
+    return (calendar or default_calendar()).is_working_day(day)
 
 
 def end_of_local_day(day: date, tz: str = "Asia/Shanghai") -> datetime:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from geo.areas import AreaLoadOptions, load_areas
 from geo.db import make_engine, upgrade
+from geo.demo_round import add_demo_round
 from geo.errors import ConfigError
 from geo.ingest import IngestOptions, ingest_file
 from geo.models import Base
@@ -27,7 +28,8 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
     """Create a fresh database at ``url`` and load the demo city from ``demo_dir``.
 
     Steps: reset the database, create the schema, load each area level, the
-    inspection points, then the problems (source ``demo``).
+    inspection points, the problems (source ``demo``), then a round of field evaluation
+    with its visits (geo/demo_round.py).
     """
     _check_files(demo_dir)
     engine = make_engine(url)
@@ -42,6 +44,7 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
         engine, demo_dir / "problems.csv", IngestOptions(source="demo", actor="demo")
     )
     echo(f"problems: {result.accepted} 个问题 / problems (outside {result.outside})")
+    add_demo_round(engine, echo=echo)
     engine.dispose()
 
 

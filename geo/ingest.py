@@ -46,6 +46,7 @@ from geo.survey import CityExtent, Reject, SeenIds, parse_survey
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
 from geo.vector_survey import LAT, LON
+from geo.visit_ingest import VisitRounds, fill_point_locations
 
 __all__ = ["IngestOptions", "IngestResult", "ingest_file"]
 
@@ -131,6 +132,7 @@ class _Run:
         self.suspended: Suspended | None = None
         self.writer: ProblemWriter | None = None
         self.points = np.empty(0, dtype=object)
+        self.visits = VisitRounds(session, options.round, options.tz)
         self.batch = None if options.dry_run else _open_batch(session, source, options, result)
 
     @property
@@ -153,6 +155,7 @@ class _Run:
         rejects = list(parsed.rejects)
         rows = self._dedupe(parsed.rows, rejects)
         rows = self._link_codes(rows, rejects)
+        rows = self.visits.mark(rows, rejects)
         self._reject(rejects, raw)
         self._assign(rows)
         self._link_nearest(rows)
@@ -175,6 +178,7 @@ class _Run:
         self.close()
         if self.suspended is not None:
             end_bulk_load(self.session, self.suspended)
+        result.visits = self.visits.new_visits
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id
 
@@ -214,6 +218,9 @@ class _Run:
         plan = self._plan(raw)
         table = pd.DataFrame({name: raw[header] for name, header in plan.columns.items()})
         table["row"] = raw[ROW].to_numpy()
+        self.visits.visit_file = "result" in plan.columns or "round" in plan.columns
+        if self.visits.visit_file or self.options.round:
+            fill_point_locations(self.session, table, self.crs)
         if READ_ERROR in raw.columns:
             table["read_error"] = raw[READ_ERROR].to_numpy()
         return table
@@ -298,9 +305,14 @@ class _Run:
             self.suspended = begin_bulk_load(self.session, is_bulk_load(self.session, expected))
             self.writer = ProblemWriter(self.session)
         assert self.writer is not None
+        links = self.visits.write(rows, self.batch.id, self.options.actor)
+        rows = rows[rows["category"].notna()]  # visit-only rows hold no problem
         units = unit_ids(self.session, rows["unit"].dropna().unique())
         frame = _problem_frame(rows, units, self.options.source, self.batch.id)
         self.writer.write(frame)
+        if not links.empty:
+            self.writer.wait()  # the visits link to problems that must be stored first
+            self.visits.link(self.options.source, links)
         # Summary counts per chunk, in the batch's transaction: memory stays flat however
         # many rows the file holds.
         summary.apply_changes(self.session, None, frame[list(summary.SOURCE_COLUMNS)])
@@ -339,6 +351,7 @@ def _problem_frame(
             "campaign": rows["campaign"],
             "batch_id": batch_id,
             "version": 1,
+            "extension_count": 0,
         }
     )
 
@@ -434,6 +447,7 @@ def _close_batch(batch: IngestBatch, result: IngestResult) -> None:
     batch.duplicates = result.duplicates
     batch.outside = result.outside
     batch.linked = result.linked
+    batch.visits = result.visits
     batch.reject_reasons = result.rejected_by_reason()
     batch.finished_at = _utcnow()
 

@@ -30,7 +30,8 @@ class IngestOptions:
     else WGS-84); ``fix_swapped`` swaps latitude/longitude back where that lands in the
     city; ``link_distance_m`` links problems to the nearest inspection point within that
     many metres (0: off). ``rejects_path`` receives the reject report. ``progress`` is
-    called with (bytes read, file size) after each chunk of a CSV file.
+    called with (bytes read, file size) after each chunk. ``round`` names the round
+    (name or id) of visit rows that name none (geo/visit_ingest.py).
     """
 
     source: str = "survey"
@@ -50,6 +51,7 @@ class IngestOptions:
     max_bytes: int | None = DEFAULT_MAX_MB * 2**20
     chunk_rows: int = 200_000
     progress: Callable[[int, int], None] | None = None
+    round: str | None = None
 
 
 @dataclass
@@ -64,6 +66,7 @@ class IngestResult:
     far_outside: int = 0
     linked: int = 0
     swapped_fixed: int = 0
+    visits: int = 0
     batch_id: int | None = None
     format: str = ""
     encoding: str | None = None
@@ -102,6 +105,7 @@ class IngestResult:
             "far_outside": self.far_outside,
             "linked": self.linked,
             "swapped_fixed": self.swapped_fixed,
+            "visits": self.visits,
             "batch_id": self.batch_id,
             "dry_run": self.dry_run,
             "sha256": self.sha256,

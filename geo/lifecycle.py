@@ -1,13 +1,18 @@
-"""The problem lifecycle: found → assigned → rectified → closed, and reopen (返工).
+"""The problem lifecycle: found → assigned → rectified → closed, reopen (返工), and the
+side paths of geo/actions.py: extension 延期, hold 挂账, send back 回退, void 作废.
 
 ``transition`` changes one problem, ``bulk_transition`` every problem a ``Selection``
 picks, each in three statements whatever the number of problems: one INSERT … SELECT
 of the history events, one UPDATE, one summary update. Every change records who, when,
 from, to and a note, bumps ``version``, and moves the per-area summary counts in the same
 transaction. A change made against a stale version raises ``StaleVersionError``; an
-action the state does not allow raises ``TransitionError``; nothing is written then.
+action the state does not allow raises ``TransitionError``; an action that needs the
+approval right, taken by a role without it, raises ``PermissionDeniedError``; nothing is
+written then.
 
-Times are naive UTC; deadlines default from the category's days in the taxonomy.
+Times are naive UTC; deadlines default from the category's days in the taxonomy, on the
+working calendar of ``Rules`` (geo/deadlines.py). An extension may move a deadline by at
+most ``Rules.max_extension_days`` natural days past the current one.
 """
 
 from __future__ import annotations
@@ -22,39 +27,25 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo import summary
+from geo.actions import (
+    ACTIONS,
+    Action,
+    allows,
+    check_extension,
+    check_right,
+    pending_refusal,
+)
 from geo.db import transaction
 from geo.deadlines import default_deadline
 from geo.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
 from geo.models import Area, Problem, ProblemEvent, ResponsibleUnit
 from geo.taxonomy import Taxonomy, default_taxonomy
+from geo.workcal import WorkCalendar, default_calendar
 
+__all__ = ["ACTIONS", "Action", "Change", "Rules", "Selection", "apply", "bulk_transition"]
 
-@dataclass(frozen=True)
-class Action:
-    """A lifecycle action: the states it starts from, the state it leads to, its labels."""
-
-    name: str
-    sources: frozenset[str]
-    target: str
-    zh: str
-    en: str
-    note_required: bool
-
-    def label(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
-
-
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("assign", frozenset({"found"}), "assigned", "交办", "Assign", False),
-        Action("rectify", frozenset({"assigned"}), "rectified", "整改", "Rectify", True),
-        Action("close", frozenset({"rectified"}), "closed", "销号", "Close", True),
-        Action("reopen", frozenset({"rectified", "closed"}), "assigned", "返工", "Reopen", True),
-    )
-}
-"""The four actions; reopen (回头看发现反弹) counts as rework in ``reopen_count``."""
-
+DEFAULT_MAX_EXTENSION_DAYS = 30
+DEADLINE_ACTIONS = ("assign", "request_extension", "approve_extension")
 SELECTION_LEVELS = ("district", "street", "community", "grid")
 MAX_NOTE = 2000
 MAX_ACTOR = 100
@@ -92,6 +83,16 @@ class Change:
     photo: str | None = None
     version: int | None = None  # the version the actor saw (one problem only)
     at: datetime | None = None  # naive UTC; None → now
+    role: str | None = None  # the actor's role, for actions that need the approval right
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The city's policy: the working calendar for deadlines in working days, and the
+    longest extension, in natural days past the current deadline."""
+
+    calendar: WorkCalendar = field(default_factory=default_calendar)
+    max_extension_days: int = DEFAULT_MAX_EXTENSION_DAYS
 
 
 @dataclass
@@ -114,10 +115,11 @@ def apply(
     change: Change,
     taxonomy: Taxonomy | None = None,
     tz: str = "Asia/Shanghai",
+    rules: Rules | None = None,
 ) -> TransitionResult:
     """Run ``bulk_transition`` in its own write transaction (committed on success)."""
     with transaction(engine) as session:
-        return bulk_transition(session, selection, change, taxonomy, tz)
+        return bulk_transition(session, selection, change, taxonomy, tz, rules)
 
 
 def transition(
@@ -126,9 +128,10 @@ def transition(
     change: Change,
     taxonomy: Taxonomy | None = None,
     tz: str = "Asia/Shanghai",
+    rules: Rules | None = None,
 ) -> TransitionResult:
     """Apply ``change`` to one problem; see ``bulk_transition``."""
-    return bulk_transition(session, Selection(ids=(problem_id,)), change, taxonomy, tz)
+    return bulk_transition(session, Selection(ids=(problem_id,)), change, taxonomy, tz, rules)
 
 
 def bulk_transition(
@@ -137,26 +140,32 @@ def bulk_transition(
     change: Change,
     taxonomy: Taxonomy | None = None,
     tz: str = "Asia/Shanghai",
+    rules: Rules | None = None,
 ) -> TransitionResult:
     """Apply ``change`` to every problem ``selection`` picks, in the caller's transaction.
 
-    Steps: validate the change → pick and lock the problems → record the events → update
-    the problems (status, times, unit, deadline, version + 1) → move the summary counts.
+    Steps: validate the change and the actor's right → pick and lock the problems →
+    check requested deadlines → record the events → update the problems (status, times,
+    unit, deadline, pending request, version + 1) → move the summary counts.
     Raises ``NotFoundError`` (unknown id, area or unit), ``TransitionError``,
-    ``StaleVersionError`` or ``InvalidParameterError`` before anything is written.
+    ``StaleVersionError``, ``PermissionDeniedError`` or ``InvalidParameterError``
+    before anything is written.
     """
     taxonomy = taxonomy or default_taxonomy()
+    rules = rules or Rules()
     action = _action(change.action)
     now = change.at or datetime.now(UTC).replace(tzinfo=None)
     _validate(change, action, now, selection)
+    check_right(action, change.role)
     unit_id = _unit_id(session, change.unit) if action.name == "assign" else None
     where = _conditions(session, selection, action, change, taxonomy, now)
     before = _problem_rows(session, where, lock=True)
     if selection.ids and not selection.has_filters:
         _check_explicit(session, selection, change, action, before, taxonomy)
     if before.empty:
-        return TransitionResult(action.name, 0, action.target)
-    values = _new_values(action, change, now, unit_id, before, taxonomy, tz)
+        return TransitionResult(action.name, 0, _status(action))
+    check_extension(action, change.deadline, before, rules.max_extension_days, now)
+    values = _new_values(action, change, now, unit_id, before, taxonomy, tz, rules)
     _record_events(session, where, action, change, now, values)
     updated = cast(
         "sa.CursorResult[Any]", session.execute(sa.update(Problem).where(*where).values(**values))
@@ -195,6 +204,15 @@ def _validate(change: Change, action: Action, now: datetime, selection: Selectio
         raise InvalidParameterError(f"说明过长 / note longer than {MAX_NOTE} characters")
     if action.name == "assign" and not (change.unit or "").strip():
         raise InvalidParameterError("交办需要责任单位 / assigning needs a responsible unit")
+    if action.name == "request_extension" and change.deadline is None:
+        raise InvalidParameterError(
+            "申请延期需要新的整改时限 / an extension request needs the new deadline"
+        )
+    if change.deadline is not None and action.name not in DEADLINE_ACTIONS:
+        raise InvalidParameterError(
+            f"整改时限只用于交办和延期，不能用于{action.zh} / a deadline only applies to "
+            f"assign and extensions, not to {action.en.lower()}"
+        )
     if change.deadline is not None and change.deadline <= now:
         raise InvalidParameterError(
             f"整改时限已过 / the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past"
@@ -227,6 +245,10 @@ def _conditions(
     now: datetime,
 ) -> list[Any]:
     where: list[Any] = [Problem.status.in_(sorted(action.sources))]
+    if action.needs_pending is not None:
+        where.append(Problem.pending == action.needs_pending)
+    elif action.no_pending:
+        where.append(Problem.pending.is_(None))
     if selection.ids:
         where.append(Problem.id.in_(selection.ids))
     if change.version is not None:
@@ -290,7 +312,9 @@ def _check_explicit(
     if not missing:
         return
     found = session.execute(
-        sa.select(Problem.id, Problem.status, Problem.version).where(Problem.id.in_(missing))
+        sa.select(Problem.id, Problem.status, Problem.version, Problem.pending).where(
+            Problem.id.in_(missing)
+        )
     ).all()
     unknown = sorted(missing - {r.id for r in found})
     if unknown:
@@ -298,6 +322,8 @@ def _check_explicit(
     for row in sorted(found):
         if change.version is not None and row.version != change.version:
             raise StaleVersionError(f"{_STALE} (#{row.id}: v{change.version} → v{row.version})")
+        if row.status in action.sources and not allows(action, row.status, row.pending):
+            raise TransitionError(pending_refusal(row.id, action, row.pending))
         raise TransitionError(
             f"问题 #{row.id} 当前状态为「{taxonomy.status_label(row.status)}」，"
             f"不能{action.zh} / problem #{row.id} "
@@ -314,34 +340,50 @@ def _new_values(
     before: pd.DataFrame,
     taxonomy: Taxonomy,
     tz: str,
+    rules: Rules,
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {"status": action.target, "version": Problem.version + 1}
-    if action.name == "assign":
-        values.update(unit_id=unit_id, assigned_at=now)
-    if action.name in ("assign", "reopen"):
-        values["deadline"] = _deadline_expr(change, now, before, taxonomy, tz)
-    if action.name == "rectify":
+    values: dict[str, Any] = {"version": Problem.version + 1}
+    if action.target is not None:
+        values["status"] = action.target
+    if action.group != "request":  # any other action settles a pending request
+        values.update(pending=None, requested_deadline=None)
+    name = action.name
+    if name in ("assign", "reopen", "resume"):
+        values["assigned_at"] = now
+        values["deadline"] = _deadline_expr(change, now, before, taxonomy, tz, rules)
+    if name == "assign":
+        values["unit_id"] = unit_id
+    elif name == "rectify":
         values["rectified_at"] = now
-    if action.name == "close":
+    elif name == "close":
         values["closed_at"] = now
-    if action.name == "reopen":
-        values.update(
-            assigned_at=now,
-            rectified_at=None,
-            closed_at=None,
-            reopen_count=Problem.reopen_count + 1,
-        )
+    elif name == "reopen":
+        values.update(rectified_at=None, closed_at=None, reopen_count=Problem.reopen_count + 1)
+    elif name == "request_extension":
+        values.update(pending="extension", requested_deadline=change.deadline)
+    elif name == "request_hold":
+        values.update(pending="hold", requested_deadline=None)
+    elif name == "approve_extension":
+        values["deadline"] = change.deadline or Problem.requested_deadline
+        values["extension_count"] = Problem.extension_count + 1
+    elif name == "send_back":
+        values.update(unit_id=None, assigned_at=None, deadline=None, extension_count=0)
     return values
 
 
 def _deadline_expr(
-    change: Change, now: datetime, before: pd.DataFrame, taxonomy: Taxonomy, tz: str
+    change: Change,
+    now: datetime,
+    before: pd.DataFrame,
+    taxonomy: Taxonomy,
+    tz: str,
+    rules: Rules,
 ) -> Any:
     """The given deadline, else a CASE giving each category its default from ``now``."""
     if change.deadline is not None:
         return change.deadline
     whens = {
-        code: default_deadline(taxonomy.categories[code], now, tz)
+        code: default_deadline(taxonomy.categories[code], now, tz, rules.calendar)
         for code in sorted(set(before["category"]))
         if code in taxonomy.categories
     }
@@ -364,10 +406,10 @@ def _record_events(
         sa.literal(change.actor.strip(), sa.String()),
         sa.literal(action.name, sa.String()),
         Problem.status,
-        sa.literal(action.target, sa.String()),
+        Problem.status if action.target is None else sa.literal(action.target, sa.String()),
         sa.literal(change.note.strip(), sa.Text()),
         _as_column(_event_unit(action, values), sa.Integer()),
-        _as_column(values.get("deadline"), sa.DateTime()),
+        _as_column(_event_deadline(action, values), sa.DateTime()),
         sa.literal(change.photo, sa.String()),
     ).where(*where)
     columns = ["problem_id", "at", "actor", "action", "from_status", "to_status", "note"]
@@ -377,10 +419,18 @@ def _record_events(
 
 
 def _event_unit(action: Action, values: dict[str, Any]) -> Any:
-    """The unit an assignment hands the problem to; on reopen, the unit it goes back to."""
+    """The unit an assignment hands the problem to; on reopen or resume, the unit it goes
+    back to; on send back, the unit it comes back from."""
     if action.name == "assign":
         return values["unit_id"]
-    return Problem.unit_id if action.name == "reopen" else None
+    return Problem.unit_id if action.name in ("reopen", "resume", "send_back") else None
+
+
+def _event_deadline(action: Action, values: dict[str, Any]) -> Any:
+    """The deadline set by the action; for an extension request, the one asked for."""
+    if action.name == "request_extension":
+        return values["requested_deadline"]
+    return values.get("deadline")
 
 
 def _as_column(value: Any, type_: Any) -> Any:
@@ -393,7 +443,12 @@ def _ids(frame: pd.DataFrame) -> list[int]:
     return [int(i) for i in frame["id"]]
 
 
+def _status(action: Action) -> str:
+    """The status an action leaves problems in (requests and decisions keep theirs)."""
+    return action.target or min(action.sources)
+
+
 def _result(action: Action, after: pd.DataFrame) -> TransitionResult:
     ids = _ids(after)
     version = int(after["version"].iloc[0]) if len(after) == 1 else None
-    return TransitionResult(action.name, len(ids), action.target, ids[:ID_SAMPLE], version)
+    return TransitionResult(action.name, len(ids), _status(action), ids[:ID_SAMPLE], version)

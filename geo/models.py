@@ -8,7 +8,8 @@ aggregation at any level is a plain GROUP BY.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -21,6 +22,12 @@ LEVELS: tuple[str, ...] = ("city", "district", "street", "community", "grid")
 
 STATUSES: tuple[str, ...] = ("found", "assigned", "rectified", "closed")
 """Problem statuses along the main path; "unresolved" means not closed."""
+
+SIDE_STATUSES: tuple[str, ...] = ("held", "voided")
+"""Statuses off the main path: held 挂账 (approved, cannot be fixed now) and voided 作废
+(a false report). Neither counts as due to close (geo/stats.py)."""
+
+ALL_STATUSES: tuple[str, ...] = (*STATUSES, *SIDE_STATUSES)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -125,6 +132,8 @@ class IngestBatch(Base):
     file_bytes: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     linked: so.Mapped[int] = so.mapped_column(default=0)
     reject_reasons: so.Mapped[dict[str, int] | None] = so.mapped_column(sa.JSON)
+    # Added by rounds (issue 8): visits recorded from the file.
+    visits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
 
 class Problem(Base):
@@ -165,6 +174,11 @@ class Problem(Base):
     campaign: so.Mapped[str | None] = so.mapped_column(sa.String(60), index=True)
     batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ingest_batches.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
+    # Added by extensions and holds (issue 8): a pending request ("extension" or "hold")
+    # with the deadline asked for; how many extensions were approved (延期).
+    pending: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    requested_deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    extension_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     point: so.Mapped[InspectionPoint | None] = so.relationship()
     unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
@@ -236,3 +250,89 @@ class ProblemEvent(Base):
 
     problem: so.Mapped[Problem] = so.relationship(back_populates="events")
     unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
+
+
+# --- rounds of field evaluation, visits, notices (issue 8) -------------------------------
+
+
+class InspectionRound(Base):
+    """A round of field evaluation (实地测评 / 暗访督查): a period of local calendar days
+    and a scope (point kinds and areas; empty means all)."""
+
+    __tablename__ = "inspection_rounds"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    starts_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    ends_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    point_kinds: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+
+    areas: so.Mapped[list[Area]] = so.relationship(secondary="round_areas", order_by=Area.code)
+
+
+class RoundArea(Base):
+    """An area (any level) in a round's scope."""
+
+    __tablename__ = "round_areas"
+
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("inspection_rounds.id"), primary_key=True
+    )
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+
+
+class Visit(Base):
+    """One visit of an inspection point in a round: when, who, the result
+    (pass 合格 / fail 不合格 / serious_fail 严重不合格) and a note. Problems found in it
+    point at it (``Problem.visit_id``)."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "point_id", "visited_at", name="uq_visits_round_point_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), index=True)
+    point_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_points.id"), index=True)
+    visited_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    inspector: so.Mapped[str] = so.mapped_column(sa.String(100))
+    result: so.Mapped[str] = so.mapped_column(sa.String(20))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ingest_batches.id"))
+
+    point: so.Mapped[InspectionPoint] = so.relationship()
+
+
+class VisitProblem(Base):
+    """A problem found in a visit (a problem belongs to at most one visit)."""
+
+    __tablename__ = "visit_problems"
+
+    problem_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("problems.id"), primary_key=True)
+    visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+
+
+class Notice(Base):
+    """An issued notice (抄告单) to a street or town for a round: its number (year and
+    sequence within the year), who issued it when, and what it listed."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.UniqueConstraint("year", "seq", name="uq_notices_year_seq"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), index=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    year: so.Mapped[int] = so.mapped_column()
+    seq: so.Mapped[int] = so.mapped_column()
+    number: so.Mapped[str] = so.mapped_column(sa.String(100))
+    issued_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    issued_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    warning_days: so.Mapped[int] = so.mapped_column()
+    visit_ids: so.Mapped[list[Any]] = so.mapped_column(sa.JSON, default=list)
+    problem_ids: so.Mapped[list[Any]] = so.mapped_column(sa.JSON, default=list)
+
+    round: so.Mapped[InspectionRound] = so.relationship()
+    area: so.Mapped[Area] = so.relationship()

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.actions import allowed_actions as _allowed
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_collection
-from geo.lifecycle import ACTIONS, SELECTION_LEVELS
+from geo.lifecycle import SELECTION_LEVELS
 from geo.models import (
     Area,
     AreaSummary,
@@ -65,15 +66,19 @@ def problem_areas(session: so.Session, problem: Problem) -> list[AreaRef]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def allowed_actions(status: str) -> list[str]:
-    """Names of the actions the status allows, in lifecycle order."""
-    return [name for name, action in ACTIONS.items() if status in action.sources]
+def allowed_actions(status: str, pending: str | None = None) -> list[str]:
+    """Names of the actions the status (and pending request) allows, in lifecycle order."""
+    return _allowed(status, pending)
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
-    """Unresolved and past its deadline."""
+    """Unresolved and past its deadline (held and voided problems are never overdue)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    return problem.status != "closed" and problem.deadline is not None and problem.deadline < now
+    return (
+        problem.status not in ("closed", "held", "voided")
+        and problem.deadline is not None
+        and problem.deadline < now
+    )
 
 
 def problem_geojson(
@@ -145,8 +150,12 @@ def area_ref(session: so.Session, level: str, code: str) -> tuple[int, AreaRef]:
 def open_problems(
     session: so.Session, level: str, area_id: int, page: int = 1
 ) -> tuple[list[Problem], int]:
-    """One page of an area's unresolved problems (oldest first) and their total."""
-    where = [getattr(Problem, f"{level}_id") == area_id, Problem.status != "closed"]
+    """One page of an area's unresolved problems (oldest first; voided reports left out)
+    and their total."""
+    where = [
+        getattr(Problem, f"{level}_id") == area_id,
+        Problem.status.not_in(("closed", "voided")),
+    ]
     total = session.scalar(sa.select(sa.func.count(Problem.id)).where(*where)) or 0
     rows = session.scalars(
         sa.select(Problem)

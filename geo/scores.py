@@ -68,7 +68,12 @@ def _indicators(level: str, start: datetime, end: datetime) -> sa.Select[Any]:
             loc_y.label("loc_y"),
             sa.func.count().label("problems"),
         )
-        .where(area.is_not(None), Problem.found_at >= start, Problem.found_at < end)
+        .where(
+            area.is_not(None),
+            Problem.found_at >= start,
+            Problem.found_at < end,
+            Problem.status != "voided",  # a false report deducts nothing
+        )
         .group_by(area, Problem.category, Problem.point_id, loc_x, loc_y)
     )
 

@@ -6,19 +6,24 @@ table; only one row per area or unit comes back to Python, never the problems.
 Definitions (digital city management practice, DOMAIN.md "Evaluation and ranking"),
 for a period [start, end) of local calendar days and ``cutoff`` = min(end, now):
 
-- due to close 应结案数: problems whose deadline falls in [start, cutoff);
+- due to close 应结案数: problems whose deadline falls in [start, cutoff), except held
+  (挂账, approved) and voided (作废, false reports) ones, which are excluded from every
+  figure below (open systems do so; DOMAIN.md) — ``counted()`` is that condition;
 - closed 结案数: due problems with closed_at < cutoff (closed by the end of the period);
 - closure rate 结案率 = closed / due;
 - closed on time 按期结案数: due problems with closed_at ≤ deadline;
 - on-time closure rate 按期结案率 = closed on time / due;
 - reworked 返工数: due problems reopened at least once (reopen_count > 0);
 - rework rate 返工率 = reworked / due;
+- extended 延期数: due problems whose deadline was extended at least once (an approved
+  extension, ``extension_count`` > 0; "due" uses the extended deadline);
+- extension rate 延期率 = extended / due;
 - overdue 超期未整改数: problems found before cutoff whose deadline is before cutoff and
   that were not closed by then (closed_at is NULL or ≥ cutoff) — the backlog at the
   end of the period, whenever their deadline was;
 - average days to rectify 平均整改天数: over due problems rectified before cutoff, the
   mean of (rectified_at − assigned_at) in days (found_at when never assigned);
-- found 新发现: problems found in [start, cutoff).
+- found 新发现: problems found in [start, cutoff) (voided reports not counted).
 
 A rate is None when nothing was due. Rates are fractions (0–1). Times are naive UTC;
 the period boundaries are local midnights converted to UTC (see geo/periods.py).
@@ -43,8 +48,22 @@ from geo.periods import Period
 RATE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid", "unit")
 """What rates can be grouped by: an area level, or the responsible unit."""
 
-COUNT_COLUMNS = ("found", "due", "closed", "closed_on_time", "reworked", "overdue")
-RATE_COLUMNS = ("closure_rate", "on_time_rate", "rework_rate", "avg_rectify_days")
+COUNT_COLUMNS = ("found", "due", "closed", "closed_on_time", "reworked", "overdue", "extended")
+RATE_COLUMNS = (
+    "closure_rate",
+    "on_time_rate",
+    "rework_rate",
+    "extension_rate",
+    "avg_rectify_days",
+)
+NOT_DUE_STATUSES: tuple[str, ...] = ("held", "voided")
+"""Statuses excluded from due-to-close and overdue (and voided from found)."""
+
+
+def counted() -> Any:
+    """SQL condition: the problem counts toward due-to-close and overdue (not held, not
+    voided)."""
+    return Problem.status.not_in(NOT_DUE_STATUSES)
 
 
 def check_rate_level(level: str) -> str:
@@ -76,9 +95,10 @@ def rates(
     """Counts and rates of every area of ``level`` (or every unit) over ``period``.
 
     Returns one row per area/unit (all of them when ``all_areas``, else only those
-    with any problem), columns: id, code, name, found, due, closed,
-    closed_on_time, reworked, overdue, avg_rectify_days, closure_rate, on_time_rate,
-    rework_rate. See the module docstring for the definitions.
+    with problems counted), columns: id, code, name, found, due, closed,
+    closed_on_time, reworked, overdue, extended, avg_rectify_days, closure_rate,
+    on_time_rate, rework_rate, extension_rate. See the module docstring for the
+    definitions.
     """
     return rates_for_periods(session, level, [period], tz, now, all_areas)[0]
 
@@ -133,15 +153,18 @@ def rate_counts_query(
 
 
 def _window_aggregates(start: datetime, cutoff: datetime, days: Any, lean: bool) -> list[Any]:
-    due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff)
+    due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff, counted())
     closed_in_time = sa.and_(Problem.closed_at.is_not(None), Problem.closed_at < cutoff)
     overdue = sa.and_(
         Problem.deadline < cutoff,
         Problem.found_at < cutoff,
         sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
+        counted(),
     )
     rectified = sa.and_(due, Problem.rectified_at.is_not(None), Problem.rectified_at < cutoff)
-    found = sa.and_(Problem.found_at >= start, Problem.found_at < cutoff)
+    found = sa.and_(
+        Problem.found_at >= start, Problem.found_at < cutoff, Problem.status != "voided"
+    )
     if lean:
         found = sa.false()
         days = sa.cast(sa.null(), sa.Float())
@@ -152,17 +175,20 @@ def _window_aggregates(start: datetime, cutoff: datetime, days: Any, lean: bool)
         sa.func.count().filter(due, Problem.closed_at <= Problem.deadline).label("closed_on_time"),
         sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
         sa.func.count().filter(overdue).label("overdue"),
+        sa.func.count().filter(due, Problem.extension_count > 0).label("extended"),
         sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
     ]
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add closure_rate, on_time_rate and rework_rate (None where nothing was due)."""
+    """Add closure_rate, on_time_rate, rework_rate and extension_rate (None where
+    nothing was due)."""
     due = frame["due"].where(frame["due"] > 0)
     for name, part in (
         ("closure_rate", "closed"),
         ("on_time_rate", "closed_on_time"),
         ("rework_rate", "reworked"),
+        ("extension_rate", "extended"),
     ):
         frame[name] = (frame[part] / due).astype("float64")
     frame["avg_rectify_days"] = frame["avg_rectify_days"].astype("float64")

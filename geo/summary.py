@@ -42,8 +42,10 @@ from geo.errors import ConfigError
 from geo.models import STATUSES, Area, AreaSummary, InspectionPoint, Problem, SummaryMeta
 
 CLOSED = "closed"
-UNRESOLVED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != CLOSED)
-"""Statuses that count as unresolved ("unresolved" = not closed)."""
+NOT_UNRESOLVED: tuple[str, ...] = (CLOSED, "voided")
+"""Closed problems are resolved; voided ones (作废, false reports) are no problem at all."""
+UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
+"""Statuses that count as unresolved: not closed and not voided (held ones still count)."""
 
 PROBLEM_COLUMNS: tuple[str, ...] = (
     "category",
@@ -288,7 +290,7 @@ def _contributions(
     frame: pd.DataFrame, as_of: datetime, offset: int, kinds: dict[int, str]
 ) -> pd.DataFrame:
     status = frame["status"].astype(str).to_numpy()
-    unresolved = status != CLOSED
+    unresolved = ~np.isin(status, NOT_UNRESOLVED)
     deadline = pd.to_datetime(frame["deadline"]).to_numpy()
     closed_at = pd.to_datetime(frame["closed_at"]).to_numpy()
     has_deadline = ~np.isnat(deadline)
@@ -429,7 +431,7 @@ def _recount_select(
 
 def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
     """SQL aggregates of the four measures over problems, overdue as of ``as_of``."""
-    unresolved = Problem.status != CLOSED
+    unresolved = Problem.status.not_in(NOT_UNRESOLVED)
     on_time = sa.and_(
         Problem.status == CLOSED,
         sa.or_(

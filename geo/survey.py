@@ -19,6 +19,7 @@ import pandas as pd
 from geo.crs import lonlat_to_wgs84
 from geo.errors import TaxonomyError
 from geo.models import STATUSES
+from geo.rounds import parse_result
 from geo.taxonomy import Taxonomy
 from geo.timeparse import parse_time, parse_times
 
@@ -94,7 +95,8 @@ def parse_survey(
         table["row"] = np.arange(len(table)) + HEADER_ROW + 1
     bad = pd.Series("", index=table.index, dtype=object)
     swapped = _coordinates(table, bad, crs, city, fix_swapped)
-    _category(table, taxonomy, bad)
+    visit_only = _visit_result(table, bad)
+    _category(table, taxonomy, bad, visit_only)
     _times(table, tz, set(utc_columns), bad)
     _lifecycle(table, taxonomy, bad)
     _identity(table, bad)
@@ -253,7 +255,29 @@ def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
     )
 
 
-def _category(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
+def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
+    """Parse the visit result column (if any) into codes; return the mask of visit-only
+    rows (a result and no category), which need no category."""
+    if "result" not in table:
+        table["result"] = None
+        return np.zeros(len(table), bool)
+    text = text_or_none(table["result"])
+    codes = {v: parse_result(v) for v in text.dropna().unique()}
+    table["result"] = text.map(codes).astype(object)
+    unknown = text.notna() & table["result"].isna()
+    _flag(
+        bad,
+        unknown,
+        "未知的测评结果 / unknown result (合格 pass / 不合格 fail / 严重不合格 serious_fail)",
+    )
+    if "category" not in table:
+        table["category"] = ""
+    return (text.notna() & (_text(table["category"]).astype(str).str.strip() == "")).to_numpy()
+
+
+def _category(
+    table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series, visit_only: np.ndarray
+) -> None:
     values = _text(table["category"])
     codes: dict[str, str | None] = {}
     for value in pd.unique(values):
@@ -269,7 +293,7 @@ def _category(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
                 if text
                 else "缺少问题类别 / missing category"
             )
-            _flag(bad, values == value, reason)
+            _flag(bad, (values == value).to_numpy() & ~visit_only, reason)
     table["category"] = values.map(codes).astype(object)
 
 
@@ -296,7 +320,7 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
     else:
         table["reopened"] = 0
     _flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
-    for column in ("unit", "point_code", "description", "campaign"):
+    for column in ("unit", "point_code", "description", "campaign", "round", "inspector"):
         table[column] = text_or_none(table[column]) if column in table else None
     if table["campaign"].notna().any():
         known = {

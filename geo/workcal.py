@@ -59,6 +59,19 @@ class WorkCalendar:
                 remaining -= 1
         return day
 
+    def working_days_before(self, end: date, days: int) -> date:
+        """The ``days``-th working day before ``end`` (``end`` itself never counts): the
+        warning date (预警时间) ``days`` working days ahead of a deadline on ``end``."""
+        if days < 0:
+            raise CalendarError(f"工作日数不能为负 / working days must be ≥ 0, got {days}")
+        day = end
+        remaining = days
+        while remaining:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many working days it took from start to end."""
         if end <= start:
@@ -119,6 +132,13 @@ def default_calendar() -> WorkCalendar:
     return load_calendar()
 
 
+def calendar_from_setting(path: str | Path | None) -> WorkCalendar:
+    """The calendar of CIVICGRID_CALENDAR: the shipped one when unset, else that file."""
+    if not path or Path(path).resolve() == DEFAULT_CALENDAR_PATH:
+        return default_calendar()
+    return load_calendar(path)
+
+
 def _dates(path: Path, year: str, table: object, key: str) -> set[date]:
     if not year.isdigit() or not isinstance(table, dict):
         raise CalendarError(f"{path}: years.{year}: 年份须为数字 / year must be a number")
@@ -131,6 +151,11 @@ def _dates(path: Path, year: str, table: object, key: str) -> set[date]:
         if day.year != int(year):
             raise CalendarError(
                 f"{path}: years.{year}.{key}: {day} 不属于该年 / is not in year {year}"
+            )
+        if day in days:
+            raise CalendarError(
+                f"{path}: years.{year}.{key}: {day} 重复列出 / is listed twice (a typo for "
+                "another day?)"
             )
         days.add(day)
     return days

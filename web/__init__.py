@@ -24,11 +24,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         heat_api,
         httpcache,
         i18n,
+        notices,
         ogcapi,
         open311,
         pages,
         problems,
         rankings,
+        rounds,
     )
 
     app = Flask(__name__, instance_relative_config=True)
@@ -49,5 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogcapi.bp)
     app.register_blueprint(open311.bp)
     csrf.exempt(open311.bp)  # machine clients: authenticated by api_key, not a session
+    app.register_blueprint(rounds.bp)
+    app.register_blueprint(notices.bp)
     cli.init_app(app)
     return app

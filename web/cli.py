@@ -43,6 +43,9 @@ def init_app(app: Flask) -> None:
     from web.export_cli import export_command
 
     app.cli.add_command(export_command)
+    from web import cli_rounds  # rounds, notice
+
+    cli_rounds.init_app(app)
 
 
 def domain_errors(func: F) -> F:

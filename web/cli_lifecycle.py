@@ -16,16 +16,19 @@ from geo import lifecycle
 from geo import problems as geoproblems
 from geo import rankings as georankings
 from geo import scores as geoscores
+from geo.actions import ROLES
 from geo.db import transaction
 from geo.deadlines import end_of_local_day
-from geo.lifecycle import ACTIONS, SELECTION_LEVELS, Change, Selection
+from geo.lifecycle import ACTIONS, DEADLINE_ACTIONS, SELECTION_LEVELS, Change, Selection
 from geo.periods import parse_period
 from geo.stats import RATE_LEVELS
 from web import database
 from web.cli import _ready_engine, domain_errors
 
 problems_group = AppGroup(
-    "problems", help="问题处置 Problem lifecycle: assign, rectify, close, reopen."
+    "problems",
+    help="问题处置 Problem lifecycle: assign, rectify, close, reopen; extension, hold, "
+    "send back, void.",
 )
 units_group = AppGroup("units", help="责任单位 Responsible units.")
 
@@ -58,7 +61,9 @@ def _make_action(name: str) -> click.Command:
     action = ACTIONS[name]
 
     @problems_group.command(
-        name, help=f"{action.zh} {action.en} (from {', '.join(sorted(action.sources))})."
+        action.cli_name,
+        help=f"{action.zh} {action.en} (from {', '.join(sorted(action.sources))})."
+        + (" Needs the approval right (--role supervisor|admin)." if action.needs_right else ""),
     )
     @_selection_options
     @click.option(
@@ -67,7 +72,15 @@ def _make_action(name: str) -> click.Command:
     @click.option(
         "--deadline",
         type=click.DateTime(["%Y-%m-%d"]),
-        help="Deadline date (local); default from the category.",
+        help="Deadline date (local): assign (default from the category), request-extension "
+        "(required), approve-extension (default: as requested).",
+        hidden=name not in DEADLINE_ACTIONS,
+    )
+    @click.option(
+        "--role",
+        type=click.Choice(sorted(ROLES)),
+        help="The actor's role (interim, until access control exists): approvals need "
+        "supervisor or admin.",
     )
     @domain_errors
     def command(**kw: Any) -> None:
@@ -88,9 +101,12 @@ def _make_action(name: str) -> click.Command:
             unit=kw["unit"],
             deadline=end_of_local_day(deadline.date(), tz) if deadline else None,
             version=kw["expect_version"],
+            role=kw["role"],
         )
         with transaction(_ready_engine()) as session:
-            result = lifecycle.bulk_transition(session, selection, change, database.taxonomy(), tz)
+            result = lifecycle.bulk_transition(
+                session, selection, change, database.taxonomy(), tz, database.rules()
+            )
             if kw["dry_run"]:
                 session.rollback()
         verb = "将" if kw["dry_run"] else "已"
@@ -160,7 +176,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
     click.echo(f"{ranking.period.label()} · 对比 / vs {ranking.previous.code}")
     click.echo(
         "名次 rank\t名称 name\t应结案 due\t结案率 closure\t按期 on-time\t返工 rework\t"
-        "超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
+        "延期 extended\t超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
     )
     for r in rows:
         click.echo(
@@ -172,6 +188,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
                     _pct(r["closure_rate"]),
                     _pct(r["on_time_rate"]),
                     _pct(r["rework_rate"]),
+                    _pct(r["extension_rate"]),
                     str(r["overdue"]),
                     "—" if r["avg_rectify_days"] is None else f"{r['avg_rectify_days']:.1f}",
                     _delta(r["rank_change"]),

@@ -135,6 +135,31 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated API keys allowed to POST Open311 service requests; empty = POST off.",
     ),
+    # Rounds, notices and the working calendar (issue 8).
+    Setting(
+        "CIVICGRID_CALENDAR",
+        str(REPO_ROOT / "data" / "calendar.toml"),
+        "Working calendar: official holidays and adjusted working days per year, for "
+        "deadlines in working days and notice warning dates.",
+    ),
+    Setting(
+        "CIVICGRID_MAX_EXTENSION_DAYS",
+        30,
+        "Longest extension (延期) a unit may request or a supervisor approve, in natural "
+        "days past the current deadline.",
+        int,
+    ),
+    Setting(
+        "CIVICGRID_NOTICE_PREFIX",
+        "文明创建督查",
+        "Prefix of notice numbers: `<prefix>〔<year>〕第<n>号`, n counting within the year.",
+    ),
+    Setting(
+        "CIVICGRID_NOTICE_WARNING_DAYS",
+        1,
+        "Warning date (预警时间) on notices: this many working days before each deadline.",
+        int,
+    ),
 )
 
 

@@ -7,18 +7,22 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 
 from geo.db import make_engine, session_factory
+from geo.lifecycle import Rules
 from geo.taxonomy import Taxonomy, load_taxonomy
+from geo.workcal import WorkCalendar, calendar_from_setting
 
 _EXT = "civicgrid"
 
 
 def init_app(app: Flask) -> None:
-    """Create the engine and load the taxonomy for ``app``; close sessions at teardown."""
+    """Create the engine, load the taxonomy and the working calendar for ``app``; close
+    sessions at teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions[_EXT] = {
         "engine": engine,
         "sessions": session_factory(engine),
         "taxonomy": load_taxonomy(app.config["TAXONOMY"]),
+        "calendar": calendar_from_setting(app.config["CALENDAR"]),
     }
     app.teardown_appcontext(_close_session)
 
@@ -31,6 +35,16 @@ def engine() -> Engine:
 def taxonomy() -> Taxonomy:
     """The current app's taxonomy."""
     return current_app.extensions[_EXT]["taxonomy"]
+
+
+def calendar() -> WorkCalendar:
+    """The current app's working calendar (CIVICGRID_CALENDAR)."""
+    return current_app.extensions[_EXT]["calendar"]
+
+
+def rules() -> Rules:
+    """The lifecycle policy: the working calendar and the longest extension."""
+    return Rules(calendar(), int(current_app.config["MAX_EXTENSION_DAYS"]))
 
 
 def session() -> so.Session:

@@ -7,6 +7,12 @@ from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from geo.actions import ROLES
+
+# Until access control exists (issue 6), the actor states their role; geo.actions.may_approve
+# decides what it allows. Replace this field with the signed-in user's role then.
+ROLE_CHOICES = [("", "—")] + [(code, f"{zh} / {en}") for code, (zh, en) in ROLES.items()]
+
 
 class TransitionForm(FlaskForm):
     """Rectify, close or reopen one problem (note required; photo optional)."""
@@ -15,6 +21,7 @@ class TransitionForm(FlaskForm):
     note = TextAreaField("说明 / note", validators=[Optional(), Length(max=2000)])
     version = IntegerField(validators=[DataRequired()])
     photo = FileField("照片 / photo")
+    role = SelectField("角色 / role", choices=ROLE_CHOICES, validate_choice=False)
 
 
 class AssignForm(TransitionForm):
@@ -34,3 +41,17 @@ class BulkAssignForm(FlaskForm):
     unit = SelectField("责任单位 / unit", choices=[], validate_choice=False)
     deadline = DateField("整改时限 / deadline", validators=[Optional()])
     note = TextAreaField("说明 / note", validators=[Optional(), Length(max=2000)])
+
+
+class DeadlineForm(TransitionForm):
+    """Request an extension (new deadline required) or approve one (a deadline other than
+    the one requested, optional)."""
+
+    deadline = DateField("新的整改时限 / new deadline", validators=[Optional()])
+
+
+class NoticeIssueForm(FlaskForm):
+    """Issue (number and record) a notice; optionally assign its found problems to a unit."""
+
+    actor = StringField("签发人 / issued by", validators=[DataRequired(), Length(max=100)])
+    unit = SelectField("交办给 / assign to", choices=[], validate_choice=False)

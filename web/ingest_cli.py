@@ -69,6 +69,11 @@ _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
     default=None,
     help="Link to the nearest inspection point within METRES (0: off; default 50).",
 )
+@click.option(
+    "--round",
+    default=None,
+    help="Round (name or id) of the visits in the file that name none (column 轮次/round).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> None:
@@ -157,6 +162,8 @@ def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
     if r.swapped_fixed:
         click.echo(f"  已交换经纬度 / latitude-longitude swapped back: {r.swapped_fixed}")
     click.echo(f"  关联点位 / linked to inspection points: {r.linked}; 坐标系 / CRS: {r.crs}")
+    if r.visits:
+        click.echo(f"  测评记录 / visits recorded: {r.visits}")
     for note in r.notes:
         click.echo(f"  {note}")
     if rejects_path is not None:

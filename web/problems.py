@@ -1,7 +1,8 @@
-"""The problem page (/problems/<id>): location, details, history, lifecycle forms;
-photos; the area assignment page with the reusable bulk-assign form. Thin routes
-over geo/lifecycle.py and geo/problems.py. Until access control exists, who acts is
-the required "操作人 / actor" field, remembered in the session."""
+"""The problem page (/problems/<id>): location, details, history, lifecycle forms
+(main path, extension, hold, send back, void); photos; the area assignment page with the
+reusable bulk-assign form. Thin routes over geo/lifecycle.py and geo/problems.py. Until
+access control exists, who acts is the required "操作人 / actor" field and their role
+(for approvals) the "角色 / role" field, both remembered in the session."""
 
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ from flask.typing import ResponseReturnValue
 
 from geo import lifecycle, maps, photos
 from geo import problems as geoproblems
+from geo.actions import REQUEST_KINDS
 from geo.deadlines import end_of_local_day
 from geo.errors import CivicgridError, InvalidParameterError
 from geo.lifecycle import Change, Selection
 from geo.queries import Extent
 from web import database
 from web.assets import map_assets
-from web.forms import AssignForm, BulkAssignForm, TransitionForm
+from web.forms import AssignForm, BulkAssignForm, DeadlineForm, TransitionForm
 from web.i18n import current_lang, translate
 
 bp = Blueprint("problems", __name__)
@@ -69,7 +71,7 @@ def detail(problem_id: int) -> ResponseReturnValue:
 @bp.post("/problems/<int:problem_id>/<action>")
 def act(problem_id: int, action: str) -> ResponseReturnValue:
     """Apply one lifecycle action from the problem page's form."""
-    form = (AssignForm if action == "assign" else TransitionForm)()
+    form = _form_class(action)()
     try:
         change = _change_from(form, action)
         version = _apply_with_photo(problem_id, change, form.photo.data)
@@ -148,6 +150,7 @@ def bulk_assign() -> ResponseReturnValue:
             change,
             database.taxonomy(),
             current_app.config["TIMEZONE"],
+            database.rules(),
         )
     except CivicgridError as exc:
         flash(str(exc), "error")
@@ -185,7 +188,10 @@ def _render_detail(
         areas=geoproblems.problem_areas(db, problem),
         map=_map(problem),
         overdue=geoproblems.is_overdue(problem),
+        groups=_groups(forms),
         actions=lifecycle.ACTIONS,
+        request_kinds=REQUEST_KINDS,
+        max_extension_days=current_app.config["MAX_EXTENSION_DAYS"],
         point=geoproblems.point_label(problem.point, database.taxonomy(), current_lang()),
         tax=database.taxonomy(),
         heat=_heat(problem),
@@ -205,11 +211,12 @@ def _heat(problem: Any) -> dict[str, Any] | None:
 
 def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, Any]:
     forms: dict[str, Any] = {}
-    for name in geoproblems.allowed_actions(problem.status):
+    for name in geoproblems.allowed_actions(problem.status, problem.pending):
         form = failed if name == failed_action and failed is not None else None
         if form is None:
-            form = (AssignForm if name == "assign" else TransitionForm)(formdata=None)
+            form = _form_class(name)(formdata=None)
             form.actor.data = session.get("actor", "")
+            form.role.data = session.get("role", "")
         form.version.data = problem.version if failed is None else form.version.data
         if name == "assign":
             form.unit.choices = _unit_choices()
@@ -227,6 +234,7 @@ def _apply_with_photo(problem_id: int, change: Change, upload: Any) -> int | Non
             replace(change, photo=name),
             database.taxonomy(),
             current_app.config["TIMEZONE"],
+            database.rules(),
         )
     return result.version
 
@@ -237,6 +245,9 @@ def _change_from(form: Any, action: str) -> Change:
             "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
         )
     session["actor"] = (form.actor.data or "").strip()
+    role = getattr(form, "role", None)
+    if role is not None and role.data:
+        session["role"] = role.data  # stated by the actor until access control exists
     deadline = getattr(form, "deadline", None)
     tz = current_app.config["TIMEZONE"]
     return Change(
@@ -246,7 +257,26 @@ def _change_from(form: Any, action: str) -> Change:
         unit=getattr(form, "unit", None) and form.unit.data,
         deadline=end_of_local_day(deadline.data, tz) if deadline and deadline.data else None,
         version=getattr(form, "version", None) and form.version.data,
+        role=role.data if role is not None else None,
     )
+
+
+def _groups(forms: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The allowed actions grouped for the page: decisions, main path, requests, others."""
+    order = ("decision", "main", "request", "other")
+    return [
+        (g, names)
+        for g in order
+        if (names := [n for n in forms if lifecycle.ACTIONS[n].group == g])
+    ]
+
+
+def _form_class(action: str) -> type[TransitionForm]:
+    if action == "assign":
+        return AssignForm
+    if action in ("request_extension", "approve_extension"):
+        return DeadlineForm
+    return TransitionForm
 
 
 def _unit_choices() -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
-"""Property: after any sequence of transitions, single or bulk, legal or not, the
-summary counts equal a recount of the problems table, and every status follows the
-state machine (checked against a tiny model kept in Python)."""
+"""Property: after any sequence of transitions, single or bulk, legal or not (main path,
+extensions, holds, send back, void), the summary counts equal a recount of the problems
+table, and every status and pending request follows the state machine (checked against
+a tiny model kept in Python)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo import lifecycle, summary
+from geo.actions import allows
 from geo.db import session_factory, writer
 from geo.errors import CivicgridError
 from geo.lifecycle import ACTIONS, Change, Selection
@@ -46,11 +48,19 @@ def city(engine, tmp_path: Path):
 def test_summary_always_matches_a_recount(city, sequence) -> None:
     with session_factory(writer(city))() as session, session.begin():
         ids = list(session.scalars(sa.select(Problem.id).order_by(Problem.id)))
-        model = dict(session.execute(sa.select(Problem.id, Problem.status)).all())
+        model = _state(session)
         at = datetime(2026, 11, 20, 1, 0)
         for kind, name, target in sequence:
             at += timedelta(minutes=5)
-            change = Change(name, "测试", note="说明", unit="云溪区城管局", at=at)
+            change = Change(
+                name,
+                "测试",
+                note="说明",
+                unit="云溪区城管局" if name == "assign" else None,
+                deadline=at + timedelta(days=10) if name == "request_extension" else None,
+                at=at,
+                role="supervisor",
+            )
             if kind == "one":
                 selection = Selection(ids=(ids[target],))
             else:
@@ -63,21 +73,32 @@ def test_summary_always_matches_a_recount(city, sequence) -> None:
             else:
                 assert sorted(result.ids) == sorted(expected)
                 for pid in expected:
-                    model[pid] = ACTIONS[name].target
+                    model[pid] = _next(model[pid], name)
             assert summary.mismatches(session).empty
-            assert dict(session.execute(sa.select(Problem.id, Problem.status)).all()) == model
+            assert _state(session) == model
         session.rollback()
 
 
+def _state(session) -> dict[int, tuple[str, str | None]]:
+    rows = session.execute(sa.select(Problem.id, Problem.status, Problem.pending)).all()
+    return {pid: (status, pending) for pid, status, pending in rows}
+
+
+def _next(state: tuple[str, str | None], name: str) -> tuple[str, str | None]:
+    action = ACTIONS[name]
+    pending = {"request_extension": "extension", "request_hold": "hold"}.get(name)
+    return (action.target or state[0], pending)
+
+
 def _expected(session, model, selection, name) -> list[int]:
-    """Problem ids the selection should change, from the Python model of statuses."""
-    sources = ACTIONS[name].sources
+    """Problem ids the selection should change, from the Python model of states."""
+    action = ACTIONS[name]
     if selection.ids:
-        return [pid for pid in selection.ids if model[pid] in sources]
+        return [pid for pid in selection.ids if allows(action, *model[pid])]
     from geo.models import Area
 
     area = session.scalar(sa.select(Area.id).where(Area.code == selection.area_code))
     stmt = sa.select(Problem.id).where(Problem.street_id == area)
     if selection.category:
         stmt = stmt.where(Problem.category == selection.category)
-    return [pid for pid in session.scalars(stmt) if model[pid] in sources]
+    return [pid for pid in session.scalars(stmt) if allows(action, *model[pid])]

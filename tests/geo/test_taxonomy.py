@@ -51,8 +51,15 @@ def test_default_file_has_every_section(tax: Taxonomy) -> None:
     assert set(tax.campaigns) == CAMPAIGNS
     assert set(tax.schemes) == SCHEMES
     assert (len(tax.point_kinds), len(tax.categories), len(tax.campaigns)) == (16, 17, 11)
-    assert list(tax.statuses) == ["found", "assigned", "rectified", "closed"]
-    assert [tax.status_label(s) for s in tax.statuses] == ["发现", "已交办", "已整改", "已销号"]
+    assert list(tax.statuses) == ["found", "assigned", "rectified", "closed", "held", "voided"]
+    assert [tax.status_label(s) for s in tax.statuses] == [
+        "发现",
+        "已交办",
+        "已整改",
+        "已销号",
+        "已挂账",
+        "已作废",
+    ]
     assert [tax.level_label(lv) for lv in tax.levels] == ["市", "区", "街道", "社区", "网格"]
     assert Path(tax.source) == DEFAULT_TAXONOMY_PATH
     assert DEFAULT_TAXONOMY_PATH.parts[-2:] == ("data", "taxonomy.toml")

@@ -62,6 +62,9 @@ def test_working_days_between_inverts_add(start: date, days: int) -> None:
     [
         ('[years.2026]\nholidays = ["2026-13-01"]\n', "malformed date '2026-13-01'"),
         ('[years.2026]\nholidays = ["2026-10-10"]\nworking_days = ["2026-10-10"]\n', "both"),
+        ('[years.2026]\nholidays = ["2026-10-01", "2026-10-01"]\n', "2026-10-01 重复列出"),
+        ('[years.2026]\nholidays = ["2026-10-1x"]\n', "malformed date '2026-10-1x'"),
+        ('[years.2026]\nholidays = "2026-10-01"\n', "must be a list of dates"),
         ('[years.2026]\nholidays = ["2027-01-01"]\n', "not in year 2026"),
         ("[years.2026\n", "syntax error"),
         ("title = 'x'\n", "no [years.YYYY]"),
@@ -77,3 +80,23 @@ def test_bad_calendar_files(tmp_path: Path, text: str, message: str) -> None:
 def test_negative_days_refused() -> None:
     with pytest.raises(CalendarError, match="≥ 0"):
         CAL.add_working_days(date(2026, 1, 5), -1)
+
+
+def test_warning_days_count_back_over_weekends_and_holidays() -> None:
+    assert CAL.working_days_before(date(2026, 11, 23), 1) == date(2026, 11, 20)  # Mon → Fri
+    # Thursday 8 October: 1 working day back jumps the National Day week to 30 September.
+    assert CAL.working_days_before(date(2026, 10, 8), 1) == date(2026, 9, 30)
+    # Monday 12 October: the Saturday before (10 October) is an adjusted working day.
+    assert CAL.working_days_before(date(2026, 10, 12), 1) == date(2026, 10, 10)
+    assert CAL.working_days_before(date(2026, 10, 12), 0) == date(2026, 10, 12)
+    with pytest.raises(CalendarError, match="≥ 0"):
+        CAL.working_days_before(date(2026, 10, 12), -2)
+
+
+def test_bad_calendar_file_stops_the_app_with_its_reason(tmp_path: Path) -> None:
+    from web import create_app
+
+    bad = tmp_path / "cal.toml"
+    bad.write_text('[years.2026]\nholidays = ["2026-02-30"]\n', encoding="utf-8")
+    with pytest.raises(CalendarError, match="malformed date '2026-02-30'"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "CALENDAR": str(bad)})

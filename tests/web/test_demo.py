@@ -22,7 +22,7 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     result = builder.test_cli_runner().invoke(args=["demo", "--no-serve", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "grid: 1502" in result.output
-    yield create_app({"DATABASE_URL": url, "TESTING": True})
+    yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
 
 
 def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
@@ -31,7 +31,8 @@ def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
         counts = queries.counts(session)
     assert counts["district"] == 4 and counts["street"] == 16
     assert counts["grid"] == 1502 and counts["points"] == 809
-    assert counts["problems"] == 20000
+    assert counts["problems"] == 20000 + 272  # the problems file + those of the demo round
+    assert "round: 2026年第四季度实地测评, 579 次测评" in demo_app.config["DEMO_OUTPUT"]
 
 
 def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
@@ -56,4 +57,24 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
         screenshot(page, "overview-demo")
         assert watch.offorigin == []
         assert watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
+def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
+    with live_server(demo_app) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        watch = PageWatch(page, base)
+        page.goto(base + "/rounds/1")
+        page.wait_for_function(
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
+        )
+        counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+        assert counts == {"streets": 16, "visited": 579, "unvisited": 230}
+        assert page.inner_text("[data-testid=kpi-not-visited]") == "230"
+        screenshot(page, "round-coverage-demo")
+        page.locator("[data-testid=by-area] a.cg-notice-link").first.click()
+        assert "草稿" in page.inner_text("[data-testid=notice-number]")
+        screenshot(page, "notice-draft-demo")
+        assert watch.offorigin == [] and watch.console_errors == []
         page.close()

@@ -73,11 +73,13 @@
       style: function (f) {
         if (!isPoints) { return base; }
         var color = f.properties.color || base.color || "#555";
-        return { color: color, weight: 3, fillColor: color, fillOpacity: 0.35 };
+        return { color: color, weight: f.properties.weight || 3, fillColor: color, fillOpacity: 0.35 };
       },
       pointToLayer: function (f, latlng) {
         var color = f.properties.color || base.color || "#555";
-        return L.circleMarker(latlng, { pane: paneFor(map, spec, index), radius: 5, color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.95 });
+        // Optional per-feature radius (e.g. larger markers for unvisited points).
+        var radius = f.properties.radius || 5;
+        return L.circleMarker(latlng, { pane: paneFor(map, spec, index), radius: radius, color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.95 });
       },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(isPoints ? pointTooltip(f.properties) : areaTooltip(f.properties), { sticky: true });

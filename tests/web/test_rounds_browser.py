@@ -1,0 +1,127 @@
+"""Browser: the round coverage page (map layer by latest result, unvisited points to plan
+the route), a notice drafted and issued through its page, and an extension requested and
+approved on the problem page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from geo.db import transaction
+from geo.models import Problem
+from geo.units import unit_ids
+from tests.helpers import XSS
+from tests.lifecycle_data import load_lifecycle_city, problem_id
+from tests.rounds_data import load_round_city
+from tests.web.browser import PageWatch, live_server, screenshot
+
+COUNT_POINTS = """() => { let n = 0; civicgridMap.map.eachLayer(l => {
+  if (l.feature && l.feature.properties && 'result' in l.feature.properties) n++; }); return n; }"""
+OPEN_M1 = """() => { let text = null; civicgridMap.map.eachLayer(l => {
+  if (l.feature && l.feature.properties.code === 'M1') { l.openTooltip(); text = l.getTooltip()
+  .getElement().innerText; } }); return text; }"""
+
+
+def _engine(app: Flask):
+    from web import database
+
+    with app.app_context():
+        return database.engine()
+
+
+@pytest.fixture
+def round_app(app: Flask, tmp_path: Path) -> Flask:
+    engine = _engine(app)
+    load_round_city(engine, tmp_path)
+    with transaction(engine) as session:
+        unit_ids(session, ["东门街道办事处"])
+    return app
+
+
+def _wait_map(page) -> dict:
+    page.wait_for_function("document.querySelector('.folium-map')?.dataset.layersPending === '0'")
+    return json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+
+
+@pytest.mark.browser
+def test_coverage_page_and_a_notice(round_app: Flask, browser) -> None:
+    with live_server(round_app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/rounds")
+        page.click("[data-testid=rounds] a")
+        assert _wait_map(page) == {"streets": 4, "visited": 3, "unvisited": 1}
+        assert page.inner_text("[data-testid=kpi-not-visited]") == "1"
+        assert page.inner_text("[data-testid=kpi-fail-rate]") == "33.3%"
+        assert "南湖街道" in page.inner_text("[data-testid=by-area]")
+        assert page.evaluate(COUNT_POINTS) == 4
+        tooltip = page.evaluate(OPEN_M1)
+        assert XSS in tooltip and "不合格" in tooltip  # the name shown as text
+        screenshot(page, "round-coverage")
+        page.get_by_label("已测评点位").uncheck()  # plan the route: only the unvisited
+        assert page.evaluate(COUNT_POINTS) == 1
+        screenshot(page, "round-coverage-unvisited")
+
+        page.click("[data-testid=notice-link-329901001]")
+        assert "草稿" in page.inner_text("[data-testid=notice-number]")
+        assert XSS in page.inner_text("[data-testid=notice-point]")
+        screenshot(page, "notice-draft")
+        form = page.locator("[data-testid=issue-form]")
+        form.locator("input[name=actor]").fill("市创建办")
+        form.locator("select[name=unit]").select_option("东门街道办事处")
+        with page.expect_navigation():
+            form.locator("button").click()
+        assert page.inner_text("[data-testid=notice-number]") == "文明创建督查〔2026〕第1号"
+        assert "已交办" in page.inner_text("[data-testid=notice-point]")
+        screenshot(page, "notice-issued")
+        pdf = page.request.get(f"{base}/notices/1.pdf")
+        assert pdf.ok and pdf.body().startswith(b"%PDF")
+        assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
+def test_extension_requested_then_approved(app: Flask, browser, tmp_path: Path) -> None:
+    engine = _engine(app)
+    load_lifecycle_city(engine, tmp_path)
+    with engine.begin() as conn:  # a deadline in the future, whenever the test runs
+        conn.execute(sa.update(Problem).values(deadline=datetime(2030, 1, 1)))
+    pid = problem_id(engine, "C1")
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/problems/{pid}")
+        page.click("[data-testid=more-request] summary")
+        form = page.locator("[data-testid=form-request_extension]")
+        form.locator("input[name=deadline]").fill("2030-01-10")
+        form.locator("input[name=actor]").fill("东门街道办事处")
+        form.locator("textarea[name=note]").fill("需协调物业，材料未到")
+        with page.expect_navigation():
+            form.locator("button").click()
+        assert "延期申请" in page.inner_text("[data-testid=pending]")
+        decision = page.locator("[data-testid=form-approve_extension]")
+        decision.locator("input[name=actor]").fill("市创建办")
+        decision.locator("select[name=role]").select_option("unit")
+        with page.expect_navigation():
+            decision.locator("button").click()
+        assert "needs the approval right" in page.inner_text("[data-testid=error]")
+        screenshot(page, "problem-extension-refused")
+        # The refusal is an HTTP 403 page, which Chromium logs; nothing else may be logged.
+        assert [e for e in watch.console_errors if "403" not in e] == []
+        watch.console_errors.clear()
+        decision = page.locator("[data-testid=form-approve_extension]")
+        decision.locator("select[name=role]").select_option("supervisor")
+        with page.expect_navigation():
+            decision.locator("button").click()
+        assert page.inner_text("[data-testid=extensions]") == "1"
+        assert page.inner_text("[data-testid=deadline]").startswith("2030-01-10")
+        assert "批准延期" in page.inner_text("[data-testid=timeline]")
+        screenshot(page, "problem-extension-approved")
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()

@@ -1,0 +1,126 @@
+"""Notices (抄告单): a street's draft for a round with the issue form
+(/rounds/<id>/notices/<street>), an issued notice (/notices/<id>) and its PDF
+(/notices/<id>.pdf). Thin routes over geo/notices.py and geo/notice_render.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from geo import notice_render, notices
+from geo import problems as geoproblems
+from geo import rounds as georounds
+from geo.db import transaction
+from geo.errors import CivicgridError, InvalidParameterError
+from web import database
+from web.forms import NoticeIssueForm
+from web.i18n import current_lang, translate
+
+bp = Blueprint("notices", __name__)
+
+
+@bp.get("/rounds/<int:round_id>/notices/<street>")
+def draft(round_id: int, street: str) -> ResponseReturnValue:
+    """The draft notice of a street for a round, with the form that issues it."""
+    return _render_draft(round_id, street, NoticeIssueForm(formdata=None))
+
+
+@bp.post("/rounds/<int:round_id>/notices/<street>")
+def issue(round_id: int, street: str) -> ResponseReturnValue:
+    """Number and record the notice (assigning its found problems when a unit is chosen)."""
+    form = NoticeIssueForm()
+    try:
+        notice_id, number = _issue(round_id, street, form)
+    except CivicgridError as exc:
+        return _render_draft(round_id, street, form, str(exc), exc.http_status)
+    flash(translate(f"已签发抄告单 {number}", f"Notice {number} issued"))
+    return redirect(url_for("notices.page", notice_id=notice_id))
+
+
+@bp.get("/notices/<int:notice_id>")
+def page(notice_id: int) -> ResponseReturnValue:
+    """An issued notice as recorded, with its PDF link."""
+    doc = notices.issued_notice(
+        database.session(), notice_id, database.taxonomy(), _settings(), current_lang()
+    )
+    body = notice_render.render_fragment(doc, _photo_url, current_lang())
+    return render_template("notices/page.html", doc=doc, body=body, form=None, error=None)
+
+
+@bp.get("/notices/<int:notice_id>.pdf")
+def pdf(notice_id: int) -> Response:
+    """The issued notice as a PDF (WeasyPrint, photos embedded)."""
+    doc = notices.issued_notice(
+        database.session(), notice_id, database.taxonomy(), _settings(), current_lang()
+    )
+    from weasyprint import HTML
+
+    html = notice_render.render_document(
+        doc, notice_render.embedded_photos(_photo_dir()), current_lang()
+    )
+    data = HTML(string=html).write_pdf()
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="notice-{notice_id}.pdf"'},
+    )
+
+
+def _issue(round_id: int, street: str, form: NoticeIssueForm) -> tuple[int, str]:
+    """Validate the form and issue the notice in one transaction: (id, number)."""
+    if not form.validate():
+        raise InvalidParameterError(
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        )
+    with transaction(database.engine()) as session:
+        rnd = georounds.find_round(session, round_id)
+        notice = notices.issue_notice(
+            session,
+            rnd,
+            street,
+            form.actor.data or "",
+            database.taxonomy(),
+            _settings(),
+            form.unit.data or None,
+            database.rules(),
+        )
+        return notice.id, notice.number
+
+
+def _render_draft(
+    round_id: int, street: str, form: NoticeIssueForm, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    db = database.session()
+    rnd = georounds.find_round(db, round_id)
+    doc = notices.build_notice(
+        db, rnd, street, database.taxonomy(), _settings(), lang=current_lang()
+    )
+    form.unit.choices = [("", translate("不交办（仅抄告）", "Do not assign (notify only)"))] + [
+        (u.name, u.name) for u in geoproblems.units(db)
+    ]
+    body = notice_render.render_fragment(doc, _photo_url, current_lang())
+    page = render_template("notices/page.html", doc=doc, body=body, form=form, error=error)
+    return page, status
+
+
+def _settings() -> notices.NoticeSettings:
+    cfg = current_app.config
+    return notices.NoticeSettings(
+        database.calendar(),
+        cfg["NOTICE_PREFIX"],
+        int(cfg["NOTICE_WARNING_DAYS"]),
+        cfg["TIMEZONE"],
+    )
+
+
+def _photo_url(problem_id: int, name: str) -> str | None:
+    folder, _, file = name.partition("/")
+    if not folder.isdigit() or not file:
+        return None
+    return url_for("problems.photo", problem_id=problem_id, folder=int(folder), name=file)
+
+
+def _photo_dir() -> Path:
+    return Path(current_app.config["PHOTO_DIR"] or Path(current_app.instance_path) / "photos")

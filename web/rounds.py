@@ -1,0 +1,162 @@
+"""Rounds of field evaluation: the list (/rounds), a round's coverage page with the map
+of its points coloured by latest result (/rounds/<id>), and the JSON API
+(/api/v1/rounds, /api/v1/rounds/<id>?level=&area=, /api/v1/rounds/<id>/points?visited=).
+Thin routes over geo/rounds.py and geo/coverage.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from geo import coverage, maps, queries
+from geo import rounds as georounds
+from geo.errors import InvalidParameterError
+from geo.notices import list_notices
+from web import database
+from web.assets import map_assets
+from web.i18n import current_lang, translate
+
+bp = Blueprint("rounds", __name__)
+
+GEOJSON = "application/geo+json"
+
+
+@bp.get("/rounds")
+def index() -> ResponseReturnValue:
+    """Every round with its period, scope and coverage, and the notices issued."""
+    db, tax, lang = database.session(), database.taxonomy(), current_lang()
+    rows = [
+        (rnd, georounds.scope_label(rnd, tax, lang), coverage.round_coverage(db, rnd, tax).total)
+        for rnd in georounds.list_rounds(db)
+    ]
+    return render_template("rounds/list.html", rows=rows, notices=list_notices(db))
+
+
+@bp.get("/rounds/<int:round_id>")
+def detail(round_id: int) -> ResponseReturnValue:
+    """A round: map of its points by latest result, totals, by kind, by area, notices."""
+    db, tax, lang = database.session(), database.taxonomy(), current_lang()
+    rnd = georounds.find_round(db, round_id)
+    level = request.args.get("level", "street")
+    figures = coverage.round_coverage(db, rnd, tax, level, lang)
+    return render_template(
+        "rounds/detail.html",
+        rnd=rnd,
+        scope=georounds.scope_label(rnd, tax, lang),
+        cov=figures,
+        level=level,
+        levels=coverage.COVERAGE_LEVELS,
+        map=_map(round_id),
+        notices=list_notices(db, round_id),
+        tax=tax,
+    )
+
+
+@bp.get("/api/v1/rounds")
+def api_list() -> ResponseReturnValue:
+    """Every round: id, name, period, scope, coverage totals."""
+    db, tax = database.session(), database.taxonomy()
+    return jsonify(
+        {
+            "rounds": [
+                {**_round_json(rnd), **coverage.round_coverage(db, rnd, tax).total.to_dict()}
+                for rnd in georounds.list_rounds(db)
+            ]
+        }
+    )
+
+
+@bp.get("/api/v1/rounds/<int:round_id>")
+def api_detail(round_id: int) -> ResponseReturnValue:
+    """?level=district|street|community|grid[&area=CODE]: the round, its coverage
+    (totals, by point kind, by area of the level; only that area with ``area``) and the
+    notices issued for it."""
+    db = database.session()
+    rnd = georounds.find_round(db, round_id)
+    area = request.args.get("area") or None
+    figures = coverage.round_coverage(
+        db, rnd, database.taxonomy(), request.args.get("level", "street"), current_lang(), area
+    )
+    notices = [
+        {
+            "id": n.id,
+            "number": n.number,
+            "street": n.area.code,
+            "issued_at": n.issued_at.isoformat() + "Z",
+            "issued_by": n.issued_by,
+            "problems": len(n.problem_ids),
+        }
+        for n in list_notices(db, round_id)
+    ]
+    return jsonify(
+        {"round": _round_json(rnd), "coverage": figures.to_dict(), "area": area, "notices": notices}
+    )
+
+
+@bp.get("/api/v1/rounds/<int:round_id>/points")
+def api_points(round_id: int) -> Response:
+    """The round's points as GeoJSON coloured by latest result; ?visited=1|0 filters."""
+    db = database.session()
+    rnd = georounds.find_round(db, round_id)
+    body = coverage.round_points_geojson(
+        db,
+        rnd,
+        database.taxonomy(),
+        current_lang(),
+        _visited_arg(request.args.get("visited")),
+        current_app.config["TIMEZONE"],
+    )
+    return Response(body, mimetype=GEOJSON)
+
+
+def _visited_arg(value: str | None) -> bool | None:
+    if value in (None, ""):
+        return None
+    if value not in ("0", "1", "true", "false"):
+        raise InvalidParameterError("visited 应为 0 或 1 / visited must be 0 or 1")
+    return value in ("1", "true")
+
+
+def _round_json(rnd: Any) -> dict[str, Any]:
+    return {
+        "id": rnd.id,
+        "name": rnd.name,
+        "starts_on": rnd.starts_on.isoformat(),
+        "ends_on": rnd.ends_on.isoformat(),
+        "point_kinds": list(rnd.point_kinds),
+        "areas": [{"level": a.level, "code": a.code, "name": a.name} for a in rnd.areas],
+        "description": rnd.description,
+    }
+
+
+def _map(round_id: int) -> dict[str, str]:
+    layers = [
+        maps.LayerSpec(
+            "streets",
+            translate("街道", "Streets"),
+            url_for("api.areas", level="street"),
+            "areas",
+            style={"color": "#7f8c8d", "weight": 1.2, "fill": True, "fillOpacity": 0.03},
+        ),
+        maps.LayerSpec(
+            "visited",
+            translate("已测评点位", "Visited points"),
+            url_for("rounds.api_points", round_id=round_id, visited=1),
+            "points",
+        ),
+        maps.LayerSpec(
+            "unvisited",
+            translate("未测评点位（待安排）", "Not visited yet (to plan)"),
+            url_for("rounds.api_points", round_id=round_id, visited=0),
+            "points",
+        ),
+    ]
+    cfg = current_app.config
+    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    extent = queries.city_extent(database.session())
+    legend = coverage.result_legend(current_lang())
+    return maps.render_parts(
+        maps.city_map(map_assets(), layers, extent, basemap, legend, current_lang())
+    )
