@@ -72,6 +72,8 @@ class ExportError(CivicgridError):
 class ForbiddenError(CivicgridError):
     """The caller may not do this (missing or wrong key, feature switched off)."""
 
+    http_status = 403
+
 
 class PermissionDeniedError(CivicgridError):
     """The actor's role does not allow the action (e.g. approving without the right)."""
