@@ -47,7 +47,7 @@ def test_export_menu_in_chromium(city_app, browser, tmp_path) -> None:
         watch = PageWatch(page, base)
         page.goto(base + "/")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         page.locator("[data-testid=exports] summary").click()
         menu = page.locator(".cg-exports-menu")

@@ -15,8 +15,8 @@ from tests.web.browser import PageWatch, live_server, screenshot
 pytestmark = pytest.mark.browser
 GRID = "329901001000001"  # its name holds markup, problem #1 an XSS description
 WAIT_LOADED = (
-    "(() => { const d = document.querySelector('.folium-map').dataset;"
-    " return d.layersPending === '0' && d.heatLoading === '0'; })()"
+    "(() => { const d = document.querySelector('.folium-map')?.dataset;"
+    " return !!d && d.layersPending === '0' && d.heatLoading === '0'; })()"
 )
 
 
@@ -79,14 +79,16 @@ def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> 
 
         seq = page.eval_on_selector(".folium-map", "e => e.dataset.heatSeq")
         page.get_by_test_id("filter-category").select_option("illegal_ads")
-        page.wait_for_function(f"document.querySelector('.folium-map').dataset.heatSeq !== '{seq}'")
+        page.wait_for_function(
+            f"(document.querySelector('.folium-map')?.dataset.heatSeq ?? '{seq}') !== '{seq}'"
+        )
         page.wait_for_function(WAIT_LOADED)
         assert "category=illegal_ads" in page.url  # the view is in the URL
         assert _fill_of(page, GRID) != hot  # no unresolved illegal ads there
         page.get_by_test_id("filter-level").select_option("district")
         page.wait_for_function(
             "civicgridMap.choropleth.level === 'district'"
-            " && document.querySelector('.folium-map').dataset.heatLoading === '0'"
+            " && document.querySelector('.folium-map')?.dataset.heatLoading === '0'"
         )
         assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "2"
         assert "区" in page.get_by_test_id("heat-legend").inner_text()
@@ -110,7 +112,7 @@ def test_overview_in_english_keeps_the_view_in_the_url(heat_app: Flask, browser)
         assert _counts(page)["heat"] == 4
         assert page.get_by_test_id("heat-legend").inner_text().startswith("Share closed on time")
         page.locator(".leaflet-control-layers label", has_text="Problem point density").click()
-        page.wait_for_function("+document.querySelector('.folium-map').dataset.densityPoints > 0")
+        page.wait_for_function("+document.querySelector('.folium-map')?.dataset.densityPoints > 0")
         screenshot(page, "heat-overview-en-ontime")
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()

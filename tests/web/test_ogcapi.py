@@ -225,7 +225,7 @@ def test_items_page_in_chromium(city_app, browser) -> None:
         watch = PageWatch(page, base)
         page.goto(base + "/ogcapi/collections/points/items?f=html")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"points": 3}
@@ -233,7 +233,7 @@ def test_items_page_in_chromium(city_app, browser) -> None:
         screenshot(page, "ogcapi-items-points")
         page.goto(base + "/ogcapi/collections/problems/items?f=html")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         screenshot(page, "ogcapi-items-problems")
         page.goto(base + "/ogcapi/collections?f=html")
@@ -249,7 +249,7 @@ def test_items_page_in_chromium(city_app, browser) -> None:
             screenshot(page, f"ogcapi-{name}")
         page.goto(base + "/ogcapi/collections/points/items/M1?f=html")
         page.wait_for_function(
-            "document.querySelector('.folium-map').dataset.layersPending === '0'"
+            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
         )
         screenshot(page, "ogcapi-item")
         assert page.locator(".cg-error").count() == 0  # every layer loaded
