@@ -14,9 +14,9 @@ Main path (DOMAIN.md): found → assign 交办 → assigned → rectify 整改 �
 
 A pending request (``Problem.pending``) does not change the status; rectifying, sending
 back or voiding a problem drops it. Approving, refusing, resuming and voiding need the
-approval right: ``may_approve(role)``. Until access control exists the caller passes the
-actor's role as given (a form field, a CLI option); the check lives here so that real
-roles plug in without touching the rules.
+approval right: ``may_approve(role)`` (the roles of geo/access.py: the web passes the
+signed-in user's role, the CLI its ``--role`` option). Which role may take which action at
+all is geo/access.py's permission table; this rule holds wherever the change comes from.
 """
 
 from __future__ import annotations
@@ -157,23 +157,13 @@ REQUEST_KINDS: dict[str, tuple[str, str]] = {
     "hold": ("挂账申请", "hold request"),
 }
 
-ROLES: dict[str, tuple[str, str]] = {
-    "grid_manager": ("网格员", "Grid manager"),
-    "unit": ("责任单位", "Responsible unit"),
-    "officer": ("街道/区创建办", "Street / district office"),
-    "supervisor": ("市创建办（审批）", "Campaign office (supervisor)"),
-    "admin": ("管理员", "Administrator"),
-}
-"""Roles an actor may have (codes and zh / en labels)."""
-
-APPROVER_ROLES: frozenset[str] = frozenset({"supervisor", "admin"})
+APPROVER_ROLES: frozenset[str] = frozenset({"city_officer", "admin"})
 """Roles with the approval right (approve or refuse a request, resume, void)."""
 
 
 def may_approve(role: str | None) -> bool:
-    """True when an actor of ``role`` may approve or refuse extensions and holds, resume
-    a held problem and void a report. ``role`` is given by the caller (the actor's role
-    from access control once it exists; a form field or CLI option until then)."""
+    """True when an actor of ``role`` (a role of geo/access.py) may approve or refuse
+    extensions and holds, resume a held problem and void a report."""
     return (role or "").strip() in APPROVER_ROLES
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope, visible
 from geo.db import is_postgres
 from geo.errors import InvalidParameterError
 from geo.geojson import feature_collection
@@ -104,13 +105,15 @@ def round_coverage(
     level: str = "street",
     lang: str = "zh",
     area_code: str | None = None,
+    viewer: Scope | None = None,
 ) -> Coverage:
     """Coverage of ``rnd``: totals, rows by point kind and by area of ``level`` (each row:
     key, label, points, visited, not_visited, passed, failed, serious, coverage,
     fail_rate). With ``area_code`` (an area of ``level``) only the points in that area
-    count — the figures an area page shows."""
+    count — the figures an area page shows. Only the points ``viewer`` (the caller's
+    access scope) may see count; None: all."""
     column = _level_column(level)
-    scope = _scoped(session, rnd, column, area_code)
+    scope = _scoped(session, rnd, column, area_code, viewer)
     cells = _cells(session, rnd.id, column, scope)
     total = Counts(*(int(cells[c].sum()) for c in _COUNTS))
     by_kind = [
@@ -129,6 +132,7 @@ def round_points_geojson(
     lang: str = "zh",
     visited: bool | None = None,
     tz: str = "Asia/Shanghai",
+    viewer: Scope | None = None,
 ) -> str:
     """The points in the round's scope as GeoJSON (EPSG:4326), coloured by their latest
     result (``RESULT_STYLE``); ``visited`` True/False keeps only visited/unvisited ones.
@@ -146,7 +150,8 @@ def round_points_geojson(
         InspectionPoint.geom,
     ).select_from(InspectionPoint)
     stmt = with_latest_visit(stmt, session, rnd.id)
-    stmt = stmt.where(*scope_conditions(session, rnd)).order_by(InspectionPoint.code)
+    stmt = stmt.where(*scope_conditions(session, rnd), *_visible_points(viewer))
+    stmt = stmt.order_by(InspectionPoint.code)
     if visited is not None:
         stmt = stmt.where(Visit.id.is_not(None) if visited else Visit.id.is_(None))
     rows = session.execute(stmt).all()
@@ -195,10 +200,18 @@ def _level_column(level: str) -> Any:
     return getattr(InspectionPoint, f"{level}_id")
 
 
+def _visible_points(viewer: Scope | None) -> list[Any]:
+    return [] if viewer is None else [visible(viewer, InspectionPoint)]
+
+
 def _scoped(
-    session: so.Session, rnd: InspectionRound, column: Any, area_code: str | None
+    session: so.Session,
+    rnd: InspectionRound,
+    column: Any,
+    area_code: str | None,
+    viewer: Scope | None,
 ) -> list[Any]:
-    scope = scope_conditions(session, rnd)
+    scope = [*scope_conditions(session, rnd), *_visible_points(viewer)]
     if area_code is None:
         return scope
     level = column.key.removesuffix("_id")

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import queries, summary
+from geo.access import Scope, visible
 from geo.db import is_postgres
 from geo.heat import AreaRef, district_ref, problem_conditions, status_condition
 from geo.heatfilters import HeatFilters
@@ -46,12 +47,14 @@ def density(
     zoom: int,
     within: AreaRef | None = None,
     now: datetime | None = None,
+    scope: Scope | None = None,
 ) -> Density:
     """Count the view's problems (status filter included) in cells over ``bbox``.
 
     ``bbox`` is (min lon, min lat, max lon, max lat) in degrees; ``zoom`` the Leaflet
-    zoom. Returns at most ``MAX_POINTS`` weighted cell centres; ``max_weight`` is the
-    95th percentile of the counts, a good saturation point for the heat layer.
+    zoom. Only problems ``scope`` may see are counted (None: all). Returns at most
+    ``MAX_POINTS`` weighted cell centres; ``max_weight`` is the 95th percentile of the
+    counts, a good saturation point for the heat layer.
     """
     now = now or summary.utcnow()
     offset = summary.read_meta(session).day_offset_minutes
@@ -72,12 +75,14 @@ def density(
         conditions.append(status)
     if within is not None:
         conditions.append(getattr(Problem, f"{within.level}_id") == within.id)
+    if scope is not None:
+        conditions.append(visible(scope, Problem))
     rows = session.execute(sa.select(i, j, sa.func.count()).where(*conditions).group_by(i, j)).all()
     return _points(rows, x0, y0, cell)
 
 
 def _covers_city(session: so.Session, bbox: tuple[float, float, float, float]) -> bool:
-    extent = queries.city_extent(session)
+    extent = queries.city_extent(session, scope=Scope.city())
     if extent is None:
         return False
     x0, y0, x1, y1 = bbox

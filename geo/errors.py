@@ -69,13 +69,46 @@ class ExportError(CivicgridError):
     """An export cannot be written: unwritable path, too many rows for the format..."""
 
 
-class ForbiddenError(CivicgridError):
-    """The caller may not do this (missing or wrong key, feature switched off)."""
-
-    http_status = 403
-
-
 class PermissionDeniedError(CivicgridError):
     """The actor's role does not allow the action (e.g. approving without the right)."""
 
     http_status = 403
+
+
+# --- Access control (issue 6) ---------------------------------------------------------
+
+
+class AuthenticationError(CivicgridError):
+    """No valid credentials: wrong password, disabled user, unknown/expired/revoked token."""
+
+    http_status = 401
+
+
+class ForbiddenError(CivicgridError):
+    """The caller may not do this: role or area scope, missing or wrong key, feature off."""
+
+    http_status = 403
+
+
+class RateLimitedError(CivicgridError):
+    """Too many failed attempts in a short time (login)."""
+
+    http_status = 429
+
+
+class AlreadyExistsError(CivicgridError):
+    """The object to create exists already (same name, or same source and external id)."""
+
+    http_status = 409
+
+
+class UnsupportedFileError(CivicgridError):
+    """An uploaded file's name or content is not an accepted type."""
+
+    http_status = 415
+
+
+class ValidationError(CivicgridError):
+    """A well-formed request whose content is refused (bad field values)."""
+
+    http_status = 422

@@ -18,9 +18,9 @@ area     area code at any level (district, street, community, grid, city); prefi
 level    areas only: the level(s) of the areas to list
 ======== ==========================================================================
 
-Access control hook: a :class:`Scope` (set of area ids at any level) restricts every
-statement the filter touches to rows inside those areas; ``ProblemFilter.within(scope)``
-adds it, and every builder honours it. Times are naive UTC (as stored).
+Access control: a ``geo.access.Scope`` (the caller's areas) restricts every statement
+the filter touches to what the caller may see; ``ProblemFilter.within(scope)`` adds it,
+and every builder honours it. Times are naive UTC (as stored).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope, visible
 from geo.errors import InvalidParameterError, TaxonomyError
 from geo.models import LEVELS, STATUSES, Area, InspectionPoint, Problem
 from geo.taxonomy import Taxonomy
@@ -53,16 +54,6 @@ STATUS_WORDS: tuple[str, ...] = ("all", "unresolved", "overdue")
 ANCESTRY: tuple[str, ...] = ("district", "street", "community", "grid")
 
 S = TypeVar("S", bound=sa.Select[Any])  # any select over the filtered table
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Areas (ids, any level) a caller is allowed to see: rows inside any of them.
-
-    Built by access control; an empty set lets nothing through.
-    """
-
-    area_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -173,7 +164,7 @@ class ProblemFilter:
             ids = sa.select(Area.id).where(sa.or_(*(_area_match(s) for s in self.areas)))
             conds.append(_area_inside(ids.scalar_subquery()))
         if self.scope is not None:
-            conds.append(_area_inside(sorted(self.scope.area_ids)))
+            conds.append(visible(self.scope, Area))
         return stmt.where(*conds)
 
     def _status_condition(self, status: str) -> sa.ColumnElement[bool]:
@@ -317,8 +308,7 @@ def _area_conditions(
     if specs:
         conds.append(sa.or_(*(_inside_spec(model, spec) for spec in specs)))
     if scope is not None:
-        ids = sorted(scope.area_ids)
-        conds.append(sa.or_(*(getattr(model, f"{a}_id").in_(ids) for a in ANCESTRY)))
+        conds.append(visible(scope, model))
     return conds
 
 

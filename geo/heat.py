@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import summary
+from geo.access import Scope, visible
 from geo.errors import ConfigError
 from geo.heatfilters import FilterError, HeatFilters
 from geo.models import Area, InspectionPoint, Problem
@@ -78,8 +79,10 @@ def area_heat(
     view: HeatFilters,
     within: AreaRef | None = None,
     now: datetime | None = None,
+    scope: Scope | None = None,
 ) -> AreaHeat:
-    """Figures of every area of ``view.level`` (inside ``within`` or ``view.district``).
+    """Figures of every area of ``view.level`` (inside ``within`` or ``view.district``)
+    that ``scope`` may see (None: the whole city).
 
     Steps: the area catalogue, the measures from the covering summary cube (or the
     problems table), the overdue correction up to ``now`` (naive UTC), then the value
@@ -91,7 +94,7 @@ def area_heat(
     if meta.stale:
         raise ConfigError("统计需要重建 / summary is stale: run `civicgrid summary rebuild`")
     within = within or district_ref(session, view.district)
-    catalog = area_catalog(session, view.level, within, meta.areas_version)
+    catalog = area_catalog(session, view.level, within, meta.areas_version, scope)
     measures, source = _measures(session, view, catalog, meta, now)
     return _compose(view, catalog, measures, source, now)
 
@@ -106,10 +109,18 @@ def district_ref(session: so.Session, code: str | None) -> AreaRef | None:
     return AreaRef(int(area_id), "district")
 
 
-def area_catalog(session: so.Session, level: str, within: AreaRef | None, version: int) -> Catalog:
-    """Areas of ``level`` inside ``within``, sorted by id (cached per areas version)."""
+def area_catalog(
+    session: so.Session,
+    level: str,
+    within: AreaRef | None,
+    version: int,
+    scope: Scope | None = None,
+) -> Catalog:
+    """Areas of ``level`` inside ``within`` and visible in ``scope``, sorted by id (cached
+    per areas version). Measures are scattered onto these ids only, so figures of areas
+    out of scope never reach the caller, nor their class breaks."""
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return _cached_catalog(url, level, within, version, session)
+    return _cached_catalog(url, level, within, version, scope, session)
 
 
 def classify(values: np.ndarray, metric: str) -> list[float]:
@@ -317,24 +328,33 @@ def _compose(
     )
 
 
-_CATALOGS: dict[tuple[str, str, AreaRef | None, int], Catalog] = {}
+_CATALOGS: dict[tuple[str, str, AreaRef | None, int, Scope | None], Catalog] = {}
 
 
 def _cached_catalog(
-    url: str, level: str, within: AreaRef | None, version: int, session: so.Session
+    url: str,
+    level: str,
+    within: AreaRef | None,
+    version: int,
+    scope: Scope | None,
+    session: so.Session,
 ) -> Catalog:
-    key = (url, level, within, version)
+    key = (url, level, within, version, scope)
     found = _CATALOGS.get(key)
     if found is None:
-        found = _load_catalog(session, level, within)
+        found = _load_catalog(session, level, within, scope)
         if len(_CATALOGS) >= 64:
             _CATALOGS.clear()
         _CATALOGS[key] = found
     return found
 
 
-def _load_catalog(session: so.Session, level: str, within: AreaRef | None) -> Catalog:
+def _load_catalog(
+    session: so.Session, level: str, within: AreaRef | None, scope: Scope | None
+) -> Catalog:
     stmt = sa.select(Area.id, Area.code, Area.area_m2).where(Area.level == level)
+    if scope is not None:
+        stmt = stmt.where(visible(scope, Area))
     if within is not None:
         if within.level == level:
             stmt = stmt.where(Area.id == within.id)

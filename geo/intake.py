@@ -1,4 +1,4 @@
-"""Creating one problem from a report (Open311 POST, and later the HTTP API).
+"""Creating one problem from a report (Open311 POST and ``POST /api/v1/problems``).
 
 ``create_problem`` validates the report, assigns it to its areas (the same rule as bulk
 ingest: finest area containing it, lowest code on a shared edge), records who reported
@@ -20,8 +20,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import summary
+from geo.access import Scope
 from geo.assign import ANCESTRY_COLUMNS, AreaIndex
-from geo.errors import InvalidParameterError, TaxonomyError
+from geo.errors import ForbiddenError, InvalidParameterError, TaxonomyError
 from geo.models import Area, InspectionPoint, Problem, ProblemEvent
 from geo.survey import parse_time
 from geo.taxonomy import Taxonomy
@@ -46,17 +47,21 @@ def create_problem(
     actor: str,
     taxonomy: Taxonomy,
     tz: str = "Asia/Shanghai",
+    scope: Scope | None = None,
 ) -> Problem:
     """Create a problem (status ``found``) from ``data`` and return it (flushed, with id).
 
     ``data`` keys: ``category`` (code or label), ``lon``, ``lat`` (WGS-84 degrees),
     optional ``description``, ``found_at`` (ISO 8601; local ``tz`` without offset;
     default now), ``source`` (default ``api``), ``external_id`` (default a new UUID),
-    ``campaign``, ``point_code``. Raises ``InvalidParameterError`` naming the field;
+    ``campaign``, ``point_code``. Raises ``InvalidParameterError`` naming the field, or
+    ``ForbiddenError`` when the location lies outside ``scope`` (the reporter's areas);
     nothing is written then.
     """
     values = _validated(session, data, taxonomy, tz)
     values.update(_assignment(session, values["lon"], values["lat"]))
+    if scope is not None and not scope.contains(*(values[c] for c in ANCESTRY_COLUMNS)):
+        raise ForbiddenError("位置不在您的管辖范围内 / the location is outside your scope")
     summary.advance_clock(session)  # before writing: see geo/summary.py
     problem = Problem(**values, status="found", reopen_count=0, version=1)
     problem.geom = shapely.Point(values["lon"], values["lat"])

@@ -27,6 +27,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo import summary
+from geo.access import Scope, visible
 from geo.actions import (
     ACTIONS,
     Action,
@@ -65,6 +66,7 @@ class Selection:
     category: str | None = None
     unit: str | None = None
     overdue: bool = False
+    scope: Scope | None = None  # the actor's areas (geo/access.py); None: the whole city
 
     @property
     def has_filters(self) -> bool:
@@ -266,6 +268,8 @@ def _conditions(
         where.append(Problem.unit_id == unit)
     if selection.overdue:
         where.append(Problem.deadline < now)
+    if selection.scope is not None:
+        where.append(visible(selection.scope, Problem))
     return where
 
 
@@ -311,11 +315,12 @@ def _check_explicit(
     missing = set(selection.ids) - set(_ids(picked))
     if not missing:
         return
-    found = session.execute(
-        sa.select(Problem.id, Problem.status, Problem.version, Problem.pending).where(
-            Problem.id.in_(missing)
-        )
-    ).all()
+    stmt = sa.select(Problem.id, Problem.status, Problem.version, Problem.pending).where(
+        Problem.id.in_(missing)
+    )
+    if selection.scope is not None:  # out of scope reads as unknown: ids reveal nothing
+        stmt = stmt.where(visible(selection.scope, Problem))
+    found = session.execute(stmt).all()
     unknown = sorted(missing - {r.id for r in found})
     if unknown:
         raise NotFoundError(f"问题不存在 / no problem with id {', '.join(map(str, unknown))}")

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.models import Area, Problem
@@ -253,7 +254,7 @@ def spatial_extent(session: so.Session, coll: Collection) -> list[float] | None:
     """[minlon, minlat, maxlon, maxlat] of the collection (of the city for problems and
     points, which lie inside it; of the level's areas otherwise)."""
     if coll.level is None:
-        extent = city_extent(session)
+        extent = city_extent(session, scope=Scope.city())  # metadata, not data
         if extent is None:
             return None
         return [extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat]

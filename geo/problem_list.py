@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo import summary
+from geo.access import Scope, visible
 from geo.heat import AreaRef, problem_conditions, status_condition
 from geo.heatfilters import FilterError, HeatFilters
 from geo.models import Area, InspectionPoint, Problem
@@ -99,11 +100,14 @@ def find_area(session: so.Session, level: str, code: str) -> AreaInfo | None:
     )
 
 
-def area_choices(session: so.Session, level: str) -> list[tuple[str, str]]:
-    """(code, name) of every area of ``level``, by code (for filter menus)."""
-    rows = session.execute(
-        sa.select(Area.code, Area.name).where(Area.level == level).order_by(Area.code)
-    ).all()
+def area_choices(
+    session: so.Session, level: str, scope: Scope | None = None
+) -> list[tuple[str, str]]:
+    """(code, name) of every area of ``level`` visible in ``scope``, by code (menus)."""
+    stmt = sa.select(Area.code, Area.name).where(Area.level == level).order_by(Area.code)
+    if scope is not None:
+        stmt = stmt.where(visible(scope, Area))
+    rows = session.execute(stmt).all()
     return [(str(c), str(n)) for c, n in rows]
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope, visible
 from geo.actions import allowed_actions as _allowed
 from geo.errors import InvalidParameterError, NotFoundError
 from geo.geojson import feature_collection
@@ -38,8 +39,9 @@ class AreaRef:
     name: str
 
 
-def get_problem(session: so.Session, problem_id: int) -> Problem:
-    """The problem with its unit, point and events loaded; ``NotFoundError`` if unknown."""
+def get_problem(session: so.Session, problem_id: int, scope: Scope | None = None) -> Problem:
+    """The problem with its unit, point and events loaded; ``NotFoundError`` if unknown
+    or outside ``scope`` (None: the whole city), so that ids reveal nothing."""
     problem = session.scalar(
         sa.select(Problem)
         .options(
@@ -47,11 +49,15 @@ def get_problem(session: so.Session, problem_id: int) -> Problem:
             so.joinedload(Problem.point),
             so.selectinload(Problem.events).joinedload(ProblemEvent.unit),
         )
-        .where(Problem.id == problem_id)
+        .where(Problem.id == problem_id, *_in_scope(scope))
     )
     if problem is None:
         raise NotFoundError(f"问题不存在 / no problem with id {problem_id}")
     return problem
+
+
+def _in_scope(scope: Scope | None) -> list[sa.ColumnElement[bool]]:
+    return [] if scope is None else [visible(scope, Problem)]
 
 
 def problem_areas(session: so.Session, problem: Problem) -> list[AreaRef]:
@@ -82,12 +88,14 @@ def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
 
 
 def problem_geojson(
-    session: so.Session, problem_id: int, taxonomy: Taxonomy, lang: str = "zh"
+    session: so.Session,
+    problem_id: int,
+    taxonomy: Taxonomy,
+    lang: str = "zh",
+    scope: Scope | None = None,
 ) -> str:
     """The problem's location as a one-feature GeoJSON FeatureCollection (EPSG:4326)."""
-    problem = session.get(Problem, problem_id)
-    if problem is None:
-        raise NotFoundError(f"问题不存在 / no problem with id {problem_id}")
+    problem = get_problem(session, problem_id, scope)
     props = {
         "code": f"#{problem.id}",
         "name": taxonomy.category_label(problem.category, lang),
@@ -98,11 +106,9 @@ def problem_geojson(
     return feature_collection([problem.geom], [props])
 
 
-def problem_area_geojson(session: so.Session, problem_id: int) -> str:
+def problem_area_geojson(session: so.Session, problem_id: int, scope: Scope | None = None) -> str:
     """The outline of the problem's grid (else its finest area) as GeoJSON (EPSG:4326)."""
-    problem = session.get(Problem, problem_id)
-    if problem is None:
-        raise NotFoundError(f"问题不存在 / no problem with id {problem_id}")
+    problem = get_problem(session, problem_id, scope)
     area_id = next(
         (
             getattr(problem, f"{level}_id")
@@ -132,15 +138,22 @@ def problem_extent(session: so.Session, problem: Problem, pad: float = 0.002) ->
     return (box[0], box[1], box[2], box[3])
 
 
-def area_ref(session: so.Session, level: str, code: str) -> tuple[int, AreaRef]:
-    """Id and reference of an area; ``InvalidParameterError`` / ``NotFoundError``."""
+def area_ref(
+    session: so.Session, level: str, code: str, scope: Scope | None = None
+) -> tuple[int, AreaRef]:
+    """Id and reference of an area; ``InvalidParameterError`` / ``NotFoundError`` (also
+    when the area lies outside ``scope``)."""
     if level not in SELECTION_LEVELS:
         raise InvalidParameterError(
             f"未知的区域层级 / unknown level '{level}'; "
             f"可选 / one of: {', '.join(SELECTION_LEVELS)}"
         )
     row = session.execute(
-        sa.select(Area.id, Area.name).where(Area.level == level, Area.code == code)
+        sa.select(Area.id, Area.name).where(
+            Area.level == level,
+            Area.code == code,
+            *([] if scope is None else [visible(scope, Area)]),
+        )
     ).first()
     if row is None:
         raise NotFoundError(f"未找到区域 / no {level} with code '{code}'")

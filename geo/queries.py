@@ -1,6 +1,7 @@
 """Statement builders and small read helpers; the caller owns the session.
 
-All geometries read here are EPSG:4326.
+All geometries read here are EPSG:4326. Every builder the web uses takes the caller's
+``Scope`` and returns only what it may see (geo/access.py), counts included.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope, scoped
 from geo.errors import InvalidParameterError
 from geo.geojson import feature_collection
 from geo.models import LEVELS, Area, InspectionPoint, Problem
@@ -35,18 +37,20 @@ def check_level(level: str) -> str:
     return level
 
 
-def areas_geojson(session: so.Session, level: str) -> str:
-    """All areas of ``level`` as a GeoJSON FeatureCollection (EPSG:4326, 6 decimals).
+def areas_geojson(session: so.Session, level: str, *, scope: Scope) -> str:
+    """The areas of ``level`` in ``scope`` as a GeoJSON FeatureCollection (EPSG:4326,
+    6 decimals).
 
     Properties: code, name, level, parent_code, area_km2.
     """
     parent = so.aliased(Area)
-    rows = session.execute(
+    stmt = (
         sa.select(Area.code, Area.name, Area.area_m2, parent.code, Area.geom)
         .outerjoin(parent, parent.id == Area.parent_id)
         .where(Area.level == check_level(level))
         .order_by(Area.code)
-    ).all()
+    )
+    rows = session.execute(scoped(stmt, scope, Area)).all()
     props = (
         {"code": c, "name": n, "level": level, "parent_code": p, "area_km2": round(m2 / 1e6, 4)}
         for c, n, m2, p, _ in rows
@@ -54,20 +58,21 @@ def areas_geojson(session: so.Session, level: str) -> str:
     return feature_collection([r[-1] for r in rows], props)
 
 
-def points_geojson(session: so.Session, taxonomy: Taxonomy, lang: str = "zh") -> str:
-    """All inspection points as GeoJSON (EPSG:4326, 6 decimals).
+def points_geojson(
+    session: so.Session, taxonomy: Taxonomy, lang: str = "zh", *, scope: Scope
+) -> str:
+    """The inspection points in ``scope`` as GeoJSON (EPSG:4326, 6 decimals).
 
     Properties: code, name, kind, kind_label (in ``lang``), color, address.
     """
-    rows = session.execute(
-        sa.select(
-            InspectionPoint.code,
-            InspectionPoint.name,
-            InspectionPoint.kind,
-            InspectionPoint.address,
-            InspectionPoint.geom,
-        ).order_by(InspectionPoint.code)
-    ).all()
+    stmt = sa.select(
+        InspectionPoint.code,
+        InspectionPoint.name,
+        InspectionPoint.kind,
+        InspectionPoint.address,
+        InspectionPoint.geom,
+    ).order_by(InspectionPoint.code)
+    rows = session.execute(scoped(stmt, scope, InspectionPoint)).all()
     props = (
         {
             "code": code,
@@ -82,25 +87,28 @@ def points_geojson(session: so.Session, taxonomy: Taxonomy, lang: str = "zh") ->
     return feature_collection([r[-1] for r in rows], props)
 
 
-def city_extent(session: so.Session) -> Extent | None:
-    """Bounding box of all loaded areas, or None when there are none."""
-    row = session.execute(
-        sa.select(
-            sa.func.min(Area.min_lon),
-            sa.func.min(Area.min_lat),
-            sa.func.max(Area.max_lon),
-            sa.func.max(Area.max_lat),
-        )
-    ).one()
+def city_extent(session: so.Session, *, scope: Scope) -> Extent | None:
+    """Bounding box (degrees) of the loaded areas in ``scope``, or None when there are none."""
+    stmt = sa.select(
+        sa.func.min(Area.min_lon),
+        sa.func.min(Area.min_lat),
+        sa.func.max(Area.max_lon),
+        sa.func.max(Area.max_lat),
+    )
+    row = session.execute(scoped(stmt, scope, Area)).one()
     return None if row[0] is None else Extent(*row)
 
 
-def counts(session: so.Session) -> dict[str, int]:
-    """Number of areas per level, of inspection points and of problems."""
+def counts(session: so.Session, *, scope: Scope) -> dict[str, int]:
+    """Number of areas per level, of inspection points and of problems in ``scope``."""
     per_level = dict(
-        session.execute(sa.select(Area.level, sa.func.count()).group_by(Area.level)).all()
+        session.execute(
+            scoped(sa.select(Area.level, sa.func.count()), scope, Area).group_by(Area.level)
+        ).all()
     )
     result = {level: int(per_level.get(level, 0)) for level in LEVELS}
-    result["points"] = session.scalar(sa.select(sa.func.count(InspectionPoint.id))) or 0
-    result["problems"] = session.scalar(sa.select(sa.func.count(Problem.id))) or 0
+    points = sa.select(sa.func.count(InspectionPoint.id))
+    problems = sa.select(sa.func.count(Problem.id))
+    result["points"] = session.scalar(scoped(points, scope, InspectionPoint)) or 0
+    result["problems"] = session.scalar(scoped(problems, scope, Problem)) or 0
     return result

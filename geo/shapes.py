@@ -26,6 +26,7 @@ import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.access import Scope, visible
 from geo.heat import AreaRef
 from geo.models import Area
 
@@ -33,9 +34,14 @@ SCALE = 1_000_000
 FORMAT = "cg-rings-1"
 
 
-def encode_shapes(session: so.Session, level: str, within: AreaRef | None = None) -> str:
-    """The outlines of the areas of ``level`` (inside ``within``), sorted by code, as
-    ``cg-rings-1`` JSON text (see the module docstring)."""
+def encode_shapes(
+    session: so.Session,
+    level: str,
+    within: AreaRef | None = None,
+    scope: Scope | None = None,
+) -> str:
+    """The outlines of the areas of ``level`` (inside ``within``, visible in ``scope``),
+    sorted by code, as ``cg-rings-1`` JSON text (see the module docstring)."""
     parent = so.aliased(Area)
     stmt = (
         sa.select(Area.code, Area.name, parent.code, Area.area_m2, Area.geom)
@@ -46,6 +52,8 @@ def encode_shapes(session: so.Session, level: str, within: AreaRef | None = None
     if within is not None:
         column = Area.id if within.level == level else getattr(Area, f"{within.level}_id")
         stmt = stmt.where(column == within.id)
+    if scope is not None:
+        stmt = stmt.where(visible(scope, Area))
     rows = session.execute(stmt).all()
     geoms = np.array([r[4] for r in rows], dtype=object)
     origin, shapes = _encode(geoms)

@@ -124,3 +124,68 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --- logging in (issue 6): every page and API call needs a user or a token ------------
+
+
+@pytest.fixture
+def login(app: Flask) -> Any:
+    """``login(client, role="city_officer", scope=None, username=None)``: create the user
+    (scope from tests.helpers.ROLE_SCOPES unless given) and log ``client`` in."""
+    from tests.helpers import add_user, login_client
+    from web import database
+
+    def _login(
+        client: FlaskClient,
+        role: str = "city_officer",
+        scope: list[str] | None = None,
+        username: str | None = None,
+    ) -> FlaskClient:
+        name = username or f"test-{role.replace('_', '-')}"
+        with app.app_context():
+            engine = database.engine()
+        from geo.models import User
+
+        with engine.connect() as conn:
+            exists = conn.execute(sa.select(User.id).where(User.username == name)).first()
+        if exists is None:
+            add_user(engine, name, role, scope)
+        response = login_client(client, name)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def client_as(app: Flask, login: Any) -> Any:
+    """``client_as(role="city_officer", scope=None)``: a new test client logged in as role."""
+
+    def _client_as(role: str = "city_officer", scope: list[str] | None = None) -> FlaskClient:
+        return login(app.test_client(), role, scope)
+
+    return _client_as
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash passwords with a cheap scrypt cost; production keeps werkzeug's default
+    (tests/geo/test_users_tokens.py checks that)."""
+    import functools
+
+    from werkzeug.security import generate_password_hash
+
+    import geo.users
+
+    cheap = functools.partial(generate_password_hash, method="scrypt:1024:8:1")
+    monkeypatch.setattr(geo.users, "generate_password_hash", cheap)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_engine: Engine) -> Flask:
+    """The app on a migrated SQLite database (live-server and browser tests: run once)."""
+    from web import create_app
+
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    return create_app({"DATABASE_URL": url, "TESTING": True})

@@ -191,3 +191,97 @@ def load_heat_city(engine: Engine, tmp_path: Path) -> None:
     grids = write_geojson(tmp_path / "grids.geojson", GRIDS)
     load_areas(engine, grids, AreaLoadOptions(level="grid"))
     ingest_file(engine, write_csv(tmp_path / "heat.csv", HEAT_CSV))
+
+
+# --- access control (issue 6): grids for the tiny city, users, tokens, CSRF ----------
+
+TEST_PASSWORD = "correct-horse-battery"
+
+# Default scopes in the tiny city with grids: the district officer has 云溪区 (329901),
+# the grid manager the two grids of 东门街道; the rest of the city is out of their scope.
+ROLE_SCOPES: dict[str, list[str]] = {
+    "admin": [],
+    "city_officer": [],
+    "district_officer": ["district:329901"],
+    "grid_manager": ["grid:329901001000001", "grid:329901001000002"],
+    "planner": [],
+}
+
+
+def load_tiny_city_with_grids(engine: Engine, tmp_path: Path) -> None:
+    """The tiny city, its three points and the eight GRIDS (two per street)."""
+    load_tiny_city_with_points(engine, tmp_path)
+    load_areas(engine, write_geojson(tmp_path / "grids.geojson", GRIDS), AreaLoadOptions("grid"))
+
+
+def add_user(engine: Engine, username: str, role: str, scope: list[str] | None = None) -> str:
+    """Create a user with TEST_PASSWORD (scope defaults to ROLE_SCOPES); return the name."""
+    from geo.db import transaction
+    from geo.users import create_user
+
+    codes = ROLE_SCOPES.get(role, []) if scope is None else scope
+    with transaction(engine) as session:
+        create_user(session, username, TEST_PASSWORD, role, f"测试{role}", codes, actor="test")
+    return username
+
+
+def add_token(engine: Engine, name: str, role: str, scope: list[str] | None = None, **kw: Any):
+    """Create an API token; return the ``Authorization`` header dict."""
+    from geo.db import transaction
+    from geo.tokens import create_token
+
+    codes = ROLE_SCOPES.get(role, []) if scope is None else scope
+    with transaction(engine) as session:
+        _, secret = create_token(session, name, role, codes, actor="test", **kw)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def csrf_token(client: Any, path: str = "/login") -> str:
+    """The CSRF token of ``client``'s session, read from a page's meta tag."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login_client(client: Any, username: str, password: str = TEST_PASSWORD) -> Any:
+    """Log ``client`` in through the login form; returns the POST response."""
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+# Problems placed so that each role's scope is tested: IN1 lies in the grid manager's
+# grid, MID1 elsewhere in the district officer's district, OUT1 in the other district,
+# FAR1 outside every area. Their descriptions are markers that must never appear in a
+# response to someone whose scope excludes them.
+SCOPED_SURVEY = (
+    "id,lon,lat,category,found_at,description\n"
+    "IN1,120.82,32.01,litter,2024-05-01 10:00,IN-GRID-MARKER\n"
+    "MID1,120.87,32.01,litter,2024-05-01 10:00,MID-DISTRICT-MARKER\n"
+    "OUT1,120.92,32.01,illegal_ads,2024-05-01 10:00,OUT-CITY-MARKER\n"
+    "FAR1,125.00,32.00,litter,2024-05-01 10:00,OUTSIDE-MARKER\n"
+)
+IN_MARKERS = ["IN-GRID-MARKER", "329901001000001"]
+OUT_OF_DISTRICT = ["OUT-CITY-MARKER", "OUTSIDE-MARKER", "枫桥区", "枫桥路", "临江实验小学", "南湖"]
+OUT_OF_GRIDS = ["MID-DISTRICT-MARKER", "西门", "329901002000001"]
+HIDDEN_FROM: dict[str, list[str]] = {
+    "district_officer": OUT_OF_DISTRICT,
+    "grid_manager": OUT_OF_DISTRICT + OUT_OF_GRIDS,
+}
+
+
+def load_scoped_city(engine: Engine, tmp_path: Path) -> dict[str, int]:
+    """The tiny city with grids, points and SCOPED_SURVEY; returns external id → problem id."""
+    import sqlalchemy as sa
+
+    from geo.ingest import IngestOptions, ingest_file
+    from geo.models import Problem
+
+    load_tiny_city_with_grids(engine, tmp_path)
+    ingest_file(engine, write_csv(tmp_path / "scoped.csv", SCOPED_SURVEY), IngestOptions("seed"))
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(Problem.external_id, Problem.id)).all())

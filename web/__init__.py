@@ -10,8 +10,6 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
-    from flask_wtf.csrf import CSRFProtect
-
     from web import (
         api,
         area_pages,
@@ -31,6 +29,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         problems,
         rankings,
         rounds,
+        scripts_api,
+        security,
     )
 
     app = Flask(__name__, instance_relative_config=True)
@@ -40,18 +40,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     i18n.init_app(app)
     httpcache.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    csrf = CSRFProtect(app)
-    app.register_blueprint(problems.bp)
-    app.register_blueprint(rankings.bp)
-    app.register_blueprint(heat_api.bp)
-    app.register_blueprint(area_pages.bp)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(ogcapi.bp)
-    app.register_blueprint(open311.bp)
-    csrf.exempt(open311.bp)  # machine clients: authenticated by api_key, not a session
-    app.register_blueprint(rounds.bp)
-    app.register_blueprint(notices.bp)
+    security.init_app(app)
+    for module in (
+        pages,
+        api,
+        scripts_api,
+        problems,
+        rankings,
+        heat_api,
+        area_pages,
+        exports,
+        ogcapi,
+        open311,
+        rounds,
+        notices,
+    ):
+        app.register_blueprint(module.bp)
     cli.init_app(app)
     return app

@@ -14,21 +14,26 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geo import heat
+from geo.access import area_in_scope
 from geo.heatfilters import HEAT_LEVELS, FilterError, HeatFilters, parse_int
 from geo.problem_list import SORTS, AreaInfo, area_problems, find_area
 from web import database, heatview
 from web.i18n import current_lang, translate
+from web.security import current_scope, requires
 
 bp = Blueprint("area_pages", __name__)
 LEVEL_OF = {plural: level for level, plural in heatview.PLURALS.items()}
 
 
 @bp.get("/<any(districts, streets, communities, grids):plural>/<code>")
+@requires("view")
 def area_page(plural: str, code: str) -> ResponseReturnValue:
-    """One area: map, figures and its problems (?sort=age|-age|deadline|-deadline&page=)."""
+    """One area: map, figures and its problems (?sort=age|-age|deadline|-deadline&page=).
+
+    An area outside the caller's scope is "not found", exactly like an unknown code."""
     session, level = database.session(), LEVEL_OF[plural]
     area = find_area(session, level, code)
-    if area is None:
+    if area is None or not area_in_scope(session, current_scope(), area.id):
         label = database.taxonomy().level_label(level, current_lang())
         abort(404, description=translate(f"没有编码为 {code} 的{label}。", f"No {level} {code}."))
     view = heatview.view_from_request(HeatFilters(level="grid"))

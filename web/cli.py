@@ -32,6 +32,8 @@ points_group = AppGroup("points", help="点位 Inspection points.")
 
 def init_app(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
+    from web import security_cli
+
     for command in (init_command, ingest_command, demo_command, areas_group, points_group):
         app.cli.add_command(command)
     from web import cli_lifecycle  # problems, units, rank, scores, bulletin
@@ -46,6 +48,7 @@ def init_app(app: Flask) -> None:
     from web import cli_rounds  # rounds, notice
 
     cli_rounds.init_app(app)
+    security_cli.init_app(app)
 
 
 def domain_errors(func: F) -> F:
@@ -159,9 +162,15 @@ def demo_command(database_url: str | None, serve: bool, host: str, port: int) ->
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
     build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=click.echo)
     if serve:
-        app = create_app({"DATABASE_URL": url})
+        app = create_app({"DATABASE_URL": url, "DEMO": True})
         click.echo(f"示例城市 / demo city: http://{host}:{port}/")
         app.run(host=host, port=port)
+
+
+def _secure_run_command() -> click.Command:
+    from web.security_cli import run_command
+
+    return run_command
 
 
 def _create_app() -> Flask:
@@ -175,3 +184,4 @@ main = FlaskGroup(
     add_default_commands=True,
     help="civicgrid — 文明城市创建网格化管理 / civilized-city grid management.",
 )
+main.add_command(_secure_run_command())  # replaces Flask's `run`: needs a secret key

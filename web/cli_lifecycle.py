@@ -16,7 +16,7 @@ from geo import lifecycle
 from geo import problems as geoproblems
 from geo import rankings as georankings
 from geo import scores as geoscores
-from geo.actions import ROLES
+from geo.access import ROLES
 from geo.db import transaction
 from geo.deadlines import end_of_local_day
 from geo.lifecycle import ACTIONS, DEADLINE_ACTIONS, SELECTION_LEVELS, Change, Selection
@@ -79,8 +79,7 @@ def _make_action(name: str) -> click.Command:
     @click.option(
         "--role",
         type=click.Choice(sorted(ROLES)),
-        help="The actor's role (interim, until access control exists): approvals need "
-        "supervisor or admin.",
+        help="The actor's role (see `civicgrid users`): approvals need city_officer or admin.",
     )
     @domain_errors
     def command(**kw: Any) -> None:

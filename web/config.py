@@ -52,6 +52,16 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _positive_int(env: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise ConfigError(f"{env}: '{value}' is not a positive whole number")
+        return int(value)
+
+    return parse
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CIVICGRID_DATABASE_URL",
@@ -61,8 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "CIVICGRID_SECRET_KEY",
-        "dev-only-insecure-key",
-        "Key that signs session cookies. Set a long random value in production.",
+        "",
+        "Key that signs session cookies: at least 16 random characters. Required: the app "
+        "refuses to start without it, except in debug, tests and `civicgrid demo`.",
     ),
     Setting(
         "CIVICGRID_BASEMAP",
@@ -130,11 +141,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted rectification photo, in MB (JPEG, PNG or WebP).",
         float,
     ),
-    Setting(
-        "CIVICGRID_OPEN311_KEYS",
-        "",
-        "Comma-separated API keys allowed to POST Open311 service requests; empty = POST off.",
-    ),
     # Rounds, notices and the working calendar (issue 8).
     Setting(
         "CIVICGRID_CALENDAR",
@@ -159,6 +165,50 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         "Warning date (预警时间) on notices: this many working days before each deadline.",
         int,
+    ),
+    # --- access control and hardening (issue 6) ---
+    Setting(
+        "CIVICGRID_HTTPS",
+        False,
+        "Served over HTTPS: session cookies get the Secure flag, and HSTS is sent.",
+        _bool,
+    ),
+    Setting(
+        "CIVICGRID_PUBLIC_DEMO",
+        False,
+        "Let anonymous visitors see the whole city read-only. Only with `civicgrid demo`.",
+        _bool,
+    ),
+    Setting(
+        "CIVICGRID_MAX_UPLOAD_MB",
+        50,
+        "Largest request body (survey upload) in MB; larger ones get HTTP 413.",
+        _positive_int("CIVICGRID_MAX_UPLOAD_MB"),
+    ),
+    Setting(
+        "CIVICGRID_LOGIN_ATTEMPTS",
+        5,
+        "Failed logins allowed per username and address within the login window.",
+        _positive_int("CIVICGRID_LOGIN_ATTEMPTS"),
+    ),
+    Setting(
+        "CIVICGRID_LOGIN_WINDOW_MINUTES",
+        15,
+        "The login window (minutes) for CIVICGRID_LOGIN_ATTEMPTS.",
+        _positive_int("CIVICGRID_LOGIN_WINDOW_MINUTES"),
+    ),
+    Setting(
+        "CIVICGRID_SESSION_HOURS",
+        12,
+        "How long a login lasts (hours).",
+        _positive_int("CIVICGRID_SESSION_HOURS"),
+    ),
+    Setting(
+        "CIVICGRID_PROXY_HOPS",
+        0,
+        "Number of trusted reverse proxies in front (their X-Forwarded-For/-Proto are "
+        "believed); 0 when clients connect directly.",
+        lambda v: 0 if v.strip() == "0" else _positive_int("CIVICGRID_PROXY_HOPS")(v),
     ),
 )
 

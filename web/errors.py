@@ -38,6 +38,11 @@ def _respond(status: int, code: str, message: str) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
+def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
+    """An error in the usual shape (JSON under /api/, else the error page)."""
+    return _respond(status, code, message)
+
+
 def ogc_error(exc: CivicgridError) -> ResponseReturnValue:
     """An error of the OGC API: JSON ``{"code", "description"}`` (OGC exception), or the
     HTML error page when the client asked for HTML."""

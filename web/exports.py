@@ -3,7 +3,8 @@
 GeoJSON, GeoJSON Text Sequences and CSV stream from the database as they are written
 (constant memory, from a session of their own); XLSX and GeoPackage are written to a
 temporary file first and sent from it. Query arguments: the map's filters
-(web/filtering.py), ``crs=gcj02`` and ``lang=en``.
+(web/filtering.py), ``crs=gcj02`` and ``lang=en``. Exports need the ``export``
+right, hold only the caller's scope and are written to the audit log.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import quote
 import sqlalchemy.orm as so
 from flask import Blueprint, Response, current_app, request, send_file
 
+from geo.audit import audit
+from geo.db import transaction
 from geo.errors import NotFoundError
 from geo.export import (
     FORMATS,
@@ -32,18 +35,21 @@ from geo.taxonomy import Taxonomy
 from web import database
 from web.filtering import request_filter
 from web.i18n import current_lang
+from web.security import authenticated_principal, client_ip, requires
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
 
 @bp.get("/<target>.<fmt>")
+@requires("export")
 def download(target: str, fmt: str) -> Response:
     """Export ``target`` (problems, points, areas) as ``fmt``, filtered like the map."""
     export = _export_request(target, fmt)
     session, taxonomy = database.session(), database.taxonomy()
+    export.filter.validate(session)  # bad input answers 400 before anything is sent
+    _audit(export)
     headers = {"Content-Disposition": _attachment(export.file_name())}
     if fmt in STREAMED:
-        export.filter.validate(session)  # bad input answers 400 before streaming starts
         body = _streamed(database.new_session(), export, taxonomy)
         return Response(body, mimetype=MEDIA_TYPES[fmt], headers=headers)
     handle, name = tempfile.mkstemp(suffix="." + fmt, prefix="civicgrid-export-")
@@ -55,6 +61,20 @@ def download(target: str, fmt: str) -> Response:
         Path(name).unlink(missing_ok=True)  # the open response file stays readable
     response.headers.update(headers)
     return response
+
+
+def _audit(export: ExportRequest) -> None:
+    principal = authenticated_principal()
+    detail = "&".join(f"{k}={v}" for k, v in export.filter.query_args().items())
+    with transaction(database.engine()) as session:
+        audit(
+            session,
+            principal.actor,
+            "export",
+            f"{export.target}.{export.format}",
+            ip=client_ip(),
+            detail=detail[:1000],
+        )
 
 
 def _streamed(session: so.Session, export: ExportRequest, taxonomy: Taxonomy) -> Iterator[bytes]:

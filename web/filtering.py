@@ -1,7 +1,7 @@
 """The request's filter: the map's query arguments parsed into a ``ProblemFilter``.
 
-Every export and API route builds its filter here, so access control (planner and
-token scopes, a separate issue) applies in one place: restrict the returned filter
+Every export and API route builds its filter here, so access control (user, planner
+and token scopes) applies in one place: the filter is limited to the caller's scope
 with ``.within(scope)`` before it is returned, and every geo/ builder honours it.
 """
 
@@ -13,6 +13,7 @@ from flask import current_app, request
 
 from geo.filters import ProblemFilter, Target
 from web import database
+from web.security import current_scope
 
 COMMON_KEYS = ("lang",)
 """Query arguments any route accepts besides its filters."""
@@ -35,11 +36,8 @@ def request_filter(target: Target, extra: Iterable[str] = ()) -> ProblemFilter:
 
 
 def restrict(filt: ProblemFilter) -> ProblemFilter:
-    """The access-control hook: ``filt`` limited to what the current user may see.
+    """``filt`` limited to what the caller (user, token) may see.
 
-    Every export, OGC API and Open311 read passes its filter through here. Access
-    control is not built yet (its own issue): until then every caller sees the whole
-    city, and this returns ``filt`` unchanged. It will become
-    ``filt.within(current_scope())`` (a ``geo.filters.Scope`` of area ids).
+    Every export, OGC API and Open311 read passes its filter through here.
     """
-    return filt
+    return filt.within(current_scope())

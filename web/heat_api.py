@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import Blueprint, Response, request
 
 from geo import density, heat, heat_io, problem_list, shapes, summary
+from geo.access import area_in_scope
 from geo.heatfilters import (
     HEAT_LEVELS,
     FilterError,
@@ -23,6 +24,7 @@ from geo.heatfilters import (
 from web import database
 from web.httpcache import cached_response
 from web.i18n import current_lang
+from web.security import current_scope, requires
 
 bp = Blueprint("heat_api", __name__, url_prefix="/api/v1")
 
@@ -30,6 +32,7 @@ JSON = "application/json"
 
 
 @bp.get("/heat")
+@requires("view")
 def area_heat() -> Response:
     """Figures per area of ?level= for the filters in the query (see geo/heat_io.py)."""
     session = database.session()
@@ -37,15 +40,17 @@ def area_heat() -> Response:
     within = _within(view.level)
     meta = summary.read_meta(session)
     now = _minute()
-    key = ("heat", meta.problems_version, meta.areas_version, now, within, view)
+    scope = current_scope()
+    key = ("heat", meta.problems_version, meta.areas_version, now, within, view, scope)
     return cached_response(
         key,
-        lambda: heat_io.heat_json(heat.area_heat(session, view, within, now), view),
+        lambda: heat_io.heat_json(heat.area_heat(session, view, within, now, scope), view),
         JSON,
     )
 
 
 @bp.get("/shapes")
+@requires("view")
 def area_shapes() -> Response:
     """Outlines of the areas of ?level= in the compact cg-rings-1 encoding (geo/shapes.py);
     immutable when ?v= names the current areas version."""
@@ -53,9 +58,10 @@ def area_shapes() -> Response:
     level = _view().level
     within = _within(level)
     version = summary.read_meta(session).areas_version
+    scope = current_scope()
     return cached_response(
-        ("shapes", version, level, within),
-        lambda: shapes.encode_shapes(session, level, within),
+        ("shapes", version, level, within, scope),
+        lambda: shapes.encode_shapes(session, level, within, scope),
         JSON,
         immutable=request.args.get("v") == str(version),
         level=6,
@@ -63,6 +69,7 @@ def area_shapes() -> Response:
 
 
 @bp.get("/heat/points")
+@requires("view")
 def point_density() -> Response:
     """Unresolved (or ?status=) problems binned into weighted cells over ?bbox= at ?zoom=."""
     session = database.session()
@@ -72,15 +79,19 @@ def point_density() -> Response:
     within = _within(None)
     meta = summary.read_meta(session)
     now = _minute()
+    scope = current_scope()
     key = ("density", meta.problems_version, meta.points_version, now, within, view, bbox, zoom)
     return cached_response(
-        key,
-        lambda: heat_io.density_json(density.density(session, view, bbox, zoom, within, now)),
+        (*key, scope),
+        lambda: heat_io.density_json(
+            density.density(session, view, bbox, zoom, within, now, scope)
+        ),
         JSON,
     )
 
 
 @bp.get("/heat/problems")
+@requires("view")
 def area_problems() -> Response:
     """The newest problems inside ?within=<level>:<code> matching the filters, as GeoJSON
     points (capped; the collection's ``total`` says how many matched)."""
@@ -121,8 +132,10 @@ def _within(level: str | None) -> heat.AreaRef | None:
 
     if area_level not in HEAT_LEVELS or not code:
         raise FilterError("within", f"参数 within 无效：{text!r}", f"bad within {text!r}")
-    area = problem_list.find_area(database.session(), area_level, code)
-    if area is None:
+    session = database.session()
+    area = problem_list.find_area(session, area_level, code)
+    if area is None or not area_in_scope(session, current_scope(), area.ref.id):
+        # Out of scope reads exactly like unknown: codes reveal nothing.
         raise FilterError("within", f"未知的区域：{text!r}", f"unknown area {text!r}")
     if level is not None and HEAT_LEVELS.index(level) < HEAT_LEVELS.index(area_level):
         raise FilterError(

@@ -15,6 +15,7 @@ from geo.problem_list import AreaInfo, area_choices
 from web import database
 from web.assets import map_assets
 from web.i18n import current_lang, translate
+from web.security import csp_nonce, current_scope
 
 DEFAULT = HeatFilters()
 PLURALS = {
@@ -50,7 +51,7 @@ def heat_map(view: HeatFilters, area: AreaInfo | None = None) -> dict[str, str]:
     if area is not None:
         extent: queries.Extent | None = queries.Extent(*area.bbox)
     else:
-        extent = queries.city_extent(session)
+        extent = queries.city_extent(session, scope=current_scope())
     fmap = maps.city_map(
         heat_assets(),
         _layers(area),
@@ -60,7 +61,7 @@ def heat_map(view: HeatFilters, area: AreaInfo | None = None) -> dict[str, str]:
         current_lang(),
         extra={"heat": _heat_config(view, area)},
     )
-    return maps.render_parts(fmap)
+    return maps.render_parts(fmap, nonce=csp_nonce())
 
 
 def heat_assets() -> maps.Assets:
@@ -91,7 +92,7 @@ def page_basemap() -> maps.Basemap | None:
 def filter_choices() -> dict[str, Any]:
     """Options of the filter form, labelled in the request's language."""
     lang, tax = current_lang(), database.taxonomy()
-    districts = area_choices(database.session(), "district")
+    districts = area_choices(database.session(), "district", current_scope())
     return {
         "levels": [(lvl, tax.level_label(lvl, lang)) for lvl in HEAT_LEVELS],
         "metrics": [

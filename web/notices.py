@@ -1,6 +1,9 @@
 """Notices (抄告单): a street's draft for a round with the issue form
 (/rounds/<id>/notices/<street>), an issued notice (/notices/<id>) and its PDF
-(/notices/<id>.pdf). Thin routes over geo/notices.py and geo/notice_render.py."""
+(/notices/<id>.pdf). Thin routes over geo/notices.py and geo/notice_render.py.
+
+Issuing needs the ``issue_notice`` right (the city office); a street outside the
+caller's scope, and its notices, are "not found"."""
 
 from __future__ import annotations
 
@@ -12,24 +15,32 @@ from flask.typing import ResponseReturnValue
 from geo import notice_render, notices
 from geo import problems as geoproblems
 from geo import rounds as georounds
+from geo.access import area_in_scope
 from geo.db import transaction
-from geo.errors import CivicgridError, InvalidParameterError
+from geo.errors import CivicgridError, InvalidParameterError, NotFoundError
+from geo.models import Notice
 from web import database
 from web.forms import NoticeIssueForm
 from web.i18n import current_lang, translate
+from web.security import authenticated_principal, current_scope, requires
 
 bp = Blueprint("notices", __name__)
 
 
 @bp.get("/rounds/<int:round_id>/notices/<street>")
+@requires("view")
 def draft(round_id: int, street: str) -> ResponseReturnValue:
     """The draft notice of a street for a round, with the form that issues it."""
-    return _render_draft(round_id, street, NoticeIssueForm(formdata=None))
+    geoproblems.area_ref(database.session(), "street", street, current_scope())
+    may_issue = authenticated_principal().can("issue_notice")
+    return _render_draft(round_id, street, NoticeIssueForm(formdata=None) if may_issue else None)
 
 
 @bp.post("/rounds/<int:round_id>/notices/<street>")
+@requires("issue_notice")
 def issue(round_id: int, street: str) -> ResponseReturnValue:
     """Number and record the notice (assigning its found problems when a unit is chosen)."""
+    geoproblems.area_ref(database.session(), "street", street, current_scope())
     form = NoticeIssueForm()
     try:
         notice_id, number = _issue(round_id, street, form)
@@ -40,8 +51,10 @@ def issue(round_id: int, street: str) -> ResponseReturnValue:
 
 
 @bp.get("/notices/<int:notice_id>")
+@requires("view")
 def page(notice_id: int) -> ResponseReturnValue:
     """An issued notice as recorded, with its PDF link."""
+    _check_visible(notice_id)
     doc = notices.issued_notice(
         database.session(), notice_id, database.taxonomy(), _settings(), current_lang()
     )
@@ -50,8 +63,10 @@ def page(notice_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/notices/<int:notice_id>.pdf")
+@requires("view")
 def pdf(notice_id: int) -> Response:
     """The issued notice as a PDF (WeasyPrint, photos embedded)."""
+    _check_visible(notice_id)
     doc = notices.issued_notice(
         database.session(), notice_id, database.taxonomy(), _settings(), current_lang()
     )
@@ -80,7 +95,7 @@ def _issue(round_id: int, street: str, form: NoticeIssueForm) -> tuple[int, str]
             session,
             rnd,
             street,
-            form.actor.data or "",
+            _issuer(),
             database.taxonomy(),
             _settings(),
             form.unit.data or None,
@@ -89,17 +104,35 @@ def _issue(round_id: int, street: str, form: NoticeIssueForm) -> tuple[int, str]
         return notice.id, notice.number
 
 
+def _check_visible(notice_id: int) -> None:
+    db = database.session()
+    notice = db.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
+    if notice is None or not area_in_scope(db, current_scope(), notice.area_id):
+        raise NotFoundError(f"抄告单不存在 / no notice {notice_id}")
+
+
+def _issuer() -> str:
+    """The signed-in issuer as printed on the notice: display name, else user name."""
+    principal = authenticated_principal()
+    return principal.display_name or principal.name
+
+
 def _render_draft(
-    round_id: int, street: str, form: NoticeIssueForm, error: str | None = None, status: int = 200
+    round_id: int,
+    street: str,
+    form: NoticeIssueForm | None,
+    error: str | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     db = database.session()
     rnd = georounds.find_round(db, round_id)
     doc = notices.build_notice(
         db, rnd, street, database.taxonomy(), _settings(), lang=current_lang()
     )
-    form.unit.choices = [("", translate("不交办（仅抄告）", "Do not assign (notify only)"))] + [
-        (u.name, u.name) for u in geoproblems.units(db)
-    ]
+    if form is not None:
+        form.unit.choices = [("", translate("不交办（仅抄告）", "Do not assign (notify only)"))] + [
+            (u.name, u.name) for u in geoproblems.units(db)
+        ]
     body = notice_render.render_fragment(doc, _photo_url, current_lang())
     page = render_template("notices/page.html", doc=doc, body=body, form=form, error=error)
     return page, status

@@ -21,6 +21,7 @@ from web import database, ogcapi_docs
 from web.errors import ogc_error
 from web.filtering import restrict
 from web.i18n import current_lang, translate
+from web.security import requires
 
 bp = Blueprint("ogcapi", __name__, url_prefix="/ogcapi")
 bp.register_error_handler(CivicgridError, ogc_error)
@@ -30,6 +31,7 @@ GEOJSON = "application/geo+json"
 
 @bp.get("")
 @bp.get("/")
+@requires("view")
 def landing() -> ResponseReturnValue:
     """Landing page: what this service is and where its parts are."""
     doc = ogcapi_docs.landing()
@@ -37,12 +39,14 @@ def landing() -> ResponseReturnValue:
 
 
 @bp.get("/conformance")
+@requires("view")
 def conformance() -> ResponseReturnValue:
     """The conformance classes implemented."""
     return _respond({"conformsTo": ogcapi.CONFORMANCE}, "ogcapi/conformance.html")
 
 
 @bp.get("/api")
+@requires("view")
 def api() -> ResponseReturnValue:
     """The OpenAPI 3.0 definition."""
     doc = openapi_document(
@@ -54,12 +58,14 @@ def api() -> ResponseReturnValue:
 
 
 @bp.get("/collections")
+@requires("view")
 def collections() -> ResponseReturnValue:
     """All feature collections with their extents."""
     return _respond(ogcapi_docs.collections(database.session()), "ogcapi/collections.html")
 
 
 @bp.get("/collections/<collection_id>")
+@requires("view")
 def collection(collection_id: str) -> ResponseReturnValue:
     """One collection's description."""
     coll = ogcapi.collection(collection_id)
@@ -68,6 +74,7 @@ def collection(collection_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/collections/<collection_id>/items")
+@requires("view")
 def items(collection_id: str) -> ResponseReturnValue:
     """A page of features: bbox, datetime, limit/offset and property filters."""
     coll = ogcapi.collection(collection_id)
@@ -88,6 +95,7 @@ def items(collection_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
+@requires("view")
 def item(collection_id: str, feature_id: str) -> ResponseReturnValue:
     """One feature by its id (problem number, point or area code)."""
     coll = ogcapi.collection(collection_id)

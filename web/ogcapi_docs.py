@@ -23,6 +23,7 @@ from geo.ogcapi import COLLECTIONS, CRS84, Collection, spatial_extent, temporal_
 from web import database
 from web.assets import map_assets
 from web.i18n import current_lang, translate
+from web.security import csp_nonce, current_scope
 
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
@@ -284,9 +285,9 @@ def _map(coll: Collection, url: str) -> dict[str, str]:
     kind = "areas" if coll.target == "areas" else "points"
     style = {"color": "#c0392b", "weight": 1.5, "fillOpacity": 0.1}
     layer = maps.LayerSpec(coll.id, coll.title(current_lang()), url, kind, style=style)
-    extent = queries.city_extent(database.session())
+    extent = queries.city_extent(database.session(), scope=current_scope())
     fmap = maps.city_map(map_assets(), [layer], extent, basemap(), None, current_lang())
-    return maps.render_parts(fmap)
+    return maps.render_parts(fmap, nonce=csp_nonce())
 
 
 def basemap() -> maps.Basemap | None:

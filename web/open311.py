@@ -1,13 +1,14 @@
 """Open311 GeoReport v2 at /open311/v2: thin routes over geo/open311.py.
 
 ``services``, ``requests`` and ``requests/<id>`` in ``.json`` and ``.xml``; POST
-``requests.json|xml`` creates a problem through geo/intake.py when its ``api_key`` is
-one of CIVICGRID_OPEN311_KEYS (empty: POST is switched off, 403).
+``requests.json|xml`` creates a problem through geo/intake.py. Open311's ``api_key``
+is a civicgrid API token (``civicgrid tokens create``; web/security.py also takes it
+as ``Authorization: Bearer``): reads need the ``view`` right and see the token's (or
+the signed-in user's) scope, POST needs ``report`` and a location in that scope.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -15,13 +16,14 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from geo import open311
-from geo.errors import CivicgridError, ForbiddenError, NotFoundError
+from geo.errors import CivicgridError, NotFoundError
 from geo.filters import ProblemFilter
 from geo.intake import create_problem
 from web import database
 from web.errors import open311_error
 from web.filtering import restrict
 from web.i18n import current_lang
+from web.security import authenticated_principal, requires
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMATS = ("json", "xml")
@@ -34,6 +36,7 @@ def _error(exc: CivicgridError) -> ResponseReturnValue:
 
 
 @bp.get("/services.<fmt>")
+@requires("view")
 def services(fmt: str) -> Response:
     """The service list: the problem categories."""
     records = open311.services(database.taxonomy(), current_lang())
@@ -41,6 +44,7 @@ def services(fmt: str) -> Response:
 
 
 @bp.get("/services/<code>.<fmt>")
+@requires("view")
 def service_definition(code: str, fmt: str) -> Response:
     """A service definition (no extra attributes are asked for)."""
     definition = open311.service_definition(database.taxonomy(), code)
@@ -50,6 +54,7 @@ def service_definition(code: str, fmt: str) -> Response:
 
 
 @bp.get("/requests.<fmt>")
+@requires("view")
 def requests_list(fmt: str) -> Response:
     """Service requests: service_code, status, start_date/end_date, page/page_size."""
     _format(fmt)
@@ -67,6 +72,7 @@ def requests_list(fmt: str) -> Response:
 
 
 @bp.get("/requests/<request_id>.<fmt>")
+@requires("view")
 def request_one(request_id: str, fmt: str) -> Response:
     """One service request (a list of one)."""
     _format(fmt)
@@ -83,32 +89,25 @@ def request_one(request_id: str, fmt: str) -> Response:
 
 
 @bp.post("/requests.<fmt>")
+@requires("report")
 def request_create(fmt: str) -> Response:
     """Create a service request (a problem) with an API key."""
     _format(fmt)
     form = request.form if request.form else request.args
-    actor = _check_key(form.get("api_key", ""))
     data = open311.problem_data(form)
+    principal = authenticated_principal()
     session = database.session()
     problem = create_problem(
-        session, data, actor, database.taxonomy(), current_app.config["TIMEZONE"]
+        session,
+        data,
+        principal.actor,
+        database.taxonomy(),
+        current_app.config["TIMEZONE"],
+        principal.scope,
     )
     session.commit()
     record = {"service_request_id": str(problem.id), "service_notice": None, "account_id": None}
     return _respond(fmt, [record], "service_requests", "request")
-
-
-def _check_key(key: str) -> str:
-    allowed = [k.strip() for k in str(current_app.config["OPEN311_KEYS"]).split(",") if k.strip()]
-    if not allowed:
-        raise ForbiddenError(
-            "本服务未开放提交 / POST is switched off on this server "
-            "(CIVICGRID_OPEN311_KEYS is empty)"
-        )
-    for index, candidate in enumerate(allowed):
-        if key and hmac.compare_digest(key.encode(), candidate.encode()):
-            return f"open311:key{index + 1}"
-    raise ForbiddenError("api_key 无效 / invalid api_key")
 
 
 def _format(fmt: str) -> str:

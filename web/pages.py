@@ -7,11 +7,13 @@ from flask.typing import ResponseReturnValue
 
 from geo import queries
 from web import database, heatview
+from web.security import current_scope, requires
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@requires("view")
 def index() -> ResponseReturnValue:
     """The city overview: heat of unresolved problems by area, point density, district
     outlines and inspection points, with the filters of the URL (400 if some are bad)."""
@@ -20,8 +22,8 @@ def index() -> ResponseReturnValue:
     html = render_template(
         "pages/index.html",
         map=heatview.heat_map(view.filters),
-        counts=queries.counts(session),
-        empty=queries.city_extent(session) is None,
+        counts=queries.counts(session, scope=current_scope()),
+        empty=queries.city_extent(session, scope=current_scope()) is None,
         view=view,
         choices=heatview.filter_choices(),
     )

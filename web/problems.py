@@ -1,8 +1,10 @@
 """The problem page (/problems/<id>): location, details, history, lifecycle forms
 (main path, extension, hold, send back, void); photos; the area assignment page with the
-reusable bulk-assign form. Thin routes over geo/lifecycle.py and geo/problems.py. Until
-access control exists, who acts is the required "操作人 / actor" field and their role
-(for approvals) the "角色 / role" field, both remembered in the session."""
+reusable bulk-assign form. Thin routes over geo/lifecycle.py and geo/problems.py.
+
+Who acts is the signed-in user: their role decides which forms the page offers and
+which actions are accepted (geo/access.py), their scope which problems and areas exist
+for them (others are "not found")."""
 
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
 from geo import lifecycle, maps, photos
 from geo import problems as geoproblems
+from geo.access import require
 from geo.actions import REQUEST_KINDS
 from geo.deadlines import end_of_local_day
 from geo.errors import CivicgridError, InvalidParameterError
@@ -38,6 +40,7 @@ from web import database
 from web.assets import map_assets
 from web.forms import AssignForm, BulkAssignForm, DeadlineForm, TransitionForm
 from web.i18n import current_lang, translate
+from web.security import authenticated_principal, csp_nonce, current_scope, requires
 
 bp = Blueprint("problems", __name__)
 
@@ -63,14 +66,20 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 @bp.get("/problems/<int:problem_id>")
+@requires("view")
 def detail(problem_id: int) -> ResponseReturnValue:
     """One problem: map, details, history timeline and the forms its state allows."""
     return _render_detail(problem_id)
 
 
 @bp.post("/problems/<int:problem_id>/<action>")
+@requires("view")  # and the action itself, checked below once it is known to exist
 def act(problem_id: int, action: str) -> ResponseReturnValue:
     """Apply one lifecycle action from the problem page's form."""
+    if action not in lifecycle.ACTIONS:
+        abort(404)
+    require(authenticated_principal(), action)
+    geoproblems.get_problem(database.session(), problem_id, current_scope())
     form = _form_class(action)()
     try:
         change = _change_from(form, action)
@@ -85,8 +94,10 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.get("/problems/<int:problem_id>/photos/<int:folder>/<name>")
+@requires("view")
 def photo(problem_id: int, folder: int, name: str) -> Response:
-    """A stored rectification photo (served to everyone until access control exists)."""
+    """A stored rectification photo, to signed-in users who may see the problem."""
+    geoproblems.get_problem(database.session(), problem_id, current_scope())
     path = photos.photo_path(_photo_dir(), f"{folder}/{name}")
     if path is None or folder != problem_id:
         abort(404)
@@ -94,26 +105,29 @@ def photo(problem_id: int, folder: int, name: str) -> Response:
 
 
 @bp.get("/api/v1/problems/<int:problem_id>/location")
+@requires("view")
 def location(problem_id: int) -> Response:
     """The problem's point as GeoJSON, for the page's map."""
     body = geoproblems.problem_geojson(
-        database.session(), problem_id, database.taxonomy(), current_lang()
+        database.session(), problem_id, database.taxonomy(), current_lang(), current_scope()
     )
     return Response(body, mimetype=GEOJSON)
 
 
 @bp.get("/api/v1/problems/<int:problem_id>/area")
+@requires("view")
 def area_outline(problem_id: int) -> Response:
     """The outline of the problem's grid as GeoJSON, for the page's map."""
-    body = geoproblems.problem_area_geojson(database.session(), problem_id)
+    body = geoproblems.problem_area_geojson(database.session(), problem_id, current_scope())
     return Response(body, mimetype=GEOJSON)
 
 
 @bp.get("/areas/<level>/<code>/assign")
+@requires("assign")
 def area_assign(level: str, code: str) -> str:
     """An area's unresolved problems and the bulk-assign form."""
     db = database.session()
-    area_id, area = geoproblems.area_ref(db, level, code)
+    area_id, area = geoproblems.area_ref(db, level, code, current_scope())
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows, total = geoproblems.open_problems(db, level, area_id, page)
     return render_template(
@@ -131,6 +145,7 @@ def area_assign(level: str, code: str) -> str:
 
 
 @bp.post("/problems/bulk-assign")
+@requires("assign")
 def bulk_assign() -> ResponseReturnValue:
     """Assign every found problem of an area (and category) to a unit; back to ``next``."""
     form = BulkAssignForm()
@@ -141,8 +156,14 @@ def bulk_assign() -> ResponseReturnValue:
     )
     try:
         change = _change_from(form, "assign")
+        geoproblems.area_ref(
+            database.session(), form.level.data or "", form.code.data or "", current_scope()
+        )
         selection = Selection(
-            level=form.level.data, area_code=form.code.data, category=form.category.data or None
+            level=form.level.data,
+            area_code=form.code.data,
+            category=form.category.data or None,
+            scope=current_scope(),
         )
         result = lifecycle.apply(
             database.engine(),
@@ -161,7 +182,7 @@ def bulk_assign() -> ResponseReturnValue:
 
 def bulk_assign_form(level: str, code: str) -> BulkAssignForm:
     """A bulk-assign form for an area, for templates/problems/_bulk_assign.html."""
-    form = BulkAssignForm(formdata=None, level=level, code=code, actor=session.get("actor", ""))
+    form = BulkAssignForm(formdata=None, level=level, code=code)
     lang = current_lang()
     form.category.choices = [("", translate("全部类别", "All categories"))] + [
         (c.code, c.label(lang)) for c in database.taxonomy().categories.values()
@@ -178,7 +199,7 @@ def _render_detail(
     action: str | None = None,
 ) -> ResponseReturnValue:
     db = database.session()
-    problem = geoproblems.get_problem(db, problem_id)
+    problem = geoproblems.get_problem(db, problem_id, current_scope())
     forms = _forms(problem, form if error else None, action)
     page = render_template(
         "problems/detail.html",
@@ -211,12 +232,13 @@ def _heat(problem: Any) -> dict[str, Any] | None:
 
 def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, Any]:
     forms: dict[str, Any] = {}
+    principal = authenticated_principal()
     for name in geoproblems.allowed_actions(problem.status, problem.pending):
+        if not principal.can(name):
+            continue  # the page offers only what this user's role may do
         form = failed if name == failed_action and failed is not None else None
         if form is None:
             form = _form_class(name)(formdata=None)
-            form.actor.data = session.get("actor", "")
-            form.role.data = session.get("role", "")
         form.version.data = problem.version if failed is None else form.version.data
         if name == "assign":
             form.unit.choices = _unit_choices()
@@ -230,7 +252,7 @@ def _apply_with_photo(problem_id: int, change: Change, upload: Any) -> int | Non
     with photos.staged_photo(_photo_dir(), problem_id, data, _photo_limit()) as name:
         result = lifecycle.apply(
             database.engine(),
-            Selection(ids=(problem_id,)),
+            Selection(ids=(problem_id,), scope=current_scope()),
             replace(change, photo=name),
             database.taxonomy(),
             current_app.config["TIMEZONE"],
@@ -244,20 +266,17 @@ def _change_from(form: Any, action: str) -> Change:
         raise InvalidParameterError(
             "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
         )
-    session["actor"] = (form.actor.data or "").strip()
-    role = getattr(form, "role", None)
-    if role is not None and role.data:
-        session["role"] = role.data  # stated by the actor until access control exists
+    principal = authenticated_principal()
     deadline = getattr(form, "deadline", None)
     tz = current_app.config["TIMEZONE"]
     return Change(
         action=action,
-        actor=form.actor.data or "",
+        actor=principal.actor,
         note=form.note.data or "",
         unit=getattr(form, "unit", None) and form.unit.data,
         deadline=end_of_local_day(deadline.data, tz) if deadline and deadline.data else None,
         version=getattr(form, "version", None) and form.version.data,
-        role=role.data if role is not None else None,
+        role=principal.role,
     )
 
 
@@ -306,7 +325,8 @@ def _map(problem: Any) -> dict[str, str]:
     cfg = current_app.config
     basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
     return maps.render_parts(
-        maps.city_map(map_assets(), layers, extent, basemap, None, current_lang())
+        maps.city_map(map_assets(), layers, extent, basemap, None, current_lang()),
+        nonce=csp_nonce(),
     )
 
 

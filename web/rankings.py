@@ -1,19 +1,26 @@
 """Rankings (/rankings, /api/v1/rankings) and quarterly scores (/api/v1/scores):
-thin routes over geo/rankings.py and geo/scores.py."""
+thin routes over geo/rankings.py and geo/scores.py.
+
+Ranks are the city's (a published red/black list ranks everyone), but a scoped user
+sees only the rows of the areas in their scope; unit rankings, which mix every area's
+problems, need a whole-city scope."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from geo import rankings as georankings
 from geo import scores as geoscores
+from geo.access import require_whole_city, visible_area_ids
 from geo.errors import InvalidParameterError
 from geo.periods import Period, current_period, parse_period
 from geo.stats import check_rate_level
 from web import database
+from web.security import authenticated_principal, current_scope, requires
 
 bp = Blueprint("rankings", __name__)
 
@@ -21,6 +28,7 @@ PAGE_SIZE = 200
 
 
 @bp.get("/rankings")
+@requires("view")
 def page() -> ResponseReturnValue:
     """Sorted ranking table with the red and black lists highlighted."""
     level, period, top = _args()
@@ -41,6 +49,7 @@ def page() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/rankings")
+@requires("view")
 def api() -> ResponseReturnValue:
     """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
     level, period, top = _args()
@@ -59,6 +68,7 @@ def api() -> ResponseReturnValue:
 
 
 @bp.get("/scores")
+@requires("view")
 def scores_page() -> ResponseReturnValue:
     """Quarterly scores per area, one column per evaluation scheme (三标融合)."""
     level, period, frame = _scores()
@@ -72,6 +82,7 @@ def scores_page() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/scores")
+@requires("view")
 def scores_api() -> ResponseReturnValue:
     """?level=district|street|community|grid&period=2026-Q4: one score per scheme."""
     level, period, frame = _scores()
@@ -91,7 +102,7 @@ def _scores() -> tuple[str, Period, Any]:
     frame = geoscores.quarterly_scores(
         database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
     )
-    return level, period, frame
+    return level, period, _in_scope(frame, level)
 
 
 def _args() -> tuple[str, Period, int]:
@@ -105,9 +116,19 @@ def _args() -> tuple[str, Period, int]:
 
 
 def _ranking(level: str, period: Period, top: int) -> georankings.Ranking:
-    return georankings.rankings(
+    if level == "unit":
+        require_whole_city(authenticated_principal(), "view")
+    ranking = georankings.rankings(
         database.session(), level, period, current_app.config["TIMEZONE"], top
     )
+    ranking.rows = _in_scope(ranking.rows, level)
+    return ranking
+
+
+def _in_scope(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``frame`` (one per area, column ``id``) the caller may see."""
+    ids = visible_area_ids(database.session(), current_scope(), level)
+    return frame if ids is None else frame[frame["id"].isin(ids)]
 
 
 def _default(kind: str) -> Period:

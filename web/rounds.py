@@ -12,11 +12,13 @@ from flask.typing import ResponseReturnValue
 
 from geo import coverage, maps, queries
 from geo import rounds as georounds
+from geo.access import visible_area_ids
 from geo.errors import InvalidParameterError
 from geo.notices import list_notices
 from web import database
 from web.assets import map_assets
 from web.i18n import current_lang, translate
+from web.security import csp_nonce, current_scope, requires
 
 bp = Blueprint("rounds", __name__)
 
@@ -24,23 +26,26 @@ GEOJSON = "application/geo+json"
 
 
 @bp.get("/rounds")
+@requires("view")
 def index() -> ResponseReturnValue:
-    """Every round with its period, scope and coverage, and the notices issued."""
+    """Every round with its period, scope and coverage, and the notices issued (coverage
+    and notices limited to the caller's scope)."""
     db, tax, lang = database.session(), database.taxonomy(), current_lang()
     rows = [
-        (rnd, georounds.scope_label(rnd, tax, lang), coverage.round_coverage(db, rnd, tax).total)
+        (rnd, georounds.scope_label(rnd, tax, lang), _coverage(rnd).total)
         for rnd in georounds.list_rounds(db)
     ]
-    return render_template("rounds/list.html", rows=rows, notices=list_notices(db))
+    return render_template("rounds/list.html", rows=rows, notices=_notices())
 
 
 @bp.get("/rounds/<int:round_id>")
+@requires("view")
 def detail(round_id: int) -> ResponseReturnValue:
     """A round: map of its points by latest result, totals, by kind, by area, notices."""
     db, tax, lang = database.session(), database.taxonomy(), current_lang()
     rnd = georounds.find_round(db, round_id)
     level = request.args.get("level", "street")
-    figures = coverage.round_coverage(db, rnd, tax, level, lang)
+    figures = _coverage(rnd, level)
     return render_template(
         "rounds/detail.html",
         rnd=rnd,
@@ -49,19 +54,20 @@ def detail(round_id: int) -> ResponseReturnValue:
         level=level,
         levels=coverage.COVERAGE_LEVELS,
         map=_map(round_id),
-        notices=list_notices(db, round_id),
+        notices=_notices(round_id),
         tax=tax,
     )
 
 
 @bp.get("/api/v1/rounds")
+@requires("view")
 def api_list() -> ResponseReturnValue:
-    """Every round: id, name, period, scope, coverage totals."""
-    db, tax = database.session(), database.taxonomy()
+    """Every round: id, name, period, scope, coverage totals (of the caller's scope)."""
+    db = database.session()
     return jsonify(
         {
             "rounds": [
-                {**_round_json(rnd), **coverage.round_coverage(db, rnd, tax).total.to_dict()}
+                {**_round_json(rnd), **_coverage(rnd).total.to_dict()}
                 for rnd in georounds.list_rounds(db)
             ]
         }
@@ -69,6 +75,7 @@ def api_list() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/rounds/<int:round_id>")
+@requires("view")
 def api_detail(round_id: int) -> ResponseReturnValue:
     """?level=district|street|community|grid[&area=CODE]: the round, its coverage
     (totals, by point kind, by area of the level; only that area with ``area``) and the
@@ -76,9 +83,7 @@ def api_detail(round_id: int) -> ResponseReturnValue:
     db = database.session()
     rnd = georounds.find_round(db, round_id)
     area = request.args.get("area") or None
-    figures = coverage.round_coverage(
-        db, rnd, database.taxonomy(), request.args.get("level", "street"), current_lang(), area
-    )
+    figures = _coverage(rnd, request.args.get("level", "street"), area)
     notices = [
         {
             "id": n.id,
@@ -88,7 +93,7 @@ def api_detail(round_id: int) -> ResponseReturnValue:
             "issued_by": n.issued_by,
             "problems": len(n.problem_ids),
         }
-        for n in list_notices(db, round_id)
+        for n in _notices(round_id)
     ]
     return jsonify(
         {"round": _round_json(rnd), "coverage": figures.to_dict(), "area": area, "notices": notices}
@@ -96,6 +101,7 @@ def api_detail(round_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/rounds/<int:round_id>/points")
+@requires("view")
 def api_points(round_id: int) -> Response:
     """The round's points as GeoJSON coloured by latest result; ?visited=1|0 filters."""
     db = database.session()
@@ -107,8 +113,23 @@ def api_points(round_id: int) -> Response:
         current_lang(),
         _visited_arg(request.args.get("visited")),
         current_app.config["TIMEZONE"],
+        current_scope(),
     )
     return Response(body, mimetype=GEOJSON)
+
+
+def _coverage(rnd: Any, level: str = "street", area: str | None = None) -> coverage.Coverage:
+    """The round's coverage over the points the caller may see."""
+    return coverage.round_coverage(
+        database.session(), rnd, database.taxonomy(), level, current_lang(), area, current_scope()
+    )
+
+
+def _notices(round_id: int | None = None) -> list[Any]:
+    """The notices issued (for one round), to streets the caller may see."""
+    visible = visible_area_ids(database.session(), current_scope(), "street")
+    found = list_notices(database.session(), round_id)
+    return [n for n in found if visible is None or n.area_id in visible]
 
 
 def _visited_arg(value: str | None) -> bool | None:
@@ -155,8 +176,9 @@ def _map(round_id: int) -> dict[str, str]:
     ]
     cfg = current_app.config
     basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
-    extent = queries.city_extent(database.session())
+    extent = queries.city_extent(database.session(), scope=current_scope())
     legend = coverage.result_legend(current_lang())
     return maps.render_parts(
-        maps.city_map(map_assets(), layers, extent, basemap, legend, current_lang())
+        maps.city_map(map_assets(), layers, extent, basemap, legend, current_lang()),
+        nonce=csp_nonce(),
     )

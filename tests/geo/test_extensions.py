@@ -24,7 +24,7 @@ from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 NOW = datetime(2026, 11, 10, 2, 0)  # Tue 10:00 Beijing; C1 is due 11 Nov 09:00 (01:00 UTC)
 C1_DEADLINE = datetime(2026, 11, 11, 1, 0)
-BOSS = "supervisor"
+BOSS = "city_officer"
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ def test_bulk_approval_of_a_street_pending_requests(city) -> None:
 
 
 def test_may_approve() -> None:
-    assert may_approve("supervisor") and may_approve(" admin ")
+    assert may_approve("city_officer") and may_approve(" admin ")
     assert not may_approve("unit") and not may_approve(None) and not may_approve("")
 
 

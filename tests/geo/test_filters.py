@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from geo.access import Scope
 from geo.db import session_factory
 from geo.errors import InvalidParameterError
-from geo.filters import ProblemFilter, Scope
+from geo.filters import ProblemFilter
 from geo.models import Area, InspectionPoint, Problem
 from geo.taxonomy import default_taxonomy
 from tests.exportdata import load_export_city
@@ -112,12 +113,18 @@ def test_scope_restricts_problems_points_and_areas(engine, tmp_path) -> None:
     ids = load_export_city(engine, tmp_path)
     with session_factory(engine)() as session:
         district = session.scalar(sa.select(Area.id).where(Area.code == "329902"))
-    scoped = parse({}).within(Scope(frozenset({district})))
+    scoped = parse({}).within(Scope(False, districts=frozenset({district})))
     assert _ids(engine, scoped) == ids[2:5]
-    points = _ids(engine, parse({}, "points").within(Scope(frozenset({district}))), InspectionPoint)
+    points = _ids(
+        engine,
+        parse({}, "points").within(Scope(False, districts=frozenset({district}))),
+        InspectionPoint,
+    )
     assert len(points) == 1
-    areas = _ids(engine, parse({}, "areas").within(Scope(frozenset({district}))), Area)
+    areas = _ids(
+        engine, parse({}, "areas").within(Scope(False, districts=frozenset({district}))), Area
+    )
     assert len(areas) == 3  # the district and its two streets
-    assert _ids(engine, parse({}).within(Scope(frozenset()))) == []
+    assert _ids(engine, parse({}).within(Scope.nothing())) == []
     plain = parse({})
     assert plain.within(None) is plain

@@ -109,7 +109,7 @@ def test_issued_notice_keeps_its_problems_and_leaves_out_voided(city) -> None:
     lifecycle.apply(
         city,
         Selection(ids=(second,)),
-        Change("void", "市创建办", "重复", at=ISSUED, role="supervisor"),
+        Change("void", "市创建办", "重复", at=ISSUED, role="city_officer"),
     )
     with transaction(city, write=False) as session:
         doc = issued_notice(session, notice.id, TAX, SETTINGS)

@@ -45,7 +45,7 @@ def _act(engine, external_id: str, *changes: Change) -> None:
 @pytest.fixture
 def city(engine, tmp_path: Path):
     load_stats_city(engine, tmp_path)
-    boss = "supervisor"
+    boss = "city_officer"
     new_deadline = datetime(2026, 11, 21, 15, 59, 59)  # Sat 21 Nov 23:59:59 Beijing
     _act(
         engine,

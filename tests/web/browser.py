@@ -68,3 +68,20 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def browser_login(page: Any, base_url: str, username: str, password: str) -> None:
+    """Log in through the login form, as a person would."""
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def wait_for_layers(page: Any, timeout: float = 30_000) -> None:
+    """Wait until every map layer has loaded. (A selector, not wait_for_function: the
+    pages' CSP forbids the eval that wait_for_function(<string>) needs.)"""
+    page.wait_for_selector(
+        ".folium-map[data-layers-pending='0']", state="attached", timeout=timeout
+    )

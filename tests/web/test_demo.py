@@ -10,9 +10,12 @@ import pytest
 from flask import Flask
 
 from geo import queries
+from geo.access import Scope
 from geo.db import make_engine, session_factory
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 from web import create_app
+
+DEMO_OUTPUT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +25,23 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     result = builder.test_cli_runner().invoke(args=["demo", "--no-serve", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "grid: 1502" in result.output
+    DEMO_OUTPUT["text"] = result.output
     yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
+
+
+def demo_password(username: str) -> str:
+    """The password `civicgrid demo` printed for ``username``."""
+    for line in DEMO_OUTPUT["text"].splitlines():
+        parts = line.split()
+        if parts and parts[0] == username:
+            return parts[1]
+    raise AssertionError(f"{username} not in the demo output")
 
 
 def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
     engine = make_engine(demo_app.config["DATABASE_URL"])
     with session_factory(engine)() as session:
-        counts = queries.counts(session)
+        counts = queries.counts(session, scope=Scope.city())
     assert counts["district"] == 4 and counts["street"] == 16
     assert counts["grid"] == 1502 and counts["points"] == 809
     assert counts["problems"] == 20000 + 272  # the problems file + those of the demo round
@@ -36,7 +49,13 @@ def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
 
 
 def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "DEMO_DIR": str(tmp_path)})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}",
+            "DEMO_DIR": str(tmp_path),
+            "TESTING": True,
+        }
+    )
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert result.exit_code == 2
     assert "missing demo files" in result.output and "grids.geojson" in result.output
@@ -47,10 +66,9 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         watch = PageWatch(page, base)
+        browser_login(page, base, "demo-city", demo_password("demo-city"))
         page.goto(base + "/")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"heat": 1502, "districts": 4, "density": 0, "points": 809}
         assert "网格 1502" in page.inner_text("[data-testid=stats]")
@@ -66,9 +84,7 @@ def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         watch = PageWatch(page, base)
         page.goto(base + "/rounds/1")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"streets": 16, "visited": 579, "unvisited": 230}
         assert page.inner_text("[data-testid=kpi-not-visited]") == "230"
@@ -78,3 +94,29 @@ def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
         screenshot(page, "notice-draft-demo")
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
+
+
+def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
+    from tests.helpers import login_client
+
+    text = DEMO_OUTPUT["text"]
+    assert "demo accounts (passwords shown once)" in text
+    for username, role in [
+        ("demo-admin", "admin"),
+        ("demo-city", "city_officer"),
+        ("demo-district", "district_officer"),
+        ("demo-grid", "grid_manager"),
+        ("demo-planner", "planner"),
+    ]:
+        line = next(line for line in text.splitlines() if line.split()[:1] == [username])
+        assert role in line
+    client = demo_app.test_client()
+    assert login_client(client, "demo-grid", demo_password("demo-grid")).status_code == 302
+    grids = client.get("/api/v1/areas?level=grid").get_json(force=True)["features"]
+    districts = client.get("/api/v1/areas?level=district").get_json(force=True)["features"]
+    assert len(grids) == 2 and districts == []
+    problems = client.get("/api/v1/problems?limit=1").get_json()["total"]
+    assert 0 < problems < 20000  # the two busiest grids of the first district
+    other = demo_app.test_client()
+    assert login_client(other, "demo-district", demo_password("demo-district")).status_code == 302
+    assert len(other.get("/api/v1/areas?level=district").get_json(force=True)["features"]) == 1

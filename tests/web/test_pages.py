@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.helpers import XSS, load_tiny_city_with_points
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.helpers import TEST_PASSWORD, XSS, load_tiny_city_with_points
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 
 @pytest.fixture
@@ -21,25 +21,25 @@ def city_app(app: Flask, tmp_path: Path) -> Flask:
     return app
 
 
-def test_index_uses_only_local_assets(city_app: Flask) -> None:
-    html = city_app.test_client().get("/").get_data(as_text=True)
+def test_index_uses_only_local_assets(city_app: Flask, client_as) -> None:
+    html = client_as("city_officer").get("/").get_data(as_text=True)
     assert "/vendor/leaflet/leaflet.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
     assert "网格" in html and "点位" in html  # Chinese by default
 
 
-def test_index_in_english(city_app: Flask) -> None:
-    html = city_app.test_client().get("/?lang=en").get_data(as_text=True)
+def test_index_in_english(city_app: Flask, client_as) -> None:
+    html = client_as("city_officer").get("/?lang=en").get_data(as_text=True)
     assert "Grids" in html and "Inspection points" in html
 
 
-def test_empty_database_explains_how_to_start(client) -> None:
-    html = client.get("/").get_data(as_text=True)
+def test_empty_database_explains_how_to_start(client, login) -> None:
+    html = login(client, "admin").get("/").get_data(as_text=True)
     assert "civicgrid demo" in html
 
 
-def test_areas_geojson(city_app: Flask) -> None:
-    response = city_app.test_client().get("/api/v1/areas?level=street")
+def test_areas_geojson(city_app: Flask, client_as) -> None:
+    response = client_as("city_officer").get("/api/v1/areas?level=street")
     assert response.mimetype == "application/geo+json"
     data = json.loads(response.data)
     assert len(data["features"]) == 4
@@ -49,15 +49,15 @@ def test_areas_geojson(city_app: Flask) -> None:
     assert all(len(str(c).split(".")[-1]) <= 6 for c in ring[0])
 
 
-def test_unknown_level_is_a_400_with_a_json_error(city_app: Flask) -> None:
-    response = city_app.test_client().get("/api/v1/areas?level=planet")
+def test_unknown_level_is_a_400_with_a_json_error(city_app: Flask, client_as) -> None:
+    response = client_as("planner").get("/api/v1/areas?level=planet")
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert "planet" in error["message"] and error["code"] == "InvalidParameterError"
 
 
-def test_points_geojson_has_kind_labels_and_colours(city_app: Flask) -> None:
-    data = city_app.test_client().get("/api/v1/points").get_json(force=True)
+def test_points_geojson_has_kind_labels_and_colours(city_app: Flask, client_as) -> None:
+    data = client_as("city_officer").get("/api/v1/points").get_json(force=True)
     kinds = {f["properties"]["kind"]: f["properties"] for f in data["features"]}
     assert (
         kinds["market"]["kind_label"] == "农贸市场/集贸市场"
@@ -75,14 +75,14 @@ def test_vendor_route_serves_only_allowed_packages(city_app: Flask) -> None:
 
 
 @pytest.mark.browser
-def test_overview_map_in_chromium(city_app: Flask, browser) -> None:
+def test_overview_map_in_chromium(city_app: Flask, browser, client_as) -> None:
+    client_as("city_officer")  # creates the user test-city-officer
     with live_server(city_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         watch = PageWatch(page, base)
+        browser_login(page, base, "test-city-officer", TEST_PASSWORD)
         page.goto(base + "/")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"heat": 0, "districts": 2, "density": 0, "points": 3}
         # Points are off at city scale: switch them on in the layer control.
