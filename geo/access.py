@@ -241,10 +241,10 @@ def visible(scope: Scope, entity: Any) -> sa.ColumnElement[bool]:
         return sa.true()
     if hasattr(entity, "grid_id"):
         return _ancestry_clause(scope, entity)
+    if hasattr(entity, "area_id"):  # AreaSummary and other per-area tables
+        return entity.area_id.in_(sa.select(Area.id).where(_area_clause(scope, Area)))
     if hasattr(entity, "level"):
         return _area_clause(scope, entity)
-    if entity is AreaSummary or hasattr(entity, "area_id"):
-        return entity.area_id.in_(sa.select(Area.id).where(_area_clause(scope, Area)))
     raise TypeError(f"no scope rule for {entity!r}")
 
 

@@ -73,12 +73,13 @@ def parse_time(text: str, tz: str) -> datetime | None:
         return None
     if pd.isna(stamp):
         return None
-    if stamp.tzinfo is None:
-        try:
+    try:
+        if stamp.tzinfo is None:
             stamp = stamp.tz_localize(tz)
-        except (ValueError, TypeError):
-            return None
-    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+        # Years pandas can parse but Python cannot hold (e.g. "-1") fail only here.
+        return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _local(stamps: pd.Series, tz: str) -> pd.Series:

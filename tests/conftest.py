@@ -133,8 +133,7 @@ def browser() -> Iterator[Any]:
 def login(app: Flask) -> Any:
     """``login(client, role="city_officer", scope=None, username=None)``: create the user
     (scope from tests.helpers.ROLE_SCOPES unless given) and log ``client`` in."""
-    from tests.helpers import add_user, login_client
-    from web import database
+    from tests.helpers import ensure_user, login_client
 
     def _login(
         client: FlaskClient,
@@ -142,16 +141,7 @@ def login(app: Flask) -> Any:
         scope: list[str] | None = None,
         username: str | None = None,
     ) -> FlaskClient:
-        name = username or f"test-{role.replace('_', '-')}"
-        with app.app_context():
-            engine = database.engine()
-        from geo.models import User
-
-        with engine.connect() as conn:
-            exists = conn.execute(sa.select(User.id).where(User.username == name)).first()
-        if exists is None:
-            add_user(engine, name, role, scope)
-        response = login_client(client, name)
+        response = login_client(client, ensure_user(app, role, scope, username))
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 

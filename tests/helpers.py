@@ -285,3 +285,39 @@ def load_scoped_city(engine: Engine, tmp_path: Path) -> dict[str, int]:
     ingest_file(engine, write_csv(tmp_path / "scoped.csv", SCOPED_SURVEY), IngestOptions("seed"))
     with engine.connect() as conn:
         return dict(conn.execute(sa.select(Problem.external_id, Problem.id)).all())
+
+
+def ensure_user(
+    app: Any,
+    role: str = "city_officer",
+    scope: list[str] | None = None,
+    username: str | None = None,
+) -> str:
+    """The name of a user of ``role`` in ``app``'s database (created with TEST_PASSWORD and
+    ROLE_SCOPES[role] unless ``scope`` is given, the first time it is asked for)."""
+    import sqlalchemy as sa
+
+    from geo.models import User
+    from web import database
+
+    name = username or f"test-{role.replace('_', '-')}"
+    with app.app_context():
+        engine = database.engine()
+    with engine.connect() as conn:
+        exists = conn.execute(sa.select(User.id).where(User.username == name)).first()
+    if exists is None:
+        add_user(engine, name, role, scope)
+    return name
+
+
+def signed_in(
+    app: Any,
+    role: str = "city_officer",
+    scope: list[str] | None = None,
+    username: str | None = None,
+) -> Any:
+    """A new test client of ``app`` logged in as a user of ``role`` (see ensure_user)."""
+    client = app.test_client()
+    response = login_client(client, ensure_user(app, role, scope, username))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client

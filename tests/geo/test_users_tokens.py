@@ -91,9 +91,9 @@ def test_duplicate_user(city) -> None:
 
 def test_scope_role_password_changes_are_audited(city) -> None:
     with transaction(city) as s:
-        create_user(s, "dave", PASSWORD, "grid_manager", "", ["329901001001"])
+        create_user(s, "dave", PASSWORD, "grid_manager", "", ["329901001000001"])
     with transaction(city) as s:
-        set_scope(s, "dave", ["329901001001", "grid:329901001002"], "cli:root")
+        set_scope(s, "dave", ["329901001000001", "grid:329901001000002"], "cli:root")
     with transaction(city) as s:
         set_role(s, "dave", "district_officer", ["329902"], "cli:root")
     with pytest.raises(InvalidParameterError, match="whole city only"), transaction(city) as s:
@@ -124,7 +124,7 @@ def _login(engine, username, password, ip="10.0.0.1", policy=None):
 
 def test_authenticate(city) -> None:
     with transaction(city) as s:
-        create_user(s, "erin", PASSWORD, "grid_manager", "", ["329901001001"])
+        create_user(s, "erin", PASSWORD, "grid_manager", "", ["329901001000001"])
     principal = _login(city, "Erin", PASSWORD)
     assert principal.role == "grid_manager" and len(principal.scope.grids) == 1
     with pytest.raises(AuthenticationError, match="wrong username or password"):
@@ -212,7 +212,7 @@ def test_expired_token(city) -> None:
         ("bad name!", "planner", [], None, "invalid token name"),
         ("t", "admin", [], None, "a token's role is one of"),
         ("t", "grid_manager", [], None, "needs at least one area"),
-        ("t", "planner", ["329901001001"], None, "cannot be scoped to grid"),
+        ("t", "planner", ["329901001000001"], None, "cannot be scoped to grid"),
         ("t", "planner", [], "past", "in the past"),
     ],
 )

@@ -85,3 +85,22 @@ def wait_for_layers(page: Any, timeout: float = 30_000) -> None:
     page.wait_for_selector(
         ".folium-map[data-layers-pending='0']", state="attached", timeout=timeout
     )
+
+
+def wait_until(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Poll a JavaScript ``expression`` until it is truthy. (page.evaluate runs through the
+    DevTools protocol, which the pages' CSP does not restrict; wait_for_function(<string>)
+    needs an eval the CSP forbids.) A page between documents reads as not yet true."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Exception as exc:  # navigation in progress: the context was destroyed
+            if "context" not in str(exc).lower() and "navigat" not in str(exc).lower():
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} ms waiting for: {expression}")
+        page.wait_for_timeout(100)

@@ -27,8 +27,8 @@ def scoped_app(sqlite_app: Flask, tmp_path: Path) -> Flask:
     load_scoped_city(engine, tmp_path)
     with transaction(engine) as s:
         # An area name with a payload: tooltips must show it as text.
-        s.execute(sa.update(Area).where(Area.code == "329901001002").values(name=f"北格{XSS}"))
-        grids = ["grid:329901001001", "grid:329901001002"]
+        s.execute(sa.update(Area).where(Area.code == "329901001000002").values(name=f"北格{XSS}"))
+        grids = ["grid:329901001000001", "grid:329901001000002"]
         create_user(s, "wangfang", TEST_PASSWORD, "grid_manager", f"王芳{XSS}", grids)
     return app
 
@@ -71,7 +71,7 @@ def test_grid_manager_sees_only_their_grids(scoped_app: Flask, browser) -> None:
             "(() => { const out = []; civicgridMap.map.eachLayer(l => {"
             " if (l.feature) out.push(l.feature.properties.code); }); return out.sort(); })()"
         )
-        assert codes == ["329901001001", "329901001002", "P1"]
+        assert codes == ["329901001000001", "329901001000002", "P1"]
         html = page.content()
         for hidden in ("枫桥", "西门", "南湖", "北岭", "329902"):
             assert hidden not in html
@@ -79,7 +79,7 @@ def test_grid_manager_sees_only_their_grids(scoped_app: Flask, browser) -> None:
         # the points pane's canvas lies on top (a known issue of civicgrid-map.js).
         page.evaluate(
             "civicgridMap.map.eachLayer(l => { if (l.feature &&"
-            " l.feature.properties.code === '329901001002') { l.openTooltip(); } })"
+            " l.feature.properties.code === '329901001000002') { l.openTooltip(); } })"
         )
         tooltip = page.locator(".leaflet-tooltip", has_text="北格")
         assert XSS in tooltip.inner_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.helpers import XSS, load_heat_city
+from tests.helpers import XSS, load_heat_city, signed_in
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def heat_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def test_grid_page_lists_its_unresolved_problems(heat_app: Flask) -> None:
-    response = heat_app.test_client().get("/grids/329901001000001")
+    response = signed_in(heat_app).get("/grids/329901001000001")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'href="/problems/1"' in html and 'href="/problems/2"' in html
@@ -35,20 +35,20 @@ def test_grid_page_lists_its_unresolved_problems(heat_app: Flask) -> None:
     [("age", "/problems/1"), ("-age", "/problems/2"), ("-deadline", "/problems/2")],
 )
 def test_table_sorts_by_age_and_deadline(heat_app: Flask, sort: str, first: str) -> None:
-    html = heat_app.test_client().get(f"/streets/329901001?sort={sort}").get_data(as_text=True)
+    html = signed_in(heat_app).get(f"/streets/329901001?sort={sort}").get_data(as_text=True)
     rows = [line for line in html.splitlines() if 'href="/problems/' in line]
     assert first in rows[0]
 
 
 def test_district_page_with_filters_and_english(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     html = client.get("/districts/329902?status=all&category=litter&lang=en").get_data(as_text=True)
     assert "All problems" in html and "Exposed litter" in html
     assert 'href="/problems/6"' in html and 'href="/problems/5"' not in html  # not litter
 
 
 def test_unknown_area_is_a_404_in_the_chosen_language(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     zh = client.get("/grids/000")
     en = client.get("/communities/000?lang=en")
     assert zh.status_code == 404 and "没有编码为 000 的网格" in zh.get_data(as_text=True)
@@ -68,14 +68,14 @@ def test_unknown_area_is_a_404_in_the_chosen_language(heat_app: Flask) -> None:
     ],
 )
 def test_bad_filters_show_a_notice_with_status_400(heat_app: Flask, url: str, notice: str) -> None:
-    response = heat_app.test_client().get(url)
+    response = signed_in(heat_app).get(url)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'data-testid="notice"' in html and notice in html
 
 
 def test_overview_keeps_the_filters_in_the_form(heat_app: Flask) -> None:
-    html = heat_app.test_client().get("/?category=litter&level=street").get_data(as_text=True)
+    html = signed_in(heat_app).get("/?category=litter&level=street").get_data(as_text=True)
     assert '<option value="litter" selected>' in html
     assert '<option value="street" selected>' in html
     assert "/vendor/leaflet.heat/leaflet-heat.js" in html and "civicgrid-heat.js" in html

@@ -83,7 +83,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
         Probe("/api/v1/areas?level=grid"),
         Probe("/api/v1/areas?level=district"),
         READ_API,
-        **{"in": ["东门南网格"], "out": ["枫桥区"]},
+        **{"in": ["329901001000001"], "out": ["枫桥区"]},
     ),
     ("/api/v1/points", "GET"): same(
         Probe("/api/v1/points"),
@@ -92,7 +92,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
         **{"in": ["云溪农贸市场"], "out": ["枫桥路", "临江实验小学"]},
     ),
     ("/api/v1/problems", "GET"): same(
-        Probe("/api/v1/problems?grid=329901001001"),
+        Probe("/api/v1/problems?grid=329901001000001"),
         Probe("/api/v1/problems?bbox=120.9,31.9,125.1,32.1"),  # the other district and beyond
         READ_API,
         **{"in": ["IN-GRID-MARKER"], "out": ["OUT-CITY-MARKER", "OUTSIDE-MARKER"]},

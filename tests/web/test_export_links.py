@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import load_export_city
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.helpers import TEST_PASSWORD, ensure_user, signed_in
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def city_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def test_every_link_of_the_menu_works(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     html = client.get("/").get_data(as_text=True)
     assert "导出 Export" in html
     start = html.index('data-testid="exports"')
@@ -44,11 +45,10 @@ def test_every_link_of_the_menu_works(city_app) -> None:
 def test_export_menu_in_chromium(city_app, browser, tmp_path) -> None:
     with live_server(city_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(base + "/")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         page.locator("[data-testid=exports] summary").click()
         menu = page.locator(".cg-exports-menu")
         menu.wait_for()

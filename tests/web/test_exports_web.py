@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import table_counts
+from tests.helpers import signed_in, table_counts
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def city_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def test_geojson_download_streams_with_filters(city_app) -> None:
-    response = city_app.test_client().get("/export/problems.geojson?status=unresolved&area=329902")
+    response = signed_in(city_app).get("/export/problems.geojson?status=unresolved&area=329902")
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "application/geo+json"
     disposition = response.headers["Content-Disposition"]
@@ -38,14 +38,14 @@ def test_geojson_download_streams_with_filters(city_app) -> None:
 
 
 def test_english_labels_and_gcj02_file_name(city_app) -> None:
-    response = city_app.test_client().get("/export/problems.geojson?lang=en&crs=gcj02")
+    response = signed_in(city_app).get("/export/problems.geojson?lang=en&crs=gcj02")
     assert "-gcj02-" in response.headers["Content-Disposition"]
     first = json.loads(response.get_data(as_text=True))["features"][0]["properties"]
     assert first["category_label"] == "Exposed litter / poor sanitation"
 
 
 def test_seq_and_csv_downloads(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     seq = client.get("/export/points.geojsonseq")
     assert seq.mimetype == "application/geo+json-seq"
     assert seq.get_data(as_text=True).count("\x1e") == 3
@@ -55,7 +55,7 @@ def test_seq_and_csv_downloads(city_app) -> None:
 
 @pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
 def test_file_downloads(city_app, tmp_path, fmt) -> None:
-    response = city_app.test_client().get(f"/export/problems.{fmt}?category=litter")
+    response = signed_in(city_app).get(f"/export/problems.{fmt}?category=litter")
     assert response.status_code == 200
     path = tmp_path / f"download.{fmt}"
     path.write_bytes(response.get_data())
@@ -77,7 +77,7 @@ def test_file_downloads(city_app, tmp_path, fmt) -> None:
     ],
 )
 def test_bad_download_requests(city_app, url, status, needle) -> None:
-    response = city_app.test_client().get(url)
+    response = signed_in(city_app).get(url)
     assert response.status_code == status
     assert needle in response.get_data(as_text=True)
 

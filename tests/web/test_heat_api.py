@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.helpers import load_heat_city, table_counts, write_csv
+from tests.helpers import load_heat_city, signed_in, table_counts, write_csv
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def heat_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def test_grid_heat_keyed_by_code(heat_app: Flask) -> None:
-    data = heat_app.test_client().get("/api/v1/heat?level=grid").get_json()
+    data = signed_in(heat_app).get("/api/v1/heat?level=grid").get_json()
     assert len(data["codes"]) == 8
     figures = dict(
         zip(data["codes"], zip(data["unresolved"], data["overdue"], strict=True), strict=True)
@@ -34,7 +34,7 @@ def test_grid_heat_keyed_by_code(heat_app: Flask) -> None:
 
 
 def test_filters_change_the_figures(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     litter = client.get("/api/v1/heat?level=district&category=litter&status=all").get_json()
     overdue = client.get("/api/v1/heat?level=district&status=overdue").get_json()
     ontime = client.get("/api/v1/heat?level=district&metric=ontime").get_json()
@@ -62,7 +62,7 @@ def test_filters_change_the_figures(heat_app: Flask) -> None:
     ],
 )
 def test_bad_filters_are_400_with_a_message(heat_app: Flask, query: str, message: str) -> None:
-    response = heat_app.test_client().get(f"/api/v1/heat?{query}")
+    response = signed_in(heat_app).get(f"/api/v1/heat?{query}")
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert message in error["message"] and error["code"] == "FilterError"
@@ -73,16 +73,14 @@ def test_bad_filters_are_400_with_a_message(heat_app: Flask, query: str, message
     ["bbox=1e308,0,1,1&zoom=12", "bbox=0,0,1&zoom=12", "bbox=120,30,121,31&zoom=99", "zoom=x"],
 )
 def test_bad_density_arguments_are_400(heat_app: Flask, query: str) -> None:
-    response = heat_app.test_client().get(f"/api/v1/heat/points?{query}")
+    response = signed_in(heat_app).get(f"/api/v1/heat/points?{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]["message"]
 
 
 def test_density_is_binned(heat_app: Flask) -> None:
     data = (
-        heat_app.test_client()
-        .get("/api/v1/heat/points?bbox=120.8,32.0,121.0,32.04&zoom=5")
-        .get_json()
+        signed_in(heat_app).get("/api/v1/heat/points?bbox=120.8,32.0,121.0,32.04&zoom=5").get_json()
     )
     assert data["problems"] == 5 and len(data["points"]) == 1
     lat, lon, weight = data["points"][0]
@@ -90,7 +88,7 @@ def test_density_is_binned(heat_app: Flask) -> None:
 
 
 def test_problem_markers_need_an_area(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     assert client.get("/api/v1/heat/problems").status_code == 400
     data = client.get("/api/v1/heat/problems?within=street:329901001&lang=en").get_json()
     assert data["total"] == 2
@@ -100,7 +98,7 @@ def test_problem_markers_need_an_area(heat_app: Flask) -> None:
 
 
 def test_shapes_are_compact_gzipped_and_immutable_when_versioned(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     plain = client.get("/api/v1/shapes?level=grid")
     assert plain.headers["Cache-Control"] == "no-cache"
     data = json.loads(plain.data)
@@ -119,7 +117,7 @@ def test_shapes_are_compact_gzipped_and_immutable_when_versioned(heat_app: Flask
 
 
 def test_etag_revalidates_and_changes_with_the_data(heat_app: Flask, tmp_path: Path) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     first = client.get("/api/v1/heat?level=district")
     etag = first.headers["ETag"]
     again = client.get("/api/v1/heat?level=district", headers={"If-None-Match": etag})
@@ -141,13 +139,13 @@ def test_api_errors_write_nothing(heat_app: Flask) -> None:
 
     with heat_app.app_context():
         before = table_counts(database.engine())
-    heat_app.test_client().get("/api/v1/heat?category=nope")
+    signed_in(heat_app).get("/api/v1/heat?category=nope")
     with heat_app.app_context():
         assert table_counts(database.engine()) == before
 
 
 def test_pages_and_scripts_are_gzipped(heat_app: Flask) -> None:
-    client = heat_app.test_client()
+    client = signed_in(heat_app)
     for url in ("/", "/vendor/leaflet/leaflet.js", "/static/civicgrid-heat.js"):
         response = client.get(url, headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.helpers import XSS, load_heat_city
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.helpers import TEST_PASSWORD, XSS, ensure_user, load_heat_city
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 GRID = "329901001000001"  # its name holds markup, problem #1 an XSS description
@@ -29,11 +29,12 @@ def heat_app(sqlite_engine, tmp_path: Path) -> Flask:
     return create_app({"DATABASE_URL": url, "TESTING": True})
 
 
-def _open(browser: Any, base: str, path: str) -> tuple[Any, PageWatch]:
+def _open(browser: Any, base: str, path: str, app: Flask) -> tuple[Any, PageWatch]:
     page = browser.new_page(viewport={"width": 1280, "height": 860})
+    browser_login(page, base, ensure_user(app), TEST_PASSWORD)
     watch = PageWatch(page, base)
     page.goto(base + path)
-    page.wait_for_function(WAIT_LOADED)
+    wait_until(page, WAIT_LOADED)
     return page, watch
 
 
@@ -60,7 +61,7 @@ def _fill_of(page: Any, code: str) -> str:
 
 def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> None:
     with live_server(heat_app) as base:
-        page, watch = _open(browser, base, "/")
+        page, watch = _open(browser, base, "/", heat_app)
         assert _counts(page)["heat"] == 8  # one shape per grid
         assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "8"
         legend = page.get_by_test_id("heat-legend")
@@ -79,16 +80,17 @@ def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> 
 
         seq = page.eval_on_selector(".folium-map", "e => e.dataset.heatSeq")
         page.get_by_test_id("filter-category").select_option("illegal_ads")
-        page.wait_for_function(
-            f"(document.querySelector('.folium-map')?.dataset.heatSeq ?? '{seq}') !== '{seq}'"
+        wait_until(
+            page, f"(document.querySelector('.folium-map')?.dataset.heatSeq ?? '{seq}') !== '{seq}'"
         )
-        page.wait_for_function(WAIT_LOADED)
+        wait_until(page, WAIT_LOADED)
         assert "category=illegal_ads" in page.url  # the view is in the URL
         assert _fill_of(page, GRID) != hot  # no unresolved illegal ads there
         page.get_by_test_id("filter-level").select_option("district")
-        page.wait_for_function(
+        wait_until(
+            page,
             "civicgridMap.choropleth.level === 'district'"
-            " && document.querySelector('.folium-map')?.dataset.heatLoading === '0'"
+            " && document.querySelector('.folium-map')?.dataset.heatLoading === '0'",
         )
         assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "2"
         assert "区" in page.get_by_test_id("heat-legend").inner_text()
@@ -108,11 +110,11 @@ def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> 
 
 def test_overview_in_english_keeps_the_view_in_the_url(heat_app: Flask, browser) -> None:
     with live_server(heat_app) as base:
-        page, watch = _open(browser, base, "/?lang=en&metric=ontime&level=street")
+        page, watch = _open(browser, base, "/?lang=en&metric=ontime&level=street", heat_app)
         assert _counts(page)["heat"] == 4
         assert page.get_by_test_id("heat-legend").inner_text().startswith("Share closed on time")
         page.locator(".leaflet-control-layers label", has_text="Problem point density").click()
-        page.wait_for_function("+document.querySelector('.folium-map')?.dataset.densityPoints > 0")
+        wait_until(page, "+document.querySelector('.folium-map')?.dataset.densityPoints > 0")
         screenshot(page, "heat-overview-en-ontime")
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
@@ -120,7 +122,7 @@ def test_overview_in_english_keeps_the_view_in_the_url(heat_app: Flask, browser)
 
 def test_grid_page_markers_table_and_escaping(heat_app: Flask, browser) -> None:
     with live_server(heat_app) as base:
-        page, watch = _open(browser, base, f"/grids/{GRID}")
+        page, watch = _open(browser, base, f"/grids/{GRID}", heat_app)
         counts = _counts(page)
         assert counts["heat"] == 1 and counts["problems"] == 2 and counts["points"] == 3
         rows = page.get_by_test_id("problem-table").locator("tbody tr")
@@ -137,7 +139,7 @@ def test_grid_page_markers_table_and_escaping(heat_app: Flask, browser) -> None:
         assert XSS in popup.inner_text()
         screenshot(page, "heat-grid-page")
         page.locator("th a", has_text="整改时限").click()
-        page.wait_for_function(WAIT_LOADED)
+        wait_until(page, WAIT_LOADED)
         assert "sort=deadline" in page.url
         assert page.evaluate("window.__xss") is None
         assert watch.offorigin == [] and watch.console_errors == []
@@ -146,7 +148,7 @@ def test_grid_page_markers_table_and_escaping(heat_app: Flask, browser) -> None:
 
 def test_district_page_heat_density_and_filters(heat_app: Flask, browser) -> None:
     with live_server(heat_app) as base:
-        page, watch = _open(browser, base, "/districts/329901")
+        page, watch = _open(browser, base, "/districts/329901", heat_app)
         counts = _counts(page)
         assert counts["heat"] == 4  # the district's grids
         assert counts["density"] > 0
@@ -155,7 +157,7 @@ def test_district_page_heat_density_and_filters(heat_app: Flask, browser) -> Non
         screenshot(page, "heat-district-page")
         page.get_by_test_id("filter-status").select_option("all")
         page.wait_for_url("**status=all**")
-        page.wait_for_function(WAIT_LOADED)
+        wait_until(page, WAIT_LOADED)
         assert page.get_by_test_id("problem-table").locator("tbody tr").count() == 4
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
@@ -169,6 +171,7 @@ def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser
     app = create_app({"DATABASE_URL": url, "TESTING": True, "BASEMAP": "amap"})
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 1100, "height": 800})
+        browser_login(page, base, ensure_user(app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         tiles: list[str] = []
         page.route(
@@ -180,7 +183,7 @@ def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser
             ),
         )
         page.goto(base + f"/grids/{GRID}")
-        page.wait_for_function(WAIT_LOADED)
+        wait_until(page, WAIT_LOADED)
         corner = page.evaluate("civicgridMap.choropleth.entry.latlngs[0][0][0][0]")
         expected = page.evaluate("civicgridMap.wgsToGcj(120.80, 32.00)")
         assert corner == pytest.approx([expected[1], expected[0]], abs=1e-6)

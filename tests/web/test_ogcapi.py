@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import XSS
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.helpers import TEST_PASSWORD, XSS, ensure_user, signed_in
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def get_json(client, url):
 
 
 def test_landing_conformance_and_openapi(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     _, landing = get_json(client, "/ogcapi")
     rels = {link["rel"]: link for link in landing["links"]}
     assert {"self", "alternate", "service-desc", "service-doc", "conformance", "data"} <= set(rels)
@@ -49,7 +49,7 @@ def test_landing_conformance_and_openapi(city_app) -> None:
 
 
 def test_collections_have_extents_and_item_links(city_app) -> None:
-    _, doc = get_json(city_app.test_client(), "/ogcapi/collections")
+    _, doc = get_json(signed_in(city_app), "/ogcapi/collections")
     ids = [c["id"] for c in doc["collections"]]
     assert ids == ["problems", "points", "grids", "communities", "streets", "districts"]
     problems = doc["collections"][0]
@@ -60,7 +60,7 @@ def test_collections_have_extents_and_item_links(city_app) -> None:
 
 
 def test_items_paging_with_next_links(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     response, page = get_json(client, "/ogcapi/collections/problems/items?limit=4")
     assert response.mimetype == "application/geo+json"
     assert page["numberMatched"] == 6 and page["numberReturned"] == 4
@@ -73,7 +73,7 @@ def test_items_paging_with_next_links(city_app) -> None:
 
 
 def test_items_filters_bbox_and_datetime(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     base = "/ogcapi/collections/problems/items"
     _, doc = get_json(client, f"{base}?status=unresolved&category=litter,illegal_ads")
     assert doc["numberMatched"] == 3
@@ -92,14 +92,14 @@ def test_items_filters_bbox_and_datetime(city_app) -> None:
 
 
 def test_limit_above_the_maximum_is_clamped(city_app) -> None:
-    _, doc = get_json(city_app.test_client(), "/ogcapi/collections/problems/items?limit=50000")
+    _, doc = get_json(signed_in(city_app), "/ogcapi/collections/problems/items?limit=50000")
     assert doc["numberReturned"] == 6
     self_link = next(link["href"] for link in doc["links"] if link["rel"] == "self")
     assert "limit=50000" in self_link  # the request as made; the server used 10000
 
 
 def test_single_items(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     _, feature = get_json(client, "/ogcapi/collections/points/items/P1")
     assert feature["type"] == "Feature" and feature["properties"]["name"].endswith(XSS)
     assert any(link["rel"] == "collection" for link in feature["links"])
@@ -173,14 +173,14 @@ def test_single_items(city_app) -> None:
     ],
 )
 def test_bad_requests_answer_in_ogc_exception_format(city_app, url, status, code, needle) -> None:
-    response = city_app.test_client().get(url)
+    response = signed_in(city_app).get(url)
     assert response.status_code == status
     body = json.loads(response.get_data(as_text=True))
     assert body["code"] == code and needle in body["description"]
 
 
 def test_html_pages_are_chinese_by_default(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     html = client.get("/ogcapi", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "要素集合" in html and "QGIS" in html
     html = client.get("/ogcapi/collections?f=html").get_data(as_text=True)
@@ -222,19 +222,16 @@ def test_gdal_reads_the_service(city_app) -> None:
 def test_items_page_in_chromium(city_app, browser) -> None:
     with live_server(city_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(base + "/ogcapi/collections/points/items?f=html")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
         assert counts == {"points": 3}
         assert XSS in page.locator("[data-testid=items]").inner_text()
         screenshot(page, "ogcapi-items-points")
         page.goto(base + "/ogcapi/collections/problems/items?f=html")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         screenshot(page, "ogcapi-items-problems")
         page.goto(base + "/ogcapi/collections?f=html")
         screenshot(page, "ogcapi-collections")
@@ -248,9 +245,7 @@ def test_items_page_in_chromium(city_app, browser) -> None:
             assert page.locator("[data-testid=ogcapi]").count() == 1
             screenshot(page, f"ogcapi-{name}")
         page.goto(base + "/ogcapi/collections/points/items/M1?f=html")
-        page.wait_for_function(
-            "document.querySelector('.folium-map')?.dataset.layersPending === '0'"
-        )
+        wait_for_layers(page)
         screenshot(page, "ogcapi-item")
         assert page.locator(".cg-error").count() == 0  # every layer loaded
         assert "否" in page.locator("[data-testid=properties]").inner_text()

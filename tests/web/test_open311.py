@@ -14,7 +14,7 @@ from geo import summary
 from geo.db import session_factory
 from geo.models import Problem, ProblemEvent
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import table_counts
+from tests.helpers import signed_in, table_counts
 
 KEYS = "key-one, key-two"
 
@@ -33,7 +33,7 @@ def body(response):
 
 
 def test_services_are_the_categories(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     services = body(client.get("/open311/v2/services.json"))
     litter = next(s for s in services if s["service_code"] == "litter")
     assert litter["service_name"] == "暴露垃圾/环境卫生差" and litter["metadata"] is False
@@ -45,7 +45,7 @@ def test_services_are_the_categories(city_app) -> None:
 
 
 def test_requests_map_statuses_and_filter(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     everything = body(client.get("/open311/v2/requests.json"))
     assert len(everything) == len(PROBLEMS)
     assert everything[0]["description"] == PROBLEMS[5][3]  # most recently found first
@@ -75,7 +75,7 @@ def test_requests_map_statuses_and_filter(city_app) -> None:
 
 
 def test_requests_as_xml(city_app) -> None:
-    response = city_app.test_client().get("/open311/v2/requests.xml?status=closed")
+    response = signed_in(city_app).get("/open311/v2/requests.xml?status=closed")
     assert response.content_type.startswith("text/xml")
     root = ET.fromstring(response.get_data())
     assert root.tag == "service_requests"
@@ -100,7 +100,7 @@ def test_requests_as_xml(city_app) -> None:
     ],
 )
 def test_bad_requests_use_the_georeport_error_format(city_app, url, status, needle) -> None:
-    response = city_app.test_client().get(url)
+    response = signed_in(city_app).get(url)
     assert response.status_code == status
     if url.endswith(".xml") or ".xml?" in url:
         error = ET.fromstring(response.get_data()).find("error")
@@ -111,7 +111,7 @@ def test_bad_requests_use_the_georeport_error_format(city_app, url, status, need
 
 
 def test_page_size_is_clamped(city_app) -> None:
-    assert len(body(city_app.test_client().get("/open311/v2/requests.json?page_size=5000"))) == 6
+    assert len(body(signed_in(city_app).get("/open311/v2/requests.json?page_size=5000"))) == 6
 
 
 def test_post_creates_a_problem(city_app, engine) -> None:
@@ -119,7 +119,7 @@ def test_post_creates_a_problem(city_app, engine) -> None:
         "api_key": "key-two", "service_code": "corridor_clutter", "lat": "32.03", "long": "120.96",
         "description": "三楼楼道堆放纸箱", "address_string": "北岭镇幸福里3栋", "email": "a@b.cn",
     }  # fmt: skip
-    response = city_app.test_client().post("/open311/v2/requests.json", data=form)
+    response = signed_in(city_app).post("/open311/v2/requests.json", data=form)
     assert response.status_code == 200, response.get_data(as_text=True)
     [created] = body(response)
     with session_factory(engine)() as session:
@@ -131,13 +131,13 @@ def test_post_creates_a_problem(city_app, engine) -> None:
         event = session.scalar(sa.select(ProblemEvent).where(ProblemEvent.problem_id == problem.id))
         assert event.actor == "open311:key2" and event.to_status == "found"
         assert summary.mismatches(session).empty
-    fetched = body(city_app.test_client().get(f"/open311/v2/requests/{problem.id}.json"))
+    fetched = body(signed_in(city_app).get(f"/open311/v2/requests/{problem.id}.json"))
     assert fetched[0]["status"] == "open" and fetched[0]["service_code"] == "corridor_clutter"
 
 
 def test_post_as_xml(city_app) -> None:
     form = {"api_key": "key-one", "service_code": "litter", "lat": "32.01", "long": "120.82"}
-    response = city_app.test_client().post("/open311/v2/requests.xml", data=form)
+    response = signed_in(city_app).post("/open311/v2/requests.xml", data=form)
     assert response.status_code == 200
     assert ET.fromstring(response.get_data()).find("request/service_request_id").text.isdigit()
 
@@ -180,7 +180,7 @@ def test_post_as_xml(city_app) -> None:
 )
 def test_bad_posts_write_nothing(city_app, engine, form, status, needle) -> None:
     before = table_counts(engine)
-    response = city_app.test_client().post("/open311/v2/requests.json", data=form)
+    response = signed_in(city_app).post("/open311/v2/requests.json", data=form)
     assert response.status_code == status
     [error] = body(response)
     assert needle in error["description"]
@@ -194,6 +194,6 @@ def test_post_is_off_without_keys(engine, tmp_path) -> None:
     app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False)})
     before = table_counts(engine)
     form = {"api_key": "anything", "service_code": "litter", "lat": "32", "long": "120.9"}
-    response = app.test_client().post("/open311/v2/requests.json", data=form)
+    response = signed_in(app).post("/open311/v2/requests.json", data=form)
     assert response.status_code == 403 and "switched off" in body(response)[0]["description"]
     assert table_counts(engine) == before

@@ -10,10 +10,17 @@ import sqlalchemy as sa
 from flask import Flask
 
 from geo.models import Problem
-from tests.helpers import XSS
+from tests.helpers import TEST_PASSWORD, XSS, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.stats_data import load_stats_city
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    screenshot,
+    wait_for_layers,
+    wait_until,
+)
 
 
 def _engine(app: Flask):
@@ -34,7 +41,7 @@ def city_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def _wait_map(page) -> dict:
-    page.wait_for_function("document.querySelector('.folium-map')?.dataset.layersPending === '0'")
+    wait_for_layers(page)
     return json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
 
 
@@ -52,6 +59,7 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
     Image.new("RGB", (64, 48), "#2e7d32").save(photo)
     with live_server(city_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(f"{base}/areas/street/329901001/assign")
         assert XSS in page.inner_text("[data-testid=problems]")  # description as text
@@ -79,7 +87,7 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
         form.locator("input[name=photo]").set_input_files(str(photo))
         _submit(page, form)
         assert page.inner_text("[data-testid=status]") == "已整改"
-        page.wait_for_function("document.querySelector('img.cg-photo').naturalWidth === 64")
+        wait_until(page, "document.querySelector('img.cg-photo').naturalWidth === 64")
 
         form = page.locator("[data-testid=form-close]")
         form.locator("input[name=actor]").fill("督查组")
@@ -126,6 +134,7 @@ def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> 
         unit_ids(session, ["东门街道办事处", f"市政所{XSS}"])
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        browser_login(page, base, ensure_user(app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(f"{base}/rankings?level=street&period=2026-W47")
         assert "南湖街道" in page.inner_text("[data-testid=red-list]")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from geo.models import Problem, ProblemEvent
-from tests.helpers import XSS, table_counts
+from tests.helpers import XSS, signed_in, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 
@@ -62,7 +62,7 @@ def _png(size: int = 8) -> bytes:
 
 def test_found_problem_page_offers_assign_only_and_escapes_text(city_app: Flask) -> None:
     pid = problem_id(_engine(city_app), "A1")
-    html = city_app.test_client().get(f"/problems/{pid}").get_data(as_text=True)
+    html = signed_in(city_app).get(f"/problems/{pid}").get_data(as_text=True)
     assert 'data-testid="form-assign"' in html and 'data-testid="form-rectify"' not in html
     assert XSS not in html and "&lt;img src=x" in html
     assert "暴露垃圾" in html and "东门街道" in html and "/vendor/leaflet/leaflet.js" in html
@@ -70,7 +70,7 @@ def test_found_problem_page_offers_assign_only_and_escapes_text(city_app: Flask)
 
 
 def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "A1")
     url = f"/problems/{pid}"
     steps = [
@@ -119,7 +119,7 @@ BAD_FORMS = [
 
 
 def test_bad_form_input_is_refused_and_changes_nothing(city_app) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     before = _state(city_app)
     for external, action, data, status, message in BAD_FORMS:
         pid = problem_id(_engine(city_app), external)
@@ -133,7 +133,7 @@ def test_bad_form_input_is_refused_and_changes_nothing(city_app) -> None:
 def test_missing_csrf_token_is_refused(city_app: Flask) -> None:
     pid = problem_id(_engine(city_app), "C1")
     before = _state(city_app)
-    response = city_app.test_client().post(
+    response = signed_in(city_app).post(
         f"/problems/{pid}/rectify", data={"actor": "甲", "note": "x", "version": "1"}
     )
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
@@ -141,12 +141,12 @@ def test_missing_csrf_token_is_refused(city_app: Flask) -> None:
 
 
 def test_unknown_problem_is_404(city_app: Flask) -> None:
-    assert city_app.test_client().get("/problems/424242").status_code == 404
-    assert city_app.test_client().get("/api/v1/problems/424242/location").status_code == 404
+    assert signed_in(city_app).get("/problems/424242").status_code == 404
+    assert signed_in(city_app).get("/api/v1/problems/424242/location").status_code == 404
 
 
 def test_photo_is_stored_shown_and_served(city_app: Flask, tmp_path: Path) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "C1")
     data = {
         "actor": "网格员",
@@ -172,7 +172,7 @@ BAD_PHOTOS = [
 
 
 def test_bad_photos_are_refused_and_leave_nothing(city_app, tmp_path) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "C1")
     before = _state(city_app)
     for payload, message in BAD_PHOTOS:
@@ -187,7 +187,7 @@ def test_bad_photos_are_refused_and_leave_nothing(city_app, tmp_path) -> None:
 
 
 def test_bulk_assign_from_the_area_page(city_app: Flask) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     page = "/areas/street/329901001/assign"
     html = client.get(page).get_data(as_text=True)
     assert 'data-testid="bulk-assign"' in html and "暴露垃圾/环境卫生差 2" in html
@@ -208,7 +208,7 @@ def test_bulk_assign_from_the_area_page(city_app: Flask) -> None:
 
 
 def test_bulk_assign_with_unknown_unit_changes_nothing(city_app: Flask) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     page = "/areas/street/329901001/assign"
     before = _state(city_app)
     data = {
@@ -225,6 +225,6 @@ def test_bulk_assign_with_unknown_unit_changes_nothing(city_app: Flask) -> None:
 
 
 def test_area_page_errors(city_app: Flask) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     assert client.get("/areas/street/000/assign").status_code == 404
     assert client.get("/areas/planet/1/assign").status_code == 400

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.helpers import signed_in
 from tests.stats_data import load_stats_city
 
 
@@ -20,7 +21,7 @@ def stats_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def test_rankings_api_gives_rates_change_and_lists(stats_app: Flask) -> None:
-    data = stats_app.test_client().get("/api/v1/rankings?level=street&period=2026-W47").get_json()
+    data = signed_in(stats_app).get("/api/v1/rankings?level=street&period=2026-W47").get_json()
     assert data["period"] == "2026-W47" and data["previous_period"] == "2026-W46"
     rows = data["rows"]
     assert [r["code"] for r in rows[:2]] == ["329902001", "329901001"]
@@ -31,7 +32,7 @@ def test_rankings_api_gives_rates_change_and_lists(stats_app: Flask) -> None:
 
 
 def test_rankings_by_unit_and_month(stats_app: Flask) -> None:
-    data = stats_app.test_client().get("/api/v1/rankings?level=unit&period=2026-11").get_json()
+    data = signed_in(stats_app).get("/api/v1/rankings?level=unit&period=2026-11").get_json()
     names = [r["name"] for r in data["rows"] if r["rank"] is not None]
     assert names == ["枫桥区市场监管局", "东门街道办事处"]
 
@@ -46,31 +47,29 @@ BAD_QUERIES = [
 
 def test_bad_ranking_parameters_are_400_json(stats_app: Flask) -> None:
     for query, message in BAD_QUERIES:
-        response = stats_app.test_client().get(f"/api/v1/rankings?{query}")
+        response = signed_in(stats_app).get(f"/api/v1/rankings?{query}")
         assert response.status_code == 400
         assert message in response.get_json()["error"]["message"]
 
 
 def test_rankings_page_highlights_lists(stats_app: Flask) -> None:
-    html = (
-        stats_app.test_client().get("/rankings?level=street&period=2026-W47").get_data(as_text=True)
-    )
+    html = signed_in(stats_app).get("/rankings?level=street&period=2026-W47").get_data(as_text=True)
     assert "红榜" in html and "黑榜" in html and "cg-red" in html and "cg-black" in html
     assert "50.0%" in html and "2026年第47周" in html
     assert "/areas/street/329901001/assign" in html
-    english = stats_app.test_client().get("/rankings?level=street&period=2026-W47&lang=en")
+    english = signed_in(stats_app).get("/rankings?level=street&period=2026-W47&lang=en")
     assert "Red list" in english.get_data(as_text=True)
 
 
 def test_scores_api(stats_app: Flask) -> None:
-    data = stats_app.test_client().get("/api/v1/scores?level=street&period=2026-Q4").get_json()
+    data = signed_in(stats_app).get("/api/v1/scores?level=street&period=2026-Q4").get_json()
     east = next(r for r in data["rows"] if r["code"] == "329901001")
     assert east["civilized_city"] == 93.0 and east["urban_management"] == 92.5
-    bad = stats_app.test_client().get("/api/v1/scores?level=street&period=2026-11")
+    bad = signed_in(stats_app).get("/api/v1/scores?level=street&period=2026-11")
     assert bad.status_code == 400
 
 
 def test_scores_page(stats_app: Flask) -> None:
-    html = stats_app.test_client().get("/scores?level=street&period=2026-Q4").get_data(as_text=True)
+    html = signed_in(stats_app).get("/scores?level=street&period=2026-Q4").get_data(as_text=True)
     assert "全国文明城市测评" in html and "93.0" in html and "(−7)" in html
-    assert stats_app.test_client().get("/scores?period=2026-Q9").status_code == 400
+    assert signed_in(stats_app).get("/scores?period=2026-Q9").status_code == 400

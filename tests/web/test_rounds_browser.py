@@ -15,10 +15,10 @@ from flask import Flask
 from geo.db import transaction
 from geo.models import Problem
 from geo.units import unit_ids
-from tests.helpers import XSS
+from tests.helpers import TEST_PASSWORD, XSS, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import load_round_city
-from tests.web.browser import PageWatch, live_server, screenshot
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 COUNT_POINTS = """() => { let n = 0; civicgridMap.map.eachLayer(l => {
   if (l.feature && l.feature.properties && 'result' in l.feature.properties) n++; }); return n; }"""
@@ -44,7 +44,7 @@ def round_app(app: Flask, tmp_path: Path) -> Flask:
 
 
 def _wait_map(page) -> dict:
-    page.wait_for_function("document.querySelector('.folium-map')?.dataset.layersPending === '0'")
+    wait_for_layers(page)
     return json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
 
 
@@ -52,6 +52,7 @@ def _wait_map(page) -> dict:
 def test_coverage_page_and_a_notice(round_app: Flask, browser) -> None:
     with live_server(round_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        browser_login(page, base, ensure_user(round_app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(f"{base}/rounds")
         page.click("[data-testid=rounds] a")
@@ -95,6 +96,7 @@ def test_extension_requested_then_approved(app: Flask, browser, tmp_path: Path) 
     pid = problem_id(engine, "C1")
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        browser_login(page, base, ensure_user(app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         page.goto(f"{base}/problems/{pid}")
         page.click("[data-testid=more-request] summary")

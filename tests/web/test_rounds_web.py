@@ -14,7 +14,7 @@ from flask import Flask
 from geo.db import transaction
 from geo.models import Problem
 from geo.units import unit_ids
-from tests.helpers import XSS, table_counts
+from tests.helpers import XSS, signed_in, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import load_round_city
 
@@ -43,7 +43,7 @@ def _token(client, url: str) -> str:
 
 
 def test_api_gives_rounds_coverage_and_points(round_app: Flask) -> None:
-    client, rid = round_app.test_client(), round_app.config["ROUND_ID"]
+    client, rid = signed_in(round_app), round_app.config["ROUND_ID"]
     rounds = client.get("/api/v1/rounds").get_json()["rounds"]
     assert [(r["name"], r["points"], r["visited"]) for r in rounds] == [
         ("2026年第四季度实地测评", 4, 3)
@@ -68,7 +68,7 @@ def test_api_gives_rounds_coverage_and_points(round_app: Flask) -> None:
 
 
 def test_round_pages(round_app: Flask) -> None:
-    client, rid = round_app.test_client(), round_app.config["ROUND_ID"]
+    client, rid = signed_in(round_app), round_app.config["ROUND_ID"]
     listing = client.get("/rounds").get_data(as_text=True)
     assert f'href="/rounds/{rid}"' in listing and "75.0%" in listing
     page = client.get(f"/rounds/{rid}").get_data(as_text=True)
@@ -82,7 +82,7 @@ def test_round_pages(round_app: Flask) -> None:
 
 
 def test_issue_a_notice_through_the_page(round_app: Flask) -> None:
-    client, rid = round_app.test_client(), round_app.config["ROUND_ID"]
+    client, rid = signed_in(round_app), round_app.config["ROUND_ID"]
     url = f"/rounds/{rid}/notices/329901001"
     draft = client.get(url).get_data(as_text=True)
     assert "草稿 · 未编号" in draft and 'data-testid="issue-form"' in draft
@@ -111,7 +111,7 @@ def test_issue_a_notice_through_the_page(round_app: Flask) -> None:
 
 
 def test_nothing_to_notify_is_shown_without_a_form(round_app: Flask) -> None:
-    client, rid = round_app.test_client(), round_app.config["ROUND_ID"]
+    client, rid = signed_in(round_app), round_app.config["ROUND_ID"]
     page = client.get(f"/rounds/{rid}/notices/329902001").get_data(as_text=True)
     assert 'data-testid="notice-empty"' in page and 'data-testid="issue-form"' not in page
     assert client.get(f"/rounds/{rid}/notices/999").status_code == 404
@@ -135,7 +135,7 @@ def _state(app: Flask):
 
 
 def test_approval_on_the_problem_page_needs_the_right(city_app: Flask) -> None:
-    client = city_app.test_client()
+    client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "C1")
     url = f"/problems/{pid}"
     asked = {"deadline": "2030-01-10", "note": "材料未到", "actor": "东门街道", "version": "1"}
@@ -175,7 +175,7 @@ def test_approval_on_the_problem_page_needs_the_right(city_app: Flask) -> None:
 
 def test_request_extension_form_refuses_beyond_the_maximum(city_app: Flask) -> None:
     city_app.config["MAX_EXTENSION_DAYS"] = 5
-    client = city_app.test_client()
+    client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "C1")
     url = f"/problems/{pid}"
     before = _state(city_app)

@@ -205,7 +205,7 @@ def test_create_and_read_problems(city) -> None:
     response = client.post("/api/v1/problems", json={**NEW, "id": "N1"}, headers=tokens["grid"])
     assert response.status_code == 201, response.get_json()
     item = response.get_json()
-    assert item["grid"] == "329901001001" and item["source"] == "api"
+    assert item["grid"] == "329901001000001" and item["source"] == "api"
     assert response.headers["Location"] == f"/api/v1/problems/{item['id']}"
     again = client.post("/api/v1/problems", json={**NEW, "id": "N1"}, headers=tokens["grid"])
     assert again.status_code == 409
@@ -231,7 +231,7 @@ def test_token_with_a_narrower_scope_than_the_request(city) -> None:
         response = client.get(f"/api/v1/problems/{ids[key]}", headers=tokens["district"])
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "NotFoundError"
-    for query in ("district=329902", "bbox=120.9,32.0,121.0,32.04", "grid=329902001001", ""):
+    for query in ("district=329902", "bbox=120.9,32.0,121.0,32.04", "grid=329902001000001", ""):
         body = client.get(f"/api/v1/problems?{query}", headers=tokens["district"])
         text = body.get_data(as_text=True)
         assert not [m for m in HIDDEN_FROM["district_officer"] if m in text], query
