@@ -281,6 +281,8 @@ def feature_batches(
         stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
         parts = iter([session.execute(stmt).all()])
     for rows in parts:
+        if not rows:  # nothing matched (e.g. nothing in the caller's scope)
+            continue
         texts, lon, lat = zip(*rows, strict=True)
         chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
         yield Batch(list(texts), enc.chunk_bounds(chunk))

@@ -265,8 +265,16 @@ SCOPED_SURVEY = (
     "OUT1,120.92,32.01,illegal_ads,2024-05-01 10:00,OUT-CITY-MARKER\n"
     "FAR1,125.00,32.00,litter,2024-05-01 10:00,OUTSIDE-MARKER\n"
 )
-IN_MARKERS = ["IN-GRID-MARKER", "329901001000001"]
-OUT_OF_DISTRICT = ["OUT-CITY-MARKER", "OUTSIDE-MARKER", "枫桥区", "枫桥路", "临江实验小学", "南湖"]
+IN_MARKERS = ["IN-GRID-MARKER"]
+OUT_OF_DISTRICT = [
+    "OUT-CITY-MARKER",
+    "OUTSIDE-MARKER",
+    "枫桥区",
+    "枫桥路",
+    "临江实验小学",
+    "南湖",
+    "329902001000001",  # a grid of the other district
+]
 OUT_OF_GRIDS = ["MID-DISTRICT-MARKER", "西门", "329901002000001"]
 HIDDEN_FROM: dict[str, list[str]] = {
     "district_officer": OUT_OF_DISTRICT,

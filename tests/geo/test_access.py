@@ -166,7 +166,9 @@ def test_queries_never_leak_out_of_scope_counts(city) -> None:
         "problems": 1,
     }
     assert everything["problems"] == 4 and everything["grid"] == 8
-    assert extent is not None and (extent.min_lon, extent.max_lon) == pytest.approx((120.80, 120.85))
+    assert extent is not None and (extent.min_lon, extent.max_lon) == pytest.approx(
+        (120.80, 120.85)
+    )
     assert '"features":[]' in areas
     assert "枫桥路" not in points and "P1" in points
 
