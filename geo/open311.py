@@ -40,6 +40,7 @@ REQUEST_KEYS = (
     "page_size",
     "jurisdiction_id",
     "lang",
+    "api_key",  # the caller's token (web/security.py reads it)
 )
 POST_KEYS = (
     "api_key",

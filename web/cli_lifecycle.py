@@ -63,7 +63,7 @@ def _make_action(name: str) -> click.Command:
     @problems_group.command(
         action.cli_name,
         help=f"{action.zh} {action.en} (from {', '.join(sorted(action.sources))})."
-        + (" Needs the approval right (--role supervisor|admin)." if action.needs_right else ""),
+        + (" Needs the approval right (--role city_officer|admin)." if action.needs_right else ""),
     )
     @_selection_options
     @click.option(

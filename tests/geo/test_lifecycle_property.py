@@ -59,7 +59,7 @@ def test_summary_always_matches_a_recount(city, sequence) -> None:
                 unit="云溪区城管局" if name == "assign" else None,
                 deadline=at + timedelta(days=10) if name == "request_extension" else None,
                 at=at,
-                role="supervisor",
+                role="city_officer",
             )
             if kind == "one":
                 selection = Selection(ids=(ids[target],))

@@ -229,7 +229,7 @@ def test_extension_commands_need_the_role(app: Flask, tmp_path: Path) -> None:
             "--actor",
             "市创建办",
             "--role",
-            "supervisor",
+            "city_officer",
         ]
     )
     assert granted.exit_code == 0 and "批准延期 1 个问题" in granted.output

@@ -135,7 +135,8 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(city_app, tmp_path, args, 
 def test_cli_on_an_uninitialised_database_says_what_to_do(tmp_path) -> None:
     from web import create_app
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k" * 32})
     result = app.test_cli_runner().invoke(
         args=["export", "problems", "-o", str(tmp_path / "p.csv")]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import TEST_PASSWORD, XSS, ensure_user, signed_in
+from tests.helpers import TEST_PASSWORD, XSS, add_token, ensure_user, signed_in
 from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 
@@ -195,26 +196,44 @@ def test_html_pages_are_chinese_by_default(city_app) -> None:
     assert error.status_code == 404 and "rivers" in error.get_data(as_text=True)
 
 
-def _ogrinfo(*args: str) -> str:
-    done = subprocess.run(["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=120)
+def _ogrinfo(*args: str, token: dict[str, str] | None = None) -> str:
+    env = {**os.environ}
+    if token:  # how QGIS / GDAL users pass a civicgrid token
+        env["GDAL_HTTP_HEADERS"] = f"Authorization: {token['Authorization']}"
+    done = subprocess.run(
+        ["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=120, env=env
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def test_gdal_reads_the_service(city_app) -> None:
-    """Debian's GDAL (OAPIF driver) lists the layers, counts features, filters by bbox."""
+def test_gdal_reads_the_service(city_app, engine) -> None:
+    """Debian's GDAL (OAPIF driver) lists the layers, counts features, filters by bbox,
+    with a token, and sees only the token's scope."""
+    city = add_token(engine, "qgis-city", "planner", [])
+    district = add_token(engine, "qgis-district", "district_officer", ["district:329901"])
     with live_server(city_app) as base:
-        listing = _ogrinfo("-so", "-al", f"OAPIF:{base}/ogcapi")
+        refused = subprocess.run(
+            ["ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogcapi"], capture_output=True, text=True
+        )
+        assert refused.returncode != 0 and "401" in refused.stderr
+        scoped = _ogrinfo(f"OAPIF:{base}/ogcapi", "districts", token=district)
+        assert "云溪区" in scoped and "枫桥区" not in scoped
+        listing = _ogrinfo("-so", "-al", f"OAPIF:{base}/ogcapi", token=city)
         counts = dict(re.findall(r"Layer name: (\w+)\n(?:.*\n)*?Feature Count: (\d+)", listing))
         assert counts == {
             "problems": "6", "points": "3", "grids": "0",
             "communities": "0", "streets": "4", "districts": "2",
         }  # fmt: skip
         spat = _ogrinfo(
-            "-so", f"OAPIF:{base}/ogcapi", "problems", "-spat", "120.85", "32.0", "120.95", "32.04"
+            "-so",
+            f"OAPIF:{base}/ogcapi",
+            "problems",
+            *("-spat", "120.85", "32.0", "120.95", "32.04"),
+            token=city,
         )
         assert "Feature Count: 2" in spat
-        features = _ogrinfo(f"OAPIF:{base}/ogcapi", "districts")
+        features = _ogrinfo(f"OAPIF:{base}/ogcapi", "districts", token=city)
         assert "枫桥区" in features and "云溪区" in features
 
 
