@@ -77,7 +77,7 @@ def detail(problem_id: int) -> ResponseReturnValue:
 def act(problem_id: int, action: str) -> ResponseReturnValue:
     """Apply one lifecycle action from the problem page's form."""
     if action not in lifecycle.ACTIONS:
-        abort(404)
+        abort(404, description=translate(f"未知的操作：{action}", f"unknown action {action!r}"))
     require(authenticated_principal(), action)
     geoproblems.get_problem(database.session(), problem_id, current_scope())
     form = _form_class(action)()

@@ -14,7 +14,7 @@ from flask import Flask
 from geo.db import transaction
 from geo.models import Problem
 from geo.units import unit_ids
-from tests.helpers import XSS, signed_in, table_counts
+from tests.helpers import XSS, csrf_token, signed_in, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import load_round_city
 
@@ -88,18 +88,18 @@ def test_issue_a_notice_through_the_page(round_app: Flask) -> None:
     assert "草稿 · 未编号" in draft and 'data-testid="issue-form"' in draft
     assert XSS not in draft and "&lt;img src=x" in draft
     engine = _engine(round_app)
+    planner = signed_in(round_app, "planner")  # may read the draft, not issue it
     before = table_counts(engine)
-    assert client.post(url, data={"actor": "市创建办"}).status_code == 400  # no CSRF token
-    refused = client.post(url, data={"actor": " ", "csrf_token": _token(client, url)})
-    assert refused.status_code == 400 and "actor" in refused.get_data(as_text=True)
+    assert client.post(url, data={}).status_code == 400  # no CSRF token
+    assert 'data-testid="issue-form"' not in planner.get(url).get_data(as_text=True)
+    refused = planner.post(url, data={"csrf_token": csrf_token(planner, url)})
+    assert refused.status_code == 403
     assert table_counts(engine) == before
-    response = client.post(
-        url,
-        data={"actor": "市创建办", "unit": "东门街道办事处", "csrf_token": _token(client, url)},
-    )
+    response = client.post(url, data={"unit": "东门街道办事处", "csrf_token": _token(client, url)})
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "文明创建督查〔2026〕第1号" in page and "已签发抄告单" in page
+    assert "测试city_officer" in page  # the issuer: the signed-in user's display name
     assert "已交办" in page and 'data-testid="pdf-link"' in page
     listed = client.get(f"/api/v1/rounds/{rid}").get_json()["notices"]
     assert [(n["number"], n["street"], n["problems"]) for n in listed] == [
@@ -138,34 +138,24 @@ def test_approval_on_the_problem_page_needs_the_right(city_app: Flask) -> None:
     client = signed_in(city_app)
     pid = problem_id(_engine(city_app), "C1")
     url = f"/problems/{pid}"
-    asked = {"deadline": "2030-01-10", "note": "材料未到", "actor": "东门街道", "version": "1"}
+    asked = {"deadline": "2030-01-10", "note": "材料未到", "version": "1"}
     response = client.post(
         f"{url}/request_extension", data={**asked, "csrf_token": _token(client, url)}
     )
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert 'data-testid="decision"' in page and "延期申请" in page and "2030-01-10" in page
+    planner = signed_in(city_app, "planner")  # reads everything, decides nothing
+    assert 'data-testid="decision"' not in planner.get(url).get_data(as_text=True)
     before = _state(city_app)
-    denied = client.post(
-        f"{url}/approve_extension",
-        data={
-            "actor": "东门街道",
-            "role": "unit",
-            "version": "2",
-            "csrf_token": _token(client, url),
-        },
+    denied = planner.post(
+        f"{url}/approve_extension", data={"version": "2", "csrf_token": csrf_token(planner, url)}
     )
     assert denied.status_code == 403
-    assert "needs the approval right" in denied.get_data(as_text=True)
+    assert "cannot approve_extension" in denied.get_data(as_text=True)
     assert _state(city_app) == before
     granted = client.post(
-        f"{url}/approve_extension",
-        data={
-            "actor": "市创建办",
-            "role": "supervisor",
-            "version": "2",
-            "csrf_token": _token(client, url),
-        },
+        f"{url}/approve_extension", data={"version": "2", "csrf_token": _token(client, url)}
     )
     assert granted.status_code == 302
     page = client.get(url).get_data(as_text=True)
