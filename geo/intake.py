@@ -22,7 +22,7 @@ import sqlalchemy.orm as so
 from geo import summary
 from geo.access import Scope
 from geo.assign import ANCESTRY_COLUMNS, AreaIndex
-from geo.errors import ForbiddenError, InvalidParameterError, TaxonomyError
+from geo.errors import AlreadyExistsError, ForbiddenError, InvalidParameterError, TaxonomyError
 from geo.models import Area, InspectionPoint, Problem, ProblemEvent
 from geo.survey import parse_time
 from geo.taxonomy import Taxonomy
@@ -85,9 +85,15 @@ def create_problem(
 def _validated(
     session: so.Session, data: Mapping[str, Any], taxonomy: Taxonomy, tz: str
 ) -> dict[str, Any]:
-    unknown = [k for k in data if k not in FIELDS]
+    unknown = [str(k)[:40] for k in data if k not in FIELDS]
     if unknown:
-        raise InvalidParameterError(f"未知字段 / unknown field(s): {', '.join(unknown)}")
+        raise InvalidParameterError(
+            f"未知字段 / unknown field(s): {', '.join(unknown)}; 可用 / accepted: {', '.join(FIELDS)}"
+        )
+    for key, value in data.items():
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL text cannot hold NUL, and no real report needs one.
+            raise InvalidParameterError(f"字段 {key} 含有空字符 / {key} contains a NUL character")
     lon, lat = _coordinate(data, "lon", 180), _coordinate(data, "lat", 90)
     if lon == 0 and lat == 0:
         raise InvalidParameterError("坐标为 0,0 / coordinates are 0,0")
@@ -152,7 +158,7 @@ def _check_new(session: so.Session, source: str, external_id: str) -> None:
         sa.select(Problem.id).where(Problem.source == source, Problem.external_id == external_id)
     )
     if exists is not None:
-        raise InvalidParameterError(
+        raise AlreadyExistsError(
             f"问题已存在 / problem already exists: source '{source}', id '{external_id}'"
         )
 

@@ -6,6 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+"""Largest id a database integer column holds."""
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ids beyond a database integer are simply not found
+    (a 404 at routing), instead of overflowing a query."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     config.init_app(app, test_config)
     database.init_app(app)
     assets.init_app(app)

@@ -12,6 +12,7 @@ from geo.models import LEVELS, STATUSES
 from geo.problem_api import MAX_ID
 from geo.problem_query import MAX_LIMIT
 from geo.taxonomy import Taxonomy
+from web.openapi_views import transition_operation, view_paths
 
 JSON = "application/json"
 
@@ -33,7 +34,7 @@ def document(taxonomy: Taxonomy) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **view_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
@@ -107,7 +108,7 @@ def _paths() -> dict[str, Any]:
                 },
             },
             "post": {
-                "summary": "Create one problem (validated as one survey row)",
+                "summary": "Create one problem (status found) in the caller's scope",
                 "requestBody": {
                     "required": True,
                     "content": {JSON: {"schema": _ref("NewProblem")}},
@@ -130,7 +131,8 @@ def _paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {"200": _ok("The problem", _ref("Problem")), **_errors(401, 403, 404)},
-            }
+            },
+            "post": transition_operation(),
         },
         "/api/v1/surveys": {
             "post": {
@@ -198,20 +200,22 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
         "NewProblem": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["lon", "lat", "category", "found_at"],
+            "required": ["lon", "lat", "category"],
             "properties": {
-                "id": {"type": "string", "maxLength": 200, "description": "External id"},
+                "external_id": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "description": "Your id (with source: unique; default a new UUID)",
+                },
                 "lon": {"type": "number", "minimum": -180, "maximum": 180},
                 "lat": {"type": "number", "minimum": -90, "maximum": 90},
                 "category": {"type": "string", "enum": sorted(taxonomy.categories)},
-                "found_at": {"type": "string", "format": "date-time"},
+                "found_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "Default now; no offset = local time",
+                },
                 "description": {"type": "string", "maxLength": 2000},
-                "status": {"type": "string", "enum": list(STATUSES)},
-                "unit": {"type": "string", "maxLength": 200},
-                "deadline": {"type": "string", "format": "date-time"},
-                "rectified_at": {"type": "string", "format": "date-time"},
-                "closed_at": {"type": "string", "format": "date-time"},
-                "reopened": {"type": "integer", "minimum": 0, "maximum": 1000},
                 "campaign": {"type": "string", "enum": sorted(taxonomy.campaigns)},
                 "point_code": {"type": "string", "maxLength": 64},
                 "source": {"type": "string", "pattern": r"^[\w.@:-]{1,100}$"},
@@ -319,7 +323,7 @@ _MEANINGS = {
     401: "No valid login or token",
     403: "Role or area scope does not allow it",
     404: "Not found (or out of scope)",
-    409: "Exists already",
+    409: "Exists already, or changed since the version you read (reload and retry)",
     413: "Upload larger than CIVICGRID_MAX_UPLOAD_MB",
     415: "Not an accepted file type",
     422: "Refused content",

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from geo import summary
 from geo.db import session_factory, transaction
-from geo.errors import InvalidParameterError
+from geo.errors import AlreadyExistsError, InvalidParameterError
 from geo.intake import create_problem
 from geo.models import Area, Problem, ProblemEvent
 from geo.taxonomy import default_taxonomy
@@ -65,7 +65,7 @@ def test_same_external_id_twice_is_refused(engine, tmp_path) -> None:
     with transaction(engine) as session:
         create_problem(session, data, "t", TAX)
     with (
-        pytest.raises(InvalidParameterError, match="already exists"),
+        pytest.raises(AlreadyExistsError, match="already exists"),
         transaction(engine) as session,
     ):
         create_problem(session, data, "t", TAX)

@@ -86,7 +86,8 @@ def test_schemathesis_finds_no_server_errors(fuzz_app) -> None:
         )
         def run(case) -> None:
             nonlocal calls
-            response = case.call(headers=header)
+            # identity: the WSGI transport does not undo the server's gzip
+            response = case.call(headers={**header, "Accept-Encoding": "identity"})
             calls += 1
             # Schema-valid requests must get documented answers; invalid ones any 4xx.
             positive = mode == GenerationMode.POSITIVE
