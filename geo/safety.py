@@ -21,7 +21,14 @@ from geo.errors import UnsupportedFileError
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel, LibreOffice or WPS treat a cell as a formula."""
 
-SURVEY_TYPES: dict[str, str] = {".csv": "text"}
+SURVEY_TYPES: dict[str, str] = {
+    ".csv": "text",
+    ".txt": "text",
+    ".geojson": "text",
+    ".json": "text",
+    ".xlsx": "zip",
+    ".gpkg": "sqlite",
+}
 """Accepted survey upload suffixes and what their content must look like.
 Kinds: ``text`` (no NUL bytes, decodes as UTF-8 or GB18030), ``zip`` (XLSX, GeoPackage
 is ``sqlite``), ``sqlite``."""

@@ -94,6 +94,7 @@ def parse_survey(
     if "row" not in table:
         table["row"] = np.arange(len(table)) + HEADER_ROW + 1
     bad = pd.Series("", index=table.index, dtype=object)
+    _nul_characters(table, bad)
     swapped = _coordinates(table, bad, crs, city, fix_swapped)
     visit_only = _visit_result(table, bad)
     _category(table, taxonomy, bad, visit_only)
@@ -144,6 +145,17 @@ def _split_reason(reason: str) -> tuple[str, str]:
 def _flag(bad: pd.Series, mask: pd.Series | np.ndarray, reason: str) -> None:
     """Record ``reason`` for rows in ``mask`` that have no reason yet (first one wins)."""
     bad[np.asarray(mask, bool) & (bad == "").to_numpy()] = reason
+
+
+def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
+    """Refuse rows with a NUL character in any text cell: PostgreSQL text cannot hold it
+    and no real survey has one (it means a binary file or a broken export)."""
+    for column in table.columns:
+        values = table[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
+            if hit.any():
+                _flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
 
 
 def _coordinates(

@@ -277,6 +277,19 @@ def test_title_row_above_the_header_and_semicolons(city, tmp_path) -> None:
     assert [(r.row, r.reason_en) for r in result.rejects] == [(4, "non-numeric lon")]
 
 
+def test_nul_characters_in_cells_are_rejected_by_row(city, tmp_path) -> None:
+    # PostgreSQL text cannot hold NUL: the row is refused with its number, never written.
+    # (A NUL in the first 8 KB makes the whole file "binary"; this one comes later.)
+    long = GOOD[1].replace("电线杆", "长" * 5000)
+    text = HEADER + long + "N1,120.82,32.02,litter,2024-05-01 10:00,坏\x00字节\n"
+    before = table_counts(city)
+    result = ingest_file(city, write_csv(tmp_path / "nul.csv", text), _opts(dry_run=True))
+    assert [(r.row, r.reason_en) for r in result.rejects] == [(3, "NUL character in description")]
+    assert table_counts(city) == before
+    result = ingest_file(city, write_csv(tmp_path / "nul.csv", text))
+    assert result.accepted == 1 and "N1" not in _ids(city)
+
+
 # --- idempotency and atomicity --------------------------------------------------------------
 
 

@@ -294,7 +294,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
         Probe("/notices/1"), Probe("/notices/999999"), NOT_FOUND_PAGE
     ),
     ("/notices/<int:notice_id>.pdf", "GET"): same(
-        Probe("/notices/1.pdf"), Probe("/notices/99999999999.pdf"), NOT_FOUND_PAGE
+        Probe("/notices/1.pdf"), Probe("/notices/999999.pdf"), NOT_FOUND_PAGE
     ),
     # --- exports and standard APIs ---
     ("/export/<target>.<fmt>", "GET"): same(

@@ -12,7 +12,6 @@ from flask import Flask
 from geo import queries
 from geo.access import Scope
 from geo.db import make_engine, session_factory
-from tests.helpers import TEST_PASSWORD, ensure_user, signed_in
 from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 from web import create_app
 
@@ -66,7 +65,6 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
 def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        browser_login(page, base, ensure_user(demo_app), TEST_PASSWORD)
         watch = PageWatch(page, base)
         browser_login(page, base, "demo-city", demo_password("demo-city"))
         page.goto(base + "/")
@@ -84,7 +82,7 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
 def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        browser_login(page, base, ensure_user(demo_app), TEST_PASSWORD)
+        browser_login(page, base, "demo-city", demo_password("demo-city"))
         watch = PageWatch(page, base)
         page.goto(base + "/rounds/1")
         wait_for_layers(page)
@@ -113,13 +111,13 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     ]:
         line = next(line for line in text.splitlines() if line.split()[:1] == [username])
         assert role in line
-    client = signed_in(demo_app)
+    client = demo_app.test_client()
     assert login_client(client, "demo-grid", demo_password("demo-grid")).status_code == 302
     grids = client.get("/api/v1/areas?level=grid").get_json(force=True)["features"]
     districts = client.get("/api/v1/areas?level=district").get_json(force=True)["features"]
     assert len(grids) == 2 and districts == []
     problems = client.get("/api/v1/problems?limit=1").get_json()["total"]
     assert 0 < problems < 20000  # the two busiest grids of the first district
-    other = signed_in(demo_app)
+    other = demo_app.test_client()
     assert login_client(other, "demo-district", demo_password("demo-district")).status_code == 302
     assert len(other.get("/api/v1/areas?level=district").get_json(force=True)["features"]) == 1
