@@ -245,10 +245,11 @@ def _points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def _measure_api(urls: tuple[str, str], requests: int) -> tuple[dict[str, Any], ...]:
     """Time the requests on both databases, interleaved (large, anchor, large, ...) so
     that both see the same machine load."""
+    from tests.helpers import signed_in
     from web import create_app, httpcache
 
     apps = [create_app({"DATABASE_URL": url, "TESTING": True}) for url in urls]
-    clients = [app.test_client() for app in apps]
+    clients = [signed_in(app, "city_officer") for app in apps]  # every route needs a login
     stores = [httpcache.cache(app) for app in apps]
     headers = {"Accept-Encoding": "gzip"}
     for client in clients:
@@ -309,13 +310,15 @@ def _measure_page(url: str, browser: Any = None) -> dict[str, Any]:
 def _page_figures(url: str, browser: Any) -> dict[str, Any]:
     """Load the overview twice in fresh pages: the first builds the server's cached
     outlines (a cold server), the second is what a visitor normally gets."""
+    from tests.helpers import ensure_user
     from tests.web.browser import live_server
     from web import create_app
 
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "TESTING": True})  # TESTING: a random secret key
+    user = ensure_user(app, "city_officer")
     with live_server(app) as base:
-        cold = _load_overview(browser, base)
-        warm = _load_overview(browser, base)
+        cold = _load_overview(browser, base, user)
+        warm = _load_overview(browser, base, user)
     return {
         "page_bytes": warm["bytes"],
         "draw_seconds": warm["drawn"],
@@ -326,18 +329,21 @@ def _page_figures(url: str, browser: Any) -> dict[str, Any]:
     }
 
 
-def _load_overview(browser: Any, base: str) -> dict[str, Any]:
-    from tests.web.browser import PageWatch
+def _load_overview(browser: Any, base: str, user: str) -> dict[str, Any]:
+    from tests.helpers import TEST_PASSWORD
+    from tests.web.browser import PageWatch, context_login, wait_until
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})  # empty cache
+    context_login(context, base, user, TEST_PASSWORD)
     page = context.new_page()
     watch = PageWatch(page, base)
     finished: list[Any] = []
     page.on("requestfinished", lambda request: finished.append(request))
     page.goto(base + "/")
-    page.wait_for_function(
-        "(() => { const d = document.querySelector('.folium-map').dataset;"
-        " return d.heatSeq === '1' && d.layersPending === '0'; })()",
+    wait_until(
+        page,
+        "(() => { const d = document.querySelector('.folium-map')?.dataset;"
+        " return !!d && d.heatSeq === '1' && d.layersPending === '0'; })()",
         timeout=120_000,
     )
     drawn = page.evaluate("performance.now()") / 1000

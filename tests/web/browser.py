@@ -104,3 +104,16 @@ def wait_until(page: Any, expression: str, timeout: float = 30_000) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout} ms waiting for: {expression}")
         page.wait_for_timeout(100)
+
+
+def context_login(context: Any, base_url: str, username: str, password: str) -> None:
+    """Log a browser context in without loading any page (its cache stays empty): the
+    login form posted through the context's own request client, which shares cookies."""
+    import re
+
+    html = context.request.get(base_url + "/login").text()
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on /login"
+    form = {"username": username, "password": password, "csrf_token": match.group(1)}
+    response = context.request.post(base_url + "/login", form=form, max_redirects=0)
+    assert response.status == 302, response.text()[:300]
