@@ -143,16 +143,18 @@ def render_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
         "script": root.script.render(),  # type: ignore[attr-defined]
     }
     if nonce is not None:
-        parts = {key: _with_nonce(html, nonce) for key, html in parts.items()}
+        parts = {key: with_nonce(html, nonce) for key, html in parts.items()}
     return parts
 
 
 _OPEN_TAG = re.compile(r"<(script|style)(?=[\s>])", re.IGNORECASE)
 
 
-def _with_nonce(html: str, nonce: str) -> str:
-    # Folium's own markup only: user data never reaches these parts (layers are
-    # fetched as JSON and escaped in the browser), so no injected tag gets the nonce.
+def with_nonce(html: str, nonce: str) -> str:
+    """``html`` (markup we generated) with ``nonce`` on its <script> and <style> tags."""
+    # Only markup we generate: folium's parts (user data never reaches them: layers are
+    # fetched as JSON and escaped in the browser) and autoescaped templates (user text
+    # arrives as &lt;script), so no injected tag can get the nonce.
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", nonce):
         raise ValueError("a CSP nonce is URL-safe base64")
     return _OPEN_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', html)

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from geo import notice_render, notices
+from geo import maps, notice_render, notices
 from geo import problems as geoproblems
 from geo import rounds as georounds
 from geo.access import area_in_scope
@@ -22,7 +22,7 @@ from geo.models import Notice
 from web import database
 from web.forms import NoticeIssueForm
 from web.i18n import current_lang, translate
-from web.security import authenticated_principal, current_scope, requires
+from web.security import authenticated_principal, csp_nonce, current_scope, requires
 
 bp = Blueprint("notices", __name__)
 
@@ -58,7 +58,7 @@ def page(notice_id: int) -> ResponseReturnValue:
     doc = notices.issued_notice(
         database.session(), notice_id, database.taxonomy(), _settings(), current_lang()
     )
-    body = notice_render.render_fragment(doc, _photo_url, current_lang())
+    body = _fragment(doc)
     return render_template("notices/page.html", doc=doc, body=body, form=None, error=None)
 
 
@@ -133,9 +133,15 @@ def _render_draft(
         form.unit.choices = [("", translate("不交办（仅抄告）", "Do not assign (notify only)"))] + [
             (u.name, u.name) for u in geoproblems.units(db)
         ]
-    body = notice_render.render_fragment(doc, _photo_url, current_lang())
+    body = _fragment(doc)
     page = render_template("notices/page.html", doc=doc, body=body, form=form, error=error)
     return page, status
+
+
+def _fragment(doc: notices.NoticeDoc) -> str:
+    """The notice's HTML for a page; its own <style> gets the page's CSP nonce."""
+    html = notice_render.render_fragment(doc, _photo_url, current_lang())
+    return maps.with_nonce(html, csp_nonce())
 
 
 def _settings() -> notices.NoticeSettings:

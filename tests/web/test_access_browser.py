@@ -13,7 +13,15 @@ from geo.db import transaction
 from geo.models import Area
 from geo.users import create_user
 from tests.helpers import TEST_PASSWORD, XSS, load_scoped_city
-from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    screenshot,
+    wait_for_layers,
+    wait_until,
+)
+from tests.web.test_heat_browser import _screen_xy
 from web import database
 
 pytestmark = pytest.mark.browser
@@ -61,27 +69,25 @@ def test_grid_manager_sees_only_their_grids(scoped_app: Flask, browser) -> None:
         watch = PageWatch(page, base)
         browser_login(page, base, "wangfang", TEST_PASSWORD)
         wait_for_layers(page)
+        wait_until(page, "document.querySelector('.folium-map')?.dataset.heatLoading === '0'")
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
-        assert counts == {"grids": 2, "districts": 0, "points": 1}
+        assert counts["heat"] == 2 and counts["districts"] == 0  # their grids, no district
+        assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "2"
         stats = page.inner_text("[data-testid=stats]")
         assert "网格 2" in stats and "问题 1" in stats and "区 0" in stats and "点位 1" in stats
         user = page.inner_text("[data-testid=user]")
         assert XSS in user and "网格员" in user  # the display name shown as text
-        codes = page.evaluate(
-            "(() => { const out = []; civicgridMap.map.eachLayer(l => {"
-            " if (l.feature) out.push(l.feature.properties.code); }); return out.sort(); })()"
-        )
-        assert codes == ["329901001000001", "329901001000002", "P1"]
+        heat = page.evaluate("fetch('/api/v1/heat?level=grid').then(r => r.json())")
+        assert heat["codes"] == ["329901001000001", "329901001000002"]
         html = page.content()
         for hidden in ("枫桥", "西门", "南湖", "北岭", "329902"):
             assert hidden not in html
-        # Open the grid's tooltip from code: hovering cannot reach area tooltips while
-        # the points pane's canvas lies on top (a known issue of civicgrid-map.js).
-        page.evaluate(
-            "civicgridMap.map.eachLayer(l => { if (l.feature &&"
-            " l.feature.properties.code === '329901001000002') { l.openTooltip(); } })"
-        )
+        # Hover the second grid: its tooltip shows the name (with a payload) as text.
+        x, y = _screen_xy(page, 32.02, 120.8375)
+        page.mouse.move(x - 5, y - 5)
+        page.mouse.move(x, y, steps=4)
         tooltip = page.locator(".leaflet-tooltip", has_text="北格")
+        tooltip.wait_for()
         assert XSS in tooltip.inner_text()
         screenshot(page, "grid-manager-map")
         assert page.evaluate("window.__xss") is None

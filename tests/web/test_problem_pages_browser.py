@@ -73,14 +73,11 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
 
         form = page.locator("[data-testid=form-assign]")
         form.locator("select[name=unit]").select_option("东门街道办事处")
-        form.locator("input[name=actor]").fill("街道创建办")
         _submit(page, form)
         assert page.inner_text("[data-testid=status]") == "已交办"
         assert page.inner_text("[data-testid=unit]") == "东门街道办事处"
 
         form = page.locator("[data-testid=form-rectify]")
-        assert form.locator("input[name=actor]").input_value() == "街道创建办"  # remembered
-        form.locator("input[name=actor]").fill("网格员小李")
         form.locator("button").click()  # no note: the browser refuses (required)
         assert page.inner_text("[data-testid=status]") == "已交办"
         form.locator("textarea[name=note]").fill("已清理堆放垃圾")
@@ -90,13 +87,12 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
         wait_until(page, "document.querySelector('img.cg-photo').naturalWidth === 64")
 
         form = page.locator("[data-testid=form-close]")
-        form.locator("input[name=actor]").fill("督查组")
         form.locator("textarea[name=note]").fill("复核通过，予以销号")
         _submit(page, form)
         assert page.inner_text("[data-testid=status]") == "已销号"
         assert int(page.inner_text("[data-testid=heat]")) == heat_before - 1
         timeline = page.inner_text("[data-testid=timeline]")
-        for text in ("交办", "整改", "销号", "已清理堆放垃圾", "督查组"):
+        for text in ("交办", "整改", "销号", "已清理堆放垃圾", "user:test-city-officer"):
             assert text in timeline
         _wait_map(page)
         screenshot(page, "problem-closed")
@@ -109,12 +105,12 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
 def test_stale_form_shows_a_conflict(city_app: Flask, browser) -> None:
     pid = problem_id(_engine(city_app), "C1")
     with live_server(city_app) as base:
-        first, second = browser.new_page(), browser.new_page()
-        for page in (first, second):
+        first, second = browser.new_page(), browser.new_page()  # two people, one problem
+        for page, role in ((first, "city_officer"), (second, "admin")):
+            browser_login(page, base, ensure_user(city_app, role), TEST_PASSWORD)
             page.goto(f"{base}/problems/{pid}")
         for page, who in ((first, "甲"), (second, "乙")):
             form = page.locator("[data-testid=form-rectify]")
-            form.locator("input[name=actor]").fill(who)
             form.locator("textarea[name=note]").fill(f"{who}整改")
             _submit(page, form)
         assert "已整改" in first.inner_text("[data-testid=status]")
@@ -144,7 +140,6 @@ def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> 
         assert page.inner_text("[data-testid=open-total]") == "4"  # P3, P5, P6, P7
         bulk = page.locator("[data-testid=bulk-assign]")
         bulk.locator("select[name=unit]").select_option("东门街道办事处")
-        bulk.locator("input[name=actor]").fill("街道创建办")
         _submit(page, bulk)
         assert "已交办 1 个问题" in page.inner_text("[data-testid=flash]")  # P7 was found
         screenshot(page, "area-assign")
