@@ -22,7 +22,7 @@ import sqlalchemy.orm as so
 
 from geo.actions import ACTIONS as LIFECYCLE_ACTIONS
 from geo.errors import ForbiddenError, InvalidParameterError
-from geo.models import Area, AreaSummary
+from geo.models import Area
 
 ROLES: tuple[str, ...] = ("admin", "city_officer", "district_officer", "grid_manager", "planner")
 """Roles a user or token can have."""

@@ -88,7 +88,8 @@ def _validated(
     unknown = [str(k)[:40] for k in data if k not in FIELDS]
     if unknown:
         raise InvalidParameterError(
-            f"未知字段 / unknown field(s): {', '.join(unknown)}; 可用 / accepted: {', '.join(FIELDS)}"
+            f"未知字段 / unknown field(s): {', '.join(unknown)}; "
+            f"可用 / accepted: {', '.join(FIELDS)}"
         )
     for key, value in data.items():
         if isinstance(value, str) and "\x00" in value:

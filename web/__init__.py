@@ -16,7 +16,7 @@ class IdConverter(IntegerConverter):
     """``<int:...>`` in every route: ids beyond a database integer are simply not found
     (a 404 at routing), instead of overflowing a query."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
