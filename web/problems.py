@@ -216,6 +216,7 @@ def _render_detail(
         point=geoproblems.point_label(problem.point, database.taxonomy(), current_lang()),
         tax=database.taxonomy(),
         heat=_heat(problem),
+        may_act=any(authenticated_principal().can(a) for a in lifecycle.ACTIONS),
     )
     return page, status
 

@@ -112,6 +112,7 @@ def test_extension_requested_then_approved(app: Flask, browser, tmp_path: Path) 
         planner.goto(f"{base}/problems/{pid}")
         assert "延期申请" in planner.inner_text("[data-testid=pending]")
         assert planner.locator("[data-testid=form-approve_extension]").count() == 0
+        assert "仅可查看" in planner.inner_text("[data-testid=no-actions]")
         screenshot(planner, "problem-extension-planner")
         planner.close()
         decision = page.locator("[data-testid=form-approve_extension]")
