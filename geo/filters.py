@@ -5,7 +5,7 @@ Exports, the OGC API, the map pages and later surfaces all filter problems the s
 ======== ==========================================================================
 key      meaning (a value may be repeated or comma-separated; alternatives are ORed)
 ======== ==========================================================================
-status   ``all``, ``unresolved`` (not closed), ``overdue`` (unresolved past its
+status   ``all``, ``unresolved`` (neither closed nor voided), ``overdue`` (unresolved past its
          deadline) or a status code (found, assigned, rectified, closed)
 category problem category: code, zh-CN or English label
 kind     point kind of the problem's linked inspection point (of the point itself
@@ -37,7 +37,7 @@ import sqlalchemy.orm as so
 
 from geo.access import Scope, visible
 from geo.errors import InvalidParameterError, TaxonomyError
-from geo.models import LEVELS, STATUSES, Area, InspectionPoint, Problem
+from geo.models import LEVELS, RESOLVED_STATUSES, STATUSES, Area, InspectionPoint, Problem
 from geo.taxonomy import Taxonomy
 
 Target = Literal["problems", "points", "areas"]
@@ -169,9 +169,10 @@ class ProblemFilter:
 
     def _status_condition(self, status: str) -> sa.ColumnElement[bool]:
         if status == "unresolved":
-            return Problem.status != "closed"
+            return Problem.status.not_in(RESOLVED_STATUSES)
         if status == "overdue":
-            return sa.and_(Problem.status != "closed", Problem.deadline < self.as_of)
+            unresolved = Problem.status.not_in(RESOLVED_STATUSES)
+            return sa.and_(unresolved, Problem.deadline < self.as_of)
         return Problem.status == status
 
 

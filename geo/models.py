@@ -29,6 +29,11 @@ SIDE_STATUSES: tuple[str, ...] = ("held", "voided")
 
 ALL_STATUSES: tuple[str, ...] = (*STATUSES, *SIDE_STATUSES)
 
+RESOLVED_STATUSES: tuple[str, ...] = ("closed", "voided")
+"""Statuses that are not "unresolved": closed (销号), and voided (作废: a false report is
+no problem at all). Every other status, held included, is unresolved. The one
+definition heat maps, summaries, filters, exports and Open311 share."""
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -23,11 +23,19 @@ from geo.errors import InvalidParameterError, NotFoundError, TaxonomyError
 from geo.export_encode import iso_times
 from geo.export_rows import EPOCH
 from geo.filters import ProblemFilter, allowed_keys_message
-from geo.models import Area, Problem, ResponsibleUnit
+from geo.models import RESOLVED_STATUSES, Area, Problem, ResponsibleUnit
 from geo.ogcapi import parse_datetime
 from geo.taxonomy import Taxonomy
 
-STATUS_MAP = {"found": "open", "assigned": "open", "rectified": "open", "closed": "closed"}
+STATUS_MAP = {
+    "found": "open",
+    "assigned": "open",
+    "rectified": "open",
+    "held": "open",
+    "closed": "closed",
+    "voided": "closed",
+}
+"""civicgrid status → Open311's open/closed: unresolved is open (geo.models)."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1_000
 REQUEST_KEYS = (
@@ -215,9 +223,9 @@ def _conditions(query: RequestsQuery) -> list[sa.ColumnElement[bool]]:
     if query.service_codes:
         conds.append(Problem.category.in_(query.service_codes))
     if query.statuses == ("open",):
-        conds.append(Problem.status != "closed")
+        conds.append(Problem.status.not_in(RESOLVED_STATUSES))
     elif query.statuses == ("closed",):
-        conds.append(Problem.status == "closed")
+        conds.append(Problem.status.in_(RESOLVED_STATUSES))
     if query.start is not None:
         conds.append(Problem.found_at >= query.start)
     if query.end is not None:

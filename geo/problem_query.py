@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from geo.audit import utcnow
 from geo.errors import InvalidParameterError, TaxonomyError
-from geo.models import STATUSES, Area, Problem
+from geo.models import RESOLVED_STATUSES, STATUSES, Area, Problem
 from geo.survey import parse_time
 from geo.taxonomy import Taxonomy
 
@@ -100,10 +100,9 @@ class ProblemQuery:
             stmt = stmt.where(Problem.found_at < self.found_before)
         if self.overdue is not None:
             now = utcnow()
-            late = sa.and_(Problem.status != "closed", Problem.deadline < now)
-            on_time = sa.or_(
-                Problem.status == "closed", Problem.deadline.is_(None), Problem.deadline >= now
-            )
+            resolved = Problem.status.in_(RESOLVED_STATUSES)
+            late = sa.and_(~resolved, Problem.deadline < now)
+            on_time = sa.or_(resolved, Problem.deadline.is_(None), Problem.deadline >= now)
             stmt = stmt.where(late if self.overdue else on_time)
         if self.campaign:
             stmt = stmt.where(Problem.campaign == self.campaign)

@@ -39,10 +39,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from geo.assign import ANCESTRY_COLUMNS
 from geo.db import is_postgres
 from geo.errors import ConfigError
-from geo.models import STATUSES, Area, AreaSummary, InspectionPoint, Problem, SummaryMeta
+from geo.models import (
+    RESOLVED_STATUSES,
+    STATUSES,
+    Area,
+    AreaSummary,
+    InspectionPoint,
+    Problem,
+    SummaryMeta,
+)
 
 CLOSED = "closed"
-NOT_UNRESOLVED: tuple[str, ...] = (CLOSED, "voided")
+NOT_UNRESOLVED: tuple[str, ...] = RESOLVED_STATUSES
 """Closed problems are resolved; voided ones (作废, false reports) are no problem at all."""
 UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
 """Statuses that count as unresolved: not closed and not voided (held ones still count)."""

@@ -128,3 +128,19 @@ def test_scope_restricts_problems_points_and_areas(engine, tmp_path) -> None:
     assert _ids(engine, parse({}).within(Scope.nothing())) == []
     plain = parse({})
     assert plain.within(None) is plain
+
+
+def test_voided_problems_are_not_unresolved(engine, tmp_path) -> None:
+    from geo.open311 import STATUS_MAP
+
+    ids = load_export_city(engine, tmp_path)
+    unresolved = _ids(engine, parse({"status": "unresolved"}))
+    with session_factory(engine)() as session:
+        session.execute(
+            sa.update(Problem).where(Problem.id == unresolved[0]).values(status="voided")
+        )
+        session.commit()
+    assert _ids(engine, parse({"status": "unresolved"})) == unresolved[1:]
+    assert unresolved[0] in _ids(engine, parse({"status": "voided"}))
+    assert len(_ids(engine, parse({}))) == len(ids)
+    assert STATUS_MAP["voided"] == "closed" and STATUS_MAP["held"] == "open"
