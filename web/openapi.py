@@ -12,7 +12,7 @@ from geo.models import LEVELS, STATUSES
 from geo.problem_api import MAX_ID
 from geo.problem_query import MAX_LIMIT
 from geo.taxonomy import Taxonomy
-from web.openapi_views import transition_operation, view_paths
+from web.openapi_views import error_refs, transition_operation, view_paths
 
 JSON = "application/json"
 
@@ -50,10 +50,6 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
-
-
 def _ok(description: str, schema: dict[str, Any], media: str = JSON) -> dict[str, Any]:
     return {"description": description, "content": {media: {"schema": schema}}}
 
@@ -82,7 +78,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _ok("Areas", _ref("FeatureCollection"), "application/geo+json"),
-                    **_errors(400, 401, 403),
+                    **error_refs(400, 401, 403),
                 },
             }
         },
@@ -94,7 +90,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _ok("Points", _ref("FeatureCollection"), "application/geo+json"),
-                    **_errors(401, 403),
+                    **error_refs(401, 403),
                 },
             }
         },
@@ -104,7 +100,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": _problem_filters(text),
                 "responses": {
                     "200": _ok("One page", _ref("ProblemPage")),
-                    **_errors(400, 401, 403),
+                    **error_refs(400, 401, 403),
                 },
             },
             "post": {
@@ -115,7 +111,7 @@ def _paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": _ok("Created", _ref("Problem")),
-                    **_errors(400, 401, 403, 409, 413, 422),
+                    **error_refs(400, 401, 403, 409, 413, 422),
                 },
             },
         },
@@ -130,7 +126,10 @@ def _paths() -> dict[str, Any]:
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     }
                 ],
-                "responses": {"200": _ok("The problem", _ref("Problem")), **_errors(401, 403, 404)},
+                "responses": {
+                    "200": _ok("The problem", _ref("Problem")),
+                    **error_refs(401, 403, 404),
+                },
             },
             "post": transition_operation(),
         },
@@ -146,7 +145,7 @@ def _paths() -> dict[str, Any]:
                     "200": _ok("Dry run: checked, nothing written", _ref("SurveyResult")),
                     "201": _ok("Written", _ref("SurveyResult")),
                     "422": _ok("Refused (strict): every bad row", _ref("SurveyRefusal")),
-                    **_errors(400, 401, 403, 413, 415),
+                    **error_refs(400, 401, 403, 413, 415),
                 },
             }
         },

@@ -99,7 +99,7 @@ def transition_operation() -> dict[str, Any]:
                 "description": "The problem as it is now",
                 "content": {JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             },
-            **_errors(400, 401, 403, 404, 409, 422),
+            **error_refs(400, 401, 403, 404, 409, 422),
         },
     }
 
@@ -154,11 +154,12 @@ def _get(
             "responses": {
                 "200": {"description": "OK", "content": {media: {"schema": _OBJECT}}},
                 "304": {"description": "Not modified (ETag)"},
-                **_errors(400, 401, 403, *more_errors),
+                **error_refs(400, 401, 403, *more_errors),
             },
         }
     }
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+def error_refs(*codes: int) -> dict[str, Any]:
+    """References to the shared error responses (components/responses/E<code>)."""
     return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
