@@ -70,8 +70,11 @@ def reject_json(reject: Reject) -> dict[str, Any]:
     }
 
 
-def check_source(source: str | None, default: str = "survey") -> str:
-    """The ingest source name (scopes external ids): 1-100 of letters, digits, _.@:-"""
+def check_source(source: object, default: str = "survey") -> str:
+    """The ingest source name (scopes external ids): 1-100 of letters, digits, _.@:-
+    (anything but text, e.g. a JSON object, is refused like a bad name)."""
+    if source is not None and not isinstance(source, str):
+        raise InvalidParameterError("source 必须是文本 / source must be text")
     value = (source or "").strip() or default
     if not SOURCE_RE.match(value):
         raise InvalidParameterError(

@@ -32,7 +32,7 @@ def _fill_at_0005(engine) -> None:
 def test_upgrade_keeps_rows_and_downgrade_is_clean(db_url) -> None:
     engine = make_engine(db_url)
     _fill_at_0005(engine)
-    upgrade(engine)
+    upgrade(engine, "0008")
     assert current_revision(engine) == "0008"
     with engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT extension_count, pending FROM problems").one()
@@ -43,6 +43,6 @@ def test_upgrade_keeps_rows_and_downgrade_is_clean(db_url) -> None:
     assert current_revision(engine) == "0005"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM problem_events").scalar_one() == 1
-    upgrade(engine)
+    upgrade(engine, "0008")
     assert current_revision(engine) == "0008"
     engine.dispose()

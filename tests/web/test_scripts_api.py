@@ -278,6 +278,7 @@ def test_sql_metacharacters_in_filters(city, query) -> None:
         (None, {"json": [1, 2]}, 422),
         (None, {"json": {**NEW, "lat": "north"}}, 400),
         (None, {"json": {**NEW, "source": "../x"}}, 400),
+        (None, {"json": {**NEW, "source": {"a": 1}}}, 400),
     ],
 )
 def test_bad_problem_bodies_give_json_errors(light, body, kwargs, status) -> None:
