@@ -62,6 +62,8 @@ def to_wgs84(frame: gpd.GeoDataFrame, source_crs: str | CRS | None) -> gpd.GeoDa
 # the Krasovsky ellipsoid, applied only inside a rough China box; BD-09 is a further
 # polar-coordinate shift of GCJ-02. Both inverses are found by fixed-point iteration
 # (the one-step inverse is off by up to ~4.5 m); a few steps reach 1e-10° (~0.01 mm).
+# web/static/civicgrid-map.js ``wgsToGcj`` is the same forward formula for the browser
+# (tests/geo/test_gcj02.py checks that they agree).
 
 KRASOVSKY_A = 6378245.0
 KRASOVSKY_EE = 0.00669342162296594323
@@ -94,6 +96,12 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarr
     dlon, dlat = _gcj_offset(lon, lat)
     inside = in_china(lon, lat)
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
+
+
+def wgs84_to_gcj02_xy(xy: np.ndarray) -> np.ndarray:
+    """The same for an (n, 2) lon/lat degree array, as ``shapely.transform`` wants it."""
+    lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

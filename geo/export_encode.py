@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.crs import wgs84_to_gcj02, wgs84_to_gcj02_xy
 from geo.export_fields import Field
 from geo.export_query import Chunk
-from geo.gcj02 import wgs84_to_gcj02, wgs84_to_gcj02_xy
 from geo.geojson import DEFAULT_PRECISION
 
 CRS_CHOICES = ("wgs84", "gcj02")

@@ -21,7 +21,7 @@ from geo.db import session_factory
 from geo.errors import ExportError
 from geo.export import ExportRequest, export_to_file, feature_batches, marked_path
 from geo.filters import ProblemFilter
-from geo.gcj02 import wgs84_to_gcj02
+from geo.crs import wgs84_to_gcj02
 from geo.models import InspectionPoint, Problem
 from geo.taxonomy import default_taxonomy
 from tests.exportdata import PROBLEMS, load_export_city

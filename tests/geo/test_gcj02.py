@@ -1,4 +1,4 @@
-"""WGS-84 → GCJ-02 (geo/gcj02.py) agrees with the browser's formula and its known values."""
+"""WGS-84 → GCJ-02 (geo/crs.py) agrees with the browser's formula and its known values."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo.gcj02 import out_of_china, wgs84_to_gcj02
+from geo.crs import in_china, wgs84_to_gcj02
 
 MAP_JS = Path(__file__).resolve().parents[2] / "web" / "static" / "civicgrid-map.js"
 
@@ -24,7 +24,7 @@ def test_shift_inside_china_is_hundreds_of_metres() -> None:
 def test_outside_china_and_nan_are_unchanged() -> None:
     lon, lat = wgs84_to_gcj02([2.35, np.nan], [48.85, 30.0])
     assert lon[0] == 2.35 and lat[0] == 48.85 and np.isnan(lon[1])
-    assert out_of_china([2.35, 120.0], [48.85, 30.0]).tolist() == [True, False]
+    assert in_china(np.array([2.35, 120.0]), np.array([48.85, 30.0])).tolist() == [False, True]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
