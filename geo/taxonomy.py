@@ -17,7 +17,6 @@ Nothing is read at import time: call :func:`load_taxonomy` or the cached
 from __future__ import annotations
 
 import functools
-import math
 import re
 import tomllib
 import unicodedata
@@ -28,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, NoReturn, TypeVar, cast
 
 from geo.errors import TaxonomyError
+from geo.toml_table import TomlTable
 
 __all__ = [
     "DEADLINE_UNITS",
@@ -344,7 +344,7 @@ def _check_sections(raw: Mapping[str, Any], where: str) -> None:
 
 
 def _parse_section(
-    raw: Mapping[str, Any], section: str, where: str, parse: Callable[[_Table], _T]
+    raw: Mapping[str, Any], section: str, where: str, parse: Callable[[TomlTable], _T]
 ) -> dict[str, _T]:
     entries = raw.get(section, {})
     if not isinstance(entries, dict):
@@ -358,16 +358,16 @@ def _parse_section(
             )
         if not isinstance(entry, dict):
             raise TaxonomyError(f"{where}: {key}: 必须是表 / must be a table")
-        parsed[code] = parse(_Table(where, key, code, entry))
+        parsed[code] = parse(TomlTable(where, key, code, entry))
     return parsed
 
 
-def _parse_label(t: _Table) -> Label:
+def _parse_label(t: TomlTable) -> Label:
     t.allow("zh", "en")
     return Label(t.code, t.text("zh"), t.text("en"))
 
 
-def _parse_kind(t: _Table) -> PointKind:
+def _parse_kind(t: TomlTable) -> PointKind:
     t.allow("zh", "en", "geometry", "color", "buffer_m")
     geometry = cast(GeometryType, t.choice("geometry", GEOMETRY_TYPES))
     buffer_m = t.optional_number("buffer_m", minimum=0.0, inclusive=False)
@@ -385,7 +385,7 @@ def _parse_kind(t: _Table) -> PointKind:
     return PointKind(t.code, t.text("zh"), t.text("en"), geometry, color, buffer_m)
 
 
-def _parse_category(t: _Table) -> Category:
+def _parse_category(t: TomlTable) -> Category:
     t.allow("zh", "en", "gbt_code", "deadline_days", "deadline_unit", "point_kinds", "deductions")
     gbt_code = t.optional_text("gbt_code")
     if gbt_code is not None and not _GBT_CODE_RE.fullmatch(gbt_code):
@@ -408,97 +408,15 @@ def _parse_category(t: _Table) -> Category:
     )
 
 
-def _parse_campaign(t: _Table) -> Campaign:
+def _parse_campaign(t: TomlTable) -> Campaign:
     t.allow("zh", "en", "categories")
     return Campaign(t.code, t.text("zh"), t.text("en"), t.code_list("categories"))
 
 
-def _parse_scheme(t: _Table) -> Scheme:
+def _parse_scheme(t: TomlTable) -> Scheme:
     t.allow("zh", "en", "base_score")
     base_score = t.number("base_score", minimum=0.0, inclusive=False)
     return Scheme(t.code, t.text("zh"), t.text("en"), base_score)
-
-
-class _Table:
-    """Typed, error-reporting access to one TOML table at key path ``key``."""
-
-    def __init__(self, where: str, key: str, code: str, data: Mapping[str, Any]) -> None:
-        self.where, self.key, self.code, self.data = where, key, code, data
-
-    def error(self, name: str, zh: str, en: str) -> TaxonomyError:
-        return TaxonomyError(f"{self.where}: {self.key}.{name}: {zh} / {en}")
-
-    def allow(self, *names: str) -> None:
-        for name in self.data:
-            if name not in names:
-                raise self.error(name, "未知的键", f"unknown key (allowed: {', '.join(names)})")
-
-    def _get(self, name: str) -> Any:
-        if name not in self.data:
-            raise self.error(name, "缺少必填项", "missing required key")
-        return self.data[name]
-
-    def text(self, name: str) -> str:
-        value = self.optional_text(name)
-        if value is None:
-            raise self.error(name, "缺少必填项", "missing required key")
-        return value
-
-    def optional_text(self, name: str) -> str | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, "须为非空字符串", f"must be a non-empty string, got {value!r}")
-        return value.strip()
-
-    def choice(self, name: str, options: Iterable[str]) -> str:
-        value = self.text(name)
-        if value not in options:
-            allowed = ", ".join(options)
-            raise self.error(
-                name, f"取值无效 {value!r}", f"must be one of {allowed}, got {value!r}"
-            )
-        return value
-
-    def positive_int(self, name: str) -> int:
-        value = self._get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.error(name, "须为正整数", f"must be a positive integer, got {value!r}")
-        return value
-
-    def number(self, name: str, minimum: float = 0.0, inclusive: bool = True) -> float:
-        value = self.optional_number(name, minimum, inclusive)
-        if value is None:
-            raise self.error(name, "缺少必填项", "missing required key")
-        return value
-
-    def optional_number(
-        self, name: str, minimum: float = 0.0, inclusive: bool = True
-    ) -> float | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if ok and math.isfinite(value) and (value >= minimum if inclusive else value > minimum):
-            return float(value)
-        bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
-        raise self.error(name, f"须为数字且 {bound}", f"must be a number {bound}, got {value!r}")
-
-    def code_list(self, name: str) -> tuple[str, ...]:
-        value = self._get(name)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(name, "须为代码列表", f"must be a list of codes, got {value!r}")
-        duplicates = sorted({v for v in value if value.count(v) > 1})
-        if duplicates:
-            raise self.error(name, f"代码重复 {duplicates}", f"duplicate codes {duplicates}")
-        return tuple(value)
-
-    def sub_table(self, name: str) -> _Table:
-        value = self._get(name)
-        if not isinstance(value, dict):
-            raise self.error(name, "须为表", f"must be a table, got {value!r}")
-        return _Table(self.where, f"{self.key}.{name}", self.code, value)
 
 
 # --- labels -----------------------------------------------------------------------------

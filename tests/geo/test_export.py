@@ -17,11 +17,11 @@ import shapely
 import sqlalchemy as sa
 
 from geo import export as export_module
+from geo.crs import wgs84_to_gcj02
 from geo.db import session_factory
 from geo.errors import ExportError
 from geo.export import ExportRequest, export_to_file, feature_batches, marked_path
 from geo.filters import ProblemFilter
-from geo.crs import wgs84_to_gcj02
 from geo.models import InspectionPoint, Problem
 from geo.taxonomy import default_taxonomy
 from tests.exportdata import PROBLEMS, load_export_city
