@@ -28,10 +28,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -39,6 +38,7 @@ from geo.access import Scope, visible
 from geo.errors import InvalidParameterError, TaxonomyError
 from geo.models import LEVELS, RESOLVED_STATUSES, STATUSES, Area, InspectionPoint, Problem
 from geo.taxonomy import Taxonomy
+from geo.timeparse import range_bound
 
 Target = Literal["problems", "points", "areas"]
 TARGETS: tuple[Target, ...] = ("problems", "points", "areas")
@@ -277,23 +277,11 @@ def _parse_bound(values: tuple[str, ...], key: str, tz: str, end: bool) -> datet
     if len(values) > 1:
         raise InvalidParameterError(f"参数 {key} 只能有一个值 / '{key}' takes one value")
     text = values[0]
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise InvalidParameterError(
-            f"时间格式错误 / malformed time in '{key}': '{text}' "
-            "(YYYY-MM-DD 或 ISO 8601, e.g. 2024-05-01 or 2024-05-01T08:00:00+08:00)"
-        )
-    date_only = len(text) <= 10
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
-    if end and date_only:
-        stamp += timedelta(days=1)  # the whole last day counts
-    elif end:
-        stamp += timedelta(microseconds=1)  # "to" is inclusive
-    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    malformed = (
+        f"时间格式错误 / malformed time in '{key}': '{text}' "
+        "(YYYY-MM-DD 或 ISO 8601, e.g. 2024-05-01 or 2024-05-01T08:00:00+08:00)"
+    )
+    return range_bound(text, tz, end=end, malformed=malformed)
 
 
 def _area_match(spec: str) -> sa.ColumnElement[bool]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -26,6 +25,7 @@ from geo.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.models import Area, Problem
 from geo.queries import city_extent
 from geo.taxonomy import Taxonomy
+from geo.timeparse import range_bound
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -218,23 +218,11 @@ def parse_datetime(text: str | None, tz: str) -> tuple[datetime | None, datetime
 def _bound(text: str, tz: str, end: bool) -> datetime | None:
     if text in ("", ".."):
         return None
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise InvalidParameterError(
-            f"datetime 格式错误 / malformed datetime '{text}' (RFC 3339, e.g. "
-            "2024-05-01T00:00:00Z, 2024-05-01, 2024-05-01/2024-06-01, ../2024-06-01)"
-        )
-    date_only = len(text) <= 10
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
-    if end and date_only:
-        stamp += timedelta(days=1)
-    elif end:
-        stamp += timedelta(microseconds=1)  # interval ends are inclusive
-    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    malformed = (
+        f"datetime 格式错误 / malformed datetime '{text}' (RFC 3339, e.g. "
+        "2024-05-01T00:00:00Z, 2024-05-01, 2024-05-01/2024-06-01, ../2024-06-01)"
+    )
+    return range_bound(text, tz, end=end, malformed=malformed)
 
 
 def time_conditions(query: ItemsQuery) -> list[sa.ColumnElement[bool]]:

@@ -9,9 +9,11 @@ form "2024年5月1日 10时30分" is understood.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
+
+from geo.errors import InvalidParameterError
 
 _AWARE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
 _CHINESE = (
@@ -80,6 +82,27 @@ def parse_time(text: str, tz: str) -> datetime | None:
         return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
     except (ValueError, TypeError, OverflowError):
         return None
+
+
+def range_bound(text: str, tz: str, *, end: bool, malformed: str) -> datetime:
+    """One end of a query's time range (``from``/``to``, OGC ``datetime``) → naive UTC.
+
+    Text without an offset is local time in ``tz``. Ends are inclusive: a date-only end
+    covers that whole local day, a timed end gets one microsecond more (the ranges are
+    half-open in SQL). Raises ``InvalidParameterError(malformed)`` when unreadable.
+    """
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise InvalidParameterError(malformed)
+    date_only = len(text) <= 10
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(tz)
+    if end:
+        stamp += timedelta(days=1) if date_only else timedelta(microseconds=1)
+    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
 def _local(stamps: pd.Series, tz: str) -> pd.Series:
