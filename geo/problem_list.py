@@ -127,14 +127,8 @@ def area_problems(
             "sort", f"未知的排序：{sort!r}", f"unknown sort {sort!r}; one of {', '.join(SORTS)}"
         )
     now = now or summary.utcnow()
-    offset = summary.read_meta(session).day_offset_minutes
-    conditions = [getattr(Problem, f"{area.level}_id") == area.id]
-    conditions += problem_conditions(view, offset)
-    status = status_condition(view.status, now)
-    if status is not None:
-        conditions.append(status)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Problem).where(*conditions))
-    pages = max(1, -(-int(total or 0) // PAGE_SIZE))
+    conditions, total = _matching(session, area, view, now)
+    pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     grid = so.aliased(Area)
     rows = session.execute(
@@ -156,7 +150,7 @@ def area_problems(
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return ProblemPage([_row(r, now) for r in rows], int(total or 0), page, pages)
+    return ProblemPage([_row(r, now) for r in rows], total, page, pages)
 
 
 def _row(r: Any, now: datetime) -> ProblemRow:
@@ -192,13 +186,7 @@ def problems_geojson(
     deadline (ISO, UTC) and whether overdue; the collection's ``total`` says how many
     matched in all. ``labels`` maps "categories"/"statuses" to code → label."""
     now = now or summary.utcnow()
-    offset = summary.read_meta(session).day_offset_minutes
-    conditions = [getattr(Problem, f"{area.level}_id") == area.id]
-    conditions += problem_conditions(view, offset)
-    status = status_condition(view.status, now)
-    if status is not None:
-        conditions.append(status)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Problem).where(*conditions))
+    conditions, total = _matching(session, area, view, now)
     rows = session.execute(
         sa.select(
             Problem.id,
@@ -216,7 +204,7 @@ def problems_geojson(
     ).all()
     features = [_marker(r, labels, now) for r in rows]
     return json.dumps(
-        {"type": "FeatureCollection", "total": int(total or 0), "features": features},
+        {"type": "FeatureCollection", "total": total, "features": features},
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -238,3 +226,17 @@ def _marker(r: Any, labels: dict[str, dict[str, str]], now: datetime) -> dict[st
             "overdue": overdue,
         },
     }
+
+
+def _matching(
+    session: so.Session, area: AreaRef, view: HeatFilters, now: datetime
+) -> tuple[list[sa.ColumnElement[bool]], int]:
+    """The WHERE conditions for problems inside ``area`` matching ``view``, and their count."""
+    offset = summary.read_meta(session).day_offset_minutes
+    conditions = [getattr(Problem, f"{area.level}_id") == area.id]
+    conditions += problem_conditions(view, offset)
+    status = status_condition(view.status, now)
+    if status is not None:
+        conditions.append(status)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Problem).where(*conditions))
+    return conditions, int(total or 0)
