@@ -1,22 +1,19 @@
 """The aggregate SELECT behind geo/stats.py's rates, shaped for each backend.
 
-Both shapes return one row per area/unit id (column ``key``) with, for each
-(start, cutoff) window ``i``, the columns ``found_i``, ``due_i``, ``closed_i``,
-``closed_on_time_i``, ``reworked_i``, ``overdue_i``, ``extended_i`` and
-``avg_rectify_days_i``; the definitions are in geo/stats.py. Times are naive UTC.
+Returns one row per area/unit id (column ``key``) with, for each (start, cutoff)
+window ``i``, the columns ``found_i``, ``due_i``, ``closed_i``, ``closed_on_time_i``,
+``reworked_i``, ``overdue_i``, ``extended_i`` and ``avg_rectify_days_i``; the
+definitions are in geo/stats.py. Times are naive UTC.
 
-- Flat (SQLite, and any backend when windows overlap): one pass, one filtered
-  aggregate per figure. SQLite walks the covering index ``ix_problems_rates`` in
-  grid order, so grouping by grid needs no sort and no table row is read.
-- Grouped by due window (PostgreSQL): the window a problem is due in is computed once
-  per row as part of the hash key, so the figures of due problems need no repeated
-  deadline test; a small outer aggregate folds the (key, window) rows into one row
-  per key. Disjoint windows only (a problem is due in at most one of them).
+One pass, one filtered aggregate per figure, the condition's cheapest test first.
+SQLite walks the covering index ``ix_problems_rates`` in grid order, so grouping by grid
+needs no sort and reads no table row; PostgreSQL hashes over a parallel scan.
+(Grouping by the window a problem is due in, to test its deadline once, was tried:
+PostgreSQL cannot estimate that key's groups and then sorts every row.)
 """
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from typing import Any
 
@@ -50,14 +47,6 @@ def rate_counts_query(
     (start, cutoff) window ``i``, the counts and average days as columns suffixed
     ``_i``. With ``lean_after_first`` the windows after the first give ``found`` 0 and
     ``avg_rectify_days`` NULL without computing them."""
-    if is_postgres(session) and _disjoint(windows):
-        return _grouped_by_due_window(session, level, windows, lean_after_first)
-    return _flat(session, level, windows, lean_after_first)
-
-
-def _flat(
-    session: so.Session, level: str, windows: list[Window], lean_after_first: bool
-) -> sa.Select[Any]:
     key = _key_column(level)
     if not is_postgres(session) and level != "grid":
         # An expression, so SQLite scans the covering index and sorts instead of walking
@@ -97,68 +86,6 @@ def _flat_aggregates(times: _Times, start: datetime, cutoff: datetime, lean: boo
     ]
 
 
-def _grouped_by_due_window(
-    session: so.Session, level: str, windows: list[Window], lean_after_first: bool
-) -> sa.Select[Any]:
-    times = _Times(sqlite=not is_postgres(session))
-    key = _key_column(level)
-    whens = [
-        (sa.and_(times.deadline >= s, times.deadline < c), i) for i, (s, c) in enumerate(windows)
-    ]
-    due_in = sa.case((sa.not_(counted()), sa.null()), *whens)
-    inner = sa.select(key.label("key"), due_in.label("due_in"), *_per_window(times, windows))
-    per = inner.group_by(key, due_in).subquery()
-    columns: list[Any] = [per.c.key]
-    for i in range(len(windows)):
-        lean = lean_after_first and i > 0
-        columns += _folded(per, i, lean)
-    return sa.select(*columns).group_by(per.c.key)
-
-
-def _per_window(times: _Times, windows: list[Window]) -> list[Any]:
-    """Inner aggregates per (key, due window): those of due problems once, and those
-    that depend on the window's cutoff or not on being due (found, overdue) per window."""
-    columns: list[Any] = [
-        sa.func.count().label("due"),
-        sa.func.count().filter(Problem.closed_at <= Problem.deadline).label("closed_on_time"),
-        sa.func.count().filter(Problem.reopen_count > 0).label("reworked"),
-        sa.func.count().filter(Problem.extension_count > 0).label("extended"),
-    ]
-    for i, (start, cutoff) in enumerate(windows):
-        columns += [
-            sa.func.count().filter(times.closed_at < cutoff).label(f"closed_{i}"),
-            sa.func.avg(times.days).filter(times.rectified_at < cutoff).label(f"days_{i}"),
-            sa.func.count().filter(_found(times, start, cutoff)).label(f"found_{i}"),
-            sa.func.count().filter(_overdue(times, cutoff)).label(f"overdue_{i}"),
-        ]
-    return columns
-
-
-def _folded(per: sa.Subquery, i: int, lean: bool) -> list[Any]:
-    """Window ``i``'s figures from the (key, due window) rows of one key."""
-    mine = per.c.due_in == i
-
-    def due_only(column: Any) -> Any:
-        return sa.func.coalesce(_total(sa.func.sum(column).filter(mine)), 0)
-
-    found = sa.literal(0) if lean else _total(sa.func.sum(per.c[f"found_{i}"]))
-    days = sa.cast(sa.null(), sa.Float()) if lean else sa.func.max(per.c[f"days_{i}"]).filter(mine)
-    return [
-        found.label(f"found_{i}"),
-        due_only(per.c.due).label(f"due_{i}"),
-        due_only(per.c[f"closed_{i}"]).label(f"closed_{i}"),
-        due_only(per.c.closed_on_time).label(f"closed_on_time_{i}"),
-        due_only(per.c.reworked).label(f"reworked_{i}"),
-        _total(sa.func.sum(per.c[f"overdue_{i}"])).label(f"overdue_{i}"),
-        due_only(per.c.extended).label(f"extended_{i}"),
-        days.label(f"avg_rectify_days_{i}"),
-    ]
-
-
-def _total(summed: Any) -> Any:
-    return sa.cast(summed, sa.BigInteger)  # PostgreSQL sums counts as numeric
-
-
 def _found(times: _Times, start: datetime, cutoff: datetime) -> Any:
     return sa.and_(times.found_at < cutoff, times.found_at >= start, Problem.status != "voided")
 
@@ -170,11 +97,6 @@ def _overdue(times: _Times, cutoff: datetime) -> Any:
         sa.or_(Problem.closed_at.is_(None), times.closed_at >= cutoff),
         counted(),
     )
-
-
-def _disjoint(windows: list[Window]) -> bool:
-    ordered = sorted(windows)
-    return all(a[1] <= b[0] for a, b in itertools.pairwise(ordered))
 
 
 def _key_column(level: str) -> Any:
