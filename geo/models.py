@@ -141,6 +141,20 @@ class IngestBatch(Base):
     visits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
 
+RATES_INDEX_COLUMNS = (
+    "grid_id",
+    "status",
+    "found_at",
+    "deadline",
+    "closed_at",
+    "rectified_at",
+    "assigned_at",
+    "reopen_count",
+    "extension_count",
+)
+"""Columns of the SQLite covering index for the rates (migration 0010)."""
+
+
 class Problem(Base):
     """A problem found at a location (问题), followed from discovery to closure."""
 
@@ -150,6 +164,9 @@ class Problem(Base):
         sa.Index("ix_problems_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         sa.Index("ix_problems_lon_lat", "lon", "lat"),
         sa.Index("ix_problems_status_deadline", "status", "deadline"),
+        # SQLite: every column the grid rates read (geo/rate_sql.py), grid first, so the
+        # rates scan this narrow index in grid order and never the wide table rows.
+        sa.Index("ix_problems_rates", *RATES_INDEX_COLUMNS).ddl_if(dialect="sqlite"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -42,8 +42,11 @@ import sqlalchemy.orm as so
 
 from geo.db import is_postgres
 from geo.errors import InvalidParameterError
-from geo.models import Area, Problem, ResponsibleUnit
+from geo.models import Area, ResponsibleUnit
 from geo.periods import Period
+from geo.rate_sql import NOT_DUE_STATUSES as NOT_DUE_STATUSES
+from geo.rate_sql import counted as counted
+from geo.rate_sql import rate_counts_query
 
 RATE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid", "unit")
 """What rates can be grouped by: an area level, or the responsible unit."""
@@ -56,14 +59,6 @@ RATE_COLUMNS = (
     "extension_rate",
     "avg_rectify_days",
 )
-NOT_DUE_STATUSES: tuple[str, ...] = ("held", "voided")
-"""Statuses excluded from due-to-close and overdue (and voided from found)."""
-
-
-def counted() -> Any:
-    """SQL condition: the problem counts toward due-to-close and overdue (not held, not
-    voided)."""
-    return Problem.status.not_in(NOT_DUE_STATUSES)
 
 
 def check_rate_level(level: str) -> str:
@@ -125,61 +120,6 @@ def rates_for_periods(
     return [add_rates(_window(frame, i)) for i in range(len(windows))]
 
 
-def rate_counts_query(
-    session: so.Session,
-    level: str,
-    windows: list[tuple[datetime, datetime]],
-    lean_after_first: bool = False,
-) -> sa.Select[Any]:
-    """The aggregate SELECT: one row per area/unit id with, for each (start, cutoff)
-    window ``i``, the counts and average days as columns suffixed ``_i``."""
-    key = _key_column(level)
-    if not is_postgres(session):
-        # An expression, so SQLite scans the table once and sorts instead of walking
-        # the index on the key and fetching every row through it (ten times slower).
-        key = sa.cast(key + 0, sa.Integer)
-    days = _days_between(
-        session, Problem.rectified_at, sa.func.coalesce(Problem.assigned_at, Problem.found_at)
-    )
-    columns: list[Any] = [key.label("key")]
-    for i, (start, cutoff) in enumerate(windows):
-        lean = lean_after_first and i > 0
-        aggregates = _window_aggregates(start, cutoff, days, lean)
-        columns += [c.label(f"{c.name}_{i}") for c in aggregates]
-    # No WHERE: nearly every stored problem counts in some window (the overdue backlog
-    # reaches back to the oldest deadline), so one plain scan is cheapest; the NULL-key
-    # group is dropped by the join to the areas or units.
-    return sa.select(*columns).group_by(columns[0].element)
-
-
-def _window_aggregates(start: datetime, cutoff: datetime, days: Any, lean: bool) -> list[Any]:
-    due = sa.and_(Problem.deadline >= start, Problem.deadline < cutoff, counted())
-    closed_in_time = sa.and_(Problem.closed_at.is_not(None), Problem.closed_at < cutoff)
-    overdue = sa.and_(
-        Problem.deadline < cutoff,
-        Problem.found_at < cutoff,
-        sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
-        counted(),
-    )
-    rectified = sa.and_(due, Problem.rectified_at.is_not(None), Problem.rectified_at < cutoff)
-    found = sa.and_(
-        Problem.found_at >= start, Problem.found_at < cutoff, Problem.status != "voided"
-    )
-    if lean:
-        found = sa.false()
-        days = sa.cast(sa.null(), sa.Float())
-    return [
-        sa.func.count().filter(found).label("found"),
-        sa.func.count().filter(due).label("due"),
-        sa.func.count().filter(due, closed_in_time).label("closed"),
-        sa.func.count().filter(due, Problem.closed_at <= Problem.deadline).label("closed_on_time"),
-        sa.func.count().filter(due, Problem.reopen_count > 0).label("reworked"),
-        sa.func.count().filter(overdue).label("overdue"),
-        sa.func.count().filter(due, Problem.extension_count > 0).label("extended"),
-        sa.func.avg(days).filter(rectified).label("avg_rectify_days"),
-    ]
-
-
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Add closure_rate, on_time_rate, rework_rate and extension_rate (None where
     nothing was due)."""
@@ -201,17 +141,6 @@ def _tune_for_aggregates(session: so.Session) -> None:
     if is_postgres(session):
         session.execute(sa.text("SET LOCAL jit = off"))
         session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-
-
-def _key_column(level: str) -> Any:
-    return Problem.unit_id if level == "unit" else getattr(Problem, f"{level}_id")
-
-
-def _days_between(session: so.Session, later: Any, earlier: Any) -> Any:
-    """(later − earlier) in days as a float, on either backend."""
-    if is_postgres(session):
-        return sa.func.date_part("epoch", later - earlier) / 86400.0
-    return sa.func.julianday(later) - sa.func.julianday(earlier)
 
 
 def _with_names(

@@ -22,6 +22,14 @@ def _include(conn):
         if type_ == "table" and reflected and compare_to is None:
             return False  # PostGIS's spatial_ref_sys and friends
         using = getattr(obj, "dialect_options", {}).get("postgresql", {}).get("using")
-        return not (type_ == "index" and using and conn.dialect.name != "postgresql")
+        if type_ == "index" and using and conn.dialect.name != "postgresql":
+            return False
+        return _for_this_dialect(obj, conn.dialect.name)
 
     return include
+
+
+def _for_this_dialect(obj, dialect: str) -> bool:
+    """False for an index the models create on another backend only (``ddl_if``)."""
+    only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+    return only is None or only == dialect
