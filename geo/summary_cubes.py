@@ -83,12 +83,13 @@ def cube_rows(contrib: pd.DataFrame) -> pd.DataFrame:
 
     Columns ``ROW_KEYS`` + ``MEASURES``; rows without a found day are left out of the
     ``day`` cube only. Keys are grouped as integer codes and turned back into text once
-    per distinct value, which keeps a million-row batch to a few seconds.
+    per distinct value; the ``attrs`` cube (category × kind × campaign) is summed from the
+    rows and the coarser cubes from it, which keeps a million-row batch to seconds.
     """
     columns = [*ROW_KEYS, *MEASURES]
     if contrib.empty:
         return pd.DataFrame(columns=columns)
-    codes, labels = _codes(contrib)
+    codes, labels, missing = _codes(contrib)
     measures = contrib[list(MEASURES)].to_numpy(np.int64)
     parts = []
     for column, level in LEVEL_OF_COLUMN.items():
@@ -96,15 +97,23 @@ def cube_rows(contrib: pd.DataFrame) -> pd.DataFrame:
         present = area.notna().to_numpy()
         if not present.any():
             continue
-        table = pd.DataFrame(
-            {
-                "area_id": area.to_numpy()[present].astype(np.int64),
-                **{d: codes[d][present] for d in _DIMENSIONS},
-                **{m: measures[present, i] for i, m in enumerate(MEASURES)},
-            }
-        )
+        area_ids = area.to_numpy()[present].astype(np.int64)
+        attrs = ("category", "kind", "campaign")
+        keys, sums = _group([area_ids, *(codes[d][present] for d in attrs)], measures[present])
         for cube, dims in CUBES.items():
-            parts.append(_one_cube(table, cube, dims, level, labels))
+            if cube == "day":
+                day = codes["day"][present]
+                dated = day != missing["day"]  # no found time: no day to count it on
+                cube_keys, cube_sums = _group(
+                    [area_ids[dated], day[dated]], measures[present][dated]
+                )
+            else:
+                picked = [keys[0], *(keys[1 + attrs.index(d)] for d in dims)]
+                known = np.ones(len(keys[0]), dtype=bool)
+                for d, key in zip(dims, picked[1:], strict=True):
+                    known &= key != missing[d]  # as groupby does: no row for a missing key
+                cube_keys, cube_sums = _group([k[known] for k in picked], sums[known])
+            parts.append(_cube_frame(cube, level, dims, cube_keys, cube_sums, labels))
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
@@ -117,34 +126,78 @@ def sum_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.groupby(list(ROW_KEYS), as_index=False, sort=False)[list(MEASURES)].sum()
 
 
-def _one_cube(
-    table: pd.DataFrame,
+def _group(keys: list[np.ndarray], measures: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sum ``measures`` (rows × measures) over equal tuples of non-negative integer keys.
+
+    Returns the distinct key tuples (one array per key) and their sums."""
+    sizes = [int(k.max()) + 1 if len(k) else 1 for k in keys]
+    if float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:  # too wide to pack
+        frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
+        groups = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+        packed_unique = None
+    else:
+        packed = np.zeros(len(measures), dtype=np.int64)
+        for key, size in zip(keys, sizes, strict=True):
+            packed = packed * size + key
+        groups, packed_unique = pd.factorize(packed)
+    count = int(groups.max()) + 1 if len(groups) else 0
+    sums = np.column_stack(
+        [
+            np.bincount(groups, weights=measures[:, j], minlength=count)
+            for j in range(measures.shape[1])
+        ]
+    ).astype(np.int64)
+    if packed_unique is None:
+        first = np.unique(groups, return_index=True)[1]
+        return [k[first] for k in keys], sums
+    out = []
+    rest = np.asarray(packed_unique, dtype=np.int64)
+    for size in reversed(sizes):
+        rest, key = np.divmod(rest, size)
+        out.append(key)
+    return out[::-1], sums
+
+
+def _cube_frame(
     cube: str,
-    dims: tuple[str, ...],
     level: str,
+    dims: tuple[str, ...],
+    keys: list[np.ndarray],
+    sums: np.ndarray,
     labels: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    if "day" in dims:
-        table = table[table["day"] >= 0]  # no found time: no day to count it on
-    summed = table.groupby(["area_id", *dims], as_index=False, sort=False)[list(MEASURES)].sum()
-    keys = {f"k{i + 1}": labels[d][summed[d].to_numpy()] for i, d in enumerate(dims)}
-    keys.update({f"k{i + 1}": "" for i in range(len(dims), 3)})
-    return summed.assign(cube=cube, level=level, **keys)
+    frame = pd.DataFrame(
+        {
+            "cube": cube,
+            "level": level,
+            **{f"k{i + 1}": labels[d][keys[1 + i]] for i, d in enumerate(dims)},
+            **{f"k{i + 1}": "" for i in range(len(dims), 3)},
+            "area_id": keys[0],
+            **{m: sums[:, j] for j, m in enumerate(MEASURES)},
+        },
+        index=pd.RangeIndex(len(keys[0])),
+    )
+    return frame
 
 
-def _codes(contrib: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Integer codes of each key dimension, and the text of each code."""
+def _codes(
+    contrib: pd.DataFrame,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, int]]:
+    """Integer codes of each key dimension, the text of each code, and the code that
+    stands for a missing value (one past the last text)."""
     codes: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
+    missing: dict[str, int] = {}
     for d in _DIMENSIONS:
         code, uniques = pd.factorize(contrib[d].to_numpy())
-        codes[d] = code
         if d == "day":
             text = pd.DatetimeIndex(uniques).strftime("%Y-%m-%d").to_numpy(dtype=object)
         else:
             text = np.asarray(uniques, dtype=object)
-        labels[d] = text
-    return codes, labels
+        missing[d] = len(text)
+        codes[d] = np.where(code < 0, len(text), code)
+        labels[d] = np.concatenate([text, np.array([None], dtype=object)])
+    return codes, labels, missing
 
 
 def _text(values: pd.Series) -> np.ndarray:
