@@ -178,10 +178,12 @@ class _Run:
         if self.batch is None:
             return
         self.close()
-        if self.counts is not None:
-            self.counts.flush(self.session)
         if self.suspended is not None:
             end_bulk_load(self.session, self.suspended)
+        if self.counts is not None:
+            # Last, so that a bulk load's lock on the summary table is held briefly.
+            bulk = self.suspended is not None and bool(self.suspended.indexes)
+            self.counts.flush(self.session, bulk=bulk)
         result.visits = self.visits.new_visits
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id

@@ -123,12 +123,14 @@ def apply_changes(
     return len(delta)
 
 
-def add_counts(session: so.Session, rows: pd.DataFrame) -> int:
+def add_counts(session: so.Session, rows: pd.DataFrame, bulk: bool = False) -> int:
     """Add summary rows (``ROW_KEYS`` + ``MEASURES``, keys unique) computed elsewhere,
     e.g. by ``geo.summary_batch.BatchCounts``, and bump the problems version.
-    Returns the number of rows added."""
+
+    ``bulk``: a large load that may lock the summary table until the transaction ends
+    (its foreign keys are checked once, not row by row). Returns the number of rows."""
     _lock_meta(session, bump="problems_version")
-    return add_rows(session, rows)
+    return add_rows(session, rows, suspend_keys=bulk)
 
 
 def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:

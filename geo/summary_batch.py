@@ -53,11 +53,11 @@ class BatchCounts:
             return self.pending[0]
         return sum_rows(pd.concat(self.pending, ignore_index=True))
 
-    def flush(self, session: so.Session) -> int:
-        """Add the batch's counts to the stored summary and bump the problems version.
-        Returns the number of summary rows touched."""
+    def flush(self, session: so.Session, bulk: bool = False) -> int:
+        """Add the batch's counts to the stored summary and bump the problems version
+        (``bulk``: see ``summary.add_counts``). Returns the number of summary rows."""
         rows = self.total()
         self.pending = []
         if rows.empty:
             return 0
-        return summary.add_counts(session, rows)
+        return summary.add_counts(session, rows, bulk=bulk)

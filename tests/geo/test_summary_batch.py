@@ -127,3 +127,22 @@ def test_a_large_merge_keeps_any_text_and_adds_to_stored_rows(
             )
         ).all()
     assert sorted(stored) == sorted((a, b, 4) for a, b in zip(texts, reversed(texts), strict=True))
+
+
+def test_a_bulk_ingest_checks_summary_keys_once_and_keeps_them(
+    engine, tmp_path: Path, monkeypatch
+) -> None:
+    from geo import bulk
+
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(summary_merge, "COPY_MIN_ROWS", 1)
+    load_tiny_city_with_points(engine, tmp_path)
+    keys_before = sa.inspect(engine).get_foreign_keys("area_summary")
+    ingest_file(engine, write_csv(tmp_path / "p.csv", CSV), IngestOptions(chunk_rows=4))
+    engine.dispose()
+    assert sa.inspect(engine).get_foreign_keys("area_summary") == keys_before
+    with transaction(engine) as session:
+        stored = _summary_rows(session)
+        summary.rebuild(session)
+        assert _summary_rows(session) == stored
+        session.rollback()
