@@ -201,4 +201,8 @@ def _codes(
 
 
 def _text(values: pd.Series) -> np.ndarray:
-    return np.array(["" if not isinstance(v, str) else v for v in values.tolist()], dtype=object)
+    """Text of each value, '' for anything that is not text (None, NaN, numbers);
+    decided once per distinct value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    text = [u if isinstance(u, str) else "" for u in uniques] + [""]
+    return np.array(text, dtype=object)[codes]
