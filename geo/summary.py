@@ -4,8 +4,11 @@ Heat maps and rankings read these instead of scanning the problems table, so the
 does not grow with the number of problems. Every code path that inserts problems,
 changes their status, deadline or other attributes, or moves them between areas calls
 ``apply_changes`` with the affected rows as they were before and as they are after, in
-the same transaction. ``mismatches`` compares the stored counts with a recount (tests),
-``rebuild`` recomputes everything in SQL.
+the same transaction (an ingest, which only adds problems, sums its whole batch with
+``geo.summary_batch.BatchCounts`` and hands it to ``add_counts`` once). ``mismatches``
+compares the stored counts with a recount (tests), ``rebuild`` recomputes everything in
+SQL. The pandas side of the definitions lives in geo/summary_cubes.py, the writing in
+geo/summary_merge.py.
 
 Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
 (extra columns are ignored; ``snapshot`` reads them for given problem ids); either may be
