@@ -221,23 +221,31 @@ def _copy_text(frame: pd.DataFrame, name: str) -> list[str]:
         return list(map(repr, values))
     if name == "outside":
         return ["t" if v else "f" for v in values]
+    text = name in _TEXT_COLUMNS
     if values.count(values[0]) == len(values):  # constant columns: source, batch, version...
-        first = _NULL if values[0] is None else str(values[0])
-        return (_escaped([first]) if name in _TEXT_COLUMNS else [first]) * len(values)
+        return _copy_cells([values[0]], text) * len(values)
+    return _copy_cells(values, text)
+
+
+def _copy_cells(values: list[Any], text: bool) -> list[str]:
+    """Cells of COPY text. Text is escaped before NULLs become \\N, so a cell that
+    reads \\N (or holds tabs, newlines, backslashes) is stored as it is."""
+    if text:
+        values = _escaped(values)
     if None in values:
-        text = [_NULL if v is None else str(v) for v in values]
-    else:
-        text = values if isinstance(values[0], str) else list(map(str, values))
-    return _escaped(text) if name in _TEXT_COLUMNS else text
+        return [_NULL if v is None else str(v) for v in values]
+    return values if isinstance(values[0], str) else list(map(str, values))
 
 
-def _escaped(values: list[str]) -> list[str]:
-    joined = "".join(values)
+def _escaped(values: list[Any]) -> list[Any]:
+    present = [v for v in values if v is not None]
+    joined = "".join(map(str, present))
     if not any(ch in joined for ch in _COPY_ESCAPES):
         return values
     out = []
     for v in values:
-        if v != _NULL:
+        if v is not None:
+            v = str(v)
             for ch, repl in _COPY_ESCAPES.items():
                 v = v.replace(ch, repl)
         out.append(v)

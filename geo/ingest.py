@@ -42,6 +42,7 @@ from geo.ingest_result import IngestOptions, IngestResult, write_rejects
 from geo.link import PointLinker, point_ids_by_code
 from geo.models import Area, IngestBatch, Problem
 from geo.readers import READ_ERROR, ROW, SurveySource, open_survey
+from geo.summary_batch import BatchCounts
 from geo.survey import CityExtent, Reject, SeenIds, parse_survey
 from geo.taxonomy import Taxonomy, default_taxonomy
 from geo.units import unit_ids
@@ -131,6 +132,7 @@ class _Run:
         self.plan: ColumnPlan | None = None
         self.suspended: Suspended | None = None
         self.writer: ProblemWriter | None = None
+        self.counts: BatchCounts | None = None
         self.points = np.empty(0, dtype=object)
         self.visits = VisitRounds(session, options.round, options.tz)
         self.batch = None if options.dry_run else _open_batch(session, source, options, result)
@@ -178,6 +180,10 @@ class _Run:
         self.close()
         if self.suspended is not None:
             end_bulk_load(self.session, self.suspended)
+        if self.counts is not None:
+            # Last, so that a bulk load's lock on the summary table is held briefly.
+            bulk = self.suspended is not None and bool(self.suspended.indexes)
+            self.counts.flush(self.session, bulk=bulk)
         result.visits = self.visits.new_visits
         _close_batch(self.batch, result)
         result.batch_id = self.batch.id
@@ -304,6 +310,7 @@ class _Run:
             expected = self._expected_rows()
             self.suspended = begin_bulk_load(self.session, is_bulk_load(self.session, expected))
             self.writer = ProblemWriter(self.session)
+            self.counts = BatchCounts(self.session)
         assert self.writer is not None
         links = self.visits.write(rows, self.batch.id, self.options.actor)
         rows = rows[rows["category"].notna()]  # visit-only rows hold no problem
@@ -313,9 +320,9 @@ class _Run:
         if not links.empty:
             self.writer.wait()  # the visits link to problems that must be stored first
             self.visits.link(self.options.source, links)
-        # Summary counts per chunk, in the batch's transaction: memory stays flat however
-        # many rows the file holds.
-        summary.apply_changes(self.session, None, frame[list(summary.SOURCE_COLUMNS)])
+        # Counted in pandas while the COPY runs; merged once when the batch ends.
+        assert self.counts is not None
+        self.counts.add(frame[list(summary.SOURCE_COLUMNS)])
 
     def _expected_rows(self) -> int:
         """Rows the whole file will give, estimated from what was read so far."""

@@ -4,8 +4,11 @@ Heat maps and rankings read these instead of scanning the problems table, so the
 does not grow with the number of problems. Every code path that inserts problems,
 changes their status, deadline or other attributes, or moves them between areas calls
 ``apply_changes`` with the affected rows as they were before and as they are after, in
-the same transaction. ``mismatches`` compares the stored counts with a recount (tests),
-``rebuild`` recomputes everything in SQL.
+the same transaction (an ingest, which only adds problems, sums its whole batch with
+``geo.summary_batch.BatchCounts`` and hands it to ``add_counts`` once). ``mismatches``
+compares the stored counts with a recount (tests), ``rebuild`` recomputes everything in
+SQL. The pandas side of the definitions lives in geo/summary_cubes.py, the writing in
+geo/summary_merge.py.
 
 Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
 (extra columns are ignored; ``snapshot`` reads them for given problem ids); either may be
@@ -34,13 +37,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from geo.assign import ANCESTRY_COLUMNS
 from geo.db import is_postgres
 from geo.errors import ConfigError
 from geo.models import (
-    RESOLVED_STATUSES,
     STATUSES,
     Area,
     AreaSummary,
@@ -48,10 +50,18 @@ from geo.models import (
     Problem,
     SummaryMeta,
 )
+from geo.summary_cubes import (
+    CLOSED,
+    CUBES,
+    LEVEL_OF_COLUMN,
+    MEASURES,
+    NOT_UNRESOLVED,
+    ROW_KEYS,
+    contributions,
+    cube_rows,
+)
+from geo.summary_merge import add_rows
 
-CLOSED = "closed"
-NOT_UNRESOLVED: tuple[str, ...] = RESOLVED_STATUSES
-"""Closed problems are resolved; voided ones (作废, false reports) are no problem at all."""
 UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
 """Statuses that count as unresolved: not closed and not voided (held ones still count)."""
 
@@ -72,21 +82,6 @@ SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *PROBLEM_COLUMNS)
 KEY_COLUMNS: tuple[str, ...] = PROBLEM_COLUMNS
 """Former name of ``PROBLEM_COLUMNS``, kept for callers written against it."""
 
-LEVEL_OF_COLUMN: dict[str, str] = dict(
-    zip(ANCESTRY_COLUMNS, ("district", "street", "community", "grid"), strict=True)
-)
-MEASURES: tuple[str, ...] = ("n", "unresolved", "overdue", "closed_on_time")
-CUBES: dict[str, tuple[str, ...]] = {
-    "total": (),
-    "category": ("category",),
-    "kind": ("kind",),
-    "campaign": ("campaign",),
-    "attrs": ("category", "kind", "campaign"),
-    "day": ("day",),
-}
-"""Cube name → the problem attributes its k1, k2, k3 hold (in that order)."""
-
-ROW_KEYS: tuple[str, ...] = ("cube", "level", "k1", "k2", "k3", "area_id")
 VERSIONS = ("problems_version", "areas_version", "points_version")
 
 
@@ -122,13 +117,23 @@ def apply_changes(
     kinds = _point_kinds(session, [f for f, _ in frames])
     parts = []
     for frame, sign in frames:
-        rows = _cube_rows(_contributions(frame, meta.overdue_as_of, meta.day_offset_minutes, kinds))
+        rows = cube_rows(contributions(frame, meta.overdue_as_of, meta.day_offset_minutes, kinds))
         rows[list(MEASURES)] = rows[list(MEASURES)].astype("int64") * sign
         parts.append(rows)
     delta = pd.concat(parts).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)].sum()
     delta = delta[(delta[list(MEASURES)] != 0).any(axis=1)]
     _upsert_add(session, delta)
     return len(delta)
+
+
+def add_counts(session: so.Session, rows: pd.DataFrame, bulk: bool = False) -> int:
+    """Add summary rows (``ROW_KEYS`` + ``MEASURES``, keys unique) computed elsewhere,
+    e.g. by ``geo.summary_batch.BatchCounts``, and bump the problems version.
+
+    ``bulk``: a large load that may lock the summary table until the transaction ends
+    (its foreign keys are checked once, not row by row). Returns the number of rows."""
+    _lock_meta(session, bump="problems_version")
+    return add_rows(session, rows, suspend_keys=bulk)
 
 
 def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
@@ -164,8 +169,8 @@ def advance_clock(session: so.Session, now: datetime | None = None) -> int:
     if len(due):
         kinds = _point_kinds(session, [due])
         offset = meta.day_offset_minutes
-        old = _cube_rows(_contributions(due, meta.overdue_as_of, offset, kinds))
-        new = _cube_rows(_contributions(due, now, offset, kinds))
+        old = cube_rows(contributions(due, meta.overdue_as_of, offset, kinds))
+        new = cube_rows(contributions(due, now, offset, kinds))
         old["overdue"] = -old["overdue"]
         delta = pd.concat([new, old]).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)]
         delta = delta.sum()
@@ -249,9 +254,7 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     )
     problems = _select_frame(session)
     kinds = _point_kinds(session, [problems])
-    recount = _cube_rows(
-        _contributions(problems, meta.overdue_as_of, meta.day_offset_minutes, kinds)
-    )
+    recount = cube_rows(contributions(problems, meta.overdue_as_of, meta.day_offset_minutes, kinds))
     merged = stored.merge(recount, on=list(ROW_KEYS), how="outer", suffixes=("", "_true"))
     merged = merged.fillna({c: 0 for c in merged.columns if c not in ROW_KEYS})
     differs = np.zeros(len(merged), dtype=bool)
@@ -289,63 +292,6 @@ def local_day(session: so.Session, column: Any, offset: int) -> sa.Label[str]:
 def utcnow() -> datetime:
     """Now as a naive UTC datetime (how times are stored)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# --- contributions (pandas): one row per problem, what it adds to each measure ------------
-
-
-def _contributions(
-    frame: pd.DataFrame, as_of: datetime, offset: int, kinds: dict[int, str]
-) -> pd.DataFrame:
-    status = frame["status"].astype(str).to_numpy()
-    unresolved = ~np.isin(status, NOT_UNRESOLVED)
-    deadline = pd.to_datetime(frame["deadline"]).to_numpy()
-    closed_at = pd.to_datetime(frame["closed_at"]).to_numpy()
-    has_deadline = ~np.isnat(deadline)
-    overdue = unresolved & has_deadline & (deadline < np.datetime64(as_of))
-    on_time = ~unresolved & (~has_deadline | (~np.isnat(closed_at) & (closed_at <= deadline)))
-    found = pd.to_datetime(frame["found_at"]) + pd.Timedelta(minutes=offset)
-    if "point_kind" in frame.columns:
-        kind = frame["point_kind"]
-    else:
-        kind = pd.to_numeric(frame["point_id"]).map(kinds)
-    out = pd.DataFrame(
-        {
-            **{c: pd.to_numeric(frame[c]).astype("Int64").to_numpy() for c in ANCESTRY_COLUMNS},
-            "category": frame["category"].astype(str).to_numpy(),
-            "kind": _text(kind),
-            "campaign": _text(frame["campaign"]),
-            "day": found.dt.strftime("%Y-%m-%d").to_numpy(),
-            "n": 1,
-            "unresolved": unresolved.astype(np.int64),
-            "overdue": overdue.astype(np.int64),
-            "closed_on_time": on_time.astype(np.int64),
-        }
-    )
-    return out
-
-
-def _text(values: pd.Series) -> np.ndarray:
-    return np.array(["" if not isinstance(v, str) else v for v in values.tolist()], dtype=object)
-
-
-def _cube_rows(contrib: pd.DataFrame) -> pd.DataFrame:
-    """Sum contributions into summary rows: one per cube, level, key values and area."""
-    columns = [*ROW_KEYS, *MEASURES]
-    if contrib.empty:
-        return pd.DataFrame(columns=columns)
-    longs = []
-    for column, level in LEVEL_OF_COLUMN.items():
-        part = contrib[contrib[column].notna()]
-        longs.append(part.assign(level=level, area_id=part[column].astype("int64")))
-    long = pd.concat(longs, ignore_index=True)
-    cubes = []
-    for cube, dims in CUBES.items():
-        summed = long.groupby(["level", "area_id", *dims], as_index=False)[list(MEASURES)].sum()
-        keys = {f"k{i + 1}": summed[d] if i < len(dims) else "" for i, d in enumerate(dims)}
-        keys.update({f"k{i + 1}": "" for i in range(len(dims), 3)})
-        cubes.append(summed.assign(cube=cube, **keys)[columns])
-    return pd.concat(cubes, ignore_index=True)
 
 
 # --- SQL ---------------------------------------------------------------------------------
@@ -457,26 +403,4 @@ def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
 
 
 def _upsert_add(session: so.Session, delta: pd.DataFrame) -> None:
-    if delta.empty:
-        return
-    delta = delta.sort_values(list(ROW_KEYS))  # one lock order for concurrent writers
-    records = [
-        {
-            "cube": str(r[0]),
-            "level": str(r[1]),
-            "k1": str(r[2]),
-            "k2": str(r[3]),
-            "k3": str(r[4]),
-            "area_id": int(r[5]),
-            **{m: int(v) for m, v in zip(MEASURES, r[6:], strict=True)},
-        }
-        for r in delta[[*ROW_KEYS, *MEASURES]].itertuples(index=False)
-    ]
-    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    stmt = dialect_insert(AreaSummary)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(ROW_KEYS),
-        set_={m: getattr(AreaSummary, m) + getattr(stmt.excluded, m) for m in MEASURES},
-    )
-    for start in range(0, len(records), 5_000):
-        session.execute(stmt, records[start : start + 5_000])
+    add_rows(session, delta)

@@ -153,6 +153,8 @@ def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
     for column in table.columns:
         values = table[column]
         if values.dtype == object or pd.api.types.is_string_dtype(values):
+            if "\x00" not in "".join(map(str, values.tolist())):
+                continue  # one scan of the joined text instead of one per cell
             hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
             if hit.any():
                 _flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")

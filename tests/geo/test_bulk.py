@@ -47,6 +47,16 @@ def test_text_needing_escapes_round_trips(city, tmp_path) -> None:
     assert stored == "a\\tb\\\\c\nline\tTAB"
 
 
+def test_a_cell_reading_backslash_n_is_text_not_null(city, tmp_path) -> None:
+    """COPY's text format reads \\N as NULL: a cell with that text must be escaped."""
+    text = HEADER + "N1,120.82,32.02,litter,2024-05-01,\\N\nN2,120.83,32.02,litter,2024-05-01,"
+    text += '"x\\Ny\t\\"\n'
+    ingest_file(city, write_csv(tmp_path / "n.csv", text))
+    with so.Session(city) as session:
+        stored = dict(session.execute(sa.select(Problem.external_id, Problem.description)).all())
+    assert stored == {"N1": "\\N", "N2": "x\\Ny\t\\"}
+
+
 def test_bulk_load_rebuilds_indexes_and_keys(city, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     before = _schema(city)
