@@ -64,6 +64,7 @@ CRS_NAMES = {
     "gcj02": "GCJ-02 (高德/腾讯 AMap/Tencent) lon/lat — 非 WGS-84 / not WGS-84",
 }
 RS = "\x1e"  # RFC 8142 record separator
+_RS_BYTES = RS.encode()
 
 Progress = Callable[[int, int], object]
 
@@ -248,9 +249,10 @@ def _encoded(
 
 @dataclass
 class Batch:
-    """RFC 7946 Feature texts and the bounding box of their geometries."""
+    """RFC 7946 Features (JSON texts as UTF-8 bytes, ready to write) and the bounding
+    box of their geometries (EPSG:4326 or GCJ-02 degrees, as exported)."""
 
-    features: list[str]
+    features: list[bytes]
     bounds: enc.Bounds | None
 
     def __len__(self) -> int:
@@ -260,7 +262,7 @@ class Batch:
 def feature_batches(
     session: so.Session, request: ExportRequest, taxonomy: Taxonomy, page: Page | None = None
 ) -> Iterator[Batch]:
-    """The export's features as JSON texts, in batches of ``request.chunk_rows``.
+    """The export's features as UTF-8 JSON texts, in batches of ``request.chunk_rows``.
 
     WGS-84 problems are rendered by the database when the time zone allows it
     (geo/export_sql.py); everything else column by column in Python.
@@ -279,7 +281,7 @@ def feature_batches(
         )
     else:  # one page of the OGC API
         stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
-        parts = iter([session.execute(stmt).all()])
+        parts = iter([session.connection().execute(stmt).all()])
     for rows in parts:
         if not rows:  # nothing matched (e.g. nothing in the caller's scope)
             continue
@@ -297,11 +299,12 @@ def _chunks(
         yield enc.to_crs(chunk, request.crs)
 
 
-def _features(chunk: Chunk, request: ExportRequest, foreign: dict[str, str] | None) -> list[str]:
+def _features(chunk: Chunk, request: ExportRequest, foreign: dict[str, str] | None) -> list[bytes]:
     # Area codes are unique within a level only: they identify features of one level.
     single_level = len(request.filter.levels) == 1
     id_field = None if request.target == "areas" and not single_level else ID_FIELD[request.target]
-    return enc.feature_texts(chunk, FIELDS[request.target], request.tz, id_field, foreign)
+    texts = enc.feature_texts(chunk, FIELDS[request.target], request.tz, id_field, foreign)
+    return [text.encode() for text in texts]
 
 
 def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes]:
@@ -313,7 +316,7 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
     first = True
     for batch in batches:
         if batch.features:
-            yield (("" if first else ",\n") + ",\n".join(batch.features)).encode()
+            yield (b"" if first else b",\n") + b",\n".join(batch.features)
             first = False
         bounds = enc.merge_bounds(bounds, batch.bounds)
     tail = "\n]"
@@ -325,7 +328,8 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
 def _geojsonseq(batches: Iterator[Batch]) -> Iterator[bytes]:
     for batch in batches:
         if batch.features:
-            yield "".join(f"{RS}{t}\n" for t in batch.features).encode()
+            # RS text LF per feature (RFC 8142), joined as bytes.
+            yield _RS_BYTES + (b"\n" + _RS_BYTES).join(batch.features) + b"\n"
 
 
 def _csv(chunks: Iterator[Chunk], request: ExportRequest) -> Iterator[bytes]:

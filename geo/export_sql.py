@@ -3,8 +3,11 @@
 For the big pulls (GeoJSON and GeoJSON Text Sequences of problems, in WGS-84) the
 database renders each RFC 7946 Feature with its JSON functions (SQLite ``json_object``,
 PostgreSQL ``json_build_object``): one text per row instead of thirty Python values,
-which makes a million-feature export several times faster. Names come from primary-key
-joins, labels from CASE expressions over the taxonomy, times from the zone's UTC offset.
+which makes a million-feature export several times faster. The text comes back as its
+UTF-8 bytes (SQLite ``CAST(… AS BLOB)``, PostgreSQL ``convert_to(…, 'UTF8')``), ready
+to be written: Python never decodes and re-encodes a feature. Names come from
+primary-key joins, labels from CASE expressions over the taxonomy, times from the
+zone's UTC offset.
 
 The output equals geo/export_encode.py ``feature_texts`` feature for feature (tests
 compare them). It needs a time zone whose UTC offset is constant over the data's time
@@ -30,7 +33,7 @@ from geo.export_encode import offset_text
 from geo.export_fields import ANCESTRY_LEVELS, PROBLEM_FIELDS
 from geo.export_query import TIME_COLUMNS, Page
 from geo.filters import ProblemFilter
-from geo.models import Area, InspectionPoint, Problem, ResponsibleUnit
+from geo.models import RESOLVED_STATUSES, Area, InspectionPoint, Problem, ResponsibleUnit
 from geo.taxonomy import Taxonomy
 
 _PRECISION = 6
@@ -61,9 +64,10 @@ def problem_features(
     offset_s: int,
     page: Page | None = None,
 ) -> sa.Select[Any]:
-    """A select of (feature JSON text, lon, lat) per problem, ordered by id.
+    """A select of (feature JSON as UTF-8 bytes, lon, lat) per problem, ordered by id.
 
-    ``offset_s`` is the fixed UTC offset of the export's time zone, in seconds.
+    ``offset_s`` is the fixed UTC offset of the export's time zone, in seconds;
+    lon/lat are EPSG:4326 degrees, rounded to 6 decimals in the feature.
     """
     pg = is_postgres(session)
     areas = {level: so.aliased(Area, name=f"a_{level}") for level in ANCESTRY_LEVELS}
@@ -74,7 +78,7 @@ def problem_features(
         pg,
         [("type", "Feature"), ("id", Problem.id), ("geometry", _point(pg)), ("properties", props)],
     )
-    columns: list[Any] = [sa.cast(feature, sa.Text).label("feature"), Problem.lon, Problem.lat]
+    columns: list[Any] = [_utf8(feature, pg).label("feature"), Problem.lon, Problem.lat]
     stmt: sa.Select[Any] = sa.select(*columns)
     stmt = stmt.select_from(Problem).outerjoin(
         ResponsibleUnit, ResponsibleUnit.id == Problem.unit_id
@@ -102,7 +106,7 @@ def _property_values(
     pg: bool,
 ) -> dict[str, Any]:
     p = Problem
-    unresolved = p.status != "closed"
+    unresolved = p.status.not_in(RESOLVED_STATUSES)
     values: dict[str, Any] = {
         "id": p.id,
         "external_id": p.external_id,
@@ -135,6 +139,15 @@ def _json_object(pg: bool, pairs: list[tuple[str, Any]]) -> Any:
     for key, value in pairs:
         args += [_text(key), _text(value) if isinstance(value, str) else value]
     return (sa.func.json_build_object if pg else sa.func.json_object)(*args)
+
+
+def _utf8(json_value: Any, pg: bool) -> Any:
+    """The JSON value's text as UTF-8 bytes: SQLite stores text as UTF-8, so a cast to
+    BLOB hands over its bytes unchanged; PostgreSQL converts from the server encoding."""
+    text = sa.cast(json_value, sa.Text)
+    if pg:
+        return sa.func.convert_to(text, sa.literal_column("'UTF8'"), type_=sa.LargeBinary)
+    return sa.cast(text, sa.LargeBinary)
 
 
 def _text(value: str) -> Any:
@@ -183,8 +196,8 @@ def feature_rows(
     offset_s: int,
     chunk_rows: int,
 ) -> Iterator[list[Any]]:
-    """All (feature text, lon, lat) rows of ``filt``, in id order, in lists of about
-    ``chunk_rows``.
+    """All (feature UTF-8 bytes, lon, lat) rows of ``filt``, in id order, in lists of
+    about ``chunk_rows``.
 
     The id span is cut into ranges rendered by ``EXPORT_THREADS`` database connections
     at once (the database works outside Python's GIL), each range read as soon as the
@@ -197,15 +210,15 @@ def feature_rows(
     low, high = session.execute(filt.apply(span)).one()
     if low is None:
         return
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
+    engine = session.get_bind().engine
     ranges = iter(range(int(low), int(high) + 1, chunk_rows))
 
     def render(start: int) -> list[Any]:
         where = (Problem.id >= start, Problem.id < start + chunk_rows)
         stmt = problem_features(session, filt, taxonomy, lang, offset_s, Page(where=where))
-        with so.Session(engine) as own:
-            return list(own.execute(stmt).all())
+        # A Core connection: plain rows, none of the ORM's per-row result machinery.
+        with engine.connect() as conn:
+            return list(conn.execute(stmt).all())
 
     pool = ThreadPoolExecutor(max_workers=EXPORT_THREADS, thread_name_prefix="civicgrid-export")
     try:
