@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 import sqlalchemy.orm as so
@@ -27,7 +27,7 @@ from geo import export_encode as enc
 from geo.errors import ExportError, InvalidParameterError
 from geo.export_fields import FIELDS, ID_FIELD, TITLES
 from geo.export_query import DEFAULT_CHUNK_ROWS, Chunk, Page, count_rows, iter_chunks
-from geo.export_sql import feature_rows, problem_features, sql_offset
+from geo.export_sql import feature_runs, problem_features, sql_offset
 from geo.filters import ProblemFilter, Target
 from geo.taxonomy import Taxonomy
 
@@ -65,6 +65,9 @@ CRS_NAMES = {
 }
 RS = "\x1e"  # RFC 8142 record separator
 _RS_BYTES = RS.encode()
+SEPARATORS = {"geojson": b",\n", "geojsonseq": b"\n" + _RS_BYTES}
+"""What stands between two features of a format (GeoJSON: the array's comma and a line
+break; GeoJSON Text Sequence: the line feed ending a record and the RS opening the next)."""
 
 Progress = Callable[[int, int], object]
 
@@ -249,14 +252,20 @@ def _encoded(
 
 @dataclass
 class Batch:
-    """RFC 7946 Features (JSON texts as UTF-8 bytes, ready to write) and the bounding
-    box of their geometries (EPSG:4326 or GCJ-02 degrees, as exported)."""
+    """RFC 7946 Features as UTF-8 JSON texts (ready to write) and the bounding box of
+    their geometries (EPSG:4326 or GCJ-02 degrees, as exported).
+
+    Each item of ``features`` is one feature or, from the database path, a run of
+    ``count`` features already joined by the format's ``SEPARATORS`` entry: joining the
+    items by the same separator gives the same bytes either way.
+    """
 
     features: list[bytes]
     bounds: enc.Bounds | None
+    count: int
 
     def __len__(self) -> int:
-        return len(self.features)
+        return self.count
 
 
 def feature_batches(
@@ -265,7 +274,8 @@ def feature_batches(
     """The export's features as UTF-8 JSON texts, in batches of ``request.chunk_rows``.
 
     WGS-84 problems are rendered by the database when the time zone allows it
-    (geo/export_sql.py); everything else column by column in Python.
+    (geo/export_sql.py), whole runs joined there unless a ``page`` (OGC API) asks for
+    single features; everything else column by column in Python.
     """
     offset = None
     if request.target == "problems" and request.crs == "wgs84":
@@ -273,21 +283,20 @@ def feature_batches(
     if offset is None:
         foreign = {"coordinate_system": "GCJ-02"} if request.crs == "gcj02" else None
         for chunk in _chunks(session, request, taxonomy, page):
-            yield Batch(_features(chunk, request, foreign), enc.chunk_bounds(chunk))
-        return
-    if page is None:
-        parts: Iterator[Sequence[Any]] = feature_rows(
-            session, request.filter, taxonomy, request.lang, offset, request.chunk_rows
-        )
-    else:  # one page of the OGC API
+            features = _features(chunk, request, foreign)
+            yield Batch(features, enc.chunk_bounds(chunk), len(features))
+    elif page is None:
+        separator = SEPARATORS[request.format]
+        args = (request.filter, taxonomy, request.lang, offset, request.chunk_rows, separator)
+        for run in feature_runs(session, *args):
+            yield Batch([run.text], run.bounds, run.count)
+    else:  # one page of the OGC API, feature by feature
         stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
-        parts = iter([session.connection().execute(stmt).all()])
-    for rows in parts:
-        if not rows:  # nothing matched (e.g. nothing in the caller's scope)
-            continue
-        texts, lon, lat = zip(*rows, strict=True)
-        chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
-        yield Batch(list(texts), enc.chunk_bounds(chunk))
+        rows = session.connection().execute(stmt).all()
+        if rows:  # nothing matched (e.g. nothing in the caller's scope)
+            texts, lon, lat = zip(*rows, strict=True)
+            chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
+            yield Batch(list(texts), enc.chunk_bounds(chunk), len(texts))
 
 
 def _chunks(
@@ -313,10 +322,13 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
         f'{{"type":"FeatureCollection","name":"{request.target}","civicgrid":{meta},"features":[\n'
     ).encode()
     bounds = None
-    first = True
+    first, comma = True, SEPARATORS["geojson"]
     for batch in batches:
         if batch.features:
-            yield (b"" if first else b",\n") + b",\n".join(batch.features)
+            if not first:
+                yield comma
+            # Joining one run gives the run itself: megabytes are passed on, not copied.
+            yield comma.join(batch.features)
             first = False
         bounds = enc.merge_bounds(bounds, batch.bounds)
     tail = "\n]"
@@ -328,8 +340,10 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
 def _geojsonseq(batches: Iterator[Batch]) -> Iterator[bytes]:
     for batch in batches:
         if batch.features:
-            # RS text LF per feature (RFC 8142), joined as bytes.
-            yield _RS_BYTES + (b"\n" + _RS_BYTES).join(batch.features) + b"\n"
+            # RS text LF per feature (RFC 8142); the joined run is passed on uncopied.
+            yield _RS_BYTES
+            yield SEPARATORS["geojsonseq"].join(batch.features)
+            yield b"\n"
 
 
 def _csv(chunks: Iterator[Chunk], request: ExportRequest) -> Iterator[bytes]:
