@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 import sqlalchemy.orm as so
@@ -27,7 +27,7 @@ from geo import export_encode as enc
 from geo.errors import ExportError, InvalidParameterError
 from geo.export_fields import FIELDS, ID_FIELD, TITLES
 from geo.export_query import DEFAULT_CHUNK_ROWS, Chunk, Page, count_rows, iter_chunks
-from geo.export_sql import feature_rows, problem_features, sql_offset
+from geo.export_sql import feature_runs, problem_features, sql_offset
 from geo.filters import ProblemFilter, Target
 from geo.taxonomy import Taxonomy
 
@@ -64,6 +64,10 @@ CRS_NAMES = {
     "gcj02": "GCJ-02 (高德/腾讯 AMap/Tencent) lon/lat — 非 WGS-84 / not WGS-84",
 }
 RS = "\x1e"  # RFC 8142 record separator
+_RS_BYTES = RS.encode()
+SEPARATORS = {"geojson": b",\n", "geojsonseq": b"\n" + _RS_BYTES}
+"""What stands between two features of a format (GeoJSON: the array's comma and a line
+break; GeoJSON Text Sequence: the line feed ending a record and the RS opening the next)."""
 
 Progress = Callable[[int, int], object]
 
@@ -248,22 +252,30 @@ def _encoded(
 
 @dataclass
 class Batch:
-    """RFC 7946 Feature texts and the bounding box of their geometries."""
+    """RFC 7946 Features as UTF-8 JSON texts (ready to write) and the bounding box of
+    their geometries (EPSG:4326 or GCJ-02 degrees, as exported).
 
-    features: list[str]
+    Each item of ``features`` is one feature or, from the database path, a run of
+    ``count`` features already joined by the format's ``SEPARATORS`` entry: joining the
+    items by the same separator gives the same bytes either way.
+    """
+
+    features: list[bytes]
     bounds: enc.Bounds | None
+    count: int
 
     def __len__(self) -> int:
-        return len(self.features)
+        return self.count
 
 
 def feature_batches(
     session: so.Session, request: ExportRequest, taxonomy: Taxonomy, page: Page | None = None
 ) -> Iterator[Batch]:
-    """The export's features as JSON texts, in batches of ``request.chunk_rows``.
+    """The export's features as UTF-8 JSON texts, in batches of ``request.chunk_rows``.
 
     WGS-84 problems are rendered by the database when the time zone allows it
-    (geo/export_sql.py); everything else column by column in Python.
+    (geo/export_sql.py), whole runs joined there unless a ``page`` (OGC API) asks for
+    single features; everything else column by column in Python.
     """
     offset = None
     if request.target == "problems" and request.crs == "wgs84":
@@ -271,21 +283,20 @@ def feature_batches(
     if offset is None:
         foreign = {"coordinate_system": "GCJ-02"} if request.crs == "gcj02" else None
         for chunk in _chunks(session, request, taxonomy, page):
-            yield Batch(_features(chunk, request, foreign), enc.chunk_bounds(chunk))
-        return
-    if page is None:
-        parts: Iterator[Sequence[Any]] = feature_rows(
-            session, request.filter, taxonomy, request.lang, offset, request.chunk_rows
-        )
-    else:  # one page of the OGC API
+            features = _features(chunk, request, foreign)
+            yield Batch(features, enc.chunk_bounds(chunk), len(features))
+    elif page is None:
+        separator = SEPARATORS[request.format]
+        args = (request.filter, taxonomy, request.lang, offset, request.chunk_rows, separator)
+        for run in feature_runs(session, *args):
+            yield Batch([run.text], run.bounds, run.count)
+    else:  # one page of the OGC API, feature by feature
         stmt = problem_features(session, request.filter, taxonomy, request.lang, offset, page)
-        parts = iter([session.execute(stmt).all()])
-    for rows in parts:
-        if not rows:  # nothing matched (e.g. nothing in the caller's scope)
-            continue
-        texts, lon, lat = zip(*rows, strict=True)
-        chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
-        yield Batch(list(texts), enc.chunk_bounds(chunk))
+        rows = session.connection().execute(stmt).all()
+        if rows:  # nothing matched (e.g. nothing in the caller's scope)
+            texts, lon, lat = zip(*rows, strict=True)
+            chunk = Chunk({}, np.array(lon, float), np.array(lat, float))
+            yield Batch(list(texts), enc.chunk_bounds(chunk), len(texts))
 
 
 def _chunks(
@@ -297,11 +308,12 @@ def _chunks(
         yield enc.to_crs(chunk, request.crs)
 
 
-def _features(chunk: Chunk, request: ExportRequest, foreign: dict[str, str] | None) -> list[str]:
+def _features(chunk: Chunk, request: ExportRequest, foreign: dict[str, str] | None) -> list[bytes]:
     # Area codes are unique within a level only: they identify features of one level.
     single_level = len(request.filter.levels) == 1
     id_field = None if request.target == "areas" and not single_level else ID_FIELD[request.target]
-    return enc.feature_texts(chunk, FIELDS[request.target], request.tz, id_field, foreign)
+    texts = enc.feature_texts(chunk, FIELDS[request.target], request.tz, id_field, foreign)
+    return [text.encode() for text in texts]
 
 
 def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes]:
@@ -310,10 +322,13 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
         f'{{"type":"FeatureCollection","name":"{request.target}","civicgrid":{meta},"features":[\n'
     ).encode()
     bounds = None
-    first = True
+    first, comma = True, SEPARATORS["geojson"]
     for batch in batches:
         if batch.features:
-            yield (("" if first else ",\n") + ",\n".join(batch.features)).encode()
+            if not first:
+                yield comma
+            # Joining one run gives the run itself: megabytes are passed on, not copied.
+            yield comma.join(batch.features)
             first = False
         bounds = enc.merge_bounds(bounds, batch.bounds)
     tail = "\n]"
@@ -325,7 +340,10 @@ def _geojson(batches: Iterator[Batch], request: ExportRequest) -> Iterator[bytes
 def _geojsonseq(batches: Iterator[Batch]) -> Iterator[bytes]:
     for batch in batches:
         if batch.features:
-            yield "".join(f"{RS}{t}\n" for t in batch.features).encode()
+            # RS text LF per feature (RFC 8142); the joined run is passed on uncopied.
+            yield _RS_BYTES
+            yield SEPARATORS["geojsonseq"].join(batch.features)
+            yield b"\n"
 
 
 def _csv(chunks: Iterator[Chunk], request: ExportRequest) -> Iterator[bytes]:

@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 from geo.assign import representative_points
 from geo.export_fields import ANCESTRY_LEVELS
 from geo.filters import Target
-from geo.models import Area, AreaSummary, InspectionPoint, ResponsibleUnit
+from geo.models import RESOLVED_STATUSES, Area, AreaSummary, InspectionPoint, ResponsibleUnit
 from geo.taxonomy import Taxonomy, TaxonomyError
 
 EPOCH = datetime(1970, 1, 1)
@@ -162,7 +162,8 @@ def _problem_chunk(raw: Columns, t: _Tables, labels: _Labels, as_of: float) -> C
     kind = t.point_kind.get(raw["point_id"])
     times = {c: np.round(_floats(raw[c]), 3) for c in TIME_COLUMNS}
     with np.errstate(invalid="ignore"):
-        overdue = (raw["status"] != "closed") & (times["deadline"] < as_of)
+        unresolved = ~np.isin(raw["status"], RESOLVED_STATUSES)
+        overdue = unresolved & (times["deadline"] < as_of)
     columns: Columns = {
         "id": raw["id"].astype(np.int64),
         "external_id": raw["external_id"],

@@ -3,8 +3,11 @@
 For the big pulls (GeoJSON and GeoJSON Text Sequences of problems, in WGS-84) the
 database renders each RFC 7946 Feature with its JSON functions (SQLite ``json_object``,
 PostgreSQL ``json_build_object``): one text per row instead of thirty Python values,
-which makes a million-feature export several times faster. Names come from primary-key
-joins, labels from CASE expressions over the taxonomy, times from the zone's UTC offset.
+which makes a million-feature export several times faster. The text comes back as its
+UTF-8 bytes (SQLite ``CAST(… AS BLOB)``, PostgreSQL ``convert_to(…, 'UTF8')``), ready
+to be written: Python never decodes and re-encodes a feature. Names come from
+primary-key joins, labels from CASE expressions over the taxonomy, times from the
+zone's UTC offset.
 
 The output equals geo/export_encode.py ``feature_texts`` feature for feature (tests
 compare them). It needs a time zone whose UTC offset is constant over the data's time
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -24,18 +28,21 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo.db import is_postgres
 from geo.export_encode import offset_text
 from geo.export_fields import ANCESTRY_LEVELS, PROBLEM_FIELDS
 from geo.export_query import TIME_COLUMNS, Page
 from geo.filters import ProblemFilter
-from geo.models import Area, InspectionPoint, Problem, ResponsibleUnit
+from geo.models import RESOLVED_STATUSES, Area, InspectionPoint, Problem, ResponsibleUnit
 from geo.taxonomy import Taxonomy
 
 _PRECISION = 6
 EXPORT_THREADS = 2
 """Database connections rendering an export at once."""
+_LOOKAHEAD = EXPORT_THREADS + 1
+"""Runs asked for ahead of the consumer: every connection busy, one run ready."""
 
 
 def sql_offset(session: so.Session, tz: str) -> int | None:
@@ -61,9 +68,10 @@ def problem_features(
     offset_s: int,
     page: Page | None = None,
 ) -> sa.Select[Any]:
-    """A select of (feature JSON text, lon, lat) per problem, ordered by id.
+    """A select of (feature JSON as UTF-8 bytes, lon, lat) per problem, ordered by id.
 
-    ``offset_s`` is the fixed UTC offset of the export's time zone, in seconds.
+    ``offset_s`` is the fixed UTC offset of the export's time zone, in seconds;
+    lon/lat are EPSG:4326 degrees, rounded to 6 decimals in the feature.
     """
     pg = is_postgres(session)
     areas = {level: so.aliased(Area, name=f"a_{level}") for level in ANCESTRY_LEVELS}
@@ -74,7 +82,7 @@ def problem_features(
         pg,
         [("type", "Feature"), ("id", Problem.id), ("geometry", _point(pg)), ("properties", props)],
     )
-    columns: list[Any] = [sa.cast(feature, sa.Text).label("feature"), Problem.lon, Problem.lat]
+    columns: list[Any] = [_utf8(feature, pg).label("feature"), Problem.lon, Problem.lat]
     stmt: sa.Select[Any] = sa.select(*columns)
     stmt = stmt.select_from(Problem).outerjoin(
         ResponsibleUnit, ResponsibleUnit.id == Problem.unit_id
@@ -102,7 +110,7 @@ def _property_values(
     pg: bool,
 ) -> dict[str, Any]:
     p = Problem
-    unresolved = p.status != "closed"
+    unresolved = p.status.not_in(RESOLVED_STATUSES)
     values: dict[str, Any] = {
         "id": p.id,
         "external_id": p.external_id,
@@ -135,6 +143,15 @@ def _json_object(pg: bool, pairs: list[tuple[str, Any]]) -> Any:
     for key, value in pairs:
         args += [_text(key), _text(value) if isinstance(value, str) else value]
     return (sa.func.json_build_object if pg else sa.func.json_object)(*args)
+
+
+def _utf8(json_value: Any, pg: bool) -> Any:
+    """The JSON value's text as UTF-8 bytes: SQLite stores text as UTF-8, so a cast to
+    BLOB hands over its bytes unchanged; PostgreSQL converts from the server encoding."""
+    text = sa.cast(json_value, sa.Text)
+    if pg:
+        return sa.func.convert_to(text, sa.literal_column("'UTF8'"), type_=sa.LargeBinary)
+    return sa.cast(text, sa.LargeBinary)
 
 
 def _text(value: str) -> Any:
@@ -175,47 +192,79 @@ def _iso(column: Any, offset_s: int, pg: bool) -> Any:
     return sa.func.strftime("%Y-%m-%dT%H:%M:%S", column, f"{offset_s:+d} seconds") + suffix
 
 
-def feature_rows(
+@dataclass(frozen=True)
+class FeatureRun:
+    """The features of one id range as one UTF-8 text, joined by a separator; how many
+    they are and their bounding box (min lon, min lat, max lon, max lat; EPSG:4326)."""
+
+    text: bytes
+    count: int
+    bounds: tuple[float, float, float, float]
+
+
+def feature_runs(
     session: so.Session,
     filt: ProblemFilter,
     taxonomy: Taxonomy,
     lang: str,
     offset_s: int,
     chunk_rows: int,
-) -> Iterator[list[Any]]:
-    """All (feature text, lon, lat) rows of ``filt``, in id order, in lists of about
-    ``chunk_rows``.
+    separator: bytes,
+) -> Iterator[FeatureRun]:
+    """All features of ``filt`` in id order, as runs of ids ``chunk_rows`` wide, each
+    run's features joined by ``separator`` in the database.
 
-    The id span is cut into ranges rendered by ``EXPORT_THREADS`` database connections
-    at once (the database works outside Python's GIL), each range read as soon as the
-    consumer asks for it: at most ``2 × EXPORT_THREADS`` ranges are in memory. Each range
-    is its own read transaction: a problem changed during the export appears once, as it
-    was when its range was read.
+    One row per run, not one per problem: Python handles no per-feature object (no
+    row, no GIL hand-over per feature, nothing for the garbage collector). The id span
+    is rendered by ``EXPORT_THREADS`` database connections at once (the database works
+    outside Python's GIL), each run read as soon as the consumer asks for it: at most
+    ``EXPORT_THREADS + 1`` runs are in memory. Each run is its own read transaction: a
+    problem changed during the export appears once, as it was when its run was read.
     """
     bounds: list[Any] = [sa.func.min(Problem.id), sa.func.max(Problem.id)]
     span: sa.Select[Any] = sa.select(*bounds)
     low, high = session.execute(filt.apply(span)).one()
     if low is None:
         return
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    ranges = iter(range(int(low), int(high) + 1, chunk_rows))
+    engine = session.get_bind().engine
+    starts = iter(range(int(low), int(high) + 1, chunk_rows))
 
-    def render(start: int) -> list[Any]:
+    def render(start: int) -> FeatureRun | None:
         where = (Problem.id >= start, Problem.id < start + chunk_rows)
         stmt = problem_features(session, filt, taxonomy, lang, offset_s, Page(where=where))
-        with so.Session(engine) as own:
-            return list(own.execute(stmt).all())
+        with engine.connect() as conn:
+            text, count, *box = conn.execute(_joined(stmt, separator, engine)).one()
+        return FeatureRun(text, count, (box[0], box[1], box[2], box[3])) if count else None
 
     pool = ThreadPoolExecutor(max_workers=EXPORT_THREADS, thread_name_prefix="civicgrid-export")
     try:
-        pending = deque(pool.submit(render, start) for start in islice(ranges, 2 * EXPORT_THREADS))
+        pending = deque(pool.submit(render, start) for start in islice(starts, _LOOKAHEAD))
         while pending:
-            rows = pending.popleft().result()
-            following = next(ranges, None)
+            run = pending.popleft().result()
+            following = next(starts, None)
             if following is not None:
                 pending.append(pool.submit(render, following))
-            if rows:
-                yield rows
+            if run is not None:
+                yield run
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _joined(stmt: sa.Select[Any], separator: bytes, engine: sa.Engine) -> sa.Select[Any]:
+    """One row: the features of ``stmt`` joined in id order, their count and bounds."""
+    rows = stmt.add_columns(Problem.id.label("feature_id")).subquery()
+    text: Any
+    if is_postgres(engine):
+        in_order = aggregate_order_by(sa.literal(separator, sa.LargeBinary), rows.c.feature_id)
+        text = sa.func.string_agg(rows.c.feature, in_order, type_=sa.LargeBinary)
+    else:
+        # group_concat joins text (one cast to BLOB for the run) in the order of its
+        # input, the id-ordered subquery (an aggregate query does not flatten it).
+        joined = sa.func.group_concat(sa.cast(rows.c.feature, sa.Text), separator.decode())
+        text = sa.cast(joined, sa.LargeBinary)
+    lon, lat = rows.c.lon, rows.c.lat
+    columns: list[Any] = [text, sa.func.count()]
+    return sa.select(
+        *columns,
+        *(sa.func.min(lon), sa.func.min(lat), sa.func.max(lon), sa.func.max(lat)),
+    )

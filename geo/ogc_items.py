@@ -109,7 +109,7 @@ def _features(
     )
     texts: list[str] = []
     for batch in feature_batches(session, request, taxonomy, page):
-        texts += batch.features
+        texts += [feature.decode() for feature in batch.features]
     return texts
 
 

@@ -21,6 +21,7 @@ from geo.crs import wgs84_to_gcj02
 from geo.db import session_factory
 from geo.errors import ExportError
 from geo.export import ExportRequest, export_to_file, feature_batches, marked_path
+from geo.export_query import Page
 from geo.filters import ProblemFilter
 from geo.models import InspectionPoint, Problem
 from geo.taxonomy import default_taxonomy
@@ -98,9 +99,8 @@ def test_database_and_python_renderings_agree(city, monkeypatch) -> None:
     def features():
         with session_factory(city)() as session:
             request = ExportRequest("problems", "geojson")
-            return [
-                json.loads(t) for b in feature_batches(session, request, TAX) for t in b.features
-            ]
+            batches = feature_batches(session, request, TAX, Page())  # one text per feature
+            return [json.loads(t) for b in batches for t in b.features]
 
     fast = features()
     monkeypatch.setattr(export_module, "sql_offset", lambda session, tz: None)
