@@ -16,9 +16,6 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_MMAP_BYTES = 1 << 30
-"""Read the database file through a memory map (up to 1 GiB): whole-table aggregates
-(rates, rankings) then read pages in place instead of copying each through read()."""
 WRITE_OPTION = "civicgrid_write"
 
 
@@ -51,7 +48,6 @@ def _make_sqlite_engine(url: sa.URL, echo: bool) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
