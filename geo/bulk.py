@@ -231,13 +231,15 @@ def _copy_cells(values: list[Any], text: bool) -> list[str]:
     """Cells of COPY text. Text is escaped before NULLs become \\N, so a cell that
     reads \\N (or holds tabs, newlines, backslashes) is stored as it is."""
     if text:
-        values = _escaped(values)
+        values = copy_escaped(values)
     if None in values:
         return [_NULL if v is None else str(v) for v in values]
     return values if isinstance(values[0], str) else list(map(str, values))
 
 
-def _escaped(values: list[Any]) -> list[Any]:
+def copy_escaped(values: list[Any]) -> list[Any]:
+    """Cells escaped for PostgreSQL COPY text (backslash, tab, newline, CR); None stays
+    None (for the caller to write as \\N). Unchanged values are returned as they are."""
     present = [v for v in values if v is not None]
     joined = "".join(map(str, present))
     if not any(ch in joined for ch in _COPY_ESCAPES):

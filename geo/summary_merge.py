@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy.orm as so
 
+from geo.bulk import copy_escaped
 from geo.db import is_postgres
 from geo.summary_cubes import MEASURES, ROW_KEYS
 
@@ -70,27 +71,13 @@ def _tuples(rows: pd.DataFrame) -> list[tuple[Any, ...]]:
     return list(zip(*columns, strict=True))
 
 
-_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
 def _copy_text(rows: pd.DataFrame) -> str:
     """The rows as COPY text, built column by column. Keys are never NULL; every
     backslash, tab and newline in them is escaped, so any text (even one reading \\N)
     arrives as it is."""
-    columns = [_escaped(rows[c].astype(str).tolist()) for c in ROW_KEYS[:-1]]
+    columns = [copy_escaped(rows[c].astype(str).tolist()) for c in ROW_KEYS[:-1]]
     columns += [list(map(str, rows[c].astype("int64").tolist())) for c in _COLUMNS[5:]]
     return "".join(f"{line}\n" for line in map("\t".join, zip(*columns, strict=True)))
-
-
-def _escaped(values: list[str]) -> list[str]:
-    if not any(ch in "".join(values) for ch in _COPY_ESCAPES):
-        return values
-    out = []
-    for value in values:
-        for ch, replacement in _COPY_ESCAPES.items():
-            value = value.replace(ch, replacement)
-        out.append(value)
-    return out
 
 
 def _upsert(mark: str) -> str:
