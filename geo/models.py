@@ -236,6 +236,30 @@ class AreaSummary(Base):
     closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
 
 
+class RateSummary(Base):
+    """Rate counts per level, owner (area or unit id), period kind and local period start,
+    kept up to date by geo/summary.py beside ``area_summary``; rankings of finished
+    periods read these instead of every problem. Definitions: geo/rate_cubes.py."""
+
+    __tablename__ = "rate_summary"
+    # Clustered by key on SQLite: one level's rows of one kind are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    owner_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    period_start: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    found: so.Mapped[int] = so.mapped_column(default=0)
+    due: so.Mapped[int] = so.mapped_column(default=0)
+    closed: so.Mapped[int] = so.mapped_column(default=0)
+    closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
+    reworked: so.Mapped[int] = so.mapped_column(default=0)
+    extended: so.Mapped[int] = so.mapped_column(default=0)
+    rectified: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_delta: so.Mapped[int] = so.mapped_column(default=0)
+    rectify_days: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
+
+
 class SummaryMeta(Base):
     """The one row of summary bookkeeping: data versions (for ETags), the overdue clock,
     the UTC offset of the local day used for found-date buckets, and a stale flag."""

@@ -1,4 +1,5 @@
-"""The aggregate SELECT behind geo/stats.py's rates, shaped for each backend.
+"""The aggregate SELECTs behind geo/stats.py's rates: over the problems table, shaped for
+each backend, or over ``rate_summary`` for finished periods (``summary_counts_query``).
 
 Returns one row per area/unit id (column ``key``) with, for each (start, cutoff)
 window ``i``, the columns ``found_i``, ``due_i``, ``closed_i``, ``closed_on_time_i``,
@@ -14,7 +15,7 @@ PostgreSQL cannot estimate that key's groups and then sorts every row.)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from geo.db import is_postgres
-from geo.models import Problem
+from geo.models import Problem, RateSummary
 
 NOT_DUE_STATUSES: tuple[str, ...] = ("held", "voided")
 """Statuses excluded from due-to-close and overdue (and voided from found)."""
@@ -130,3 +131,50 @@ def _without_affinity(column: Any) -> Any:
 
 def _as_is(column: Any) -> Any:
     return column
+
+
+def summary_counts_query(
+    level: str, kind: str, starts: list[date], lean_after_first: bool = False
+) -> sa.Select[Any]:
+    """The same columns as ``rate_counts_query`` for finished periods of one ``kind``
+    starting on the local dates ``starts``, read from ``rate_summary`` (geo/rate_cubes.py):
+    one row per owner and period, and the overdue deltas of every earlier period, summed.
+    Averages are sums of days over counts, so they equal the per-problem mean."""
+    columns: list[Any] = [RateSummary.owner_id.label("key")]
+    for i, start in enumerate(starts):
+        lean = lean_after_first and i > 0
+        columns += [c.label(f"{c.name}_{i}") for c in _summary_sums(start, lean)]
+    return (
+        sa.select(*columns)
+        .where(
+            RateSummary.level == level,
+            RateSummary.kind == kind,
+            RateSummary.period_start <= max(starts),
+        )
+        .group_by(RateSummary.owner_id)
+    )
+
+
+def _summary_sums(start: date, lean: bool) -> list[Any]:
+    this = RateSummary.period_start == start
+
+    def total(column: Any) -> Any:
+        return sa.func.sum(column).filter(this)
+
+    found: Any = sa.literal(0)
+    days: Any = sa.cast(sa.null(), sa.Float())
+    if not lean:
+        found = total(RateSummary.found)
+        days = total(RateSummary.rectify_days) / sa.func.nullif(total(RateSummary.rectified), 0)
+    return [
+        found.label("found"),
+        total(RateSummary.due).label("due"),
+        total(RateSummary.closed).label("closed"),
+        total(RateSummary.closed_on_time).label("closed_on_time"),
+        total(RateSummary.reworked).label("reworked"),
+        sa.func.sum(RateSummary.overdue_delta)
+        .filter(RateSummary.period_start <= start)
+        .label("overdue"),
+        total(RateSummary.extended).label("extended"),
+        days.label("avg_rectify_days"),
+    ]

@@ -1,7 +1,9 @@
 """Accountability rates per area or responsible unit over a period, computed in SQL.
 
-One aggregate statement per call (GROUP BY the level's id column) over the problems
-table; only one row per area or unit comes back to Python, never the problems.
+One aggregate statement per call; only one row per area or unit comes back to Python,
+never the problems. Finished periods are read from ``rate_summary`` (counts per owner and
+period, kept up to date with the problems: geo/rate_cubes.py), others GROUP BY the
+level's id column over the problems table (geo/rate_sql.py); both give the same figures.
 
 Definitions (digital city management practice, DOMAIN.md "Evaluation and ranking"),
 for a period [start, end) of local calendar days and ``cutoff`` = min(end, now):
@@ -33,20 +35,21 @@ longer has the closed_at it had then.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo import summary
 from geo.db import is_postgres
 from geo.errors import InvalidParameterError
 from geo.models import Area, ResponsibleUnit
 from geo.periods import Period
 from geo.rate_sql import NOT_DUE_STATUSES as NOT_DUE_STATUSES
+from geo.rate_sql import Window, rate_counts_query, summary_counts_query
 from geo.rate_sql import counted as counted
-from geo.rate_sql import rate_counts_query
 
 RATE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid", "unit")
 """What rates can be grouped by: an area level, or the responsible unit."""
@@ -112,11 +115,14 @@ def rates_for_periods(
     first skip ``found`` (0) and ``avg_rectify_days`` (NaN), which rankings do not need
     for the period they compare with."""
     windows = [period_cutoff(p, tz, now) for p in periods]
-    _tune_for_aggregates(session)
-    counted = rate_counts_query(
-        session, check_rate_level(level), windows, lean_after_first
-    ).subquery()
-    frame = _with_names(session, level, counted, all_areas, len(windows))
+    check_rate_level(level)
+    if _summary_covers(session, periods, windows, tz):
+        starts = [p.start for p in periods]
+        query = summary_counts_query(level, periods[0].kind, starts, lean_after_first)
+    else:
+        _tune_for_aggregates(session)
+        query = rate_counts_query(session, level, windows, lean_after_first)
+    frame = _with_names(session, level, query.subquery(), all_areas, len(windows))
     return [add_rates(_window(frame, i)) for i in range(len(windows))]
 
 
@@ -133,6 +139,24 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
         frame[name] = (frame[part] / due).astype("float64")
     frame["avg_rectify_days"] = frame["avg_rectify_days"].astype("float64")
     return frame
+
+
+def _summary_covers(
+    session: so.Session, periods: list[Period], windows: list[Window], tz: str
+) -> bool:
+    """Whether ``rate_summary`` answers these windows: finished periods of one kind whose
+    bounds in ``tz`` are the summary's local midnights (its fixed UTC offset), and a
+    summary that is not waiting for a rebuild. Otherwise the problems are aggregated."""
+    meta = summary.read_meta(session)
+    if meta.stale or len({p.kind for p in periods}) != 1:
+        return False
+    shift = timedelta(minutes=meta.day_offset_minutes)
+    for period, (start, cutoff) in zip(periods, windows, strict=True):
+        local_start = datetime.combine(period.start, time()) - shift
+        local_end = datetime.combine(period.end, time()) - shift
+        if (start, cutoff) != (local_start, local_end):
+            return False  # still running, or another time zone than the summary's
+    return True
 
 
 def _tune_for_aggregates(session: so.Session) -> None:

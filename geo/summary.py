@@ -48,7 +48,16 @@ from geo.models import (
     AreaSummary,
     InspectionPoint,
     Problem,
+    RateSummary,
     SummaryMeta,
+)
+from geo.rate_cubes import (
+    RATE_KEYS,
+    RATE_MEASURES,
+    RATE_SOURCE_COLUMNS,
+    empty_rows,
+    rate_rows,
+    sum_rate_rows,
 )
 from geo.summary_cubes import (
     CLOSED,
@@ -60,7 +69,7 @@ from geo.summary_cubes import (
     contributions,
     cube_rows,
 )
-from geo.summary_merge import add_rows
+from geo.summary_merge import RATE_SUMMARY, add_rows
 
 UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
 """Statuses that count as unresolved: not closed and not voided (held ones still count)."""
@@ -76,11 +85,13 @@ PROBLEM_COLUMNS: tuple[str, ...] = (
 )
 """Problem attribute columns the summary depends on (besides the area ancestry)."""
 
-SOURCE_COLUMNS: tuple[str, ...] = (*ANCESTRY_COLUMNS, *PROBLEM_COLUMNS)
-"""Problem columns a caller must pass to ``apply_changes``."""
+SOURCE_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys((*ANCESTRY_COLUMNS, *PROBLEM_COLUMNS, *RATE_SOURCE_COLUMNS))
+)
+"""Problem columns a caller must pass to ``apply_changes`` (area and rate summaries)."""
 
-KEY_COLUMNS: tuple[str, ...] = PROBLEM_COLUMNS
-"""Former name of ``PROBLEM_COLUMNS``, kept for callers written against it."""
+KEY_COLUMNS: tuple[str, ...] = tuple(c for c in SOURCE_COLUMNS if c not in ANCESTRY_COLUMNS)
+"""The ``SOURCE_COLUMNS`` besides the area ancestry."""
 
 VERSIONS = ("problems_version", "areas_version", "points_version")
 
@@ -123,17 +134,40 @@ def apply_changes(
     delta = pd.concat(parts).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)].sum()
     delta = delta[(delta[list(MEASURES)] != 0).any(axis=1)]
     _upsert_add(session, delta)
-    return len(delta)
+    rates = _rate_delta(frames, meta.day_offset_minutes)
+    add_rows(session, rates, table=RATE_SUMMARY)
+    return len(delta) + len(rates)
 
 
-def add_counts(session: so.Session, rows: pd.DataFrame, bulk: bool = False) -> int:
-    """Add summary rows (``ROW_KEYS`` + ``MEASURES``, keys unique) computed elsewhere,
-    e.g. by ``geo.summary_batch.BatchCounts``, and bump the problems version.
+def _rate_delta(frames: list[tuple[pd.DataFrame, int]], offset: int) -> pd.DataFrame:
+    """The rate rows of ``after`` minus those of ``before``, the unchanged ones dropped."""
+    parts = []
+    for frame, sign in frames:
+        rows = rate_rows(frame, offset)
+        rows[list(RATE_MEASURES)] = rows[list(RATE_MEASURES)] * sign
+        parts.append(rows)
+    delta = sum_rate_rows(pd.concat(parts, ignore_index=True))
+    changed = (delta[list(RATE_MEASURES)].abs() > 1e-12).any(axis=1)
+    return delta[changed]
+
+
+def add_counts(
+    session: so.Session,
+    rows: pd.DataFrame,
+    bulk: bool = False,
+    rates: pd.DataFrame | None = None,
+) -> int:
+    """Add summary rows (``ROW_KEYS`` + ``MEASURES``, keys unique) and rate rows
+    (``RATE_KEYS`` + ``RATE_MEASURES``) computed elsewhere, e.g. by
+    ``geo.summary_batch.BatchCounts``, and bump the problems version.
 
     ``bulk``: a large load that may lock the summary table until the transaction ends
     (its foreign keys are checked once, not row by row). Returns the number of rows."""
     _lock_meta(session, bump="problems_version")
-    return add_rows(session, rows, suspend_keys=bulk)
+    added = add_rows(session, rows, suspend_keys=bulk)
+    if rates is not None:
+        added += add_rows(session, rates, table=RATE_SUMMARY)
+    return added
 
 
 def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
@@ -201,12 +235,31 @@ def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
                     _recount_select(session, cube, dims, column, level, now, offset),
                 )
             )
+    _rebuild_rates(session, offset)
     session.execute(
         sa.update(SummaryMeta)
         .where(SummaryMeta.id == 1)
         .values(overdue_as_of=now, day_offset_minutes=offset, stale=False)
     )
     add_area_rows(session)
+
+
+_REBUILD_CHUNK = 200_000
+
+
+def _rebuild_rates(session: so.Session, offset: int) -> None:
+    """Recount ``rate_summary`` from the problems, read in id ranges (rate_cubes.py
+    holds the one definition of the periods, so the recount runs in pandas)."""
+    session.execute(sa.delete(RateSummary))
+    total = empty_rows()
+    last = 0
+    while True:
+        chunk = _select_frame(session, Problem.id > last, limit=_REBUILD_CHUNK)
+        if chunk.empty:
+            break
+        last = int(chunk["id"].max())
+        total = sum_rate_rows(pd.concat([total, rate_rows(chunk, offset)], ignore_index=True))
+    add_rows(session, total, table=RATE_SUMMARY)
 
 
 def add_area_rows(session: so.Session) -> None:
@@ -239,9 +292,11 @@ def rebuild_if_stale(session: so.Session) -> bool:
 
 
 def mismatches(session: so.Session) -> pd.DataFrame:
-    """Rows where the stored summary differs from a recount of the problems table.
+    """Rows where the stored summaries (``area_summary`` and ``rate_summary``) differ
+    from a recount of the problems table.
 
-    Columns: the row keys, each measure as stored and ``<measure>_true``.
+    Columns: ``table``, that table's row keys, each measure as stored and
+    ``<measure>_true`` (the other table's columns empty).
     """
     meta = read_meta(session)
     stored = pd.DataFrame(
@@ -260,7 +315,28 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     differs = np.zeros(len(merged), dtype=bool)
     for m in MEASURES:
         differs |= (merged[m] != merged[f"{m}_true"]).to_numpy()
-    return merged[differs].reset_index(drop=True)
+    areas = merged[differs].assign(table="area_summary")
+    rates = _rate_mismatches(session, problems, meta.day_offset_minutes)
+    return pd.concat([areas, rates], ignore_index=True)
+
+
+def _rate_mismatches(session: so.Session, problems: pd.DataFrame, offset: int) -> pd.DataFrame:
+    columns = [*RATE_KEYS, *RATE_MEASURES]
+    stored = pd.DataFrame(
+        session.execute(sa.select(*(getattr(RateSummary, c) for c in columns))).all(),
+        columns=columns,
+    )
+    stored["period_start"] = pd.to_datetime(stored["period_start"]).to_numpy()
+    recount = rate_rows(problems, offset)
+    recount["period_start"] = pd.to_datetime(recount["period_start"]).to_numpy()
+    merged = stored.merge(recount, on=list(RATE_KEYS), how="outer", suffixes=("", "_true"))
+    merged = merged.fillna({c: 0 for c in merged.columns if c not in RATE_KEYS})
+    differs = np.zeros(len(merged), dtype=bool)
+    for m in RATE_MEASURES:
+        stored_values = merged[m].to_numpy(dtype="float64")
+        true_values = merged[f"{m}_true"].to_numpy(dtype="float64")
+        differs |= ~np.isclose(stored_values, true_values, rtol=1e-9, atol=1e-6)
+    return merged[differs].assign(table="rate_summary").reset_index(drop=True)
 
 
 def read_meta(session: so.Session) -> Meta:
@@ -297,9 +373,14 @@ def utcnow() -> datetime:
 # --- SQL ---------------------------------------------------------------------------------
 
 
-def _select_frame(session: so.Session, *where: sa.ColumnElement[bool]) -> pd.DataFrame:
+def _select_frame(
+    session: so.Session, *where: sa.ColumnElement[bool], limit: int | None = None
+) -> pd.DataFrame:
     columns = [Problem.id, *(getattr(Problem, c) for c in SOURCE_COLUMNS)]
-    rows = session.execute(sa.select(*columns).where(*where)).all()
+    stmt = sa.select(*columns).where(*where)
+    if limit is not None:
+        stmt = stmt.order_by(Problem.id).limit(limit)
+    rows = session.execute(stmt).all()
     return pd.DataFrame(rows, columns=["id", *SOURCE_COLUMNS])
 
 

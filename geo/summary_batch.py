@@ -1,10 +1,11 @@
 """Summary counts of one ingest batch, computed once for the batch instead of per chunk.
 
-An ingest only adds problems, so the batch's contribution to ``area_summary`` is the sum
-of its chunks' cube rows: ``BatchCounts`` adds each chunk up in pandas (no database work,
-so it overlaps a background COPY) and ``flush`` merges the total into the stored rows in
-one statement, in the batch's transaction. The rows are the ones ``summary.apply_changes``
-would add chunk by chunk, and a full ``summary.rebuild`` gives the same counts.
+An ingest only adds problems, so the batch's contribution to ``area_summary`` (and to
+``rate_summary``) is the sum of its chunks' rows: ``BatchCounts`` adds each chunk up in
+pandas (no database work, so it overlaps a background COPY) and ``flush`` merges the
+total into the stored rows, in the batch's transaction. The rows are the ones
+``summary.apply_changes`` would add chunk by chunk, and a full ``summary.rebuild`` gives
+the same counts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlalchemy.orm as so
 
 from geo import summary
 from geo.models import InspectionPoint
+from geo.rate_cubes import empty_rows, rate_rows, sum_rate_rows
 from geo.summary_cubes import contributions, cube_rows, sum_rows
 
 _COMPACT_ROWS = 2_000_000
@@ -36,6 +38,7 @@ class BatchCounts:
         rows = session.execute(sa.select(InspectionPoint.id, InspectionPoint.kind)).all()
         self.kinds = {int(i): str(k) for i, k in rows}
         self.pending: list[pd.DataFrame] = []
+        self.pending_rates: list[pd.DataFrame] = []
 
     def add(self, frame: pd.DataFrame) -> None:
         """Count one chunk of new problems (no database access)."""
@@ -44,6 +47,9 @@ class BatchCounts:
         self.pending.append(cube_rows(contributions(frame, self.as_of, self.offset, self.kinds)))
         if sum(len(p) for p in self.pending) > _COMPACT_ROWS:
             self.pending = [self.total()]
+        self.pending_rates.append(rate_rows(frame, self.offset))
+        if sum(len(p) for p in self.pending_rates) > _COMPACT_ROWS:
+            self.pending_rates = [self.rates()]
 
     def total(self) -> pd.DataFrame:
         """The batch's summary rows so far (``ROW_KEYS`` + ``MEASURES``), keys unique."""
@@ -53,11 +59,19 @@ class BatchCounts:
             return self.pending[0]
         return sum_rows(pd.concat(self.pending, ignore_index=True))
 
+    def rates(self) -> pd.DataFrame:
+        """The batch's rate rows so far (``RATE_KEYS`` + ``RATE_MEASURES``), keys unique."""
+        if not self.pending_rates:
+            return empty_rows()
+        if len(self.pending_rates) == 1:
+            return self.pending_rates[0]
+        return sum_rate_rows(pd.concat(self.pending_rates, ignore_index=True))
+
     def flush(self, session: so.Session, bulk: bool = False) -> int:
-        """Add the batch's counts to the stored summary and bump the problems version
+        """Add the batch's counts to the stored summaries and bump the problems version
         (``bulk``: see ``summary.add_counts``). Returns the number of summary rows."""
-        rows = self.total()
-        self.pending = []
-        if rows.empty:
+        rows, rates = self.total(), self.rates()
+        self.pending, self.pending_rates = [], []
+        if rows.empty and rates.empty:
             return 0
-        return summary.add_counts(session, rows, bulk=bulk)
+        return summary.add_counts(session, rows, bulk=bulk, rates=rates)

@@ -127,9 +127,16 @@ def sum_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group(keys: list[np.ndarray], measures: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """``group_sums`` of integer measures, summed as integers."""
+    out, sums = group_sums(keys, measures)
+    return out, np.rint(sums).astype(np.int64)
+
+
+def group_sums(keys: list[np.ndarray], measures: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Sum ``measures`` (rows × measures) over equal tuples of non-negative integer keys.
 
-    Returns the distinct key tuples (one array per key) and their sums."""
+    Returns the distinct key tuples (one array per key) and their sums (float64, exact
+    for integer measures below 2**53)."""
     sizes = [int(k.max()) + 1 if len(k) else 1 for k in keys]
     if float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:  # too wide to pack
         frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
@@ -146,7 +153,7 @@ def _group(keys: list[np.ndarray], measures: np.ndarray) -> tuple[list[np.ndarra
             np.bincount(groups, weights=measures[:, j], minlength=count)
             for j in range(measures.shape[1])
         ]
-    ).astype(np.int64)
+    )
     if packed_unique is None:
         first = np.unique(groups, return_index=True)[1]
         return [k[first] for k in keys], sums

@@ -27,7 +27,7 @@ def _index_columns(engine) -> list[str] | None:
 def test_rates_index_after_upgrade_and_downgrade(db_url) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == "0010"
+    assert (current_revision(engine) or "") >= "0010"
     sqlite = engine.dialect.name == "sqlite"
     assert _index_columns(engine) == (list(RATES_INDEX_COLUMNS) if sqlite else None)
     with writer(engine).begin() as conn:
