@@ -74,32 +74,58 @@ _EPOCH_MONDAY = 4  # 1970-01-05, day 4 after the epoch, was a Monday
 
 
 @dataclass
-class _Events:
-    """Per period kind: each event's period start (days since the epoch, local) and the
-    measures it adds (rows × ``RATE_MEASURES``)."""
+class _Event:
+    """Problems (``rows`` of the frame) adding to the period holding the local ``day``
+    (days since the epoch) of ``month`` (months since the epoch), both given for the
+    event's rows: the measures each adds (one value per row, or a constant for all)."""
 
-    rows: np.ndarray  # which problem of the frame
-    period: np.ndarray
-    measures: np.ndarray
+    rows: np.ndarray
+    day: np.ndarray
+    month: np.ndarray
+    measures: dict[str, np.ndarray | float]
+
+
+@dataclass
+class _Clock:
+    """The frame's times (naive UTC) and their local days and months, computed once."""
+
+    utc: dict[str, np.ndarray]
+    day: dict[str, np.ndarray]
+    month: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, offset: int) -> _Clock:
+        utc = {c: _utc(frame[c]) for c in _TIME_COLUMNS}
+        local = {
+            c: (t + np.timedelta64(offset, "m")).astype("datetime64[D]") for c, t in utc.items()
+        }
+        day = {c: d.astype(np.int64) for c, d in local.items()}
+        month = {c: d.astype("datetime64[M]").astype(np.int64) for c, d in local.items()}
+        return cls(utc, day, month)
 
 
 def rate_rows(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
     """The ``rate_summary`` rows (``RATE_KEYS`` + ``RATE_MEASURES``, keys unique) that the
     problems of ``frame`` (``RATE_SOURCE_COLUMNS``, times naive UTC) add up to, with
-    periods at UTC+``offset`` minutes. ``period_start`` is a local date (datetime64[D])."""
+    periods at UTC+``offset`` minutes. ``period_start`` is a local date (datetime64[D]).
+
+    Area levels are summed once per distinct ancestry (district, street, community, grid)
+    and period, then rolled up per level; units separately."""
     if frame.empty:
         return empty_rows()
-    times = {c: _utc(frame[c]) for c in _TIME_COLUMNS}
-    status = frame["status"].astype(str).to_numpy()
-    shift = np.timedelta64(offset, "m")
+    clock = _Clock.of(frame, offset)
+    ancestry, owners = _ancestry(frame)
+    units = _ids(frame["unit_id"])
     parts = []
-    for kind_code, kind in enumerate(RATE_KINDS):
-        events = _events(frame, status, times, kind, shift)
+    for kind in RATE_KINDS:
+        events = _events(frame, clock, kind)
+        keys, sums = _sum_events(ancestry, events, kind)
         for column, level in OWNER_COLUMNS.items():
-            owners = pd.to_numeric(frame[column]).to_numpy(dtype="float64", na_value=np.nan)
-            parts.append(_owner_rows(level, kind_code, owners, events))
-    rows = pd.concat(parts, ignore_index=True)
-    return rows
+            if column != "unit_id":
+                parts.append(_rolled_up(level, kind, owners[column][keys[0]], keys[1], sums))
+        unit_keys, unit_sums = _sum_events(units, events, kind)
+        parts.append(_rolled_up("unit", kind, unit_keys[0], unit_keys[1], unit_sums))
+    return pd.concat([p for p in parts if len(p)] or [empty_rows()], ignore_index=True)
 
 
 def empty_rows() -> pd.DataFrame:
@@ -121,116 +147,181 @@ def _utc(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy().astype("datetime64[us]")
 
 
-def _events(
-    frame: pd.DataFrame,
-    status: np.ndarray,
-    times: dict[str, np.ndarray],
-    kind: str,
-    shift: np.timedelta64,
-) -> _Events:
-    found, deadline = times["found_at"], times["deadline"]
-    closed, rectified = times["closed_at"], times["rectified_at"]
+def _ids(values: pd.Series) -> np.ndarray:
+    """Integer ids, -1 where missing."""
+    return pd.to_numeric(values).astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _ancestry(frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A code per problem for its distinct (district, street, community, grid) ids (-1
+    when it has none), and per ancestry column the id (-1: none) of each code."""
+    ids = {c: _ids(frame[c]) for c in ANCESTRY_COLUMNS}
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in ANCESTRY_COLUMNS:
+        small, _ = pd.factorize(ids[column])  # -1 ids get a code too
+        codes, _ = pd.factorize(codes * (int(small.max()) + 1) + small)  # stays below n
+    first = np.unique(codes, return_index=True)[1]
+    owners = {c: ids[c][first] for c in ANCESTRY_COLUMNS}
+    nowhere = np.all([owners[c] < 0 for c in ANCESTRY_COLUMNS], axis=0)
+    return np.where(nowhere[codes], -1, codes), owners
+
+
+def _events(frame: pd.DataFrame, clock: _Clock, kind: str) -> list[_Event]:
+    """What each problem adds to which period of ``kind`` (see the module docstring)."""
+    utc, day, month = clock.utc, clock.day, clock.month
+    found, deadline, closed = utc["found_at"], utc["deadline"], utc["closed_at"]
+    rectified = utc["rectified_at"]
+    status = frame["status"].astype(str).to_numpy()
     counted = ~np.isin(status, NOT_COUNTED)
-    n = len(frame)
-    parts: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
 
-    seen = (status != "voided") & ~np.isnat(found)
-    parts.append((seen, found, {"found": np.ones(n)}))
+    seen = np.flatnonzero((status != "voided") & ~np.isnat(found))
+    due = np.flatnonzero(counted & ~np.isnat(deadline))
+    # Before the end of the deadline's period: a local day before the period's end day.
+    end_day = _period_end(day["deadline"][due], month["deadline"][due], kind)
+    since = np.where(np.isnat(utc["assigned_at"]), found, utc["assigned_at"])[due]
+    days = (rectified[due] - since) / _DAY
+    done = ~np.isnat(rectified[due]) & (day["rectified_at"][due] < end_day) & ~np.isnan(days)
+    has_closed = ~np.isnat(closed[due])
 
-    due = counted & ~np.isnat(deadline)
-    end = _period_end(deadline, kind, shift)
-    since = np.where(np.isnat(times["assigned_at"]), found, times["assigned_at"])
-    days = (rectified - since) / _DAY
-    done = ~np.isnat(rectified) & (rectified < end) & ~np.isnan(days)
-    reopened = pd.to_numeric(frame["reopen_count"]).fillna(0).to_numpy() > 0
-    extended = pd.to_numeric(frame["extension_count"]).fillna(0).to_numpy() > 0
-    with np.errstate(invalid="ignore"):
-        parts.append(
-            (
-                due,
-                deadline,
-                {
-                    "due": np.ones(n),
-                    "closed": ~np.isnat(closed) & (closed < end),
-                    "closed_on_time": ~np.isnat(closed) & (closed <= deadline),
-                    "reworked": reopened,
-                    "extended": extended,
-                    "rectified": done,
-                    "rectify_days": np.where(done, days, 0.0),
-                },
-            )
-        )
-
-    late = due & ~np.isnat(found)
-    late_from = np.maximum(deadline, found)  # NaT where either is missing: masked out
-    parts.append((late, late_from, {"overdue_delta": np.ones(n)}))
-    ended = late & ~np.isnat(closed)
-    parts.append((ended, np.maximum(late_from, closed), {"overdue_delta": -np.ones(n)}))
-    return _stack(parts, kind, shift)
-
-
-def _stack(
-    parts: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
-    kind: str,
-    shift: np.timedelta64,
-) -> _Events:
-    rows, periods, blocks = [], [], []
-    for mask, when, values in parts:
-        picked = np.flatnonzero(mask)
-        block = np.zeros((len(picked), len(RATE_MEASURES)))
-        for name, value in values.items():
-            block[:, RATE_MEASURES.index(name)] = np.asarray(value, dtype="float64")[picked]
-        rows.append(picked)
-        periods.append(_period_start(when[picked], kind, shift))
-        blocks.append(block)
-    return _Events(np.concatenate(rows), np.concatenate(periods), np.concatenate(blocks))
+    late = due[~np.isnat(found[due])]
+    late_day = np.maximum(day["deadline"][late], day["found_at"][late])
+    late_month = np.maximum(month["deadline"][late], month["found_at"][late])
+    ended = ~np.isnat(closed[late])
+    return [
+        _Event(seen, day["found_at"][seen], month["found_at"][seen], {"found": 1.0}),
+        _Event(
+            due,
+            day["deadline"][due],
+            month["deadline"][due],
+            {
+                "due": 1.0,
+                "closed": has_closed & (day["closed_at"][due] < end_day),
+                "closed_on_time": has_closed & (closed[due] <= deadline[due]),
+                "reworked": _positive(frame["reopen_count"])[due],
+                "extended": _positive(frame["extension_count"])[due],
+                "rectified": done,
+                "rectify_days": np.where(done, days, 0.0),
+            },
+        ),
+        _Event(late, late_day, late_month, {"overdue_delta": 1.0}),
+        _Event(
+            late[ended],
+            np.maximum(late_day[ended], day["closed_at"][late[ended]]),
+            np.maximum(late_month[ended], month["closed_at"][late[ended]]),
+            {"overdue_delta": -1.0},
+        ),
+    ]
 
 
-def _period_start(when: np.ndarray, kind: str, shift: np.timedelta64) -> np.ndarray:
-    """Local start date of the period holding each naive-UTC time, as days since epoch."""
-    local_day = (when + shift).astype("datetime64[D]")
-    if kind == "week":
-        days = local_day.astype(np.int64)
-        return days - (days - _EPOCH_MONDAY) % 7
-    months = local_day.astype("datetime64[M]").astype(np.int64)
-    if kind == "quarter":
-        months = months - months % 3
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+def _positive(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values).fillna(0).to_numpy() > 0
 
 
-def _period_end(when: np.ndarray, kind: str, shift: np.timedelta64) -> np.ndarray:
-    """The naive-UTC end (local midnight after the period) of the period holding each
-    time; NaT where the time is NaT."""
-    start = _period_start(when, kind, shift)
-    if kind == "week":
-        end_day = start + 7
+_DENSE_GROUPS = 1 << 24
+"""Up to this many (owner, period) combinations, groups are array positions (no hashing)."""
+
+
+def _sum_events(
+    owner: np.ndarray, events: list[_Event], kind: str
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sum the events' measures per (owner code, period); owners < 0 are left out.
+    Returns the distinct (owner, period start in days since epoch) and their sums."""
+    packed, segments = [], []
+    for event in events:
+        kept = owner[event.rows] >= 0
+        period = _period_index(event.day[kept], event.month[kept], kind)
+        packed.append((owner[event.rows[kept]], period))
+        segments.append(kept)
+    owners = np.concatenate([o for o, _ in packed])
+    periods = np.concatenate([p for _, p in packed])
+    if not len(owners):
+        return [owners, periods], np.zeros((0, len(RATE_MEASURES)))
+    low = int(periods.min())
+    span = int(periods.max()) - low + 1
+    key = owners * span + (periods - low)
+    dense = (int(owners.max()) + 1) * span <= _DENSE_GROUPS
+    if dense:
+        groups, count = key, (int(owners.max()) + 1) * span
     else:
-        months = start.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        step = 3 if kind == "quarter" else 1
-        end_day = (months + step).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    end = end_day.astype("datetime64[D]").astype("datetime64[us]") - shift
-    return np.where(np.isnat(when), np.datetime64("NaT", "us"), end)
+        groups, distinct = pd.factorize(key)
+        count = len(distinct)
+    sums = np.zeros((len(RATE_MEASURES), count))
+    at = 0
+    for event, kept in zip(events, segments, strict=True):
+        group = groups[at : at + int(kept.sum())]
+        at += len(group)
+        for name, value in event.measures.items():
+            j = RATE_MEASURES.index(name)
+            if isinstance(value, float):
+                sums[j] += value * np.bincount(group, minlength=count)
+            else:
+                weights = np.asarray(value, dtype="float64")[kept]
+                sums[j] += np.bincount(group, weights=weights, minlength=count)
+    if dense:
+        keys = np.flatnonzero(np.bincount(groups, minlength=count))
+        sums = sums[:, keys]
+    else:
+        keys = np.asarray(distinct, dtype=np.int64)
+    return [keys // span, _index_start(keys % span + low, kind)], sums.T
 
 
-def _owner_rows(level: str, kind_code: int, owners: np.ndarray, events: _Events) -> pd.DataFrame:
-    owner = owners[events.rows]
-    present = ~np.isnan(owner)
+def _rolled_up(
+    level: str, kind: str, owner: np.ndarray, period: np.ndarray, sums: np.ndarray
+) -> pd.DataFrame:
+    """Rows of one level: the sums added up per (owner, period), owners < 0 left out."""
+    present = owner >= 0
     if not present.any():
         return empty_rows()
-    period = events.period[present]
-    low = int(period.min())
-    keys, sums = group_sums(
-        [owner[present].astype(np.int64), period - low], events.measures[present]
-    )
+    low = int(period[present].min())
+    keys, totals = group_sums([owner[present], period[present] - low], sums[present])
     frame = pd.DataFrame(
         {
             "level": level,
-            "kind": RATE_KINDS[kind_code],
+            "kind": kind,
             "owner_id": keys[0],
             "period_start": (keys[1] + low).astype("datetime64[D]"),
         }
     )
     for j, name in enumerate(RATE_MEASURES):
-        column = sums[:, j]
+        column = totals[:, j]
         frame[name] = column if name == "rectify_days" else np.rint(column).astype(np.int64)
     return frame
+
+
+def _period_index(day: np.ndarray, month: np.ndarray, kind: str) -> np.ndarray:
+    """Number (since the epoch) of the period of ``kind`` holding each local ``day``
+    (days since the epoch) of ``month`` (months since the epoch)."""
+    if kind == "week":
+        return (day - _EPOCH_MONDAY) // 7
+    return month // 3 if kind == "quarter" else month
+
+
+def _index_start(index: np.ndarray, kind: str) -> np.ndarray:
+    """Local start day (days since the epoch) of periods numbered by ``_period_index``."""
+    if kind == "week":
+        return index * 7 + _EPOCH_MONDAY
+    return _first_day(index * 3 if kind == "quarter" else index)
+
+
+def _period_start(day: np.ndarray, month: np.ndarray, kind: str) -> np.ndarray:
+    """Local start day (days since the epoch) of the period of ``kind`` holding each local
+    ``day`` of ``month``."""
+    return _index_start(_period_index(day, month, kind), kind)
+
+
+def _period_end(day: np.ndarray, month: np.ndarray, kind: str) -> np.ndarray:
+    """Local day after the period of ``kind`` holding each local ``day`` of ``month``."""
+    if kind == "week":
+        return _period_start(day, month, kind) + 7
+    if kind == "quarter":
+        return _first_day(month - month % 3 + 3)
+    return _first_day(month + 1)
+
+
+def _first_day(month: np.ndarray) -> np.ndarray:
+    """Days since the epoch of the first day of each month (months since the epoch)."""
+    if not len(month):
+        return month
+    low = int(month.min())
+    table = np.arange(low, int(month.max()) + 1).astype("datetime64[M]")
+    return table.astype("datetime64[D]").astype(np.int64)[month - low]
