@@ -118,10 +118,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def _refresh_summary(conn: sa.Connection) -> None:
-    # A migration that reshapes the summary marks it stale; recount with current code.
+    # A migration that reshapes the summary marks it stale; recount with current code,
+    # which needs the current schema: below the head the flag waits for a later upgrade.
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     from geo import summary
 
-    if sa.inspect(conn).has_table("summary_meta"):
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    at_head = MigrationContext.configure(conn).get_current_revision() == head
+    if at_head and sa.inspect(conn).has_table("summary_meta"):
         with so.Session(bind=conn) as session:
             summary.rebuild_if_stale(session)
             session.flush()
