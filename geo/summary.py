@@ -28,7 +28,7 @@ China has no daylight saving time).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -216,12 +216,18 @@ def advance_clock(session: so.Session, now: datetime | None = None) -> int:
     return touched
 
 
-def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
-    """Recompute every summary row from the problems table, in SQL (after bulk loads or
-    repairs); sets the overdue clock to now and clears the stale flag.
+def rebuild(
+    session: so.Session,
+    day_offset_minutes: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Recompute every summary row from the problems table (after bulk loads or repairs):
+    the area summary in SQL, the rate counts in pandas over id ranges of problems; sets
+    the overdue clock to now and clears the stale flag.
 
-    ``day_offset_minutes``: UTC offset of the local day for found-day buckets
-    (default: keep the stored one, 480 = UTC+8).
+    ``day_offset_minutes``: UTC offset of the local day for found-day buckets and rate
+    periods (default: keep the stored one, 480 = UTC+8). ``progress(done, total)`` is
+    called after each range of problems counted for the rates.
     """
     meta = _lock_meta(session, bump="problems_version")
     offset = meta.day_offset_minutes if day_offset_minutes is None else day_offset_minutes
@@ -235,7 +241,7 @@ def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
                     _recount_select(session, cube, dims, column, level, now, offset),
                 )
             )
-    _rebuild_rates(session, offset)
+    _rebuild_rates(session, offset, progress)
     session.execute(
         sa.update(SummaryMeta)
         .where(SummaryMeta.id == 1)
@@ -247,18 +253,22 @@ def rebuild(session: so.Session, day_offset_minutes: int | None = None) -> None:
 _REBUILD_CHUNK = 200_000
 
 
-def _rebuild_rates(session: so.Session, offset: int) -> None:
+def _rebuild_rates(
+    session: so.Session, offset: int, progress: Callable[[int, int], None] | None
+) -> None:
     """Recount ``rate_summary`` from the problems, read in id ranges (rate_cubes.py
     holds the one definition of the periods, so the recount runs in pandas)."""
     session.execute(sa.delete(RateSummary))
-    total = empty_rows()
-    last = 0
+    problems = session.execute(sa.select(sa.func.count(Problem.id))).scalar_one()
+    total, done, last = empty_rows(), 0, 0
     while True:
         chunk = _select_frame(session, Problem.id > last, limit=_REBUILD_CHUNK)
         if chunk.empty:
             break
-        last = int(chunk["id"].max())
+        last, done = int(chunk["id"].max()), done + len(chunk)
         total = sum_rate_rows(pd.concat([total, rate_rows(chunk, offset)], ignore_index=True))
+        if progress is not None:
+            progress(done, problems)
     add_rows(session, total, table=RATE_SUMMARY)
 
 

@@ -40,8 +40,12 @@ def rebuild_command(day_offset: int | None) -> None:
     engine = database.engine()
     require_schema(engine)
     with transaction(engine) as session:
-        summary.rebuild(session, day_offset)
+        summary.rebuild(session, day_offset, progress=_show_progress)
     click.echo("统计已重建 / summary rebuilt")
+
+
+def _show_progress(done: int, total: int) -> None:
+    click.echo(f"整改率统计 / rate counts: {done:,}/{total:,} 个问题 problems", err=True)
 
 
 @summary_group.command("check")

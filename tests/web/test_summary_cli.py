@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from geo.models import AreaSummary
+from geo.models import AreaSummary, Problem, RateSummary
 from tests.helpers import load_heat_city
 
 
@@ -24,7 +24,20 @@ def test_check_rebuild_refresh(app, runner, tmp_path: Path) -> None:
     rebuilt = runner.invoke(args=["summary", "rebuild"])
     assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
     assert runner.invoke(args=["summary", "check"]).exit_code == 0
+    with engine.begin() as conn:
+        conn.execute(sa.update(RateSummary).values(due=RateSummary.due + 1))
+    broken = runner.invoke(args=["summary", "check"])
+    assert broken.exit_code == 1 and "summary rebuild" in broken.output
+    rebuilt = runner.invoke(args=["summary", "rebuild"])
+    problems = _problem_count(engine)
+    assert rebuilt.exit_code == 0 and f"rate counts: {problems:,}/{problems:,}" in rebuilt.output
+    assert runner.invoke(args=["summary", "check"]).exit_code == 0
     refreshed = runner.invoke(args=["summary", "refresh"])
     assert refreshed.exit_code == 0 and "overdue counts moved" in refreshed.output
     bad = runner.invoke(args=["summary", "rebuild", "--day-offset", "5000"])
     assert bad.exit_code == 2 and "5000" in bad.output
+
+
+def _problem_count(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count(Problem.id))).scalar_one())
