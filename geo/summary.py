@@ -52,8 +52,6 @@ from geo.models import (
     SummaryMeta,
 )
 from geo.rate_cubes import (
-    RATE_KEYS,
-    RATE_MEASURES,
     RATE_SOURCE_COLUMNS,
     empty_rows,
     rate_rows,
@@ -69,7 +67,7 @@ from geo.summary_cubes import (
     contributions,
     cube_rows,
 )
-from geo.summary_merge import RATE_SUMMARY, add_rows
+from geo.summary_merge import AREA_SUMMARY, RATE_SUMMARY, SummaryTable, add_rows
 
 UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
 """Statuses that count as unresolved: not closed and not voided (held ones still count)."""
@@ -126,29 +124,25 @@ def apply_changes(
             raise ValueError(f"summary.apply_changes: frame lacks columns {missing}")
     meta = _lock_meta(session, bump="problems_version")
     kinds = _point_kinds(session, [f for f, _ in frames])
-    parts = []
-    for frame, sign in frames:
-        rows = cube_rows(contributions(frame, meta.overdue_as_of, meta.day_offset_minutes, kinds))
-        rows[list(MEASURES)] = rows[list(MEASURES)].astype("int64") * sign
-        parts.append(rows)
-    delta = pd.concat(parts).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)].sum()
-    delta = delta[(delta[list(MEASURES)] != 0).any(axis=1)]
-    _upsert_add(session, delta)
-    rates = _rate_delta(frames, meta.day_offset_minutes)
+    offset = meta.day_offset_minutes
+    areas = _net_change(
+        [(cube_rows(contributions(f, meta.overdue_as_of, offset, kinds)), s) for f, s in frames],
+        AREA_SUMMARY,
+    )
+    rates = _net_change([(rate_rows(f, offset), s) for f, s in frames], RATE_SUMMARY)
+    add_rows(session, areas)
     add_rows(session, rates, table=RATE_SUMMARY)
-    return len(delta) + len(rates)
+    return len(areas) + len(rates)
 
 
-def _rate_delta(frames: list[tuple[pd.DataFrame, int]], offset: int) -> pd.DataFrame:
-    """The rate rows of ``after`` minus those of ``before``, the unchanged ones dropped."""
-    parts = []
-    for frame, sign in frames:
-        rows = rate_rows(frame, offset)
-        rows[list(RATE_MEASURES)] = rows[list(RATE_MEASURES)] * sign
-        parts.append(rows)
-    delta = sum_rate_rows(pd.concat(parts, ignore_index=True))
-    changed = (delta[list(RATE_MEASURES)].abs() > 1e-12).any(axis=1)
-    return delta[changed]
+def _net_change(parts: list[tuple[pd.DataFrame, int]], table: SummaryTable) -> pd.DataFrame:
+    """The rows of ``table`` times their sign (``after`` +1, ``before`` -1), added up per
+    key; keys whose measures all cancel out are dropped."""
+    measures = list(table.measures)
+    signed = [rows.assign(**{m: rows[m] * sign for m in measures}) for rows, sign in parts]
+    delta = pd.concat(signed, ignore_index=True)
+    delta = delta.groupby(list(table.keys), as_index=False, sort=False)[measures].sum()
+    return delta[(delta[measures].abs() > 1e-12).any(axis=1)]
 
 
 def add_counts(
@@ -210,7 +204,7 @@ def advance_clock(session: so.Session, now: datetime | None = None) -> int:
         delta = delta.sum()
         delta[["n", "unresolved", "closed_on_time"]] = 0
         delta = delta[delta["overdue"] != 0]
-        _upsert_add(session, delta)
+        add_rows(session, delta)
         touched = len(delta)
     session.execute(sa.update(SummaryMeta).where(SummaryMeta.id == 1).values(overdue_as_of=now))
     return touched
@@ -260,16 +254,18 @@ def _rebuild_rates(
     holds the one definition of the periods, so the recount runs in pandas)."""
     session.execute(sa.delete(RateSummary))
     problems = session.execute(sa.select(sa.func.count(Problem.id))).scalar_one()
-    total, done, last = empty_rows(), 0, 0
+    parts, done, last = [empty_rows()], 0, 0
     while True:
         chunk = _select_frame(session, Problem.id > last, limit=_REBUILD_CHUNK)
         if chunk.empty:
             break
         last, done = int(chunk["id"].max()), done + len(chunk)
-        total = sum_rate_rows(pd.concat([total, rate_rows(chunk, offset)], ignore_index=True))
+        parts.append(rate_rows(chunk, offset))
+        if sum(map(len, parts)) > _REBUILD_CHUNK * 10:  # memory bounded by distinct rows
+            parts = [sum_rate_rows(pd.concat(parts, ignore_index=True))]
         if progress is not None:
             progress(done, problems)
-    add_rows(session, total, table=RATE_SUMMARY)
+    add_rows(session, sum_rate_rows(pd.concat(parts, ignore_index=True)), table=RATE_SUMMARY)
 
 
 def add_area_rows(session: so.Session) -> None:
@@ -309,44 +305,41 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     ``<measure>_true`` (the other table's columns empty).
     """
     meta = read_meta(session)
-    stored = pd.DataFrame(
-        session.execute(
-            sa.select(*(getattr(AreaSummary, c) for c in (*ROW_KEYS, *MEASURES))).where(
-                AreaSummary.n != 0
-            )
-        ).all(),
-        columns=[*ROW_KEYS, *MEASURES],
-    )
     problems = _select_frame(session)
     kinds = _point_kinds(session, [problems])
-    recount = cube_rows(contributions(problems, meta.overdue_as_of, meta.day_offset_minutes, kinds))
-    merged = stored.merge(recount, on=list(ROW_KEYS), how="outer", suffixes=("", "_true"))
-    merged = merged.fillna({c: 0 for c in merged.columns if c not in ROW_KEYS})
-    differs = np.zeros(len(merged), dtype=bool)
-    for m in MEASURES:
-        differs |= (merged[m] != merged[f"{m}_true"]).to_numpy()
-    areas = merged[differs].assign(table="area_summary")
-    rates = _rate_mismatches(session, problems, meta.day_offset_minutes)
-    return pd.concat([areas, rates], ignore_index=True)
-
-
-def _rate_mismatches(session: so.Session, problems: pd.DataFrame, offset: int) -> pd.DataFrame:
-    columns = [*RATE_KEYS, *RATE_MEASURES]
-    stored = pd.DataFrame(
-        session.execute(sa.select(*(getattr(RateSummary, c) for c in columns))).all(),
-        columns=columns,
+    offset = meta.day_offset_minutes
+    areas = _differing(
+        _stored(session, AreaSummary, AREA_SUMMARY, AreaSummary.n != 0),
+        cube_rows(contributions(problems, meta.overdue_as_of, offset, kinds)),
+        AREA_SUMMARY,
     )
-    stored["period_start"] = pd.to_datetime(stored["period_start"]).to_numpy()
+    rates = _stored(session, RateSummary, RATE_SUMMARY)
+    rates["period_start"] = pd.to_datetime(rates["period_start"]).to_numpy()
     recount = rate_rows(problems, offset)
     recount["period_start"] = pd.to_datetime(recount["period_start"]).to_numpy()
-    merged = stored.merge(recount, on=list(RATE_KEYS), how="outer", suffixes=("", "_true"))
-    merged = merged.fillna({c: 0 for c in merged.columns if c not in RATE_KEYS})
+    return pd.concat([areas, _differing(rates, recount, RATE_SUMMARY)], ignore_index=True)
+
+
+def _stored(
+    session: so.Session, model: Any, table: SummaryTable, *where: sa.ColumnElement[bool]
+) -> pd.DataFrame:
+    columns = list(table.columns)
+    rows = session.execute(sa.select(*(getattr(model, c) for c in columns)).where(*where))
+    return pd.DataFrame(rows.all(), columns=columns)
+
+
+def _differing(stored: pd.DataFrame, recount: pd.DataFrame, table: SummaryTable) -> pd.DataFrame:
+    """Keys whose stored measures differ from the recount (a missing row counts as zeros;
+    float sums within rounding agree), with the ``table`` name and ``<measure>_true``."""
+    keys = list(table.keys)
+    merged = stored.merge(recount, on=keys, how="outer", suffixes=("", "_true"))
+    merged = merged.fillna({c: 0 for c in merged.columns if c not in keys})
     differs = np.zeros(len(merged), dtype=bool)
-    for m in RATE_MEASURES:
+    for m in table.measures:
         stored_values = merged[m].to_numpy(dtype="float64")
         true_values = merged[f"{m}_true"].to_numpy(dtype="float64")
         differs |= ~np.isclose(stored_values, true_values, rtol=1e-9, atol=1e-6)
-    return merged[differs].assign(table="rate_summary").reset_index(drop=True)
+    return merged[differs].assign(table=table.name).reset_index(drop=True)
 
 
 def read_meta(session: so.Session) -> Meta:
@@ -491,7 +484,3 @@ def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
         sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0).label("overdue"),
         sa.func.coalesce(sa.func.sum(sa.case((on_time, 1), else_=0)), 0).label("closed_on_time"),
     ]
-
-
-def _upsert_add(session: so.Session, delta: pd.DataFrame) -> None:
-    add_rows(session, delta)
