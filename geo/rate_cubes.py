@@ -22,7 +22,7 @@ Monday (ISO); quarters on January, April, July and October.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -117,8 +117,9 @@ def rate_rows(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
     ancestry, owners = _ancestry(frame)
     units = _ids(frame["unit_id"])
     parts = []
+    events_of_any_kind = _events(frame, clock)
     for kind in RATE_KINDS:
-        events = _events(frame, clock, kind)
+        events = _closed_by_period_end(events_of_any_kind, clock, kind)
         keys, sums = _sum_events(ancestry, events, kind)
         for column, level in OWNER_COLUMNS.items():
             if column != "unit_id":
@@ -166,23 +167,18 @@ def _ancestry(frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return np.where(nowhere[codes], -1, codes), owners
 
 
-def _events(frame: pd.DataFrame, clock: _Clock, kind: str) -> list[_Event]:
-    """What each problem adds to which period of ``kind`` (see the module docstring)."""
+def _events(frame: pd.DataFrame, clock: _Clock) -> list[_Event]:
+    """What each problem adds to which period (see the module docstring), but for the
+    measures that depend on the period's end (``_closed_by_period_end``)."""
     utc, day, month = clock.utc, clock.day, clock.month
     found, deadline, closed = utc["found_at"], utc["deadline"], utc["closed_at"]
-    rectified = utc["rectified_at"]
     status = frame["status"].astype(str).to_numpy()
     counted = ~np.isin(status, NOT_COUNTED)
 
     seen = np.flatnonzero((status != "voided") & ~np.isnat(found))
     due = np.flatnonzero(counted & ~np.isnat(deadline))
-    # Before the end of the deadline's period: a local day before the period's end day.
-    end_day = _period_end(day["deadline"][due], month["deadline"][due], kind)
     since = np.where(np.isnat(utc["assigned_at"]), found, utc["assigned_at"])[due]
-    days = (rectified[due] - since) / _DAY
-    done = ~np.isnat(rectified[due]) & (day["rectified_at"][due] < end_day) & ~np.isnan(days)
-    has_closed = ~np.isnat(closed[due])
-
+    days = (utc["rectified_at"][due] - since) / _DAY  # NaN when either is missing
     late = due[~np.isnat(found[due])]
     late_day = np.maximum(day["deadline"][late], day["found_at"][late])
     late_month = np.maximum(month["deadline"][late], month["found_at"][late])
@@ -195,12 +191,10 @@ def _events(frame: pd.DataFrame, clock: _Clock, kind: str) -> list[_Event]:
             month["deadline"][due],
             {
                 "due": 1.0,
-                "closed": has_closed & (day["closed_at"][due] < end_day),
-                "closed_on_time": has_closed & (closed[due] <= deadline[due]),
+                "closed_on_time": ~np.isnat(closed[due]) & (closed[due] <= deadline[due]),
                 "reworked": _positive(frame["reopen_count"])[due],
                 "extended": _positive(frame["extension_count"])[due],
-                "rectified": done,
-                "rectify_days": np.where(done, days, 0.0),
+                "rectify_days": days,
             },
         ),
         _Event(late, late_day, late_month, {"overdue_delta": 1.0}),
@@ -211,6 +205,26 @@ def _events(frame: pd.DataFrame, clock: _Clock, kind: str) -> list[_Event]:
             {"overdue_delta": -1.0},
         ),
     ]
+
+
+def _closed_by_period_end(events: list[_Event], clock: _Clock, kind: str) -> list[_Event]:
+    """``events`` with the due problems' closed, rectified and rectify-days measures for
+    periods of ``kind``: closed / rectified before the end of the deadline's period, i.e.
+    on a local day before the period's end day."""
+    found, due, *overdue = events
+    rows, day = due.rows, clock.day
+    end_day = _period_end(due.day, due.month, kind)
+    closed = ~np.isnat(clock.utc["closed_at"][rows]) & (day["closed_at"][rows] < end_day)
+    days = np.asarray(due.measures["rectify_days"])
+    done = ~np.isnat(clock.utc["rectified_at"][rows]) & (day["rectified_at"][rows] < end_day)
+    done &= ~np.isnan(days)
+    measures = {
+        **due.measures,
+        "closed": closed,
+        "rectified": done,
+        "rectify_days": np.where(done, days, 0.0),
+    }
+    return [found, replace(due, measures=measures), *overdue]
 
 
 def _positive(values: pd.Series) -> np.ndarray:
