@@ -1,7 +1,7 @@
 """Benchmark: assigning points to irregular grids, civicgrid vs geopandas.sjoin(within).
 
 Builds N irregular grid polygons (Voronoi cells tiling the demo city's extent) and M
-points, a share of them exactly on shared vertices. Times geo.assign (index build +
+points, a share of them exactly on shared vertices. Times geo.areas.assign (index build +
 assignment, with the deterministic edge rule) against plain
 ``geopandas.sjoin(points, grids, predicate="within")`` on the same data in the same run,
 and counts the edge points each leaves unassigned.
@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import edge_points, emit, peak_rss_mb, random_points, timed, voronoi_grids
-from geo.assign import AreaIndex
+from geo.areas.assign import AreaIndex
 
 TARGET_RATIO = 1.1
 

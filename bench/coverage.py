@@ -3,7 +3,7 @@ map layer, civicgrid vs pandas.
 
 Fills a database with S streets (Voronoi cells), P inspection points of the 16 kinds and
 V visits of one round (inserted directly, COPY on PostgreSQL; about one point in five
-never visited), then times ``geo.coverage.round_coverage`` (SQL: window function for each
+never visited), then times ``geo.rounds.coverage.round_coverage`` (SQL: window function for each
 point's latest visit, GROUP BY kind and street) against what an analyst would do in the
 same run: ``pandas.read_sql`` of the points and visits, latest visit per point, groupby.
 Checks that both give the same numbers. Also times the GeoJSON layer of all points
@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import emit, peak_rss_mb, timed, voronoi_grids
 from bench.rates import _insert, _multi
-from geo import coverage
-from geo.db import backend_name, make_engine, transaction, upgrade
-from geo.models import Area, Base, InspectionPoint, InspectionRound, Visit
-from geo.rounds import RESULTS
-from geo.sqltypes import geometry_to_db
-from geo.taxonomy import default_taxonomy
+from geo.core.taxonomy import default_taxonomy
+from geo.rounds import coverage
+from geo.rounds.rounds import RESULTS
+from geo.storage.db import backend_name, make_engine, transaction, upgrade
+from geo.storage.models import Area, Base, InspectionPoint, InspectionRound, Visit
+from geo.storage.sqltypes import geometry_to_db
 
 TARGET_RATIO = 1.0
 COLUMNS = ["points", "visited", "passed", "failed", "serious"]

@@ -4,7 +4,7 @@ Setup (not timed): a fresh SQLite database with synthetic irregular grids (Voron
 cells over the demo city's extent), a few inspection points and N problems with
 Chinese descriptions, inserted directly. Then, in the same run:
 
-* civicgrid: ``geo.export.export_to_file`` of all problems to GeoJSON, in a child
+* civicgrid: ``geo.export.stream.export_to_file`` of all problems to GeoJSON, in a child
   process that samples its own resident memory (psutil) to report the growth over its
   baseline (database opened, modules imported);
 * anchor: the same rows, already read into a GeoDataFrame (times as ISO text, the
@@ -36,10 +36,10 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import BBOX, emit, peak_rss_mb, random_points, voronoi_grids
-from geo.assign import AreaIndex
-from geo.db import make_engine, session_factory, upgrade
-from geo.models import Area, InspectionPoint, Problem, ResponsibleUnit
-from geo.taxonomy import default_taxonomy
+from geo.areas.assign import AreaIndex
+from geo.core.taxonomy import default_taxonomy
+from geo.storage.db import make_engine, session_factory, upgrade
+from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
 
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 150
@@ -182,7 +182,7 @@ def child(url: str, out: str, chunk_rows: int) -> None:
     """Export every problem of ``url`` to ``out``; print seconds and RSS growth (MB)."""
     import psutil
 
-    from geo.export import ExportRequest, export_to_file
+    from geo.export.stream import ExportRequest, export_to_file
 
     engine = make_engine(url)
     taxonomy = default_taxonomy()
@@ -216,10 +216,10 @@ def _anchor_frame(url: str) -> gpd.GeoDataFrame:
     """The same rows and attributes as a GeoDataFrame (read through civicgrid's reader):
     times as time-zone aware datetimes (Asia/Shanghai), so both files carry ISO 8601
     times with their +08:00 offset."""
-    from geo.export_encode import aware_datetimes
-    from geo.export_fields import PROBLEM_FIELDS
-    from geo.export_query import iter_chunks
-    from geo.filters import ProblemFilter
+    from geo.export.encode import aware_datetimes
+    from geo.export.fields import PROBLEM_FIELDS
+    from geo.export.query import iter_chunks
+    from geo.reports.filters import ProblemFilter
 
     engine = make_engine(url)
     parts = []

@@ -38,12 +38,12 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import emit, peak_rss_mb, voronoi_grids
-from geo import summary
-from geo.assign import AreaIndex
-from geo.crs import areas_m2
-from geo.db import make_engine, transaction, upgrade
-from geo.models import Area, Problem
-from geo.sqltypes import geometry_to_db
+from geo.areas.assign import AreaIndex
+from geo.core.crs import areas_m2
+from geo.storage.db import make_engine, transaction, upgrade
+from geo.storage.models import Area, Problem
+from geo.storage.sqltypes import geometry_to_db
+from geo.summary import counts as summary
 
 URL = "/api/v1/heat?level=grid"
 TARGETS = {"ratio": 1.5, "uncached_p50_ms": 50, "cached_p50_ms": 5, "page_bytes": 1_500_000}
@@ -133,7 +133,7 @@ def _build(url: str, grids: Any, rows: int, seed: int) -> float:
 
 
 def _reset(engine: sa.Engine) -> None:
-    from geo.models import Base
+    from geo.storage.models import Base
 
     with engine.begin() as conn:
         Base.metadata.drop_all(conn)

@@ -37,12 +37,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import emit, timed  # noqa: E402
-from geo.areas import AreaLoadOptions, load_areas  # noqa: E402
-from geo.bulk import point_wkb  # noqa: E402
-from geo.db import make_engine, upgrade  # noqa: E402
-from geo.demo import DEMO_LEVEL_FILES  # noqa: E402
-from geo.points import load_points  # noqa: E402
-from geo.taxonomy import default_taxonomy  # noqa: E402
+from geo.areas.loading import AreaLoadOptions, load_areas  # noqa: E402
+from geo.areas.points import load_points  # noqa: E402
+from geo.core.taxonomy import default_taxonomy  # noqa: E402
+from geo.demo.city import DEMO_LEVEL_FILES  # noqa: E402
+from geo.storage.bulk import point_wkb  # noqa: E402
+from geo.storage.db import make_engine, upgrade  # noqa: E402
 
 DEMO = ROOT / "data" / "demo"
 TARGET_RATIO = 1.5
@@ -162,7 +162,7 @@ def _fresh_schema(url: str, path: Path | None = None) -> sa.Engine:
 
 
 def _drop_all(engine: sa.Engine) -> None:
-    from geo.models import Base
+    from geo.storage.models import Base
 
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw")

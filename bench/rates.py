@@ -1,8 +1,8 @@
 """Benchmark: rankings with every rate for all grids over a quarter, civicgrid vs pandas.
 
 Fills a database with N irregular grids (Voronoi cells) and M problems over 2026-Q4
-(inserted directly, COPY on PostgreSQL), then times ``geo.rankings.rankings`` (the SQL
-aggregates of geo/stats.py for the quarter and the one before, sorted, red/black
+(inserted directly, COPY on PostgreSQL), then times ``geo.reports.rankings.rankings`` (the SQL
+aggregates of geo/reports/stats.py for the quarter and the one before, sorted, red/black
 lists) against what an analyst would do in the same run: ``pandas.read_sql`` of the
 problems from the same database and a groupby computing the same rates. Checks that
 both give the same numbers.
@@ -27,12 +27,13 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import emit, peak_rss_mb, timed, voronoi_grids
-from geo import rankings, summary
-from geo.db import backend_name, make_engine, transaction, upgrade
-from geo.models import Area, Base, Problem
-from geo.periods import parse_period
-from geo.sqltypes import geometry_to_db
-from geo.stats import period_cutoff
+from geo.core.periods import parse_period
+from geo.reports import rankings
+from geo.reports.stats import period_cutoff
+from geo.storage.db import backend_name, make_engine, transaction, upgrade
+from geo.storage.models import Area, Base, Problem
+from geo.storage.sqltypes import geometry_to_db
+from geo.summary import counts as summary
 
 TARGET_RATIO = 0.2
 PERIOD = "2026-Q4"

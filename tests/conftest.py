@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from geo.db import make_engine, upgrade
-from geo.models import Base
+from geo.storage.db import make_engine, upgrade
+from geo.storage.models import Base
 
 POSTGIS_ENV = "CIVICGRID_TEST_POSTGIS_URL"
 BACKENDS = ["sqlite", "postgis"]
@@ -166,10 +166,10 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from werkzeug.security import generate_password_hash
 
-    import geo.users
+    import geo.access.users
 
     cheap = functools.partial(generate_password_hash, method="scrypt:1024:8:1")
-    monkeypatch.setattr(geo.users, "generate_password_hash", cheap)
+    monkeypatch.setattr(geo.access.users, "generate_password_hash", cheap)
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from geo import summary
-from geo.db import transaction
-from geo.intake import create_problem
-from geo.models import Problem
-from geo.points import load_points
-from geo.survey import parse_time
-from geo.taxonomy import default_taxonomy
+from geo.areas.points import load_points
+from geo.core.taxonomy import default_taxonomy
+from geo.ingest.intake import create_problem
+from geo.ingest.rows import parse_time
+from geo.storage.db import transaction
+from geo.storage.models import Problem
+from geo.summary import counts as summary
 from tests.helpers import XSS, load_tiny_city, polygon_feature, write_geojson
 
 # A market drawn clockwise with a (counter-clockwise) courtyard hole: exports must rewind.

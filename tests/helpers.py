@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from geo.areas import AreaLoadOptions, load_areas
+from geo.areas.loading import AreaLoadOptions, load_areas
 
 
 def write_geojson(path: Path, features: list[dict[str, Any]], crs: str | None = None) -> Path:
@@ -89,7 +89,7 @@ POINTS = [
 
 def load_tiny_city_with_points(engine: Engine, tmp_path: Path) -> None:
     """The tiny city plus three inspection points (one with an XSS payload in its name)."""
-    from geo.points import load_points
+    from geo.areas.points import load_points
 
     load_tiny_city(engine, tmp_path)
     load_points(engine, write_geojson(tmp_path / "points.geojson", POINTS))
@@ -99,7 +99,7 @@ def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of every civicgrid table: compare before/after to prove nothing was written."""
     import sqlalchemy as sa
 
-    from geo.models import Base
+    from geo.storage.models import Base
 
     with engine.connect() as conn:
         return {
@@ -134,7 +134,7 @@ def area_ids(engine: Engine, level: str) -> dict[str, int]:
     """Map code → id of the loaded areas of ``level``."""
     import sqlalchemy as sa
 
-    from geo.models import Area
+    from geo.storage.models import Area
 
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Area.code, Area.id).where(Area.level == level)).all()
@@ -185,7 +185,7 @@ payload in its description."""
 
 def load_heat_city(engine: Engine, tmp_path: Path) -> None:
     """The tiny city, its eight grids, three inspection points and eight problems."""
-    from geo.ingest import ingest_file
+    from geo.ingest.pipeline import ingest_file
 
     load_tiny_city_with_points(engine, tmp_path)
     grids = write_geojson(tmp_path / "grids.geojson", GRIDS)
@@ -216,8 +216,8 @@ def load_tiny_city_with_grids(engine: Engine, tmp_path: Path) -> None:
 
 def add_user(engine: Engine, username: str, role: str, scope: list[str] | None = None) -> str:
     """Create a user with TEST_PASSWORD (scope defaults to ROLE_SCOPES); return the name."""
-    from geo.db import transaction
-    from geo.users import create_user
+    from geo.access.users import create_user
+    from geo.storage.db import transaction
 
     codes = ROLE_SCOPES.get(role, []) if scope is None else scope
     with transaction(engine) as session:
@@ -227,8 +227,8 @@ def add_user(engine: Engine, username: str, role: str, scope: list[str] | None =
 
 def add_token(engine: Engine, name: str, role: str, scope: list[str] | None = None, **kw: Any):
     """Create an API token; return the ``Authorization`` header dict."""
-    from geo.db import transaction
-    from geo.tokens import create_token
+    from geo.access.tokens import create_token
+    from geo.storage.db import transaction
 
     codes = ROLE_SCOPES.get(role, []) if scope is None else scope
     with transaction(engine) as session:
@@ -286,8 +286,8 @@ def load_scoped_city(engine: Engine, tmp_path: Path) -> dict[str, int]:
     """The tiny city with grids, points and SCOPED_SURVEY; returns external id → problem id."""
     import sqlalchemy as sa
 
-    from geo.ingest import IngestOptions, ingest_file
-    from geo.models import Problem
+    from geo.ingest.pipeline import IngestOptions, ingest_file
+    from geo.storage.models import Problem
 
     load_tiny_city_with_grids(engine, tmp_path)
     ingest_file(engine, write_csv(tmp_path / "scoped.csv", SCOPED_SURVEY), IngestOptions("seed"))
@@ -305,7 +305,7 @@ def ensure_user(
     ROLE_SCOPES[role] unless ``scope`` is given, the first time it is asked for)."""
     import sqlalchemy as sa
 
-    from geo.models import User
+    from geo.storage.models import User
     from web import database
 
     name = username or f"test-{role.replace('_', '-')}"

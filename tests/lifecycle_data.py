@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from geo.areas import AreaLoadOptions, load_areas
-from geo.ingest import IngestOptions, ingest_file
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.ingest.pipeline import IngestOptions, ingest_file
 from tests.helpers import box_feature, load_tiny_city, write_csv, write_geojson
 
 # One grid per street (same boxes), 15-digit codes.
@@ -48,8 +48,8 @@ def load_lifecycle_city(engine: Engine, tmp_path: Path) -> None:
         write_csv(tmp_path / "problems.csv", with_unit),
         IngestOptions(source="t", actor="test"),
     )
-    from geo.db import transaction
-    from geo.units import unit_ids
+    from geo.areas.units import unit_ids
+    from geo.storage.db import transaction
 
     with transaction(engine) as session:
         unit_ids(session, UNITS)
@@ -59,7 +59,7 @@ def problem_id(engine: Engine, external_id: str) -> int:
     """Database id of a problem by its external id (source 't')."""
     import sqlalchemy as sa
 
-    from geo.models import Problem
+    from geo.storage.models import Problem
 
     with engine.connect() as conn:
         return conn.execute(

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from geo.areas import AreaLoadOptions, load_areas
-from geo.db import transaction
-from geo.points import load_points
-from geo.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
-from geo.taxonomy import default_taxonomy
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.areas.points import load_points
+from geo.core.taxonomy import default_taxonomy
+from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
+from geo.storage.db import transaction
 from tests.helpers import (
     XSS,
     line_feature,

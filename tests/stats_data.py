@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from geo.areas import AreaLoadOptions, load_areas
-from geo.ingest import IngestOptions, ingest_file
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.ingest.pipeline import IngestOptions, ingest_file
 from tests.helpers import load_tiny_city, write_csv, write_geojson
 from tests.lifecycle_data import GRIDS
 

@@ -23,28 +23,16 @@ class IdConverter(IntegerConverter):
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
-    from web import (
-        api,
-        area_pages,
-        assets,
-        cli,
-        config,
-        database,
-        errors,
-        exports,
-        heat_api,
-        httpcache,
-        i18n,
-        notices,
-        ogcapi,
-        open311,
-        pages,
-        problems,
-        rankings,
-        rounds,
-        scripts_api,
-        security,
-    )
+    from web import assets, config, database, errors, httpcache, i18n
+    from web.api import exports, ogcapi, open311
+    from web.api import heat as heat_api
+    from web.api import layers as api
+    from web.api import scripts as scripts_api
+    from web.cli import main as cli
+    from web.pages import areas as area_pages
+    from web.pages import notices, problems, rankings, rounds
+    from web.pages import overview as pages
+    from web.security import guard as security
 
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = IdConverter

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 
-from geo.maps import Assets
+from geo.reports.maps import Assets
 
 # package → folder inside it that may be served; nothing else under node_modules is.
 VENDOR_DIRS = {"leaflet": "dist", "leaflet.heat": "dist"}

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-from geo.errors import ConfigError
+from geo.core.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BASEMAPS = ("none", "osm", "amap", "tianditu", "custom")

@@ -6,10 +6,10 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 
-from geo.db import make_engine, session_factory
-from geo.lifecycle import Rules
-from geo.taxonomy import Taxonomy, load_taxonomy
-from geo.workcal import WorkCalendar, calendar_from_setting
+from geo.core.taxonomy import Taxonomy, load_taxonomy
+from geo.core.workcal import WorkCalendar, calendar_from_setting
+from geo.lifecycle.transitions import Rules
+from geo.storage.db import make_engine, session_factory
 
 _EXT = "civicgrid"
 

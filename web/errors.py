@@ -11,7 +11,7 @@ from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from geo.errors import CivicgridError
+from geo.core.errors import CivicgridError
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +58,7 @@ def ogc_error(exc: CivicgridError) -> ResponseReturnValue:
 
 def open311_error(exc: CivicgridError, fmt: str) -> ResponseReturnValue:
     """An error of the Open311 API: ``[{"code", "description"}]`` as JSON or XML."""
-    from geo.open311 import errors_xml
+    from geo.protocols.open311 import errors_xml
 
     status = exc.http_status
     if fmt == "xml":

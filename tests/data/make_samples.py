@@ -304,7 +304,7 @@ def _shapefiles(out: Path) -> None:
 
 
 def _gcj02_csv(out: Path) -> None:
-    from geo.crs import wgs84_to_gcj02
+    from geo.core.crs import wgs84_to_gcj02
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)

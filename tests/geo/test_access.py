@@ -6,8 +6,7 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo import queries
-from geo.access import (
+from geo.access.scope import (
     ACTIONS,
     PERMISSIONS,
     ROLES,
@@ -21,9 +20,10 @@ from geo.access import (
     scoped,
     visible,
 )
-from geo.errors import ForbiddenError, InvalidParameterError
-from geo.models import Area, AreaSummary, InspectionPoint, Problem
-from geo.taxonomy import default_taxonomy
+from geo.core.errors import ForbiddenError, InvalidParameterError
+from geo.core.taxonomy import default_taxonomy
+from geo.reports import queries
+from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
 from tests.helpers import area_ids, load_scoped_city
 
 
@@ -174,8 +174,8 @@ def test_queries_never_leak_out_of_scope_counts(city) -> None:
 
 
 def test_permission_table_agrees_with_the_approval_right() -> None:
-    from geo.access import PERMISSIONS
-    from geo.actions import ACTIONS, APPROVER_ROLES
+    from geo.access.actions import ACTIONS, APPROVER_ROLES
+    from geo.access.scope import PERMISSIONS
 
     for role, allowed in PERMISSIONS.items():
         for name, action in ACTIONS.items():

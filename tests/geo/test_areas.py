@@ -1,4 +1,4 @@
-"""Tests for geo.areas.load_areas on both backends: hierarchy, measures, quality, errors."""
+"""Tests for geo.areas.loading.load_areas on both backends: hierarchy, measures, quality, errors."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import sqlalchemy.orm as so
 from pyproj import Geod, Transformer
 from shapely.geometry import Polygon, box
 
-from geo.areas import AreaLoadOptions, load_areas
-from geo.ingest import ingest_file
-from geo.models import Area, Problem
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.ingest.pipeline import ingest_file
+from geo.storage.models import Area, Problem
 from tests.helpers import (
     DISTRICTS,
     STREETS,

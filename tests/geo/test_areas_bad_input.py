@@ -1,4 +1,4 @@
-"""geo.areas.load_areas refuses bad boundary files: the message names the feature and the
+"""geo.areas.loading.load_areas refuses bad boundary files: the message names the feature and the
 reason, and nothing is written (both backends)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from geo.areas import AreaLoadOptions, load_areas
-from geo.errors import AreaLoadError, InputFileError
-from geo.models import Area
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.core.errors import AreaLoadError, InputFileError
+from geo.storage.models import Area
 from tests.helpers import (
     STREETS,
     box_feature,

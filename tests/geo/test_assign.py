@@ -1,4 +1,4 @@
-"""Tests for geo.assign: finest-level assignment, ancestry, edge ties, representative points.
+"""Tests for geo.areas.assign: finest-level assignment, ancestry, edge ties, representative points.
 
 Areas are tiny GeoDataFrames in EPSG:4326 built inline; no database is involved.
 """
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geo.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, representative_points
+from geo.areas.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, representative_points
 
 X0, Y0 = 120.0, 32.0
 

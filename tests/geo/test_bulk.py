@@ -1,4 +1,4 @@
-"""Bulk writing (geo/bulk.py): numpy-built WKB, text that needs escaping in COPY, and the
+"""Bulk writing (geo/storage/bulk.py): numpy-built WKB, text that needs escaping in COPY, and the
 bulk-load mode that drops and rebuilds the problems indexes (and PostGIS foreign keys)."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo import bulk, summary
-from geo.errors import IngestError
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import Problem
+from geo.core.errors import IngestError
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage import bulk
+from geo.storage.models import Problem
+from geo.summary import counts as summary
 from tests.helpers import load_tiny_city, table_counts, write_csv
 
 HEADER = "id,lon,lat,category,found_at,description\n"
@@ -89,14 +90,14 @@ def test_failed_bulk_load_leaves_schema_and_data_as_they_were(city, tmp_path, mo
 def test_rows_written_meanwhile_by_another_ingest(city, tmp_path, monkeypatch) -> None:
     """Two ingests of one file racing: the loser's insert hits the unique (source, id)
     constraint; it is refused as a whole with a hint to re-run, nothing half-written."""
-    import geo.ingest
+    import geo.ingest.pipeline
 
     rows = "".join(f"R{i},120.8{i},32.02,litter,2024-05-01,\n" for i in range(1, 5))
     path = write_csv(tmp_path / "r.csv", HEADER + rows)
     ingest_file(city, path)
     before = table_counts(city)
     # As if the other ingest committed after this one checked for stored ids.
-    monkeypatch.setattr(geo.ingest, "_source_has_rows", lambda session, source: False)
+    monkeypatch.setattr(geo.ingest.pipeline, "_source_has_rows", lambda session, source: False)
     with pytest.raises(IngestError, match="another ingest wrote the same problems"):
         ingest_file(city, path, IngestOptions(chunk_rows=2))
     assert table_counts(city) == before

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from geo import bulletin
-from geo.db import transaction
-from geo.periods import parse_period
-from geo.taxonomy import default_taxonomy
+from geo.core.periods import parse_period
+from geo.core.taxonomy import default_taxonomy
+from geo.reports import bulletin
+from geo.storage.db import transaction
 from tests.stats_data import load_stats_city
 
 AFTER = datetime(2026, 12, 1)

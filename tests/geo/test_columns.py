@@ -1,4 +1,4 @@
-"""Header recognition and explicit mapping (geo/columns.py)."""
+"""Header recognition and explicit mapping (geo/ingest/columns.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from geo.columns import normalise_header, parse_mapping, plan_columns
-from geo.errors import IngestError, InvalidParameterError
+from geo.core.errors import IngestError, InvalidParameterError
+from geo.ingest.columns import normalise_header, parse_mapping, plan_columns
 
 
 def test_usual_headers_in_chinese_and_english() -> None:

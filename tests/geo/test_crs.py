@@ -1,4 +1,4 @@
-"""GCJ-02 / BD-09 conversions (geo/crs.py): published reference points, round trips,
+"""GCJ-02 / BD-09 conversions (geo/core/crs.py): published reference points, round trips,
 the China box, and the ``--crs`` names. Coordinates are lon/lat degrees."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.crs import (
+from geo.core.crs import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     gcj02_to_bd09,
@@ -19,7 +19,7 @@ from geo.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from geo.errors import InvalidParameterError
+from geo.core.errors import InvalidParameterError
 
 # Reference values published with the gcoord library's test suite (5 decimals), for the
 # input (123, 45) in each system.

@@ -1,4 +1,5 @@
-"""Tests for geo.db: migrations on both backends, SQLite pragmas, PostGIS geometry columns."""
+"""Tests for geo.storage.db: migrations on both backends, SQLite pragmas, PostGIS geometry
+columns."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
-from geo.db import (
+from geo.core.errors import ConfigError
+from geo.storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     backend_name,
     current_revision,
@@ -21,9 +23,8 @@ from geo.db import (
     transaction,
     upgrade,
 )
-from geo.errors import ConfigError
-from geo.models import Area, Base, InspectionPoint, Problem
-from geo.sqltypes import Geometry
+from geo.storage.models import Area, Base, InspectionPoint, Problem
+from geo.storage.sqltypes import Geometry
 
 TABLES = {"areas", "units", "inspection_points", "ingest_batches", "problems", "problem_events"}
 GEOMETRY_COLUMNS = {

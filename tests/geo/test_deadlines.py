@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import lifecycle, summary
-from geo.db import transaction
-from geo.lifecycle import Change, Rules, Selection
-from geo.models import Problem
-from geo.workcal import DEFAULT_CALENDAR_PATH, load_calendar
+from geo.core.workcal import DEFAULT_CALENDAR_PATH, load_calendar
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import Change, Rules, Selection
+from geo.storage.db import transaction
+from geo.storage.models import Problem
+from geo.summary import counts as summary
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 

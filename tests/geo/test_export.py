@@ -1,4 +1,4 @@
-"""Exports (geo/export.py): every format read back with pyogrio, ogrinfo and spreadsheet
+"""Exports (geo/export/stream.py): every format read back with pyogrio, ogrinfo and spreadsheet
 readers, RFC 7946 rules, GCJ-02, filters, and files never left half-written."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo import export as export_module
-from geo.crs import wgs84_to_gcj02
-from geo.db import session_factory
-from geo.errors import ExportError
-from geo.export import ExportRequest, export_to_file, feature_batches, marked_path
-from geo.export_query import Page
-from geo.filters import ProblemFilter
-from geo.models import InspectionPoint, Problem
-from geo.taxonomy import default_taxonomy
+from geo.core.crs import wgs84_to_gcj02
+from geo.core.errors import ExportError
+from geo.core.taxonomy import default_taxonomy
+from geo.export import stream as export_module
+from geo.export.query import Page
+from geo.export.stream import ExportRequest, export_to_file, feature_batches, marked_path
+from geo.reports.filters import ProblemFilter
+from geo.storage.db import session_factory
+from geo.storage.models import InspectionPoint, Problem
 from tests.exportdata import PROBLEMS, load_export_city
 from tests.helpers import XSS
 
@@ -235,7 +235,7 @@ def test_interrupted_export_leaves_no_partial_file(city, tmp_path, monkeypatch, 
 
 
 def test_xlsx_refuses_more_rows_than_excel_holds(city, tmp_path, monkeypatch) -> None:
-    from geo import export_xlsx
+    from geo.export import xlsx as export_xlsx
 
     monkeypatch.setattr(export_xlsx, "MAX_ROWS", 3)
     with pytest.raises(ExportError, match="CSV"):

@@ -1,4 +1,4 @@
-"""Exports streamed as bytes (geo/export.py, geo/export_sql.py): the database hands over
+"""Exports streamed as bytes (geo/export/stream.py, geo/export/sql.py): the database hands over
 each feature's UTF-8 bytes and the writer joins bytes; the files must be byte for byte
 what assembling the same features as Python text gives, on both backends. Also: a
 voided problem is resolved, so never exported as overdue."""
@@ -12,14 +12,14 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo import export as export_module
-from geo.db import is_postgres, session_factory
-from geo.export import ExportRequest, feature_batches, stream_export
-from geo.export_query import Page
-from geo.export_sql import problem_features
-from geo.filters import ProblemFilter
-from geo.models import Problem
-from geo.taxonomy import default_taxonomy
+from geo.core.taxonomy import default_taxonomy
+from geo.export import stream as export_module
+from geo.export.query import Page
+from geo.export.sql import problem_features
+from geo.export.stream import ExportRequest, feature_batches, stream_export
+from geo.reports.filters import ProblemFilter
+from geo.storage.db import is_postgres, session_factory
+from geo.storage.models import Problem
 from tests.exportdata import load_export_city
 
 TAX = default_taxonomy()
@@ -129,7 +129,7 @@ def test_streamed_points_equal_the_text_reference(city, monkeypatch) -> None:
 
 
 def test_a_voided_problem_is_not_exported_as_overdue(city, monkeypatch) -> None:
-    """Unresolved means neither closed nor voided (geo.models.RESOLVED_STATUSES), on the
+    """Unresolved means neither closed nor voided (geo.storage.models.RESOLVED_STATUSES), on the
     database path and the Python path alike."""
     past = datetime(2024, 1, 1)
     with city.begin() as conn:

@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import lifecycle, summary
-from geo.actions import allowed_actions, may_approve
-from geo.db import transaction
-from geo.errors import (
+from geo.access.actions import allowed_actions, may_approve
+from geo.core.errors import (
     InvalidParameterError,
     PermissionDeniedError,
     TransitionError,
 )
-from geo.lifecycle import Change, Rules, Selection
-from geo.models import Problem, ProblemEvent
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import Change, Rules, Selection
+from geo.storage.db import transaction
+from geo.storage.models import Problem, ProblemEvent
+from geo.summary import counts as summary
 from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
@@ -144,7 +145,7 @@ def test_send_back_returns_to_the_assigning_office_and_can_be_reassigned(city) -
 
 
 def test_void_a_false_report(city) -> None:
-    from geo.problems import unresolved_count
+    from geo.lifecycle.problems import unresolved_count
 
     pid = problem_id(city, "A1")
     street = _problem(city, pid).street_id

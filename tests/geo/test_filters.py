@@ -1,4 +1,4 @@
-"""The map's filters (geo/filters.py): parsing with clear errors, and what they select."""
+"""The map's filters (geo/reports/filters.py): parsing with clear errors, and what they select."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from geo.access import Scope
-from geo.db import session_factory
-from geo.errors import InvalidParameterError
-from geo.filters import ProblemFilter
-from geo.models import Area, InspectionPoint, Problem
-from geo.taxonomy import default_taxonomy
+from geo.access.scope import Scope
+from geo.core.errors import InvalidParameterError
+from geo.core.taxonomy import default_taxonomy
+from geo.reports.filters import ProblemFilter
+from geo.storage.db import session_factory
+from geo.storage.models import Area, InspectionPoint, Problem
 from tests.exportdata import load_export_city
 
 TAX = default_taxonomy()
@@ -131,7 +131,7 @@ def test_scope_restricts_problems_points_and_areas(engine, tmp_path) -> None:
 
 
 def test_voided_problems_are_not_unresolved(engine, tmp_path) -> None:
-    from geo.open311 import STATUS_MAP
+    from geo.protocols.open311 import STATUS_MAP
 
     ids = load_export_city(engine, tmp_path)
     unresolved = _ids(engine, parse({"status": "unresolved"}))

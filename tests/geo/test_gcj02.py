@@ -1,4 +1,4 @@
-"""WGS-84 → GCJ-02 (geo/crs.py) agrees with the browser's formula and its known values."""
+"""WGS-84 → GCJ-02 (geo/core/crs.py) agrees with the browser's formula and its known values."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo.crs import in_china, wgs84_to_gcj02
+from geo.core.crs import in_china, wgs84_to_gcj02
 
 MAP_JS = Path(__file__).resolve().parents[2] / "web" / "static" / "civicgrid-map.js"
 

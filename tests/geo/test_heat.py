@@ -13,11 +13,12 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo import density, heat, shapes, summary
-from geo.db import transaction
-from geo.heatfilters import FilterError, HeatFilters
-from geo.models import Area, InspectionPoint, Problem
-from geo.problem_list import PAGE_SIZE, area_problems, find_area, problems_geojson
+from geo.reports import density, heat, shapes
+from geo.reports.heat_filters import FilterError, HeatFilters
+from geo.reports.problem_list import PAGE_SIZE, area_problems, find_area, problems_geojson
+from geo.storage.db import transaction
+from geo.storage.models import Area, InspectionPoint, Problem
+from geo.summary import counts as summary
 from tests.helpers import GRIDS, load_heat_city
 
 NOW = datetime(2026, 11, 22, 4, 0)
@@ -133,8 +134,8 @@ def test_district_filter_and_unknown_district(city) -> None:
 
 
 def test_stale_summary_is_refused_with_advice(city) -> None:
-    from geo.errors import ConfigError
-    from geo.models import SummaryMeta
+    from geo.core.errors import ConfigError
+    from geo.storage.models import SummaryMeta
 
     with transaction(city) as session:
         session.execute(sa.update(SummaryMeta).values(stale=True))

@@ -7,7 +7,8 @@ from datetime import date, datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from geo.heatfilters import (
+from geo.core.taxonomy import default_taxonomy
+from geo.reports.heat_filters import (
     FilterError,
     HeatFilters,
     parse_bbox,
@@ -15,7 +16,6 @@ from geo.heatfilters import (
     parse_filters_strict,
     parse_int,
 )
-from geo.taxonomy import default_taxonomy
 
 TAX = default_taxonomy()
 

@@ -1,4 +1,5 @@
-"""Tests for geo.ingest.ingest_file on both backends: rows, ancestry, times, lifecycle, errors.
+"""Tests for geo.ingest.pipeline.ingest_file on both backends: rows, ancestry, times,
+lifecycle, errors.
 
 Survey CSVs are written inline; the tiny city (tests.helpers) gives the areas.
 """
@@ -11,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.errors import IngestError
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import IngestBatch, Problem, ResponsibleUnit
-from geo.points import load_points
+from geo.areas.points import load_points
+from geo.core.errors import IngestError
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage.models import IngestBatch, Problem, ResponsibleUnit
 from tests.helpers import (
     area_ids,
     box_feature,

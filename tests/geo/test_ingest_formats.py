@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.errors import IngestError
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import IngestBatch, Problem
+from geo.core.errors import IngestError
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage.models import IngestBatch, Problem
 from tests.helpers import load_tiny_city, table_counts
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "surveys"

@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.crs import wgs84_to_bd09
-from geo.errors import IngestError, InvalidParameterError
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import IngestBatch, Problem
-from geo.points import load_points
+from geo.areas.points import load_points
+from geo.core.crs import wgs84_to_bd09
+from geo.core.errors import IngestError, InvalidParameterError
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage.models import IngestBatch, Problem
 from tests.helpers import box_feature, load_tiny_city, point_feature, table_counts, write_csv
 from tests.helpers import write_geojson as write_features
 
@@ -309,8 +309,8 @@ def test_overlapping_later_export_adds_only_new_rows(city, tmp_path) -> None:
 KILLER = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
-from geo.db import make_engine
-from geo.ingest import IngestOptions, ingest_file
+from geo.storage.db import make_engine
+from geo.ingest.pipeline import IngestOptions, ingest_file
 
 def die(done, total):
     os.kill(os.getpid(), signal.SIGKILL)  # mid-batch: the first chunk is already written

@@ -1,16 +1,16 @@
-"""Creating one problem (geo/intake.py): assignment rules, history, summary counts."""
+"""Creating one problem (geo/ingest/intake.py): assignment rules, history, summary counts."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from geo import summary
-from geo.db import session_factory, transaction
-from geo.errors import AlreadyExistsError, InvalidParameterError
-from geo.intake import create_problem
-from geo.models import Area, Problem, ProblemEvent
-from geo.taxonomy import default_taxonomy
+from geo.core.errors import AlreadyExistsError, InvalidParameterError
+from geo.core.taxonomy import default_taxonomy
+from geo.ingest.intake import create_problem
+from geo.storage.db import session_factory, transaction
+from geo.storage.models import Area, Problem, ProblemEvent
+from geo.summary import counts as summary
 from tests.helpers import load_tiny_city, table_counts
 
 TAX = default_taxonomy()

@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo import lifecycle, summary
-from geo.db import transaction
-from geo.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
-from geo.lifecycle import Change, Selection
-from geo.models import Problem, ProblemEvent
+from geo.core.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import Change, Selection
+from geo.storage.db import transaction
+from geo.storage.models import Problem, ProblemEvent
+from geo.summary import counts as summary
 from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
@@ -202,7 +203,7 @@ def test_two_people_acting_at_once_never_overwrite_each_other(city) -> None:
     """B starts while A's change is uncommitted: B waits for A's lock, then is refused."""
     import threading
 
-    from geo.db import session_factory, writer
+    from geo.storage.db import session_factory, writer
 
     pid = problem_id(city, "C1")
     outcome: dict[str, object] = {}

@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo import lifecycle, summary
-from geo.actions import allows
-from geo.db import session_factory, writer
-from geo.errors import CivicgridError
-from geo.lifecycle import ACTIONS, Change, Selection
-from geo.models import Problem
+from geo.access.actions import allows
+from geo.core.errors import CivicgridError
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import ACTIONS, Change, Selection
+from geo.storage.db import session_factory, writer
+from geo.storage.models import Problem
+from geo.summary import counts as summary
 from tests.lifecycle_data import load_lifecycle_city
 
 STREETS = ("329901001", "329901002", "329902001", "329902101")
@@ -95,7 +96,7 @@ def _expected(session, model, selection, name) -> list[int]:
     action = ACTIONS[name]
     if selection.ids:
         return [pid for pid in selection.ids if allows(action, *model[pid])]
-    from geo.models import Area
+    from geo.storage.models import Area
 
     area = session.scalar(sa.select(Area.id).where(Area.code == selection.area_code))
     stmt = sa.select(Problem.id).where(Problem.street_id == area)

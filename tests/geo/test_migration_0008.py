@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import command
 
-from geo.db import alembic_config, current_revision, make_engine, upgrade, writer
+from geo.storage.db import alembic_config, current_revision, make_engine, upgrade, writer
 
 
 def _fill_at_0005(engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from geo.models import Base
+from geo.storage.models import Base
 
 
 def test_models_and_migrations_agree(engine) -> None:

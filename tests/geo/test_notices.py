@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import lifecycle, summary
-from geo.db import transaction
-from geo.errors import InvalidParameterError, NotFoundError
-from geo.lifecycle import Change, Selection
-from geo.models import Notice, Problem
-from geo.notice_render import render_document, write_notice
-from geo.notices import NoticeSettings, build_notice, issue_notice, issued_notice
-from geo.rounds import find_round
-from geo.taxonomy import default_taxonomy
-from geo.units import unit_ids
-from geo.workcal import default_calendar
+from geo.areas.units import unit_ids
+from geo.core.errors import InvalidParameterError, NotFoundError
+from geo.core.taxonomy import default_taxonomy
+from geo.core.workcal import default_calendar
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import Change, Selection
+from geo.rounds.notice_render import render_document, write_notice
+from geo.rounds.notices import NoticeSettings, build_notice, issue_notice, issued_notice
+from geo.rounds.rounds import find_round
+from geo.storage.db import transaction
+from geo.storage.models import Notice, Problem
+from geo.summary import counts as summary
 from tests.helpers import XSS, table_counts
 from tests.rounds_data import ROUND, load_round_city
 

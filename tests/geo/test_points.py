@@ -1,4 +1,4 @@
-"""Tests for geo.points.load_points on both backends: kinds, buffers, assignment, upsert."""
+"""Tests for geo.areas.points.load_points on both backends: kinds, buffers, assignment, upsert."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import sqlalchemy.orm as so
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, box
 
-from geo.errors import PointLoadError
-from geo.models import InspectionPoint, ResponsibleUnit
-from geo.points import PointLoadOptions, load_points
+from geo.areas.points import PointLoadOptions, load_points
+from geo.core.errors import PointLoadError
+from geo.storage.models import InspectionPoint, ResponsibleUnit
 from tests.helpers import (
     area_ids,
     box_feature,
@@ -29,7 +29,7 @@ _to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32651", always_xy=True)
 
 
 def utm(geom):
-    """A lon/lat geometry in UTM zone 51N metres (independent of geo.crs)."""
+    """A lon/lat geometry in UTM zone 51N metres (independent of geo.core.crs)."""
     return shapely.transform(
         geom, lambda xy: np.column_stack(_to_utm.transform(xy[:, 0], xy[:, 1]))
     )

@@ -1,23 +1,23 @@
-"""geo/problem_api.py (list and read within a scope) and the scope check of
-geo/intake.py create_problem."""
+"""geo/protocols/problem_api.py (list and read within a scope) and the scope check of
+geo/ingest/intake.py create_problem."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from geo.access import Principal, Scope, resolve_scope
-from geo.db import transaction
-from geo.errors import (
+from geo.access.scope import Principal, Scope, resolve_scope
+from geo.core.errors import (
     ForbiddenError,
     InvalidParameterError,
     NotFoundError,
 )
-from geo.intake import create_problem
-from geo.models import Problem
-from geo.problem_api import get_problem, list_problems
-from geo.problem_query import ProblemQuery
-from geo.taxonomy import default_taxonomy
+from geo.core.taxonomy import default_taxonomy
+from geo.ingest.intake import create_problem
+from geo.protocols.problem_api import get_problem, list_problems
+from geo.protocols.problem_query import ProblemQuery
+from geo.storage.db import transaction
+from geo.storage.models import Problem
 from tests.helpers import area_ids, load_scoped_city, table_counts
 
 TAX = default_taxonomy()

@@ -9,11 +9,18 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from geo import rate_sql
-from geo.db import alembic_config, current_revision, make_engine, transaction, upgrade, writer
-from geo.models import RATES_INDEX_COLUMNS
-from geo.periods import parse_period
-from geo.stats import period_cutoff
+from geo.core.periods import parse_period
+from geo.reports.stats import period_cutoff
+from geo.storage.db import (
+    alembic_config,
+    current_revision,
+    make_engine,
+    transaction,
+    upgrade,
+    writer,
+)
+from geo.storage.models import RATES_INDEX_COLUMNS
+from geo.summary import rate_sql
 
 NOW = datetime(2026, 12, 1)
 INDEX = "ix_problems_rates"

@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from geo import rankings, stats, summary
-from geo.db import alembic_config, transaction, upgrade, writer
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import RateSummary
-from geo.periods import parse_period
-from geo.rate_cubes import rate_rows
+from geo.core.periods import parse_period
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.reports import rankings, stats
+from geo.storage.db import alembic_config, transaction, upgrade, writer
+from geo.storage.models import RateSummary
+from geo.summary import counts as summary
+from geo.summary.rate_cubes import rate_rows
 from tests.helpers import write_csv
 from tests.stats_data import U1, U2, load_stats_city
 

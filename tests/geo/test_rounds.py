@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import coverage, summary
-from geo.db import transaction
-from geo.errors import InvalidParameterError, NotFoundError, TaxonomyError
-from geo.models import Problem, Visit, VisitProblem
-from geo.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
-from geo.taxonomy import default_taxonomy
+from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
+from geo.core.taxonomy import default_taxonomy
+from geo.rounds import coverage
+from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
+from geo.storage.db import transaction
+from geo.storage.models import Problem, Visit, VisitProblem
+from geo.summary import counts as summary
 from tests.helpers import table_counts
 from tests.rounds_data import ROUND, SPEC, load_round_city
 

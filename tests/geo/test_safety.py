@@ -1,11 +1,11 @@
-"""geo/safety.py: formula neutralisation, safe upload names, type checks."""
+"""geo/core/safety.py: formula neutralisation, safe upload names, type checks."""
 
 from __future__ import annotations
 
 import pytest
 
-from geo.errors import UnsupportedFileError
-from geo.safety import check_upload_type, neutralise_cell, safe_upload_name
+from geo.core.errors import UnsupportedFileError
+from geo.core.safety import check_upload_type, neutralise_cell, safe_upload_name
 
 
 @pytest.mark.parametrize(

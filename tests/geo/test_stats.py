@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from geo import rankings, scores, stats
-from geo.db import transaction
-from geo.deadlines import add_working_days
-from geo.errors import InvalidParameterError
-from geo.periods import parse_period
-from geo.taxonomy import default_taxonomy
+from geo.core.deadlines import add_working_days
+from geo.core.errors import InvalidParameterError
+from geo.core.periods import parse_period
+from geo.core.taxonomy import default_taxonomy
+from geo.reports import rankings, scores, stats
+from geo.storage.db import transaction
 from tests.stats_data import load_stats_city
 
 AFTER = datetime(2026, 12, 1)  # the week is over: cutoff = its end

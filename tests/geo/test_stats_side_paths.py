@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import lifecycle, stats
-from geo.bulletin import week_totals
-from geo.db import transaction
-from geo.lifecycle import Change, Selection
-from geo.models import Problem
-from geo.periods import parse_period
+from geo.core.periods import parse_period
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import Change, Selection
+from geo.reports import stats
+from geo.reports.bulletin import week_totals
+from geo.storage.db import transaction
+from geo.storage.models import Problem
 from tests.stats_data import load_stats_city
 
 AFTER = datetime(2026, 12, 1)

@@ -1,4 +1,4 @@
-"""The summary counts computed in pandas for a whole batch (geo/summary_batch.py) agree,
+"""The summary counts computed in pandas for a whole batch (geo/summary/batch.py) agree,
 row for row, with a full SQL rebuild; large merges go through COPY on PostgreSQL and keep
 any text intact."""
 
@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from geo import summary, summary_merge
-from geo.db import transaction
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import Area, AreaSummary, Problem
-from geo.summary_batch import BatchCounts
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage.db import transaction
+from geo.storage.models import Area, AreaSummary, Problem
+from geo.summary import counts as summary
+from geo.summary import merge as summary_merge
+from geo.summary.batch import BatchCounts
 from tests.helpers import load_tiny_city_with_points, write_csv
 
 # Deadlines far from now, so moving the overdue clock (a rebuild does) changes nothing.
@@ -132,7 +133,7 @@ def test_a_large_merge_keeps_any_text_and_adds_to_stored_rows(
 def test_a_bulk_ingest_checks_summary_keys_once_and_keeps_them(
     engine, tmp_path: Path, monkeypatch
 ) -> None:
-    from geo import bulk
+    from geo.storage import bulk
 
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(summary_merge, "COPY_MIN_ROWS", 1)

@@ -1,4 +1,4 @@
-"""Tests for geo.taxonomy: the shipped data/taxonomy.toml and the loader's validation."""
+"""Tests for geo.core.taxonomy: the shipped data/taxonomy.toml and the loader's validation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.errors import CivicgridError, TaxonomyError
-from geo.taxonomy import (
+from geo.core.errors import CivicgridError, TaxonomyError
+from geo.core.taxonomy import (
     DEFAULT_TAXONOMY_PATH,
     Category,
     Taxonomy,

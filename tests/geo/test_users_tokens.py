@@ -7,18 +7,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from geo import audit as auditlog
-from geo.db import transaction
-from geo.errors import (
-    AlreadyExistsError,
-    AuthenticationError,
-    InvalidParameterError,
-    NotFoundError,
-    RateLimitedError,
+from geo.access import audit as auditlog
+from geo.access.tokens import (
+    authenticate_token,
+    create_token,
+    list_tokens,
+    revoke_token,
+    token_state,
 )
-from geo.models import ApiToken, AuditEntry, User
-from geo.tokens import authenticate_token, create_token, list_tokens, revoke_token, token_state
-from geo.users import (
+from geo.access.users import (
     LoginPolicy,
     authenticate,
     create_user,
@@ -30,6 +27,15 @@ from geo.users import (
     set_role,
     set_scope,
 )
+from geo.core.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    InvalidParameterError,
+    NotFoundError,
+    RateLimitedError,
+)
+from geo.storage.db import transaction
+from geo.storage.models import ApiToken, AuditEntry, User
 from tests.helpers import load_tiny_city_with_grids, table_counts
 
 PASSWORD = "a-good-password"
@@ -225,7 +231,7 @@ def test_bad_tokens_are_refused(city, name, role, codes, expires, fragment) -> N
 
 
 def test_production_hashing_cost_is_werkzeugs_strong_default() -> None:
-    import geo.users
+    import geo.access.users
 
     # The tests use a cheaper cost (conftest); the module's own dummy hash shows the real one.
-    assert geo.users._DUMMY_HASH.startswith("scrypt:32768:8:1$")
+    assert geo.access.users._DUMMY_HASH.startswith("scrypt:32768:8:1$")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import summary
-from geo.db import transaction
-from geo.errors import IngestError
-from geo.ingest import IngestOptions, ingest_file
-from geo.models import IngestBatch, Problem, Visit, VisitProblem
+from geo.core.errors import IngestError
+from geo.ingest.pipeline import IngestOptions, ingest_file
+from geo.storage.db import transaction
+from geo.storage.models import IngestBatch, Problem, Visit, VisitProblem
+from geo.summary import counts as summary
 from tests.helpers import table_counts, write_csv
 from tests.rounds_data import ROUND, load_round_city
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.workcal import CalendarError, deadline_for, default_calendar, load_calendar
+from geo.core.workcal import CalendarError, deadline_for, default_calendar, load_calendar
 
 CAL = default_calendar()
 

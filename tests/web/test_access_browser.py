@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.db import transaction
-from geo.models import Area
-from geo.users import create_user
+from geo.access.users import create_user
+from geo.storage.db import transaction
+from geo.storage.models import Area
 from tests.helpers import TEST_PASSWORD, XSS, load_scoped_city
 from tests.web.browser import (
     PageWatch,

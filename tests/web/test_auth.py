@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from geo.db import transaction
-from geo.errors import ConfigError
-from geo.users import set_disabled, set_password
+from geo.access.users import set_disabled, set_password
+from geo.core.errors import ConfigError
+from geo.storage.db import transaction
 from tests.helpers import (
     TEST_PASSWORD,
     XSS,
@@ -70,7 +70,7 @@ def test_login_and_logout(city_app: Flask) -> None:
 
 
 def _audit_actions(app: Flask) -> list[str]:
-    from geo.audit import entries
+    from geo.access.audit import entries
 
     with transaction(_engine(app), write=False) as s:
         return [e.action for e in entries(s)]
@@ -219,7 +219,7 @@ def test_every_inline_script_carries_this_requests_nonce(city_app: Flask) -> Non
 
 
 def test_tile_host_allowed_for_images(engine) -> None:
-    from web.security import tile_source
+    from web.security.guard import tile_source
 
     assert tile_source("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == (
         "https://tile.openstreetmap.org"

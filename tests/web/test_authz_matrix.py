@@ -21,9 +21,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from geo.db import transaction
-from geo.rounds import RoundSpec, create_round
-from geo.taxonomy import default_taxonomy
+from geo.core.taxonomy import default_taxonomy
+from geo.rounds.rounds import RoundSpec, create_round
+from geo.storage.db import transaction
 from tests.helpers import (
     HIDDEN_FROM,
     TEST_PASSWORD,

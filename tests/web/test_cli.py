@@ -1,4 +1,4 @@
-"""Tests for the civicgrid CLI (web/cli.py) through Flask's CLI runner, on both backends."""
+"""Tests for the civicgrid CLI (web/cli/main.py) through Flask's CLI runner, on both backends."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.db import current_revision, head_revision, make_engine
+from geo.storage.db import current_revision, head_revision, make_engine
 from tests.helpers import (
     DISTRICTS,
     STREETS,

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.models import Problem
+from geo.storage.models import Problem
 from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.stats_data import load_stats_city

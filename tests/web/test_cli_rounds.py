@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.db import transaction
-from geo.models import Problem
-from geo.units import unit_ids
+from geo.areas.units import unit_ids
+from geo.storage.db import transaction
+from geo.storage.models import Problem
 from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import ROUND, load_round_city

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.errors import ConfigError
+from geo.core.errors import ConfigError
 from web import create_app
 from web.config import SETTINGS
 

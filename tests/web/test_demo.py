@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from geo import queries
-from geo.access import Scope
-from geo.db import make_engine, session_factory
+from geo.access.scope import Scope
+from geo.reports import queries
+from geo.storage.db import make_engine, session_factory
 from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 from web import create_app
 

@@ -103,7 +103,7 @@ def test_shapes_are_compact_gzipped_and_immutable_when_versioned(heat_app: Flask
     assert plain.headers["Cache-Control"] == "no-cache"
     data = json.loads(plain.data)
     assert data["format"] == "cg-rings-1" and len(data["shapes"]) == 8
-    from geo import summary
+    from geo.summary import counts as summary
     from web import database
 
     with heat_app.app_context():
@@ -122,7 +122,7 @@ def test_etag_revalidates_and_changes_with_the_data(heat_app: Flask, tmp_path: P
     etag = first.headers["ETag"]
     again = client.get("/api/v1/heat?level=district", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    from geo.ingest import ingest_file
+    from geo.ingest.pipeline import ingest_file
     from web import database
 
     with heat_app.app_context():

@@ -1,4 +1,4 @@
-"""`civicgrid ingest` options (web/ingest_cli.py) through Flask's CLI runner, both backends."""
+"""`civicgrid ingest` options (web/cli/ingest.py) through Flask's CLI runner, both backends."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.crs import wgs84_to_gcj02
+from geo.core.crs import wgs84_to_gcj02
 from tests.helpers import load_tiny_city, table_counts, write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "surveys"
@@ -140,7 +140,7 @@ def test_shapefile_folder_argument(runner, city) -> None:
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path) -> None:
-    from web import ingest_cli
+    from web.cli import ingest as ingest_cli
 
     big = tmp_path / "big.csv"
     big.write_bytes(b"x" * (ingest_cli._PROGRESS_MIN_BYTES + 1))

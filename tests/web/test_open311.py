@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo import summary
-from geo.db import session_factory
-from geo.models import Problem, ProblemEvent
+from geo.storage.db import session_factory
+from geo.storage.models import Problem, ProblemEvent
+from geo.summary import counts as summary
 from tests.exportdata import PROBLEMS, load_export_city
 from tests.helpers import add_token, signed_in, table_counts
 

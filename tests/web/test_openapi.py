@@ -36,7 +36,7 @@ def test_every_api_route_is_described(app: Flask, client) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     described = {(path, method) for path, ops in paths.items() for method in ops}
-    assert routes - described == set(), "document these routes in web/openapi.py"
+    assert routes - described == set(), "document these routes in web/api/openapi.py"
     assert described - routes == set(), "these documented routes do not exist"
 
 

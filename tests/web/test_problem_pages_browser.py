@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.models import Problem
+from geo.storage.models import Problem
 from tests.helpers import TEST_PASSWORD, XSS, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.stats_data import load_stats_city
@@ -123,8 +123,8 @@ def test_stale_form_shows_a_conflict(city_app: Flask, browser) -> None:
 @pytest.mark.browser
 def test_rankings_and_bulk_assign_pages(app: Flask, browser, tmp_path: Path) -> None:
     load_stats_city(_engine(app), tmp_path)
-    from geo.db import transaction
-    from geo.units import unit_ids
+    from geo.areas.units import unit_ids
+    from geo.storage.db import transaction
 
     with transaction(_engine(app)) as session:
         unit_ids(session, ["东门街道办事处", f"市政所{XSS}"])

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.models import Problem, ProblemEvent
+from geo.storage.models import Problem, ProblemEvent
 from tests.helpers import XSS, signed_in, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 

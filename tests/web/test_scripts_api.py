@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.audit import entries, utcnow
-from geo.db import transaction
-from geo.models import ApiToken, IngestBatch
-from geo.tokens import revoke_token
+from geo.access.audit import entries, utcnow
+from geo.access.tokens import revoke_token
+from geo.storage.db import transaction
+from geo.storage.models import ApiToken, IngestBatch
 from tests.helpers import (
     HIDDEN_FROM,
     add_token,

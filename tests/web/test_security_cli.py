@@ -7,8 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from geo.audit import entries
-from geo.db import transaction
+from geo.access.audit import entries
+from geo.storage.db import transaction
 from tests.helpers import load_tiny_city_with_grids, table_counts
 
 ERROR = "错误 / error:"
@@ -127,7 +127,7 @@ def test_admin_tokens_are_refused(city_runner) -> None:
 
 
 def test_run_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch) -> None:
-    from web.cli import main
+    from web.cli.main import main
 
     monkeypatch.delenv("CIVICGRID_SECRET_KEY", raising=False)
     monkeypatch.delenv("CIVICGRID_DEBUG", raising=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from geo.models import AreaSummary, Problem, RateSummary
+from geo.storage.models import AreaSummary, Problem, RateSummary
 from tests.helpers import load_heat_city
 
 

@@ -97,7 +97,7 @@
 
   function onFilters(fn) { listeners.push(fn); }
 
-  /* --- compact outlines (geo/shapes.py, cg-rings-1) -------------------------------- */
+  /* --- compact outlines (geo/reports/shapes.py, cg-rings-1) -------------------------------- */
 
   function decodeShapes(data, gcj02) {
     var scale = data.scale, ox = data.origin[0], oy = data.origin[1];

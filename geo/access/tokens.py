@@ -1,0 +1,144 @@
+"""API tokens for scripts: created with a role and a scope, shown once, stored hashed.
+
+A token is ``cg_`` + 43 URL-safe random characters (256 bits). Only its SHA-256 is
+stored (enough for a secret this strong; lookups stay one indexed equality), with an
+8-character prefix so that people can tell tokens apart in lists and logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.access import audit as auditlog
+from geo.access.scope import TOKEN_ROLES, Principal, resolve_scope
+from geo.access.users import scope_areas
+from geo.core.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    InvalidParameterError,
+    NotFoundError,
+)
+from geo.storage.models import ApiToken
+
+TOKEN_PREFIX = "cg_"
+NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
+_BAD_TOKEN = "令牌无效 / invalid token"
+
+
+def hash_token(secret: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: so.Session,
+    name: str,
+    role: str,
+    area_codes: Sequence[str] = (),
+    expires_at: datetime | None = None,
+    actor: str = "cli",
+) -> tuple[ApiToken, str]:
+    """A new token called ``name``; returns the record and the secret (shown once).
+
+    ``expires_at`` is naive UTC; None means it never expires (revoke it when done).
+    """
+    if not NAME_RE.match(name):
+        raise InvalidParameterError(
+            f"令牌名称无效 / invalid token name '{name[:70]}' (1-64 letters, digits, _.@-)"
+        )
+    if role not in TOKEN_ROLES:
+        raise InvalidParameterError(
+            f"令牌角色只能是 / a token's role is one of: {', '.join(TOKEN_ROLES)}"
+        )
+    if expires_at is not None and expires_at <= auditlog.utcnow():
+        raise InvalidParameterError("过期时间已过 / the expiry is in the past")
+    areas = scope_areas(session, role, area_codes)
+    if session.scalar(sa.select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise AlreadyExistsError(f"令牌名称已存在 / a token called '{name}' exists already")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        prefix=secret[:8],
+        token_hash=hash_token(secret),
+        role=role,
+        created_by=actor[:100],
+        created_at=auditlog.utcnow(),
+        expires_at=expires_at,
+        areas=areas,
+    )
+    session.add(token)
+    session.flush()
+    scope = [f"{a.level}:{a.code}" for a in areas]
+    detail = {"role": role, "scope": scope, "expires_at": expires_at and expires_at.isoformat()}
+    auditlog.audit(session, actor, "token_created", name, detail)
+    return token, secret
+
+
+def list_tokens(session: so.Session) -> list[ApiToken]:
+    """All tokens (active, expired and revoked) by name, scope areas loaded."""
+    return list(
+        session.scalars(
+            sa.select(ApiToken).options(so.selectinload(ApiToken.areas)).order_by(ApiToken.name)
+        )
+    )
+
+
+def revoke_token(session: so.Session, name: str, actor: str) -> ApiToken:
+    """Revoke the token called ``name`` (it stops working at once; kept for the record)."""
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.name == name))
+    if token is None:
+        raise NotFoundError(f"没有这个令牌 / no token called '{name[:70]}'")
+    if token.revoked_at is None:
+        token.revoked_at = auditlog.utcnow()
+        auditlog.audit(session, actor, "token_revoked", name)
+    return token
+
+
+def token_state(token: ApiToken, now: datetime | None = None) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    now = now or auditlog.utcnow()
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def authenticate_token(
+    session: so.Session, secret: str, ip: str | None = None, target: str = ""
+) -> Principal:
+    """The principal of an active token; records its use (or the refusal) in the audit log.
+
+    Raises ``AuthenticationError`` for an unknown, expired or revoked token. The caller
+    commits even when this raises, so that refusals are kept.
+    """
+    token = None
+    if secret.startswith(TOKEN_PREFIX) and len(secret) < 200:
+        token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None:
+        auditlog.audit(session, "token:?", "token_rejected", target, {"reason": "unknown"}, ip)
+        raise AuthenticationError(_BAD_TOKEN)
+    state = token_state(token)
+    actor = f"token:{token.name}"
+    if state != "active":
+        auditlog.audit(session, actor, "token_rejected", target, {"reason": state}, ip)
+        raise AuthenticationError(
+            f"令牌已{'吊销' if state == 'revoked' else '过期'} / token {state}"
+        )
+    token.last_used_at = auditlog.utcnow()
+    auditlog.audit(session, actor, "token_use", target, ip=ip)
+    return Principal(
+        kind="token",
+        name=token.name,
+        role=token.role,
+        scope=resolve_scope(session, [a.id for a in token.areas]),
+        id=token.id,
+        display_name=token.name,
+    )

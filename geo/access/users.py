@@ -1,0 +1,258 @@
+"""Users: create, list, disable, change role/scope/password, and authenticate.
+
+Passwords are hashed with werkzeug's scrypt; usernames are lower-case. Every change is
+written to the audit log in the caller's transaction. Scope areas are given as area
+codes (``329901``) or, when a code exists at several levels, ``level:code``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from geo.access import audit as auditlog
+from geo.access.scope import ROLES, Principal, check_scope_levels, resolve_scope
+from geo.core.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    InvalidParameterError,
+    NotFoundError,
+    RateLimitedError,
+)
+from geo.storage.models import LEVELS, Area, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
+MIN_PASSWORD = 8
+_BAD_LOGIN = "用户名或密码错误 / wrong username or password"
+# Checked when the username is unknown, so that both paths cost one scrypt verification.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+def normalise_username(username: str) -> str:
+    """Lower-case, trimmed ``username``; refuse characters outside [a-z0-9_.@-]."""
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise InvalidParameterError(
+            f"用户名无效 / invalid username '{username[:70]}': 2–64 个字符，字母数字和 _.@- "
+            "/ 2-64 characters: letters, digits and _.@-"
+        )
+    return name
+
+
+def check_password(password: str, username: str) -> None:
+    """Refuse passwords shorter than MIN_PASSWORD or equal to the username."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidParameterError(
+            f"密码至少 {MIN_PASSWORD} 个字符 / password needs at least {MIN_PASSWORD} characters"
+        )
+    if password.strip().lower() == username:
+        raise InvalidParameterError("密码不能与用户名相同 / password must differ from username")
+
+
+def areas_for_codes(session: so.Session, codes: Iterable[str]) -> list[Area]:
+    """The areas named by ``codes`` (``code`` or ``level:code``); unknown codes are refused."""
+    found: list[Area] = []
+    for given in codes:
+        level, _, code = given.strip().rpartition(":")
+        stmt = sa.select(Area).where(Area.code == code)
+        if level:
+            if level not in LEVELS:
+                raise InvalidParameterError(f"未知的区域层级 / unknown level in '{given}'")
+            stmt = stmt.where(Area.level == level)
+        matches = list(session.scalars(stmt))
+        if not matches:
+            raise InvalidParameterError(f"未知的区域编码 / unknown area code '{given}'")
+        if len(matches) > 1:
+            levels = ", ".join(f"{a.level}:{a.code}" for a in matches)
+            raise InvalidParameterError(
+                f"区域编码 '{given}' 不唯一，请写成 / ambiguous area code, write one of: {levels}"
+            )
+        found.append(matches[0])
+    return list({a.id: a for a in found}.values())
+
+
+def scope_areas(session: so.Session, role: str, codes: Sequence[str]) -> list[Area]:
+    """The areas for ``codes``, checked against what ``role`` may be limited to."""
+    areas = areas_for_codes(session, codes)
+    check_scope_levels(role, [a.level for a in areas])
+    return areas
+
+
+def create_user(
+    session: so.Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    area_codes: Sequence[str] = (),
+    actor: str = "cli",
+) -> User:
+    """Add a user with ``role`` limited to ``area_codes`` (none = whole city)."""
+    name = normalise_username(username)
+    check_password(password, name)
+    areas = scope_areas(session, role, area_codes)
+    if session.scalar(sa.select(User.id).where(User.username == name)) is not None:
+        raise AlreadyExistsError(f"用户已存在 / user '{name}' exists already")
+    user = User(
+        username=name,
+        display_name=display_name.strip()[:100],
+        password_hash=generate_password_hash(password),
+        role=role,
+        disabled=False,
+        created_at=auditlog.utcnow(),
+        areas=areas,
+    )
+    session.add(user)
+    session.flush()
+    auditlog.audit(session, actor, "user_created", name, {"role": role, "scope": _codes(areas)})
+    return user
+
+
+def get_user(session: so.Session, username: str) -> User:
+    """The user called ``username``; ``NotFoundError`` when there is none."""
+    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFoundError(f"没有这个用户 / no user '{username[:70]}'")
+    return user
+
+
+def list_users(session: so.Session) -> list[User]:
+    """All users by username, with their scope areas loaded."""
+    return list(
+        session.scalars(
+            sa.select(User).options(so.selectinload(User.areas)).order_by(User.username)
+        )
+    )
+
+
+def set_disabled(session: so.Session, username: str, disabled: bool, actor: str) -> User:
+    """Disable (or enable again) a user; a disabled user's sessions stop working at once."""
+    user = get_user(session, username)
+    user.disabled = disabled
+    auditlog.audit(session, actor, "user_disabled" if disabled else "user_enabled", user.username)
+    return user
+
+
+def set_scope(session: so.Session, username: str, area_codes: Sequence[str], actor: str) -> User:
+    """Replace a user's scope areas (none = whole city, for city-wide roles only)."""
+    user = get_user(session, username)
+    areas = scope_areas(session, user.role, area_codes)
+    before = _codes(user.areas)
+    user.areas = areas
+    auditlog.audit(
+        session, actor, "scope_changed", user.username, {"from": before, "to": _codes(areas)}
+    )
+    return user
+
+
+def set_role(
+    session: so.Session,
+    username: str,
+    role: str,
+    area_codes: Sequence[str] | None,
+    actor: str,
+) -> User:
+    """Change a user's role, and its scope when ``area_codes`` is given (else kept)."""
+    user = get_user(session, username)
+    if role not in ROLES:
+        raise InvalidParameterError(f"未知的角色 / unknown role '{role}'; one of {ROLES}")
+    areas = user.areas if area_codes is None else areas_for_codes(session, area_codes)
+    check_scope_levels(role, [a.level for a in areas])
+    detail = {"from": user.role, "to": role, "scope": _codes(areas)}
+    user.role, user.areas = role, list(areas)
+    auditlog.audit(session, actor, "role_changed", user.username, detail)
+    return user
+
+
+def set_password(session: so.Session, username: str, password: str, actor: str) -> User:
+    """Set a new password; the user's existing sessions stop working."""
+    user = get_user(session, username)
+    check_password(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    auditlog.audit(session, actor, "password_changed", user.username)
+    return user
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """At most ``attempts`` failed logins per username and address within ``window``."""
+
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+def authenticate(
+    session: so.Session,
+    username: str,
+    password: str,
+    ip: str | None,
+    policy: LoginPolicy | None = None,
+) -> Principal:
+    """Check a login; return the user's ``Principal``.
+
+    Raises ``RateLimitedError`` after too many failures, ``AuthenticationError`` for a
+    wrong password, an unknown or a disabled user. Successes and failures are audited
+    in ``session``: the caller commits even when this raises.
+    """
+    policy = policy or LoginPolicy()
+    name = username.strip().lower()[:64]
+    if auditlog.recent_failures(session, name, ip, policy.window) >= policy.attempts:
+        auditlog.audit(session, name, auditlog.LOGIN_BLOCKED, name, ip=ip)
+        minutes = int(policy.window.total_seconds() // 60)
+        raise RateLimitedError(
+            f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins, "
+            f"try again in {minutes} minutes"
+        )
+    user = session.scalar(sa.select(User).where(User.username == name))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok:
+        reason = "unknown user" if user is None else "wrong password"
+        auditlog.audit(session, name, auditlog.LOGIN_FAILED, name, {"reason": reason}, ip)
+        raise AuthenticationError(_BAD_LOGIN)
+    if user.disabled:
+        auditlog.audit(session, name, auditlog.LOGIN_FAILED, name, {"reason": "disabled"}, ip)
+        raise AuthenticationError("账号已停用 / this account is disabled")
+    user.last_login_at = auditlog.utcnow()
+    auditlog.audit(session, name, auditlog.LOGIN_OK, name, {"role": user.role}, ip)
+    return principal_for(session, user)
+
+
+def principal_for(session: so.Session, user: User) -> Principal:
+    """The request principal of ``user`` (role and resolved scope, read fresh)."""
+    return Principal(
+        kind="user",
+        name=user.username,
+        role=user.role,
+        scope=resolve_scope(session, [a.id for a in user.areas]),
+        id=user.id,
+        display_name=user.display_name or user.username,
+    )
+
+
+def session_stamp(user: User) -> str:
+    """Changes whenever the password does: part of the session id, to end old sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def load_session_user(session: so.Session, session_id: str) -> Principal | None:
+    """The principal for a stored ``<user id>.<stamp>`` session id, or None when the user
+    is gone, disabled, or changed password since."""
+    user_id, _, stamp = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or user.disabled or not secrets.compare_digest(stamp, session_stamp(user)):
+        return None
+    return principal_for(session, user)
+
+
+def _codes(areas: Iterable[Area]) -> list[str]:
+    return [f"{a.level}:{a.code}" for a in areas]

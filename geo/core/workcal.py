@@ -1,0 +1,172 @@
+"""The official working calendar: which days are working days (工作日), and deadlines.
+
+Deadlines (整改时限) are counted either in natural days or in working days on the
+official calendar (data/calendar.toml: public holidays and adjusted working weekends per
+year). Days are local calendar dates (CIVICGRID_TIMEZONE); times stay naive UTC elsewhere.
+
+Rule for working-day deadlines: a problem found at any moment of day D with a deadline of
+N working days is due at the end (23:59:59 local) of the N-th working day after D — the
+day of discovery never counts, whether or not it is itself a working day.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from geo.core.errors import CivicgridError
+
+DEFAULT_CALENDAR_PATH = Path(__file__).resolve().parents[1] / "data" / "calendar.toml"
+END_OF_DAY = time(23, 59, 59)
+
+
+class CalendarError(CivicgridError, ValueError):
+    """The calendar file is malformed, or a date falls outside the years it covers."""
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Holidays and adjusted working days for the covered years."""
+
+    holidays: frozenset[date]
+    working_days: frozenset[date]
+    years: frozenset[int]
+
+    def is_working_day(self, day: date) -> bool:
+        """True for a working day: a weekday that is no holiday, or an adjusted working day.
+
+        Days outside the covered years use the plain Monday–Friday rule.
+        """
+        if day in self.working_days:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
+        if days < 0:
+            raise CalendarError(f"工作日数不能为负 / working days must be ≥ 0, got {days}")
+        day = start
+        remaining = days
+        while remaining:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_before(self, end: date, days: int) -> date:
+        """The ``days``-th working day before ``end`` (``end`` itself never counts): the
+        warning date (预警时间) ``days`` working days ahead of a deadline on ``end``."""
+        if days < 0:
+            raise CalendarError(f"工作日数不能为负 / working days must be ≥ 0, got {days}")
+        day = end
+        remaining = days
+        while remaining:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many working days it took from start to end."""
+        if end <= start:
+            return 0
+        return sum(
+            self.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1)
+        )
+
+
+def deadline_for(
+    found_at_utc: datetime, days: int, unit: str, calendar: WorkCalendar, tz: str
+) -> datetime:
+    """Deadline (naive UTC) for a problem found at ``found_at_utc`` (naive UTC).
+
+    ``unit`` is "working" (days on ``calendar``) or "natural" (calendar days); the
+    deadline is the end of the last local day, converted back to naive UTC.
+    """
+    zone = ZoneInfo(tz)
+    local_day = found_at_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    if unit == "working":
+        due_day = calendar.add_working_days(local_day, days)
+    elif unit == "natural":
+        due_day = local_day + timedelta(days=days)
+    else:
+        raise CalendarError(f"未知的时限单位 / unknown deadline unit '{unit}'")
+    due = datetime.combine(due_day, END_OF_DAY, tzinfo=zone)
+    return due.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def load_calendar(path: str | Path | None = None) -> WorkCalendar:
+    """Read and validate a calendar TOML file (default data/calendar.toml)."""
+    path = Path(path or DEFAULT_CALENDAR_PATH)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CalendarError(f"{path}: 文件不存在 / file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarError(f"{path}: TOML 语法错误 / syntax error: {exc}") from exc
+    holidays: set[date] = set()
+    working: set[date] = set()
+    years = raw.get("years")
+    if not isinstance(years, dict) or not years:
+        raise CalendarError(f"{path}: 缺少 [years.YYYY] / no [years.YYYY] tables")
+    for year, table in years.items():
+        holidays |= _dates(path, year, table, "holidays")
+        working |= _dates(path, year, table, "working_days")
+    both = sorted(holidays & working)
+    if both:
+        raise CalendarError(
+            f"{path}: {both[0]} 同时是假日和工作日 / is listed both as holiday and as working day"
+        )
+    return WorkCalendar(frozenset(holidays), frozenset(working), frozenset(int(y) for y in years))
+
+
+@functools.lru_cache(maxsize=1)
+def default_calendar() -> WorkCalendar:
+    """The calendar shipped in data/calendar.toml, parsed once."""
+    return load_calendar()
+
+
+def calendar_from_setting(path: str | Path | None) -> WorkCalendar:
+    """The calendar of CIVICGRID_CALENDAR: the shipped one when unset, else that file."""
+    if not path or Path(path).resolve() == DEFAULT_CALENDAR_PATH:
+        return default_calendar()
+    return load_calendar(path)
+
+
+def _dates(path: Path, year: str, table: object, key: str) -> set[date]:
+    if not year.isdigit() or not isinstance(table, dict):
+        raise CalendarError(f"{path}: years.{year}: 年份须为数字 / year must be a number")
+    values = table.get(key, [])
+    if not isinstance(values, list):
+        raise CalendarError(f"{path}: years.{year}.{key}: 须为日期列表 / must be a list of dates")
+    days: set[date] = set()
+    for value in values:
+        day = _parse_day(path, year, key, value)
+        if day.year != int(year):
+            raise CalendarError(
+                f"{path}: years.{year}.{key}: {day} 不属于该年 / is not in year {year}"
+            )
+        if day in days:
+            raise CalendarError(
+                f"{path}: years.{year}.{key}: {day} 重复列出 / is listed twice (a typo for "
+                "another day?)"
+            )
+        days.add(day)
+    return days
+
+
+def _parse_day(path: Path, year: str, key: str, value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CalendarError(
+            f"{path}: years.{year}.{key}: 日期格式错误 / malformed date '{value}' (YYYY-MM-DD)"
+        ) from exc

@@ -1,0 +1,404 @@
+"""Validating survey rows and turning them into typed problem rows, vectorised.
+
+Input: a chunk of text columns already renamed to canonical names (geo/ingest/columns.py) plus
+``row`` (the row number the user sees). Each column is parsed and checked for all rows at
+once; every refused row gets a reason in Chinese and English (the first problem found
+wins). Coordinates come out as WGS-84 lon/lat degrees (EPSG:4326), converted from the
+input CRS (GCJ-02, BD-09, EPSG:n); times as naive UTC (``datetime64[us]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from geo.core.crs import lonlat_to_wgs84
+from geo.core.errors import TaxonomyError
+from geo.core.taxonomy import Taxonomy
+from geo.core.timeparse import parse_time, parse_times
+from geo.rounds.rounds import parse_result
+from geo.storage.models import STATUSES
+
+__all__ = ["CityExtent", "ParsedSurvey", "Reject", "SeenIds", "parse_survey", "parse_time"]
+
+HEADER_ROW = 1  # data row i (0-based) of a plain CSV is line i + 2, as a spreadsheet shows it
+TIME_COLUMNS = ("found_at", "deadline", "rectified_at", "closed_at")
+SWAPPED = "经纬度疑似颠倒 / latitude and longitude look swapped (use --fix-swapped)"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A refused row: its number in the file and why (zh / en); ``values`` are the
+    file's own cells (header, text) for the reject report."""
+
+    row: int
+    reason_zh: str
+    reason_en: str
+    external_id: str | None = None
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def reason(self) -> str:
+        return f"{self.reason_zh} / {self.reason_en}"
+
+
+@dataclass(frozen=True)
+class CityExtent:
+    """Where the loaded areas are: bounding box (lon/lat degrees) and an exact test."""
+
+    bbox: tuple[float, float, float, float]
+    contains: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def in_bbox(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.bbox
+        return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+
+    def km_outside(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Approximate distance in km from the bounding box (0 inside it)."""
+        x0, y0, x1, y1 = self.bbox
+        dx = np.maximum(np.maximum(x0 - lon, lon - x1), 0) * np.cos(np.radians(lat)) * 111.32
+        dy = np.maximum(np.maximum(y0 - lat, lat - y1), 0) * 110.57
+        return np.hypot(dx, dy)
+
+
+@dataclass
+class ParsedSurvey:
+    """Accepted rows (typed, canonical columns plus ``row``) and the rejects."""
+
+    rows: pd.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    swapped_fixed: int = 0
+
+
+def parse_survey(
+    table: pd.DataFrame,
+    taxonomy: Taxonomy,
+    tz: str,
+    crs: str | None = None,
+    city: CityExtent | None = None,
+    fix_swapped: bool = False,
+    utc_columns: Iterable[str] = (),
+) -> ParsedSurvey:
+    """Validate and type the canonical ``table``.
+
+    ``tz``: zone of times without offset (except ``utc_columns``, which are UTC);
+    ``crs``: input coordinate system (``geo.core.crs.normalise_crs_name``), default WGS-84;
+    ``city``: the loaded areas, for detecting swapped latitude/longitude, which are fixed
+    when ``fix_swapped`` and refused otherwise.
+    """
+    table = table.reset_index(drop=True).copy()
+    if "row" not in table:
+        table["row"] = np.arange(len(table)) + HEADER_ROW + 1
+    bad = pd.Series("", index=table.index, dtype=object)
+    _nul_characters(table, bad)
+    swapped = _coordinates(table, bad, crs, city, fix_swapped)
+    visit_only = _visit_result(table, bad)
+    _category(table, taxonomy, bad, visit_only)
+    _times(table, tz, set(utc_columns), bad)
+    _lifecycle(table, taxonomy, bad)
+    _identity(table, bad)
+    rejected = (bad != "").to_numpy()
+    rejects = [
+        Reject(int(r), *_split_reason(reason), external_id=eid or None)
+        for r, reason, eid in zip(
+            table["row"].to_numpy()[rejected],
+            bad.to_numpy()[rejected],
+            table["external_id"].to_numpy()[rejected],
+            strict=True,
+        )
+    ]
+    rows = table.loc[~rejected].reset_index(drop=True)
+    return ParsedSurvey(rows, rejects, int(swapped[~rejected].sum()))
+
+
+class SeenIds:
+    """External ids met so far in one file (across chunks): 64-bit hashes and rows."""
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, np.uint64)
+        self._rows = np.empty(0, np.int64)
+
+    def earlier_rows(self, ids: pd.Series) -> np.ndarray:
+        """Row number of an earlier occurrence of each id, or 0."""
+        if not len(self._hashes) or not len(ids):
+            return np.zeros(len(ids), np.int64)
+        hashes = pd.util.hash_array(ids.to_numpy(dtype=object))
+        pos = np.searchsorted(self._hashes, hashes).clip(0, len(self._hashes) - 1)
+        return np.where(self._hashes[pos] == hashes, self._rows[pos], 0)
+
+    def add(self, ids: pd.Series, rows: pd.Series) -> None:
+        hashes = np.r_[self._hashes, pd.util.hash_array(ids.to_numpy(dtype=object))]
+        numbers = np.r_[self._rows, rows.to_numpy(np.int64)]
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._rows = hashes[order], numbers[order]
+
+
+def _split_reason(reason: str) -> tuple[str, str]:
+    zh, _, en = reason.partition(" / ")
+    return zh, en
+
+
+def _flag(bad: pd.Series, mask: pd.Series | np.ndarray, reason: str) -> None:
+    """Record ``reason`` for rows in ``mask`` that have no reason yet (first one wins)."""
+    bad[np.asarray(mask, bool) & (bad == "").to_numpy()] = reason
+
+
+def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
+    """Refuse rows with a NUL character in any text cell: PostgreSQL text cannot hold it
+    and no real survey has one (it means a binary file or a broken export)."""
+    for column in table.columns:
+        values = table[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            if "\x00" not in "".join(map(str, values.tolist())):
+                continue  # one scan of the joined text instead of one per cell
+            hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
+            if hit.any():
+                _flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
+
+
+def _coordinates(
+    table: pd.DataFrame,
+    bad: pd.Series,
+    crs: str | None,
+    city: CityExtent | None,
+    fix_swapped: bool,
+) -> np.ndarray:
+    """Parse, check and convert lon/lat in place; return the mask of swapped-and-fixed rows."""
+    if "read_error" in table:  # a line the reader could not split, a non-point geometry
+        errors = table["read_error"].fillna("")
+        for reason in errors[errors != ""].unique():
+            _flag(bad, errors == reason, reason)
+    if "lon" not in table or "lat" not in table:
+        _split_geopoint(table, bad)
+    numbers = {}
+    for axis in ("lon", "lat"):
+        text = _text(table[axis])
+        value = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
+        failed = np.flatnonzero(~np.isfinite(value))
+        if len(failed):  # only the failures pay for per-value checks
+            value[failed] = _retry_numbers(text.iloc[failed], bad, failed, axis)
+        numbers[axis] = value
+    x, y = numbers["lon"], numbers["lat"]
+    _flag(bad, (x == 0) & (y == 0), "坐标为 0,0 / coordinates are 0,0")
+    lon, lat = lonlat_to_wgs84(x, y, crs)
+    fixed = np.zeros(len(table), bool)
+    if city is not None:
+        fixed = _swapped(bad, x, y, lon, lat, crs, city, fix_swapped)
+        if fixed.any():
+            lon, lat = lon.copy(), lat.copy()
+            lon[fixed], lat[fixed] = lat_lon_swapped(x[fixed], y[fixed], crs)
+    out = ~((lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90))
+    _flag(bad, out, "坐标超出范围 / coordinates out of range")
+    table["lon"], table["lat"] = lon, lat
+    return fixed
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A column as object-dtype text with "" for missing values (no per-value work)."""
+    values = values.astype(object)
+    return values.where(values.notna(), "")
+
+
+def _retry_numbers(text: pd.Series, bad: pd.Series, rows: np.ndarray, axis: str) -> np.ndarray:
+    """Second chance for coordinates that did not parse: stray spaces are fine; empty,
+    comma decimals and anything else are refused with their reason."""
+    stripped = text.astype(str).str.strip()
+    value = pd.to_numeric(stripped, errors="coerce").to_numpy(float)
+    mask = np.zeros(len(bad), bool)
+    for reason, hit in (
+        (f"缺少坐标 / missing coordinate ({axis})", stripped == ""),
+        (f"坐标使用了逗号小数 / comma decimal in {axis}", stripped.str.contains(",", regex=False)),
+        (f"坐标不是数字 / non-numeric {axis}", pd.Series(~np.isfinite(value), index=text.index)),
+    ):
+        mask[:] = False
+        mask[rows[hit.to_numpy(bool)]] = True
+        _flag(bad, mask, reason)
+    return value
+
+
+def lat_lon_swapped(x: np.ndarray, y: np.ndarray, crs: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 lon/lat of the input read the other way round (y as lon, x as lat)."""
+    return lonlat_to_wgs84(y, x, crs)
+
+
+def _swapped(
+    bad: pd.Series,
+    x: np.ndarray,
+    y: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    crs: str | None,
+    city: CityExtent,
+    fix: bool,
+) -> np.ndarray:
+    """Rows whose coordinates land in the city only when read the other way round."""
+    fixed = np.zeros(len(x), bool)
+    usable = (bad == "").to_numpy() & np.isfinite(lon) & np.isfinite(lat)
+    candidates = np.flatnonzero(usable & ~city.in_bbox(lon, lat))
+    if not len(candidates):
+        return fixed
+    slon, slat = lat_lon_swapped(x[candidates], y[candidates], crs)
+    ok = np.isfinite(slon) & np.isfinite(slat) & (np.abs(slat) <= 90) & (np.abs(slon) <= 180)
+    hits = np.zeros(len(candidates), bool)
+    if ok.any():
+        hits[ok] = city.in_bbox(slon[ok], slat[ok]) & city.contains(slon[ok], slat[ok])
+    rows = candidates[hits]
+    if fix:
+        fixed[rows] = True
+    else:
+        mask = np.zeros(len(x), bool)
+        mask[rows] = True
+        _flag(bad, mask, SWAPPED)
+    return fixed
+
+
+def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
+    """A geopoint column "lat lon [alt [accuracy]]" (KoboToolbox, ODK) → lat, lon."""
+    text = table.get("geopoint", pd.Series("", index=table.index)).fillna("").astype(str)
+    parts = text.str.strip().str.split(r"\s+", n=3, expand=True, regex=True)
+    parts = parts.reindex(columns=range(2)).astype(object).fillna("")
+    table["lat"], table["lon"] = parts[0].to_numpy(), parts[1].to_numpy()
+    blank = text.str.strip() == ""
+    _flag(bad, blank, "缺少坐标 / missing coordinate (geopoint)")
+    _flag(
+        bad, ~blank & (parts[1] == ""), "定位格式错误 / malformed geopoint (want 'lat lon alt acc')"
+    )
+
+
+def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
+    """Parse the visit result column (if any) into codes; return the mask of visit-only
+    rows (a result and no category), which need no category."""
+    if "result" not in table:
+        table["result"] = None
+        return np.zeros(len(table), bool)
+    text = text_or_none(table["result"])
+    codes = {v: parse_result(v) for v in text.dropna().unique()}
+    table["result"] = text.map(codes).astype(object)
+    unknown = text.notna() & table["result"].isna()
+    _flag(
+        bad,
+        unknown,
+        "未知的测评结果 / unknown result (合格 pass / 不合格 fail / 严重不合格 serious_fail)",
+    )
+    if "category" not in table:
+        table["category"] = ""
+    return (text.notna() & (_text(table["category"]).astype(str).str.strip() == "")).to_numpy()
+
+
+def _category(
+    table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series, visit_only: np.ndarray
+) -> None:
+    values = _text(table["category"])
+    codes: dict[str, str | None] = {}
+    for value in pd.unique(values):
+        try:
+            codes[value] = taxonomy.resolve_category(str(value).strip()).code
+        except TaxonomyError:
+            codes[value] = None
+    for value, code in codes.items():
+        if code is None:
+            text = str(value).strip()
+            reason = (
+                f"未知的问题类别 / unknown category '{text}'"
+                if text
+                else "缺少问题类别 / missing category"
+            )
+            _flag(bad, (values == value).to_numpy() & ~visit_only, reason)
+    table["category"] = values.map(codes).astype(object)
+
+
+def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
+    for column in TIME_COLUMNS:
+        if column not in table:
+            table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
+            continue
+        text = _text(table[column])
+        parsed = parse_times(text, "UTC" if column in utc else tz)
+        _flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
+        table[column] = parsed
+    _flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
+
+
+def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
+    status = text_or_none(table["status"]) if "status" in table else None
+    status = status.where(status.notna(), "found") if status is not None else "found"
+    table["status"] = pd.Series(status, index=table.index, dtype=object)
+    _flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
+    if "reopened" in table:
+        reopened = text_or_none(table["reopened"]).fillna("0")
+        table["reopened"] = pd.to_numeric(reopened, errors="coerce")
+    else:
+        table["reopened"] = 0
+    _flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
+    for column in ("unit", "point_code", "description", "campaign", "round", "inspector"):
+        table[column] = text_or_none(table[column]) if column in table else None
+    if table["campaign"].notna().any():
+        known = {
+            c: taxonomy.resolve_campaign(c).code
+            for c in table["campaign"].dropna().unique()
+            if _is_campaign(taxonomy, c)
+        }
+        _flag(
+            bad,
+            table["campaign"].notna() & ~table["campaign"].isin(known),
+            "未知的专项行动 / unknown campaign",
+        )
+        table["campaign"] = table["campaign"].map(known).astype(object)
+
+
+def text_or_none(values: pd.Series) -> pd.Series:
+    """Trimmed text as an object column, with None (not NaN) for blanks and missing values.
+
+    Trimming works on the distinct values, so a column of few distinct values (units,
+    point codes) costs little however long it is.
+    """
+    text = _text(values)
+    uniques = pd.unique(text)
+    if len(uniques) > len(text) // 4:  # free text: no trim, blanks only
+        return text.where(text != "", None)
+    trimmed = {u: (str(u).strip() or None) for u in uniques}
+    return text.map(trimmed).astype(object)
+
+
+def _is_campaign(taxonomy: Taxonomy, value: str) -> bool:
+    try:
+        taxonomy.resolve_campaign(value)
+    except TaxonomyError:
+        return False
+    return True
+
+
+def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
+    """External id from the file, or a content hash when the file has none."""
+    ids = table["external_id"] if "external_id" in table else pd.Series("", index=table.index)
+    table["external_id"] = _text(ids)
+    no_id = (table["external_id"] == "").to_numpy()
+    if no_id.any():
+        table.loc[no_id, "external_id"] = _content_hashes(table.loc[no_id])
+    if not table["external_id"].duplicated().any():
+        return
+    first = table.groupby("external_id", sort=False)["row"].transform("min")
+    dup = (table["row"] != first).to_numpy() & (bad == "").to_numpy()
+    for idx in np.flatnonzero(dup):
+        bad.iloc[idx] = (
+            f"文件内编号重复 / duplicate id in file: '{table['external_id'].iloc[idx]}' "
+            f"(also row {first.iloc[idx]})"
+        )
+
+
+def _content_hashes(rows: pd.DataFrame) -> list[str]:
+    """Stable identity of a row without id: what, where and when it was found."""
+    found = rows["found_at"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    parts = zip(
+        np.char.mod("%.7f", rows["lon"].to_numpy(float)).tolist(),
+        np.char.mod("%.7f", rows["lat"].to_numpy(float)).tolist(),
+        rows["category"].fillna("").astype(str),
+        found,
+        rows["description"].fillna("").astype(str),
+        strict=True,
+    )
+    return ["sha1:" + hashlib.sha1("|".join(p).encode()).hexdigest() for p in parts]

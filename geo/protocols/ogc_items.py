@@ -1,0 +1,155 @@
+"""Reading the features of an OGC API collection: a page of items, or one item.
+
+Features are the same as the exports' (geo/export/stream.py ``feature_batches``): RFC 7946,
+lon/lat, 6 decimals, the same properties. ``bbox`` selects features whose geometry
+intersects the box: problems by their lon/lat columns; points and areas with
+``ST_Intersects`` on PostGIS and, on SQLite (no spatial SQL), with shapely over the
+candidates whose bounds meet the box, the page then being read by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.core.errors import NotFoundError
+from geo.core.taxonomy import Taxonomy
+from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
+from geo.export.stream import ExportRequest, feature_batches
+from geo.protocols.ogcapi import Collection, ItemsQuery, time_conditions
+from geo.storage.db import is_postgres
+from geo.storage.models import Area, InspectionPoint, Problem
+
+_ITEM_CHUNK = 1_000
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    """Feature texts of one page, how many features match in all, and the page's place."""
+
+    features: list[str]
+    matched: int
+    offset: int
+    limit: int
+
+    @property
+    def returned(self) -> int:
+        return len(self.features)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.returned < self.matched
+
+
+def items_page(
+    session: so.Session, query: ItemsQuery, taxonomy: Taxonomy, lang: str, tz: str
+) -> ItemsPage:
+    """One page of ``query``'s features (ordered by id) and the number matched."""
+    query.filter.validate(session)
+    coll = query.collection
+    where = tuple(time_conditions(query)) + tuple(_bbox_conditions(session, coll, query.bbox))
+    ids = _exact_ids(session, query) if _needs_exact_ids(session, query) else None
+    if ids is not None:
+        matched = len(ids)
+        page = Page(where=where, ids=ids[query.offset : query.offset + query.limit])
+    else:
+        matched = count_rows(session, coll.target, query.filter, Page(where=where))
+        page = Page(where=where, limit=query.limit, offset=query.offset)
+    features = _features(session, coll, query, taxonomy, lang, tz, page)
+    return ItemsPage(features, matched, query.offset, query.limit)
+
+
+def item(
+    session: so.Session,
+    coll: Collection,
+    feature_id: str,
+    filt: Any,
+    taxonomy: Taxonomy,
+    lang: str,
+    tz: str,
+) -> str:
+    """The Feature text of item ``feature_id`` of ``coll``; ``NotFoundError`` if none.
+
+    Problems are identified by their number, points and areas by their code.
+    """
+    model = model_of(coll.target)
+    if coll.target == "problems":
+        if not feature_id.isdigit():
+            raise _missing(coll, feature_id)
+        cond: sa.ColumnElement[bool] = Problem.id == int(feature_id)
+    else:
+        cond = model.code == feature_id  # type: ignore[union-attr]
+    query = ItemsQuery(coll, filt, limit=1)
+    features = _features(session, coll, query, taxonomy, lang, tz, Page(where=(cond,), limit=1))
+    if not features:
+        raise _missing(coll, feature_id)
+    return features[0]
+
+
+def _missing(coll: Collection, feature_id: str) -> NotFoundError:
+    return NotFoundError(f"集合 {coll.id} 中没有 / no item '{feature_id}' in collection {coll.id}")
+
+
+def _features(
+    session: so.Session,
+    coll: Collection,
+    query: ItemsQuery,
+    taxonomy: Taxonomy,
+    lang: str,
+    tz: str,
+    page: Page,
+) -> list[str]:
+    request = ExportRequest(
+        coll.target, "geojson", query.filter, "wgs84", lang, tz, chunk_rows=_ITEM_CHUNK
+    )
+    texts: list[str] = []
+    for batch in feature_batches(session, request, taxonomy, page):
+        texts += [feature.decode() for feature in batch.features]
+    return texts
+
+
+def _bbox_conditions(
+    session: so.Session, coll: Collection, bbox: tuple[float, float, float, float] | None
+) -> list[sa.ColumnElement[bool]]:
+    if bbox is None:
+        return []
+    x0, y0, x1, y1 = bbox
+    if coll.target == "problems":
+        return [Problem.lon.between(x0, x1), Problem.lat.between(y0, y1)]
+    model = model_of(coll.target)
+    if is_postgres(session):
+        envelope = sa.func.ST_MakeEnvelope(x0, y0, x1, y1, 4326)
+        return [sa.func.ST_Intersects(model.geom, envelope)]
+    if coll.target == "areas":
+        return [Area.min_lon <= x1, Area.max_lon >= x0, Area.min_lat <= y1, Area.max_lat >= y0]
+    return []
+
+
+def _needs_exact_ids(session: so.Session, query: ItemsQuery) -> bool:
+    return (
+        query.bbox is not None
+        and query.collection.target != "problems"
+        and not is_postgres(session)
+    )
+
+
+def _exact_ids(session: so.Session, query: ItemsQuery) -> list[int]:
+    """Ids (ascending) of the points/areas whose geometry intersects the bbox (SQLite)."""
+    assert query.bbox is not None
+    target = query.collection.target
+    model: type[Area] | type[InspectionPoint] = Area if target == "areas" else InspectionPoint
+    columns: list[Any] = [model.id, raw_wkb(session, model.geom)]
+    stmt = filtered(sa.select(*columns).order_by(model.id), target, query.filter)
+    stmt = stmt.where(*_bbox_conditions(session, query.collection, query.bbox))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    geoms = shapely.from_wkb([r[1] for r in rows])
+    hit = shapely.intersects(geoms, shapely.box(*query.bbox))
+    return ids[hit].tolist()

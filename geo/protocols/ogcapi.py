@@ -1,0 +1,291 @@
+"""OGC API – Features (Part 1: Core): collections, request parameters and documents.
+
+Collections: ``problems`` (temporal: found time), ``points`` (inspection points) and one
+per area level (``grids``, ``communities``, ``streets``, ``districts``). Items take
+``bbox`` (lon/lat CRS84), ``datetime`` (problems), ``limit`` (default 100, clamped to
+``MAX_LIMIT`` = 10,000), ``offset`` and the map's filters as property filters. Times
+in ``datetime`` without an offset are local (the configured time zone).
+This module builds plain dicts; web/api/ogcapi.py renders them as JSON or HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.access.scope import Scope
+from geo.core.errors import InvalidParameterError, NotFoundError
+from geo.core.taxonomy import Taxonomy
+from geo.core.timeparse import range_bound
+from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
+from geo.reports.queries import city_extent
+from geo.storage.models import Area, Problem
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+FORMAT_KEYS = ("f", "lang")
+PAGING_KEYS = ("bbox", "bbox-crs", "limit", "offset")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One feature collection: what it holds (target, area level) and its titles."""
+
+    id: str
+    target: Target
+    level: str | None
+    zh: str
+    en: str
+    description_zh: str
+    description_en: str
+
+    @property
+    def temporal(self) -> bool:
+        return self.target == "problems"
+
+    def title(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    def description(self, lang: str = "zh") -> str:
+        return self.description_en if lang == "en" else self.description_zh
+
+    def filter_keys(self) -> tuple[str, ...]:
+        """Property filters of this collection's items."""
+        return ("area",) if self.target == "areas" else FILTER_KEYS[self.target]
+
+    def item_keys(self) -> tuple[str, ...]:
+        """Every query argument its items accept."""
+        temporal = ("datetime",) if self.temporal else ()
+        return (*PAGING_KEYS, *temporal, *self.filter_keys(), *FORMAT_KEYS)
+
+
+def _area(id_: str, level: str, zh: str, en: str) -> Collection:
+    return Collection(
+        id_,
+        "areas",
+        level,
+        zh,
+        en,
+        f"{zh}边界，含编码、名称、上级和问题数量。",
+        f"{en} boundaries with code, name, parents and problem counts.",
+    )
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            "problems",
+            "problems",
+            None,
+            "问题",
+            "Problems",
+            "发现的问题及其状态、类别、责任单位和所属区域。时间为发现时间。",
+            "Problems found, with status, category, unit and areas; time is the found time.",
+        ),
+        Collection(
+            "points",
+            "points",
+            None,
+            "点位",
+            "Inspection points",
+            "检查点位（农贸市场、背街小巷、学校周边…）及其类型和所属区域。",
+            "Inspection points (markets, back alleys, school surroundings…) with kind and areas.",
+        ),
+        _area("grids", "grid", "网格", "Grids"),
+        _area("communities", "community", "社区/村", "Communities and villages"),
+        _area("streets", "street", "街道/镇", "Streets and towns"),
+        _area("districts", "district", "区", "Districts"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """A parsed items request: filter, bbox (CRS84 degrees), found-time interval
+    (naive UTC, end exclusive), and paging."""
+
+    collection: Collection
+    filter: ProblemFilter
+    bbox: tuple[float, float, float, float] | None = None
+    interval: tuple[datetime | None, datetime | None] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+def collection(collection_id: str) -> Collection:
+    """The collection ``collection_id``, or ``NotFoundError`` naming the existing ones."""
+    found = COLLECTIONS.get(collection_id)
+    if found is None:
+        raise NotFoundError(
+            f"没有这个集合 / no collection '{collection_id}'; "
+            f"可用 / available: {', '.join(COLLECTIONS)}"
+        )
+    return found
+
+
+def parse_items(
+    coll: Collection, args: Mapping[str, Any], taxonomy: Taxonomy, tz: str
+) -> ItemsQuery:
+    """Validate the query arguments of ``/collections/{id}/items``.
+
+    Raises ``InvalidParameterError`` (400) for unknown arguments (listing the allowed
+    ones), a malformed bbox or datetime, or a bad limit/offset. A limit above
+    ``MAX_LIMIT`` is clamped, not refused.
+    """
+    unknown = [k for k in args if k not in coll.item_keys()]
+    if unknown:
+        raise InvalidParameterError(
+            f"未知的参数 / unknown parameter(s): {', '.join(sorted(unknown))}; "
+            + allowed_keys_message(coll.item_keys())
+        )
+    filter_args = {k: args.getlist(k) if hasattr(args, "getlist") else args[k] for k in args}
+    filter_args = {k: v for k, v in filter_args.items() if k in coll.filter_keys()}
+    filt = ProblemFilter.from_args(filter_args, taxonomy, coll.target, tz)
+    if coll.level is not None:
+        filt = dataclasses.replace(filt, levels=(coll.level,))
+    _check_bbox_crs(args.get("bbox-crs"))
+    return ItemsQuery(
+        coll,
+        filt,
+        parse_bbox(args.get("bbox")),
+        parse_datetime(args.get("datetime"), tz) if coll.temporal else None,
+        _int_arg(args.get("limit"), "limit", DEFAULT_LIMIT, minimum=1, clamp=MAX_LIMIT),
+        _int_arg(args.get("offset"), "offset", 0, minimum=0),
+    )
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``minlon,minlat,maxlon,maxlat`` (or 6 numbers with heights, which are ignored)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(map(_finite, numbers)):
+        raise InvalidParameterError(
+            f"bbox 须为 4 个数字 / bbox must be 4 numbers minlon,minlat,maxlon,maxlat: '{text}'"
+        )
+    x0, y0, x1, y1 = numbers
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
+        raise InvalidParameterError(
+            f"bbox 超出经纬度范围 / bbox outside lon −180…180, lat −90…90: '{text}'"
+        )
+    if y0 > y1 or x0 > x1:
+        raise InvalidParameterError(
+            f"bbox 最小值大于最大值 / bbox minimum above maximum (or crossing the antimeridian, "
+            f"not supported): '{text}'"
+        )
+    return x0, y0, x1, y1
+
+
+def parse_datetime(text: str | None, tz: str) -> tuple[datetime | None, datetime | None] | None:
+    """An RFC 3339 instant, date or interval (``start/end``, ``../end``, ``start/..``)
+    as naive-UTC (start, exclusive end). A date means the whole local day."""
+    if text is None:
+        return None
+    if "/" not in text:
+        return _bound(text, tz, end=False), _bound(text, tz, end=True)
+    start_text, _, end_text = text.partition("/")
+    start = _bound(start_text, tz, end=False)
+    end = _bound(end_text, tz, end=True)
+    if start is None and end is None:
+        raise InvalidParameterError("datetime 区间两端都为空 / datetime interval open at both ends")
+    if start is not None and end is not None and start >= end:
+        raise InvalidParameterError(
+            f"datetime 区间起点晚于终点 / datetime interval starts after it ends: '{text}'"
+        )
+    return start, end
+
+
+def _bound(text: str, tz: str, end: bool) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    malformed = (
+        f"datetime 格式错误 / malformed datetime '{text}' (RFC 3339, e.g. "
+        "2024-05-01T00:00:00Z, 2024-05-01, 2024-05-01/2024-06-01, ../2024-06-01)"
+    )
+    return range_bound(text, tz, end=end, malformed=malformed)
+
+
+def time_conditions(query: ItemsQuery) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions for the query's found-time interval (problems only)."""
+    if query.interval is None:
+        return []
+    start, end = query.interval
+    conds = []
+    if start is not None:
+        conds.append(Problem.found_at >= start)
+    if end is not None:
+        conds.append(Problem.found_at < end)
+    return conds
+
+
+def spatial_extent(session: so.Session, coll: Collection) -> list[float] | None:
+    """[minlon, minlat, maxlon, maxlat] of the collection (of the city for problems and
+    points, which lie inside it; of the level's areas otherwise)."""
+    if coll.level is None:
+        extent = city_extent(session, scope=Scope.city())  # metadata, not data
+        if extent is None:
+            return None
+        return [extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat]
+    row = session.execute(
+        sa.select(
+            sa.func.min(Area.min_lon),
+            sa.func.min(Area.min_lat),
+            sa.func.max(Area.max_lon),
+            sa.func.max(Area.max_lat),
+        ).where(Area.level == coll.level)
+    ).one()
+    return None if row[0] is None else [float(v) for v in row]
+
+
+def temporal_extent(session: so.Session) -> tuple[datetime | None, datetime | None]:
+    """First and last found time of the problems (naive UTC)."""
+    first = session.scalar(sa.select(sa.func.min(Problem.found_at)))
+    last = session.scalar(sa.select(sa.func.max(Problem.found_at)))
+    return first, last
+
+
+def _check_bbox_crs(value: str | None) -> None:
+    if value not in (None, CRS84):
+        raise InvalidParameterError(
+            f"不支持的 bbox-crs / unsupported bbox-crs '{value}': only {CRS84}"
+        )
+
+
+def _int_arg(
+    text: str | None, name: str, default: int, minimum: int, clamp: int | None = None
+) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise InvalidParameterError(
+            f"{name} 须为不小于 {minimum} 的整数 / {name} must be an integer ≥ {minimum}: '{text}'"
+        )
+    return min(value, clamp) if clamp is not None else value
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")

@@ -1,0 +1,349 @@
+"""Open311 GeoReport v2: services are the problem categories, requests the problems.
+
+Statuses map to GeoReport's two: found, assigned and rectified are ``open``; closed is
+``closed`` (``status_notes`` carries the civicgrid status label). Times are ISO 8601
+with the configured time zone's offset. ``requests`` lists the most recently found
+first, ``page``/``page_size`` paging (default 50, at most 1000 per page).
+This module returns plain dicts and XML bytes; web/api/open311.py serves them.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
+from geo.core.taxonomy import Taxonomy
+from geo.export.encode import iso_times
+from geo.export.rows import EPOCH
+from geo.protocols.ogcapi import parse_datetime
+from geo.reports.filters import ProblemFilter, allowed_keys_message
+from geo.storage.models import RESOLVED_STATUSES, Area, Problem, ResponsibleUnit
+
+STATUS_MAP = {
+    "found": "open",
+    "assigned": "open",
+    "rectified": "open",
+    "held": "open",
+    "closed": "closed",
+    "voided": "closed",
+}
+"""civicgrid status → Open311's open/closed: unresolved is open (geo.storage.models)."""
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1_000
+REQUEST_KEYS = (
+    "service_request_id",
+    "service_code",
+    "status",
+    "start_date",
+    "end_date",
+    "page",
+    "page_size",
+    "jurisdiction_id",
+    "lang",
+    "api_key",  # the caller's token (web/security/guard.py reads it)
+)
+POST_KEYS = (
+    "api_key",
+    "jurisdiction_id",
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "description",
+    "email",
+    "device_id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "media_url",
+    "lang",
+)
+GROUP = ("文明城市创建", "Civilized city campaign")
+
+
+@dataclass(frozen=True)
+class RequestsQuery:
+    """Parsed ``GET requests`` arguments; dates are naive UTC (end exclusive)."""
+
+    ids: tuple[int, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+
+def services(taxonomy: Taxonomy, lang: str = "zh") -> list[dict[str, Any]]:
+    """The service list: one service per problem category."""
+    group = GROUP[1] if lang == "en" else GROUP[0]
+    return [
+        {
+            "service_code": c.code,
+            "service_name": c.label(lang),
+            "description": f"{c.zh} / {c.en}"
+            + (f" (GB/T 30428 {c.gbt_code})" if c.gbt_code else ""),
+            "metadata": False,
+            "type": "realtime",
+            "keywords": ",".join(taxonomy.kind_label(k, lang) for k in c.point_kinds[:5]),
+            "group": group,
+        }
+        for c in taxonomy.categories.values()
+    ]
+
+
+def service_definition(taxonomy: Taxonomy, code: str) -> dict[str, Any]:
+    """The definition of a service: civicgrid asks for no extra attributes."""
+    if code not in taxonomy.categories:
+        raise NotFoundError(f"没有这个服务 / no service '{code}'")
+    return {"service_code": code, "attributes": []}
+
+
+def parse_requests(args: Mapping[str, Any], taxonomy: Taxonomy, tz: str) -> RequestsQuery:
+    """Validate ``GET requests`` arguments; raise ``InvalidParameterError`` (400)."""
+    unknown = [k for k in args if k not in REQUEST_KEYS]
+    if unknown:
+        raise InvalidParameterError(
+            f"未知的参数 / unknown parameter(s): {', '.join(unknown)}; "
+            + allowed_keys_message(REQUEST_KEYS)
+        )
+    codes = _split(args.get("service_code"))
+    for code in codes:
+        if code not in taxonomy.categories:
+            raise InvalidParameterError(
+                f"未知的服务 / unknown service_code '{code}'; "
+                f"可选 / one of: {', '.join(taxonomy.categories)}"
+            )
+    statuses = _split(args.get("status"))
+    if any(s not in ("open", "closed") for s in statuses):
+        raise InvalidParameterError("status 须为 open 或 closed / status must be open or closed")
+    start = _date(args.get("start_date"), "start_date", tz, end=False)
+    end = _date(args.get("end_date"), "end_date", tz, end=True)
+    if start is not None and end is not None and start >= end:
+        raise InvalidParameterError("start_date 晚于 end_date / start_date is after end_date")
+    return RequestsQuery(
+        ids=tuple(_request_id(v) for v in _split(args.get("service_request_id"))),
+        service_codes=codes,
+        statuses=statuses,
+        start=start,
+        end=end,
+        page=_positive(args.get("page"), "page", 1),
+        page_size=min(
+            _positive(args.get("page_size"), "page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE
+        ),
+    )
+
+
+def service_requests(
+    session: so.Session,
+    query: RequestsQuery,
+    filt: ProblemFilter,
+    taxonomy: Taxonomy,
+    lang: str,
+    tz: str,
+) -> list[dict[str, Any]]:
+    """One page of service requests (most recently found first) as GeoReport dicts.
+
+    ``filt`` carries the access scope (and any map filter) to respect.
+    """
+    stmt = _select().where(*_conditions(query)).order_by(Problem.found_at.desc(), Problem.id.desc())
+    stmt = filt.apply(stmt).limit(query.page_size).offset((query.page - 1) * query.page_size)
+    rows = session.execute(stmt).all()
+    return _records(session, rows, taxonomy, lang, tz)
+
+
+def service_request(
+    session: so.Session,
+    request_id: str,
+    filt: ProblemFilter,
+    taxonomy: Taxonomy,
+    lang: str,
+    tz: str,
+) -> list[dict[str, Any]]:
+    """The one request ``request_id`` (a list of one, as GeoReport answers)."""
+    if not request_id.isdigit():
+        raise NotFoundError(f"没有这个请求 / no service request '{request_id}'")
+    rows = session.execute(filt.apply(_select().where(Problem.id == int(request_id)))).all()
+    if not rows:
+        raise NotFoundError(f"没有这个请求 / no service request '{request_id}'")
+    return _records(session, rows, taxonomy, lang, tz)
+
+
+def to_xml(root: str, item: str, records: Sequence[Mapping[str, Any]]) -> bytes:
+    """GeoReport XML: ``<root><item><key>value</key>…</item>…</root>`` (UTF-8)."""
+    top = ET.Element(root)
+    for record in records:
+        element = ET.SubElement(top, item)
+        for key, value in record.items():
+            _xml_value(ET.SubElement(element, key), value)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
+
+
+def errors_xml(code: int, description: str) -> bytes:
+    """GeoReport's error document as XML."""
+    return to_xml("errors", "error", [{"code": code, "description": description}])
+
+
+def _xml_value(element: ET.Element, value: Any) -> None:
+    if isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif isinstance(value, list):
+        for entry in value:
+            _xml_value(ET.SubElement(element, "attribute"), entry)
+    elif value is not None:
+        element.text = str(value)
+
+
+def _select() -> sa.Select[Any]:
+    columns: list[Any] = [
+        *(Problem.id, Problem.category, Problem.status, Problem.description),
+        *(Problem.lon, Problem.lat, ResponsibleUnit.name),
+        *(Problem.district_id, Problem.street_id, Problem.community_id, Problem.grid_id),
+        *(Problem.found_at, Problem.assigned_at, Problem.deadline),
+        *(Problem.rectified_at, Problem.closed_at),
+    ]
+    stmt = sa.select(*columns)
+    return stmt.outerjoin(ResponsibleUnit, ResponsibleUnit.id == Problem.unit_id)
+
+
+def _conditions(query: RequestsQuery) -> list[sa.ColumnElement[bool]]:
+    conds: list[sa.ColumnElement[bool]] = []
+    if query.ids:
+        conds.append(Problem.id.in_(query.ids))
+    if query.service_codes:
+        conds.append(Problem.category.in_(query.service_codes))
+    if query.statuses == ("open",):
+        conds.append(Problem.status.not_in(RESOLVED_STATUSES))
+    elif query.statuses == ("closed",):
+        conds.append(Problem.status.in_(RESOLVED_STATUSES))
+    if query.start is not None:
+        conds.append(Problem.found_at >= query.start)
+    if query.end is not None:
+        conds.append(Problem.found_at < query.end)
+    return conds
+
+
+def _records(
+    session: so.Session, rows: Sequence[Any], taxonomy: Taxonomy, lang: str, tz: str
+) -> list[dict[str, Any]]:
+    names = _area_names(session, rows)
+    out = []
+    for row in rows:
+        pid, category, status, description, lon, lat, unit, *ancestry = row[:11]
+        found, assigned, deadline, rectified, closed = row[11:16]
+        iso = _iso([found, max(t for t in (found, assigned, rectified, closed) if t), deadline], tz)
+        out.append(
+            {
+                "service_request_id": str(pid),
+                "status": STATUS_MAP.get(status, "open"),
+                "status_notes": _label(taxonomy, "statuses", status, lang),
+                "service_name": _label(taxonomy, "categories", category, lang),
+                "service_code": category,
+                "description": description,
+                "agency_responsible": unit,
+                "service_notice": None,
+                "requested_datetime": iso[0],
+                "updated_datetime": iso[1],
+                "expected_datetime": iso[2],
+                "address": " ".join(names[a] for a in ancestry if a in names) or None,
+                "address_id": None,
+                "zipcode": None,
+                "lat": lat,
+                "long": lon,
+                "media_url": None,
+            }
+        )
+    return out
+
+
+def _iso(moments: list[datetime | None], tz: str) -> list[str | None]:
+    epoch = np.array([np.nan if m is None else (m - EPOCH).total_seconds() for m in moments])
+    return list(iso_times(epoch, tz))
+
+
+def _area_names(session: so.Session, rows: Sequence[Any]) -> dict[int, str]:
+    ids = {a for row in rows for a in row[7:11] if a is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Area.id, Area.name).where(Area.id.in_(ids))).all())
+
+
+def _label(taxonomy: Taxonomy, section: str, code: str, lang: str) -> str:
+    try:
+        return taxonomy.label(section, code, lang)  # type: ignore[arg-type]
+    except TaxonomyError:
+        return code
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(p.strip() for p in str(value).split(",") if p.strip())
+
+
+def _request_id(value: str) -> int:
+    if not value.isdigit():
+        raise InvalidParameterError(f"service_request_id 须为数字 / must be a number: '{value}'")
+    return int(value)
+
+
+def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        interval = parse_datetime(str(value).strip(), tz)
+    except InvalidParameterError:
+        raise InvalidParameterError(
+            f"{name} 格式错误 / malformed {name} '{value}' "
+            "(ISO 8601, e.g. 2024-05-01T00:00:00+08:00)"
+        ) from None
+    assert interval is not None
+    return interval[1] if end else interval[0]
+
+
+def _positive(value: Any, name: str, default: int) -> int:
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidParameterError(
+            f"{name} 须为正整数 / {name} must be a positive integer: '{value}'"
+        )
+    return int(text)
+
+
+def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``create_problem`` data of a GeoReport POST (lat/long required; the address
+    text is kept in the description; contact fields are not stored)."""
+    unknown = [k for k in form if k not in POST_KEYS and not k.startswith("attribute[")]
+    if unknown:
+        raise InvalidParameterError(
+            f"未知的参数 / unknown parameter(s): {', '.join(unknown)}; "
+            + allowed_keys_message(POST_KEYS)
+        )
+    if not form.get("lat") or not form.get("long"):
+        raise InvalidParameterError(
+            "需要 lat 和 long（WGS-84）/ lat and long (WGS-84) are required; "
+            "address-only requests are not supported"
+        )
+    description = str(form.get("description") or "").strip()
+    address = str(form.get("address_string") or "").strip()
+    if address:
+        description = f"{description}\n地址 / address: {address}".strip()
+    return {
+        "category": form.get("service_code"),
+        "lon": form.get("long"),
+        "lat": form.get("lat"),
+        "description": description,
+        "source": "open311",
+    }

@@ -1,0 +1,197 @@
+"""The OpenAPI 3.0 document of civicgrid's OGC API – Features (/ogcapi/api).
+
+Each collection gets its own items path with its property filters spelled out (enums
+from the taxonomy), so that clients such as QGIS and GDAL know what they can ask for;
+``limit`` declares the maximum the server clamps to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geo.core.taxonomy import Taxonomy
+from geo.export.fields import FIELDS, Field
+from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
+from geo.storage.models import STATUSES
+
+_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
+
+
+def openapi_document(base_url: str, taxonomy: Taxonomy, title: str) -> dict[str, Any]:
+    """The document for the API served at ``base_url`` (e.g. ``http://host/ogcapi``)."""
+    paths: dict[str, Any] = {
+        "/": _get("landing", "着陆页 / landing page", "application/json"),
+        "/conformance": _get("conformance", "符合的标准 / conformance classes", "application/json"),
+        "/api": _get(
+            "api", "本文档 / this API definition", "application/vnd.oai.openapi+json;version=3.0"
+        ),
+        "/collections": _get("collections", "要素集合 / feature collections", "application/json"),
+    }
+    for coll in COLLECTIONS.values():
+        paths.update(_collection_paths(coll, taxonomy))
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "OGC API – Features (Part 1: Core). "
+            "中文为默认语言 (lang=en for English). "
+            f"limit 默认 {DEFAULT_LIMIT}，超过 {MAX_LIMIT} 按 {MAX_LIMIT} 处理 / "
+            f"limit defaults to {DEFAULT_LIMIT}; values above {MAX_LIMIT} are clamped.",
+        },
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": {"parameters": _common_parameters()},
+    }
+
+
+def _get(op_id: str, summary: str, media: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": op_id,
+            "summary": summary,
+            "parameters": [{"$ref": "#/components/parameters/f"}],
+            "responses": {"200": {"description": "OK", "content": {media: {}, "text/html": {}}}},
+        }
+    }
+
+
+def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
+    base = f"/collections/{coll.id}"
+    items_params = [
+        {"$ref": f"#/components/parameters/{name}"} for name in ("bbox", "limit", "offset", "f")
+    ]
+    if coll.temporal:
+        items_params.append({"$ref": "#/components/parameters/datetime"})
+    items_params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
+    feature = {"application/geo+json": {"schema": _feature_schema(coll)}, "text/html": {}}
+    return {
+        base: _get(
+            f"describe_{coll.id}", coll.title("zh") + " / " + coll.title("en"), "application/json"
+        ),
+        f"{base}/items": {
+            "get": {
+                "operationId": f"items_{coll.id}",
+                "summary": f"{coll.zh}要素 / {coll.en} features",
+                "parameters": items_params,
+                "responses": {
+                    "200": {"description": "GeoJSON FeatureCollection", "content": feature}
+                },
+            }
+        },
+        f"{base}/items/{{featureId}}": {
+            "get": {
+                "operationId": f"item_{coll.id}",
+                "summary": f"单个{coll.zh} / one {coll.en} feature",
+                "parameters": [
+                    {
+                        "name": "featureId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    {"$ref": "#/components/parameters/f"},
+                ],
+                "responses": {
+                    "200": {"description": "GeoJSON Feature", "content": feature},
+                    "404": {"description": "Not found"},
+                },
+            }
+        },
+    }
+
+
+def _filter_parameter(key: str, taxonomy: Taxonomy) -> dict[str, Any]:
+    enums: dict[str, list[str]] = {
+        "status": ["all", "unresolved", "overdue", *STATUSES],
+        "category": list(taxonomy.categories),
+        "kind": list(taxonomy.point_kinds),
+        "campaign": list(taxonomy.campaigns),
+    }
+    texts = {
+        "status": "状态 / status",
+        "category": "问题类别 / category (code or label)",
+        "kind": "点位类型 / point kind",
+        "campaign": "攻坚行动 / campaign",
+        "from": "发现时间起 / found on or after (date or RFC 3339)",
+        "to": "发现时间止 / found on or before",
+        "area": "区域编码（任一层级）/ area code at any level, or LEVEL:CODE",
+    }
+    schema: dict[str, Any] = {"type": "string"}
+    if key in enums:
+        schema = {"type": "string", "enum": enums[key]}
+    return {
+        "name": key,
+        "in": "query",
+        "required": False,
+        "description": texts.get(key, key) + "; 多个值用逗号分隔 / comma-separated values are ORed",
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+    }
+
+
+def _feature_schema(coll: Collection) -> dict[str, Any]:
+    props = {f.name: _property(f) for f in FIELDS[coll.target]}
+    return {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "geometry": {"type": "object"},
+            "properties": {"type": "object", "properties": props},
+        },
+    }
+
+
+def _property(f: Field) -> dict[str, Any]:
+    if f.type == "time":
+        return {"type": "string", "format": "date-time", "description": f.zh, "nullable": True}
+    return {"type": _TYPES[f.type], "description": f.zh, "nullable": True}
+
+
+def _common_parameters() -> dict[str, Any]:
+    return {
+        "f": {
+            "name": "f",
+            "in": "query",
+            "required": False,
+            "description": "格式 / format: json or html (default from the Accept header)",
+            "schema": {"type": "string", "enum": ["json", "html"]},
+        },
+        "bbox": {
+            "name": "bbox",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "description": "minlon,minlat,maxlon,maxlat (CRS84)",
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        },
+        "datetime": {
+            "name": "datetime",
+            "in": "query",
+            "required": False,
+            "description": "发现时间 / found time: instant or interval (RFC 3339, '..' open)",
+            "schema": {"type": "string"},
+        },
+        "limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": f"每页要素数 / features per page; above {MAX_LIMIT} is clamped",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
+        },
+        "offset": {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "description": "跳过的要素数 / features to skip",
+            "schema": {"type": "integer", "minimum": 0, "default": 0},
+        },
+    }

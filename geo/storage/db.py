@@ -1,0 +1,162 @@
+"""Engine and session creation, and the differences between the two backends.
+
+SQLite is the default (a file, WAL journal, busy timeout so readers and one writer
+coexist); PostgreSQL + PostGIS is the scale option. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "civicgrid_write"
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    For SQLite the parent folder is created, and every connection gets WAL mode,
+    a busy timeout and enforced foreign keys.
+    """
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(sa_url, echo)
+    return sa.create_engine(sa_url, echo=echo, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url: sa.URL, echo: bool) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Take control of transactions ourselves so BEGIN is explicit (pysqlite's
+        # implicit transactions do not cover DDL and would break atomic batches).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # Writers BEGIN IMMEDIATE: they take the write lock up front (waiting up to the
+        # busy timeout) instead of failing half-way when a read upgrades to a write.
+        # Readers BEGIN DEFERRED and never block anyone under WAL.
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def is_postgres(bind: Engine | sa.Connection | so.Session) -> bool:
+    """True when ``bind`` talks to PostgreSQL (PostGIS), False for SQLite."""
+    return backend_name(bind) == "postgresql"
+
+
+def backend_name(bind: Engine | sa.Connection | so.Session) -> str:
+    """Dialect name of an engine, connection or session: ``sqlite`` or ``postgresql``."""
+    if isinstance(bind, so.Session):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
+def session_factory(engine: Engine) -> so.sessionmaker[so.Session]:
+    """A sessionmaker bound to ``engine``; objects stay usable after commit."""
+    return so.sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, flagged so that SQLite transactions take the write lock first."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
+@contextmanager
+def transaction(engine: Engine, write: bool = True) -> Iterator[so.Session]:
+    """One session, one transaction: commit on success, roll back on any error."""
+    bind = writer(engine) if write else engine
+    with session_factory(bind)() as session, session.begin():
+        yield session
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    """An Alembic config pointing at geo/storage/migrations, optionally bound to a connection."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (creating it in an empty database).
+
+    On PostgreSQL the PostGIS extension is created first when missing (needs the
+    right to do so; otherwise ask the DBA to run ``CREATE EXTENSION postgis``).
+    """
+    from alembic import command
+
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        command.upgrade(alembic_config(conn), revision)
+        _refresh_summary(conn)
+
+
+def _refresh_summary(conn: sa.Connection) -> None:
+    # A migration that reshapes the summary marks it stale; recount with current code,
+    # which needs the current schema: below the head the flag waits for a later upgrade.
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from geo.summary import counts as summary
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    at_head = MigrationContext.configure(conn).get_current_revision() == head
+    if at_head and sa.inspect(conn).has_table("summary_meta"):
+        with so.Session(bind=conn) as session:
+            summary.rebuild_if_stale(session)
+            session.flush()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise ``ConfigError`` unless the database is at the newest schema revision."""
+    from geo.core.errors import ConfigError
+
+    current = current_revision(engine)
+    if current != head_revision():
+        state = "未初始化 / not initialised" if current is None else f"at revision {current}"
+        raise ConfigError(
+            f"数据库结构需要更新 / database schema {state}: run `civicgrid init` first"
+        )

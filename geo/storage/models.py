@@ -1,0 +1,460 @@
+"""Typed SQLAlchemy 2.0 models: areas, inspection points, problems, their history.
+
+Conventions: geometries are EPSG:4326 lon/lat (see geo/storage/sqltypes.py); times are naive
+UTC datetimes (converted to the configured time zone for display); every problem and
+point carries its whole area ancestry (district/street/community/grid ids) so that
+aggregation at any level is a plain GROUP BY.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from shapely.geometry.base import BaseGeometry
+
+from geo.storage.sqltypes import Geometry
+
+LEVELS: tuple[str, ...] = ("city", "district", "street", "community", "grid")
+"""Administrative levels, coarse to fine."""
+
+STATUSES: tuple[str, ...] = ("found", "assigned", "rectified", "closed")
+"""Problem statuses along the main path; "unresolved" means not closed."""
+
+SIDE_STATUSES: tuple[str, ...] = ("held", "voided")
+"""Statuses off the main path: held 挂账 (approved, cannot be fixed now) and voided 作废
+(a false report). Neither counts as due to close (geo/reports/stats.py)."""
+
+ALL_STATUSES: tuple[str, ...] = (*STATUSES, *SIDE_STATUSES)
+
+RESOLVED_STATUSES: tuple[str, ...] = ("closed", "voided")
+"""Statuses that are not "unresolved": closed (销号), and voided (作废: a false report is
+no problem at all). Every other status, held included, is unresolved. The one
+definition heat maps, summaries, filters, exports and Open311 share."""
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class Area(Base):
+    """A city, district, street/town, community/village or grid polygon."""
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        sa.UniqueConstraint("level", "code", name="uq_areas_level_code"),
+        sa.Index("ix_areas_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    district_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"))
+    street_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"))
+    community_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"))
+    area_m2: so.Mapped[float] = so.mapped_column(sa.Float)
+    min_lon: so.Mapped[float] = so.mapped_column(sa.Float)
+    min_lat: so.Mapped[float] = so.mapped_column(sa.Float)
+    max_lon: so.Mapped[float] = so.mapped_column(sa.Float)
+    max_lat: so.Mapped[float] = so.mapped_column(sa.Float)
+    geom: so.Mapped[BaseGeometry] = so.mapped_column(Geometry("MultiPolygon"))
+    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+
+
+class ResponsibleUnit(Base):
+    """A department or street office that problems are handed to (责任单位)."""
+
+    __tablename__ = "units"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    # "department" (职能部门) or "street_office" (街道/镇); None when not yet classified.
+    kind: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+
+
+class InspectionPoint(Base):
+    """An inspection point (点位): a Point, LineString or Polygon of a taxonomy kind."""
+
+    __tablename__ = "inspection_points"
+    __table_args__ = (
+        sa.Index("ix_inspection_points_geom", "geom", postgresql_using="gist").ddl_if(
+            dialect="postgresql"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    address: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    geom: so.Mapped[BaseGeometry] = so.mapped_column(Geometry("Geometry"))
+    source_geom: so.Mapped[BaseGeometry | None] = so.mapped_column(Geometry("Geometry"))
+    lon: so.Mapped[float] = so.mapped_column(sa.Float)
+    lat: so.Mapped[float] = so.mapped_column(sa.Float)
+    outside: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    district_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    street_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    community_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    grid_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+
+    unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
+
+
+class IngestBatch(Base):
+    """One ingested file: who, when, what it held and what became of its rows."""
+
+    __tablename__ = "ingest_batches"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    source: so.Mapped[str] = so.mapped_column(sa.String(100))
+    file_name: so.Mapped[str] = so.mapped_column(sa.String(500))
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(100))
+    started_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    rows_total: so.Mapped[int] = so.mapped_column(default=0)
+    accepted: so.Mapped[int] = so.mapped_column(default=0)
+    rejected: so.Mapped[int] = so.mapped_column(default=0)
+    duplicates: so.Mapped[int] = so.mapped_column(default=0)
+    outside: so.Mapped[int] = so.mapped_column(default=0)
+    # Added by the survey ingest (issue 3): how the file was read and what was linked.
+    file_format: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    encoding: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    input_crs: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    file_bytes: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    linked: so.Mapped[int] = so.mapped_column(default=0)
+    reject_reasons: so.Mapped[dict[str, int] | None] = so.mapped_column(sa.JSON)
+    # Added by rounds (issue 8): visits recorded from the file.
+    visits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+
+RATES_INDEX_COLUMNS = (
+    "grid_id",
+    "status",
+    "found_at",
+    "deadline",
+    "closed_at",
+    "rectified_at",
+    "assigned_at",
+    "reopen_count",
+    "extension_count",
+)
+"""Columns of the SQLite covering index for the rates (migration 0010)."""
+
+
+class Problem(Base):
+    """A problem found at a location (问题), followed from discovery to closure."""
+
+    __tablename__ = "problems"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_problems_source_external_id"),
+        sa.Index("ix_problems_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+        sa.Index("ix_problems_lon_lat", "lon", "lat"),
+        sa.Index("ix_problems_status_deadline", "status", "deadline"),
+        # SQLite: every column the grid rates read (geo/summary/rate_sql.py), grid first, so the
+        # rates scan this narrow index in grid order and never the wide table rows.
+        sa.Index("ix_problems_rates", *RATES_INDEX_COLUMNS).ddl_if(dialect="sqlite"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    source: so.Mapped[str] = so.mapped_column(sa.String(100))
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(200))
+    category: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    lon: so.Mapped[float] = so.mapped_column(sa.Float)
+    lat: so.Mapped[float] = so.mapped_column(sa.Float)
+    geom: so.Mapped[BaseGeometry] = so.mapped_column(Geometry("Point"))
+    outside: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    district_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    street_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    community_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    grid_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    point_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("inspection_points.id"), index=True
+    )
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    found_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
+    assigned_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime, index=True)
+    rectified_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    reopen_count: so.Mapped[int] = so.mapped_column(default=0)
+    campaign: so.Mapped[str | None] = so.mapped_column(sa.String(60), index=True)
+    batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ingest_batches.id"))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    # Added by extensions and holds (issue 8): a pending request ("extension" or "hold")
+    # with the deadline asked for; how many extensions were approved (延期).
+    pending: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    requested_deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    extension_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+    point: so.Mapped[InspectionPoint | None] = so.relationship()
+    unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
+    events: so.Mapped[list[ProblemEvent]] = so.relationship(
+        back_populates="problem", order_by="ProblemEvent.at"
+    )
+
+
+class AreaSummary(Base):
+    """Problem counts per area, kept up to date by geo/summary/counts.py (the heat maps read these).
+
+    One row per ``cube`` (which problem attributes it is broken down by: ``total``,
+    ``category``, ``kind``, ``campaign``, ``attrs`` = category × kind × campaign, or
+    ``day`` = local found date), key values ``k1``..``k3`` ('' when unused or empty),
+    area level and area. Measures: ``n`` problems, ``unresolved`` (not closed),
+    ``overdue`` (unresolved with a deadline before ``SummaryMeta.overdue_as_of``) and
+    ``closed_on_time`` (closed by the deadline, or closed without one).
+    """
+
+    __tablename__ = "area_summary"
+    # Clustered by key on SQLite: a cube's rows for one level are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    cube: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    k1: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    k2: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    k3: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+    n: so.Mapped[int] = so.mapped_column(default=0)
+    unresolved: so.Mapped[int] = so.mapped_column(default=0)
+    overdue: so.Mapped[int] = so.mapped_column(default=0)
+    closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class RateSummary(Base):
+    """Rate counts per level, owner (area or unit id), period kind and local period start,
+    kept up to date by geo/summary/counts.py beside ``area_summary``; rankings of finished
+    periods read these instead of every problem. Definitions: geo/summary/rate_cubes.py."""
+
+    __tablename__ = "rate_summary"
+    # Clustered by key on SQLite: one level's rows of one kind are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    owner_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    period_start: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    found: so.Mapped[int] = so.mapped_column(default=0)
+    due: so.Mapped[int] = so.mapped_column(default=0)
+    closed: so.Mapped[int] = so.mapped_column(default=0)
+    closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
+    reworked: so.Mapped[int] = so.mapped_column(default=0)
+    extended: so.Mapped[int] = so.mapped_column(default=0)
+    rectified: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_delta: so.Mapped[int] = so.mapped_column(default=0)
+    rectify_days: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
+
+
+class SummaryMeta(Base):
+    """The one row of summary bookkeeping: data versions (for ETags), the overdue clock,
+    the UTC offset of the local day used for found-date buckets, and a stale flag."""
+
+    __tablename__ = "summary_meta"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    problems_version: so.Mapped[int] = so.mapped_column(default=0)
+    areas_version: so.Mapped[int] = so.mapped_column(default=0)
+    points_version: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_as_of: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    day_offset_minutes: so.Mapped[int] = so.mapped_column(default=480)
+    stale: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+
+
+class ProblemEvent(Base):
+    """One recorded status transition of a problem: who, when, from, to, note."""
+
+    __tablename__ = "problem_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    problem_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("problems.id"), index=True)
+    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(100))
+    action: so.Mapped[str] = so.mapped_column(sa.String(20))
+    from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Set by an assignment (or a reopen): the unit handed the problem and its deadline.
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    deadline: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    # File name of an optional photo, stored under the instance folder
+    # (see geo/lifecycle/photos.py).
+    photo: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+
+    problem: so.Mapped[Problem] = so.relationship(back_populates="events")
+    unit: so.Mapped[ResponsibleUnit | None] = so.relationship()
+
+
+# --- rounds of field evaluation, visits, notices (issue 8) -------------------------------
+
+
+class InspectionRound(Base):
+    """A round of field evaluation (实地测评 / 暗访督查): a period of local calendar days
+    and a scope (point kinds and areas; empty means all)."""
+
+    __tablename__ = "inspection_rounds"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    starts_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    ends_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    point_kinds: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+
+    areas: so.Mapped[list[Area]] = so.relationship(secondary="round_areas", order_by=Area.code)
+
+
+class RoundArea(Base):
+    """An area (any level) in a round's scope."""
+
+    __tablename__ = "round_areas"
+
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("inspection_rounds.id"), primary_key=True
+    )
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+
+
+class Visit(Base):
+    """One visit of an inspection point in a round: when, who, the result
+    (pass 合格 / fail 不合格 / serious_fail 严重不合格) and a note. Problems found in it
+    point at it (``Problem.visit_id``)."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "point_id", "visited_at", name="uq_visits_round_point_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), index=True)
+    point_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_points.id"), index=True)
+    visited_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    inspector: so.Mapped[str] = so.mapped_column(sa.String(100))
+    result: so.Mapped[str] = so.mapped_column(sa.String(20))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ingest_batches.id"))
+
+    point: so.Mapped[InspectionPoint] = so.relationship()
+
+
+class VisitProblem(Base):
+    """A problem found in a visit (a problem belongs to at most one visit)."""
+
+    __tablename__ = "visit_problems"
+
+    problem_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("problems.id"), primary_key=True)
+    visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+
+
+class Notice(Base):
+    """An issued notice (抄告单) to a street or town for a round: its number (year and
+    sequence within the year), who issued it when, and what it listed."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.UniqueConstraint("year", "seq", name="uq_notices_year_seq"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), index=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), index=True)
+    year: so.Mapped[int] = so.mapped_column()
+    seq: so.Mapped[int] = so.mapped_column()
+    number: so.Mapped[str] = so.mapped_column(sa.String(100))
+    issued_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    issued_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    warning_days: so.Mapped[int] = so.mapped_column()
+    visit_ids: so.Mapped[list[Any]] = so.mapped_column(sa.JSON, default=list)
+    problem_ids: so.Mapped[list[Any]] = so.mapped_column(sa.JSON, default=list)
+
+    round: so.Mapped[InspectionRound] = so.relationship()
+    area: so.Mapped[Area] = so.relationship()
+
+
+# --- Access control (issue 6): users, API tokens, their area scopes, the audit log ------
+
+
+class User(Base):
+    """A person who logs in: one role, an optional set of areas it is limited to.
+
+    ``password_hash`` is a werkzeug scrypt hash; usernames are stored lower-case.
+    """
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    disabled: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+
+    areas: so.Mapped[list[Area]] = so.relationship(secondary="user_scopes", order_by=Area.code)
+
+
+class UserScope(Base):
+    """One area a user is limited to (any level); none means the whole city."""
+
+    __tablename__ = "user_scopes"
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts: only its SHA-256 is stored; shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(12))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    expires_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+
+    areas: so.Mapped[list[Area]] = so.relationship(secondary="token_scopes", order_by=Area.code)
+
+
+class TokenScope(Base):
+    """One area a token is limited to (any level); none means the whole city."""
+
+    __tablename__ = "token_scopes"
+
+    token_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("api_tokens.id"), primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to what, from where (logins, token use, role changes, exports)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_action_actor_at", "action", "actor", "at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(100))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    detail: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -1,0 +1,77 @@
+"""Summary counts of one ingest batch, computed once for the batch instead of per chunk.
+
+An ingest only adds problems, so the batch's contribution to ``area_summary`` (and to
+``rate_summary``) is the sum of its chunks' rows: ``BatchCounts`` adds each chunk up in
+pandas (no database work, so it overlaps a background COPY) and ``flush`` merges the
+total into the stored rows, in the batch's transaction. The rows are the ones
+``summary.apply_changes`` would add chunk by chunk, and a full ``summary.rebuild`` gives
+the same counts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.storage.models import InspectionPoint
+from geo.summary import counts as summary
+from geo.summary.cubes import contributions, cube_rows, sum_rows
+from geo.summary.rate_cubes import empty_rows, rate_rows, sum_rate_rows
+
+_COMPACT_ROWS = 2_000_000
+"""Pending cube rows above which they are summed, so memory stays bounded by the
+number of distinct summary rows rather than the number of chunks."""
+
+
+class BatchCounts:
+    """The summary rows of a batch's new problems, summed chunk by chunk.
+
+    Build it after the batch's ``summary.advance_clock`` (the overdue instant is read
+    once); ``add`` each chunk of written problems (``summary.SOURCE_COLUMNS``; times
+    naive UTC); ``flush`` once at the end of the batch.
+    """
+
+    def __init__(self, session: so.Session) -> None:
+        meta = summary.read_meta(session)
+        self.as_of, self.offset = meta.overdue_as_of, meta.day_offset_minutes
+        rows = session.execute(sa.select(InspectionPoint.id, InspectionPoint.kind)).all()
+        self.kinds = {int(i): str(k) for i, k in rows}
+        self.pending: list[pd.DataFrame] = []
+        self.pending_rates: list[pd.DataFrame] = []
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Count one chunk of new problems (no database access)."""
+        if frame.empty:
+            return
+        self.pending.append(cube_rows(contributions(frame, self.as_of, self.offset, self.kinds)))
+        if sum(len(p) for p in self.pending) > _COMPACT_ROWS:
+            self.pending = [self.total()]
+        self.pending_rates.append(rate_rows(frame, self.offset))
+        if sum(len(p) for p in self.pending_rates) > _COMPACT_ROWS:
+            self.pending_rates = [self.rates()]
+
+    def total(self) -> pd.DataFrame:
+        """The batch's summary rows so far (``ROW_KEYS`` + ``MEASURES``), keys unique."""
+        if not self.pending:
+            return pd.DataFrame(columns=[*summary.ROW_KEYS, *summary.MEASURES])
+        if len(self.pending) == 1:
+            return self.pending[0]
+        return sum_rows(pd.concat(self.pending, ignore_index=True))
+
+    def rates(self) -> pd.DataFrame:
+        """The batch's rate rows so far (``RATE_KEYS`` + ``RATE_MEASURES``), keys unique."""
+        if not self.pending_rates:
+            return empty_rows()
+        if len(self.pending_rates) == 1:
+            return self.pending_rates[0]
+        return sum_rate_rows(pd.concat(self.pending_rates, ignore_index=True))
+
+    def flush(self, session: so.Session, bulk: bool = False) -> int:
+        """Add the batch's counts to the stored summaries and bump the problems version
+        (``bulk``: see ``summary.add_counts``). Returns the number of summary rows."""
+        rows, rates = self.total(), self.rates()
+        self.pending, self.pending_rates = [], []
+        if rows.empty and rates.empty:
+            return 0
+        return summary.add_counts(session, rows, bulk=bulk, rates=rates)

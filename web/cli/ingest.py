@@ -1,0 +1,170 @@
+"""`civicgrid ingest FILE`: a thin click wrapper over geo.ingest.pipeline.ingest_file.
+
+Prints a summary (accepted, rejected by reason, duplicates skipped, outside, batch id),
+a progress bar on a terminal for large files, nothing with --quiet, and one JSON object
+with --json. Bad input ends with one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from geo.core.errors import CivicgridError
+from geo.ingest.columns import parse_mapping
+from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
+from geo.ingest.sources.survey import FORMATS
+from web import database
+
+_PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
+
+
+@click.command("ingest")
+@with_appcontext
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--source", default="survey", show_default=True, help="Source scoping the ids.")
+@click.option("--actor", default="cli", show_default=True, help="Who ingests (recorded).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="File format (default: detected from content and extension).",
+)
+@click.option("--encoding", default=None, help="CSV encoding, e.g. gbk (default: detected).")
+@click.option("--sheet", default=None, help="XLSX sheet name or number (default: the first).")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    help="Column mapping NAME=HEADER (repeatable), or a TOML/JSON mapping file.",
+)
+@click.option(
+    "--crs", default=None, help="Input coordinates: wgs84, cgcs2000, gcj02, bd09, EPSG:n."
+)
+@click.option(
+    "--fix-swapped", is_flag=True, help="Swap back latitude/longitude given the wrong way."
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write refused rows with reasons to this CSV (UTF-8 with BOM).",
+)
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any row is bad.")
+@click.option("--dry-run", is_flag=True, help="Validate and report without writing.")
+@click.option(
+    "--link-distance",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Link to the nearest inspection point within METRES (0: off; default 50).",
+)
+@click.option(
+    "--round",
+    default=None,
+    help="Round (name or id) of the visits in the file that name none (column 轮次/round).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> None:
+    """Ingest a survey file of problems 导入问题 (CSV, XLSX, GeoJSON, GPKG, SHP, Kobo, ODK)."""
+    try:
+        options = _options(file, **fields)
+        with _progress(file, enabled=not (quiet or as_json)) as progress:
+            result = ingest_file(
+                _ready_engine(),
+                file,
+                IngestOptions(**{**options, "progress": progress}),
+                database.taxonomy(),
+            )
+    except CivicgridError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        click.echo(f"错误 / error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif not quiet:
+        print_summary(result, fields.get("rejects_path"))
+
+
+def _ready_engine() -> Any:
+    from web.cli.main import _ready_engine as ready
+
+    return ready()
+
+
+def _options(
+    file: Path, format_: str, mapping: tuple[str, ...], link_distance: float | None, **fields: Any
+) -> dict[str, Any]:
+    config = current_app.config
+    distance = config["LINK_DISTANCE_M"] if link_distance is None else link_distance
+    return {
+        **fields,
+        "format": format_,
+        "mapping": parse_mapping(mapping),
+        "tz": config["TIMEZONE"],
+        "link_distance_m": float(distance),
+        "max_bytes": int(float(config["INGEST_MAX_MB"]) * 2**20),
+    }
+
+
+@contextmanager
+def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the file is large."""
+    size = file.stat().st_size if file.is_file() else 0
+    if not (enabled and sys.stderr.isatty() and size >= _PROGRESS_MIN_BYTES):
+        yield None
+        return
+    with click.progressbar(length=size, label=file.name, file=sys.stderr) as bar:
+        done = [0]
+
+        def update(read: int, total: int) -> None:
+            step = min(read, total) - done[0]
+            if step > 0:
+                if done[0] + step >= total:  # read through: indexes and counts remain
+                    bar.label = f"{file.name} 收尾中 / finishing"
+                bar.update(step)
+                done[0] += step
+
+        yield update
+
+
+def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
+    """The human summary of an ingest."""
+    unit = "要素 / features" if r.row_label == "feature" else "行 / rows"
+    batch = "试运行，未写入 / dry run, nothing written" if r.dry_run else f"批次 batch {r.batch_id}"
+    click.echo(
+        f"{r.file_name}: {r.rows} {unit} — 导入 accepted {r.accepted}, "
+        f"拒绝 rejected {r.rejected}, 已存在跳过 duplicates skipped {r.duplicates}, "
+        f"区域外 outside {r.outside}, {batch}"
+    )
+    for reason, count in r.rejected_by_reason().items():
+        click.echo(f"  拒绝 rejected {count}: {reason}")
+    label = "要素" if r.row_label == "feature" else "行"
+    for reject in sorted(r.rejects, key=lambda x: x.row)[:10]:
+        click.echo(f"    第 {reject.row} {label} / {r.row_label} {reject.row}: {reject.reason}")
+    if r.rejected > 10:
+        click.echo(f"    … 另有 {r.rejected - 10} 行 / {r.rejected - 10} more")
+    if r.far_outside:
+        rows = ", ".join(str(x) for x in r.far_rows[:10])
+        click.echo(f"  远离所有区域 / far outside every area: {r.far_outside} (rows {rows})")
+    if r.swapped_fixed:
+        click.echo(f"  已交换经纬度 / latitude-longitude swapped back: {r.swapped_fixed}")
+    click.echo(f"  关联点位 / linked to inspection points: {r.linked}; 坐标系 / CRS: {r.crs}")
+    if r.visits:
+        click.echo(f"  测评记录 / visits recorded: {r.visits}")
+    for note in r.notes:
+        click.echo(f"  {note}")
+    if rejects_path is not None:
+        click.echo(f"  拒绝明细 / reject report: {rejects_path}")

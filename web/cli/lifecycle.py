@@ -1,0 +1,277 @@
+"""Lifecycle and accountability commands: problems assign|rectify|close|reopen, units,
+rank, scores, bulletin. Thin click wrappers over geo/ (see web/cli/main.py for conventions)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from geo.access.scope import ROLES
+from geo.core.deadlines import end_of_local_day
+from geo.core.periods import parse_period
+from geo.lifecycle import problems as geoproblems
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.transitions import ACTIONS, DEADLINE_ACTIONS, SELECTION_LEVELS, Change, Selection
+from geo.reports import rankings as georankings
+from geo.reports import scores as geoscores
+from geo.reports.stats import RATE_LEVELS
+from geo.storage.db import transaction
+from web import database
+from web.cli.main import _ready_engine, domain_errors
+
+problems_group = AppGroup(
+    "problems",
+    help="问题处置 Problem lifecycle: assign, rectify, close, reopen; extension, hold, "
+    "send back, void.",
+)
+units_group = AppGroup("units", help="责任单位 Responsible units.")
+
+
+def init_app(app: Any) -> None:
+    """Attach the commands to ``app.cli``."""
+    for command in (problems_group, units_group, rank_command, scores_command, bulletin_command):
+        app.cli.add_command(command)
+
+
+def _selection_options(func: Any) -> Any:
+    options = [
+        click.option("--id", "ids", type=int, multiple=True, help="Problem id (repeatable)."),
+        click.option("--level", type=click.Choice(SELECTION_LEVELS), help="Area level of --area."),
+        click.option("--area", "area_code", help="Area code: only problems in this area."),
+        click.option("--category", help="Only this category (code or label)."),
+        click.option("--of-unit", "of_unit", help="Only problems of this responsible unit."),
+        click.option("--overdue", is_flag=True, help="Only problems past their deadline."),
+        click.option("--actor", required=True, help="Who acts (recorded in the history)."),
+        click.option("--note", default="", help="Note (required for rectify, close, reopen)."),
+        click.option("--expect-version", type=int, help="Refuse if the problem changed since."),
+        click.option("--dry-run", is_flag=True, help="Count what would change, change nothing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _make_action(name: str) -> click.Command:
+    action = ACTIONS[name]
+
+    @problems_group.command(
+        action.cli_name,
+        help=f"{action.zh} {action.en} (from {', '.join(sorted(action.sources))})."
+        + (" Needs the approval right (--role city_officer|admin)." if action.needs_right else ""),
+    )
+    @_selection_options
+    @click.option(
+        "--unit", help="Responsible unit to assign to (assign only).", hidden=name != "assign"
+    )
+    @click.option(
+        "--deadline",
+        type=click.DateTime(["%Y-%m-%d"]),
+        help="Deadline date (local): assign (default from the category), request-extension "
+        "(required), approve-extension (default: as requested).",
+        hidden=name not in DEADLINE_ACTIONS,
+    )
+    @click.option(
+        "--role",
+        type=click.Choice(sorted(ROLES)),
+        help="The actor's role (see `civicgrid users`): approvals need city_officer or admin.",
+    )
+    @domain_errors
+    def command(**kw: Any) -> None:
+        tz = current_app.config["TIMEZONE"]
+        selection = Selection(
+            ids=kw["ids"],
+            level=kw["level"],
+            area_code=kw["area_code"],
+            category=kw["category"],
+            unit=kw["of_unit"],
+            overdue=kw["overdue"],
+        )
+        deadline: datetime | None = kw["deadline"]
+        change = Change(
+            name,
+            kw["actor"],
+            kw["note"],
+            unit=kw["unit"],
+            deadline=end_of_local_day(deadline.date(), tz) if deadline else None,
+            version=kw["expect_version"],
+            role=kw["role"],
+        )
+        with transaction(_ready_engine()) as session:
+            result = lifecycle.bulk_transition(
+                session, selection, change, database.taxonomy(), tz, database.rules()
+            )
+            if kw["dry_run"]:
+                session.rollback()
+        verb = "将" if kw["dry_run"] else "已"
+        click.echo(
+            f"{verb}{action.zh} {result.changed} 个问题 / {action.en.lower()}: "
+            f"{result.changed} problems → {result.status}" + (" (dry run)" if kw["dry_run"] else "")
+        )
+        if result.ids:
+            click.echo(
+                "ids: "
+                + " ".join(map(str, result.ids[:50]))
+                + (" …" if result.changed > 50 else "")
+            )
+
+    return command
+
+
+for _name in ACTIONS:
+    _make_action(_name)
+
+
+@units_group.command("add")
+@click.argument("name")
+@click.option(
+    "--kind", type=click.Choice(geoproblems.UNIT_KINDS), help="department or street_office"
+)
+@domain_errors
+def units_add(name: str, kind: str | None) -> None:
+    """Add a responsible unit 新增责任单位."""
+    with transaction(_ready_engine()) as session:
+        unit = geoproblems.add_unit(session, name, kind)
+        click.echo(f"已新增责任单位 / unit added: {unit.name} (id {unit.id})")
+
+
+@units_group.command("list")
+@domain_errors
+def units_list() -> None:
+    """List responsible units 责任单位列表."""
+    with transaction(_ready_engine(), write=False) as session:
+        for unit in geoproblems.units(session):
+            click.echo(f"{unit.id}\t{unit.name}\t{unit.kind or ''}")
+
+
+@click.command("rank")
+@with_appcontext
+@click.option("--level", type=click.Choice(RATE_LEVELS), default="district", show_default=True)
+@click.option("--period", required=True, help="2026-W47, 2026-11 or 2026-Q4")
+@click.option(
+    "--top", type=click.IntRange(1, 100), default=georankings.DEFAULT_TOP, show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@domain_errors
+def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
+    """Rank areas or units with their rates; red and black lists 排名与红黑榜."""
+    with transaction(_ready_engine(), write=False) as session:
+        ranking = georankings.rankings(
+            session, level, parse_period(period), current_app.config["TIMEZONE"], top
+        )
+    rows = ranking.records()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"level": level, "period": ranking.period.code, "rows": rows}, ensure_ascii=False
+            )
+        )
+        return
+    click.echo(f"{ranking.period.label()} · 对比 / vs {ranking.previous.code}")
+    click.echo(
+        "名次 rank\t名称 name\t应结案 due\t结案率 closure\t按期 on-time\t返工 rework\t"
+        "延期 extended\t超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
+    )
+    for r in rows:
+        click.echo(
+            "\t".join(
+                [
+                    str(r["rank"] or "—"),
+                    f"{r['name']} {r['code'] if level != 'unit' else ''}".strip(),
+                    str(r["due"]),
+                    _pct(r["closure_rate"]),
+                    _pct(r["on_time_rate"]),
+                    _pct(r["rework_rate"]),
+                    _pct(r["extension_rate"]),
+                    str(r["overdue"]),
+                    "—" if r["avg_rectify_days"] is None else f"{r['avg_rectify_days']:.1f}",
+                    _delta(r["rank_change"]),
+                    {"red": "红榜 red", "black": "黑榜 black"}.get(r["list"] or "", ""),
+                ]
+            )
+        )
+
+
+@click.command("scores")
+@with_appcontext
+@click.option(
+    "--level", type=click.Choice(geoscores.SCORE_LEVELS), default="district", show_default=True
+)
+@click.option("--period", required=True, help="A quarter, e.g. 2026-Q4")
+@domain_errors
+def scores_command(level: str, period: str) -> None:
+    """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）."""
+    taxonomy = database.taxonomy()
+    with transaction(_ready_engine(), write=False) as session:
+        frame = geoscores.quarterly_scores(
+            session, level, parse_period(period), taxonomy, current_app.config["TIMEZONE"]
+        )
+    schemes = list(taxonomy.schemes)
+    click.echo(
+        "\t".join(
+            [
+                "代码 code",
+                "名称 name",
+                "指标 indicators",
+                "问题 problems",
+                *(taxonomy.scheme_label(s) for s in schemes),
+            ]
+        )
+    )
+    for row in frame.to_dict(orient="records"):
+        click.echo(
+            "\t".join(
+                [
+                    row["code"],
+                    row["name"],
+                    str(row["indicators"]),
+                    str(row["problems"]),
+                    *(f"{row[s]:.1f} (-{row[s + '_deduction']:g})" for s in schemes),
+                ]
+            )
+        )
+
+
+@click.command("bulletin")
+@with_appcontext
+@click.option("--period", required=True, help="The week, e.g. 2026-W47")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.html or FILE.pdf",
+)
+@click.option(
+    "--top", type=click.IntRange(1, 100), default=georankings.DEFAULT_TOP, show_default=True
+)
+@domain_errors
+def bulletin_command(period: str, output: Path, top: int) -> None:
+    """Write the weekly bulletin 周通报 as HTML or PDF."""
+    from geo.reports.bulletin import write_bulletin
+
+    with transaction(_ready_engine(), write=False) as session:
+        written = write_bulletin(
+            session,
+            parse_period(period),
+            output,
+            database.taxonomy(),
+            current_app.config["TIMEZONE"],
+            top,
+        )
+    click.echo(f"已生成周通报 / bulletin written: {written}")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _delta(value: int | None) -> str:
+    if not value:
+        return "—"
+    return f"↑{value}" if value > 0 else f"↓{-value}"

@@ -1,0 +1,187 @@
+"""The `civicgrid` command line: thin click wrappers over geo/ functions.
+
+Domain errors become one line on stderr and exit code 1 (bad input) or 2 (setup).
+Available as the `civicgrid` console script and as `flask --app web ...`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from geo.areas.loading import AreaLoadOptions, AreaLoadReport, load_areas
+from geo.areas.points import PointLoadOptions, load_points
+from geo.core.errors import CivicgridError
+from geo.storage import db as geodb
+from geo.storage.models import LEVELS
+from web import database
+from web.cli.ingest import ingest_command
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+areas_group = AppGroup("areas", help="区域（区/街道/社区/网格） Areas of the hierarchy.")
+points_group = AppGroup("points", help="点位 Inspection points.")
+
+
+def init_app(app: Flask) -> None:
+    """Attach the commands to ``app.cli``."""
+    from web.cli import security as security_cli
+
+    for command in (init_command, ingest_command, demo_command, areas_group, points_group):
+        app.cli.add_command(command)
+    from web.cli import lifecycle as cli_lifecycle  # problems, units, rank, scores, bulletin
+
+    cli_lifecycle.init_app(app)
+    from web.cli.summary import summary_group
+
+    app.cli.add_command(summary_group)
+    from web.cli.export import export_command
+
+    app.cli.add_command(export_command)
+    from web.cli import rounds as cli_rounds  # rounds, notice
+
+    cli_rounds.init_app(app)
+    security_cli.init_app(app)
+
+
+def domain_errors(func: F) -> F:
+    """Turn a CivicgridError into one line on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CivicgridError as exc:
+            click.echo(f"错误 / error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ready_engine() -> Any:
+    engine = database.engine()
+    geodb.require_schema(engine)
+    return engine
+
+
+@click.command("init")
+@with_appcontext
+@domain_errors
+def init_command() -> None:
+    """Create or upgrade the database schema 创建/升级数据库."""
+    geodb.upgrade(database.engine())
+    click.echo(f"数据库已就绪 / database ready: {current_app.config['DATABASE_URL']}")
+
+
+@areas_group.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--level", required=True, type=click.Choice(LEVELS), help="Level of the areas.")
+@click.option("--code-field", default="code", show_default=True)
+@click.option("--name-field", default="name", show_default=True)
+@click.option("--parent-field", default="parent_code", show_default=True)
+@click.option("--crs", default=None, help="Input CRS overriding the file's, e.g. EPSG:4490.")
+@click.option("--layer", default=None, help="Layer of a GeoPackage.")
+@domain_errors
+def areas_load(file: Path, level: str, **fields: Any) -> None:
+    """Load areas of one level from GeoJSON / GeoPackage / Shapefile 加载区域."""
+    report = load_areas(_ready_engine(), file, AreaLoadOptions(level=level, **fields))
+    _print_area_report(file, report)
+
+
+def _print_area_report(file: Path, r: AreaLoadReport) -> None:
+    click.echo(
+        f"{file.name}: {r.features} 个{r.level} / features — 新增 inserted {r.inserted}, "
+        f"更新 updated {r.updated}, 未变 unchanged {r.unchanged}"
+    )
+    if r.parents_by_containment:
+        click.echo(
+            f"  按空间包含确定上级 / parents found by containment: {r.parents_by_containment}"
+        )
+    for line in r.repaired:
+        click.echo(f"  已修复几何 / repaired geometry: {line}")
+    for o in r.overlaps[:20]:
+        click.echo(f"  重叠 / overlap: {o.code_a} × {o.code_b}: {o.m2:.2f} m²")
+    if r.gaps:
+        total = sum(g.m2 for g in r.gaps)
+        click.echo(f"  空隙 / gaps: {len(r.gaps)} 处, 共 {total:.1f} m²")
+        for g in r.gaps[:20]:
+            where = f"in {g.parent_code} " if g.parent_code else ""
+            click.echo(f"    {where}{g.m2:.1f} m² near {g.lon:.6f},{g.lat:.6f}")
+    if r.reassigned_problems or r.reassigned_points:
+        click.echo(
+            f"  重新归属 / re-assigned: {r.reassigned_problems} problems, "
+            f"{r.reassigned_points} points"
+        )
+
+
+@points_group.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--code-field", default="code", show_default=True)
+@click.option("--name-field", default="name", show_default=True)
+@click.option("--kind-field", default="kind", show_default=True)
+@click.option("--address-field", default="address", show_default=True)
+@click.option("--unit-field", default="unit", show_default=True)
+@click.option("--crs", default=None, help="Input CRS overriding the file's.")
+@click.option("--layer", default=None, help="Layer of a GeoPackage.")
+@click.option(
+    "--school-buffer",
+    "school_buffer_m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Metres around schools for school_surroundings (default from the taxonomy: 200).",
+)
+@domain_errors
+def points_load(file: Path, **fields: Any) -> None:
+    """Load inspection points 加载点位."""
+    report = load_points(_ready_engine(), file, PointLoadOptions(**fields), database.taxonomy())
+    click.echo(
+        f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
+        f"更新 updated {report.updated}, 区域外 outside {report.outside}"
+    )
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--database-url", default=None, help="Where to build it (default instance/demo.db).")
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after building.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@domain_errors
+def demo_command(database_url: str | None, serve: bool, host: str, port: int) -> None:
+    """Build a fresh demo-city database and serve it 构建示例城市并启动."""
+    from geo.demo.city import build_demo
+    from web import create_app
+
+    url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
+    build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=click.echo)
+    if serve:
+        app = create_app({"DATABASE_URL": url, "DEMO": True})
+        click.echo(f"示例城市 / demo city: http://{host}:{port}/")
+        app.run(host=host, port=port)
+
+
+def _secure_run_command() -> click.Command:
+    from web.cli.security import run_command
+
+    return run_command
+
+
+def _create_app() -> Flask:
+    from web import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=True,
+    help="civicgrid — 文明城市创建网格化管理 / civilized-city grid management.",
+)
+main.add_command(_secure_run_command())  # replaces Flask's `run`: needs a secret key

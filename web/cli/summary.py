@@ -1,0 +1,63 @@
+"""`civicgrid summary …`: check, rebuild and refresh the per-area summary counts."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from geo.storage.db import require_schema, transaction
+from geo.summary import counts as summary
+from web import database
+from web.cli.main import domain_errors
+
+summary_group = AppGroup("summary", help="统计 Per-area summary counts behind the heat maps.")
+
+
+@summary_group.command("refresh")
+@domain_errors
+def refresh_command() -> None:
+    """Count problems that became overdue since the last refresh (run it hourly, e.g. cron)."""
+    engine = database.engine()
+    require_schema(engine)
+    with transaction(engine) as session:
+        touched = summary.advance_clock(session)
+        as_of = summary.read_meta(session).overdue_as_of
+    click.echo(
+        f"超期统计已更新 / overdue counts moved to {as_of:%Y-%m-%d %H:%M} UTC ({touched} rows)"
+    )
+
+
+@summary_group.command("rebuild")
+@click.option(
+    "--day-offset",
+    type=click.IntRange(-720, 840),
+    default=None,
+    help="UTC offset in minutes of the local day for found-date filters (default: keep; 480).",
+)
+@domain_errors
+def rebuild_command(day_offset: int | None) -> None:
+    """Recount everything from the problems table (after bulk SQL loads or repairs)."""
+    engine = database.engine()
+    require_schema(engine)
+    with transaction(engine) as session:
+        summary.rebuild(session, day_offset, progress=_show_progress)
+    click.echo("统计已重建 / summary rebuilt")
+
+
+def _show_progress(done: int, total: int) -> None:
+    click.echo(f"整改率统计 / rate counts: {done:,}/{total:,} 个问题 problems", err=True)
+
+
+@summary_group.command("check")
+@domain_errors
+def check_command() -> None:
+    """Compare the stored counts with a recount; exit 1 when they differ."""
+    engine = database.engine()
+    require_schema(engine)
+    with transaction(engine, write=False) as session:
+        bad = summary.mismatches(session)
+    if bad.empty:
+        click.echo("统计与问题表一致 / summary agrees with the problems table")
+        return
+    click.echo(f"统计不一致 / {len(bad)} summary rows differ; run `civicgrid summary rebuild`")
+    raise SystemExit(1)

@@ -1,0 +1,135 @@
+"""Rankings (/rankings, /api/v1/rankings) and quarterly scores (/api/v1/scores):
+thin routes over geo/reports/rankings.py and geo/reports/scores.py.
+
+Ranks are the city's (a published red/black list ranks everyone), but a scoped user
+sees only the rows of the areas in their scope; unit rankings, which mix every area's
+problems, need a whole-city scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from geo.access.scope import require_whole_city, visible_area_ids
+from geo.core.errors import InvalidParameterError
+from geo.core.periods import Period, current_period, parse_period
+from geo.reports import rankings as georankings
+from geo.reports import scores as geoscores
+from geo.reports.stats import check_rate_level
+from web import database
+from web.security.guard import authenticated_principal, current_scope, requires
+
+bp = Blueprint("rankings", __name__)
+
+PAGE_SIZE = 200
+
+
+@bp.get("/rankings")
+@requires("view")
+def page() -> ResponseReturnValue:
+    """Sorted ranking table with the red and black lists highlighted."""
+    level, period, top = _args()
+    ranking = _ranking(level, period, top)
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = ranking.records()
+    return render_template(
+        "rankings/page.html",
+        ranking=ranking,
+        rows=rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE],
+        total=len(rows),
+        page=page_no,
+        page_size=PAGE_SIZE,
+        red=ranking.records(ranking.red),
+        black=ranking.records(ranking.black),
+        tax=database.taxonomy(),
+    )
+
+
+@bp.get("/api/v1/rankings")
+@requires("view")
+def api() -> ResponseReturnValue:
+    """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
+    level, period, top = _args()
+    ranking = _ranking(level, period, top)
+    return jsonify(
+        {
+            "level": level,
+            "period": period.code,
+            "previous_period": ranking.previous.code,
+            "top": ranking.top,
+            "red": ranking.records(ranking.red)[: ranking.top],
+            "black": ranking.records(ranking.black),
+            "rows": ranking.records(),
+        }
+    )
+
+
+@bp.get("/scores")
+@requires("view")
+def scores_page() -> ResponseReturnValue:
+    """Quarterly scores per area, one column per evaluation scheme (三标融合)."""
+    level, period, frame = _scores()
+    return render_template(
+        "rankings/scores.html",
+        level=level,
+        period=period,
+        rows=frame.to_dict(orient="records"),
+        tax=database.taxonomy(),
+    )
+
+
+@bp.get("/api/v1/scores")
+@requires("view")
+def scores_api() -> ResponseReturnValue:
+    """?level=district|street|community|grid&period=2026-Q4: one score per scheme."""
+    level, period, frame = _scores()
+    return jsonify(
+        {
+            "level": level,
+            "period": period.code,
+            "schemes": list(database.taxonomy().schemes),
+            "rows": frame.to_dict(orient="records"),
+        }
+    )
+
+
+def _scores() -> tuple[str, Period, Any]:
+    level = request.args.get("level", "district")
+    period = parse_period(request.args.get("period", "") or _default("quarter").code)
+    frame = geoscores.quarterly_scores(
+        database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
+    )
+    return level, period, _in_scope(frame, level)
+
+
+def _args() -> tuple[str, Period, int]:
+    level = check_rate_level(request.args.get("level", "district"))
+    text = request.args.get("period", "")
+    period = parse_period(text) if text else _default("week")
+    top = request.args.get("top", georankings.DEFAULT_TOP, type=int)
+    if top is None or not 1 <= top <= 100:
+        raise InvalidParameterError("top 应为 1–100 / top must be 1–100")
+    return level, period, top
+
+
+def _ranking(level: str, period: Period, top: int) -> georankings.Ranking:
+    if level == "unit":
+        require_whole_city(authenticated_principal(), "view")
+    ranking = georankings.rankings(
+        database.session(), level, period, current_app.config["TIMEZONE"], top
+    )
+    ranking.rows = _in_scope(ranking.rows, level)
+    return ranking
+
+
+def _in_scope(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``frame`` (one per area, column ``id``) the caller may see."""
+    ids = visible_area_ids(database.session(), current_scope(), level)
+    return frame if ids is None else frame[frame["id"].isin(ids)]
+
+
+def _default(kind: str) -> Period:
+    return current_period(kind, current_app.config["TIMEZONE"])

@@ -1,0 +1,103 @@
+"""Login and logout pages (session cookies through Flask-Login)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from geo.access.audit import audit
+from geo.access.users import LoginPolicy, authenticate, get_user, load_session_user, session_stamp
+from geo.core.errors import AuthenticationError, RateLimitedError
+from geo.storage.db import transaction
+from web import database
+from web.security.guard import LoginUser, client_ip, current_principal, public, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> ResponseReturnValue:
+    """The login form; on success, a fresh session and back to where the user was going."""
+    form = LoginForm()
+    if request.method == "GET" and _logged_in():
+        return redirect(safe_next(request.args.get("next")))
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+        return render_template("auth/login.html", form=form, error=None)
+    if not form.validate():
+        return render_template("auth/login.html", form=form, error=_missing()), 400
+    error, principal_id = _check(form.username.data or "", form.password.data or "")
+    if error is not None:
+        # The form again with the reason: 200 like any re-shown form (a 401 would need a
+        # WWW-Authenticate challenge), 429 when rate-limited.
+        status = 429 if isinstance(error, RateLimitedError) else 200
+        return render_template("auth/login.html", form=form, error=str(error)), status
+    _start_session(principal_id)
+    return redirect(safe_next(form.next.data))
+
+
+@bp.post("/logout")
+@public
+def logout() -> ResponseReturnValue:
+    """End the session (a form button in the page header; POST with a CSRF token)."""
+    principal = current_principal()
+    if principal is not None and principal.kind == "user":
+        with transaction(database.engine()) as s:
+            audit(s, principal.actor, "logout", principal.name, ip=client_ip())
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))
+
+
+def _logged_in() -> bool:
+    principal = current_principal()
+    return principal is not None and principal.kind == "user"
+
+
+def _missing() -> str:
+    return "请输入用户名和密码 / enter a username and a password"
+
+
+def _check(
+    username: str, password: str
+) -> tuple[AuthenticationError | RateLimitedError | None, str]:
+    """Authenticate, keeping the audit entries even when the login fails."""
+    cfg = current_app.config
+    policy = LoginPolicy(
+        int(cfg.get("LOGIN_ATTEMPTS", 5)),
+        timedelta(minutes=int(cfg.get("LOGIN_WINDOW_MINUTES", 15))),
+    )
+    with transaction(database.engine()) as s:
+        try:
+            principal = authenticate(s, username, password, client_ip(), policy)
+        except (AuthenticationError, RateLimitedError) as exc:
+            return exc, ""
+        user = get_user(s, principal.name)
+        return None, f"{user.id}.{session_stamp(user)}"
+
+
+def _start_session(session_id: str) -> None:
+    principal = load_session_user(database.session(), session_id)
+    assert principal is not None
+    lang = session.get("lang")
+    session.clear()  # no session fixation: nothing from before the login survives
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(LoginUser(principal, session_id))
