@@ -53,7 +53,7 @@ Section = Literal["point_kinds", "categories", "campaigns", "schemes", "statuses
 
 GEOMETRY_TYPES: Final[tuple[GeometryType, ...]] = ("Point", "LineString", "Polygon")
 DEADLINE_UNITS: Final[tuple[DeadlineUnit, ...]] = ("working", "natural")
-DEFAULT_TAXONOMY_PATH: Final[Path] = Path(__file__).resolve().parents[1] / "data" / "taxonomy.toml"
+DEFAULT_TAXONOMY_PATH: Final[Path] = Path(__file__).resolve().parents[2] / "data" / "taxonomy.toml"
 
 _REQUIRED_SECTIONS: Final = ("point_kinds", "categories", "campaigns", "schemes")
 _OPTIONAL_SECTIONS: Final = ("statuses", "levels")

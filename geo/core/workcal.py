@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from geo.core.errors import CivicgridError
 
-DEFAULT_CALENDAR_PATH = Path(__file__).resolve().parents[1] / "data" / "calendar.toml"
+DEFAULT_CALENDAR_PATH = Path(__file__).resolve().parents[2] / "data" / "calendar.toml"
 END_OF_DAY = time(23, 59, 59)
 
 
