@@ -13,9 +13,10 @@ demo: setup assets ## Build the demo city and serve it at http://127.0.0.1:5000
 test: setup assets lint typecheck ## Set everything up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup
+lint: setup ## ruff, and the import contracts of setup.cfg (layers, geo never imports web)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy geo web scripts bench

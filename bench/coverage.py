@@ -32,9 +32,10 @@ from bench.rates import _insert, _multi
 from geo.core.taxonomy import default_taxonomy
 from geo.rounds import coverage
 from geo.rounds.rounds import RESULTS
-from geo.storage.db import backend_name, make_engine, transaction, upgrade
+from geo.storage.db import backend_name, make_engine, transaction
 from geo.storage.models import Area, Base, InspectionPoint, InspectionRound, Visit
 from geo.storage.sqltypes import geometry_to_db
+from geo.summary.upgrade import upgrade
 
 TARGET_RATIO = 1.0
 COLUMNS = ["points", "visited", "passed", "failed", "serious"]

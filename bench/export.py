@@ -38,8 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import BBOX, emit, peak_rss_mb, random_points, voronoi_grids
 from geo.areas.assign import AreaIndex
 from geo.core.taxonomy import default_taxonomy
-from geo.storage.db import make_engine, session_factory, upgrade
+from geo.storage.db import make_engine, session_factory
 from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
+from geo.summary.upgrade import upgrade
 
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 150
@@ -182,7 +183,8 @@ def child(url: str, out: str, chunk_rows: int) -> None:
     """Export every problem of ``url`` to ``out``; print seconds and RSS growth (MB)."""
     import psutil
 
-    from geo.export.stream import ExportRequest, export_to_file
+    from geo.export.request import ExportRequest
+    from geo.export.stream import export_to_file
 
     engine = make_engine(url)
     taxonomy = default_taxonomy()

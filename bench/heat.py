@@ -40,10 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import emit, peak_rss_mb, voronoi_grids
 from geo.areas.assign import AreaIndex
 from geo.core.crs import areas_m2
-from geo.storage.db import make_engine, transaction, upgrade
+from geo.storage.db import make_engine, transaction
 from geo.storage.models import Area, Problem
 from geo.storage.sqltypes import geometry_to_db
 from geo.summary import counts as summary
+from geo.summary.upgrade import upgrade
 
 URL = "/api/v1/heat?level=grid"
 TARGETS = {"ratio": 1.5, "uncached_p50_ms": 50, "cached_p50_ms": 5, "page_bytes": 1_500_000}

@@ -42,7 +42,8 @@ from geo.areas.points import load_points  # noqa: E402
 from geo.core.taxonomy import default_taxonomy  # noqa: E402
 from geo.demo.city import DEMO_LEVEL_FILES  # noqa: E402
 from geo.storage.bulk import point_wkb  # noqa: E402
-from geo.storage.db import make_engine, upgrade  # noqa: E402
+from geo.storage.db import make_engine  # noqa: E402
+from geo.summary.upgrade import upgrade  # noqa: E402
 
 DEMO = ROOT / "data" / "demo"
 TARGET_RATIO = 1.5

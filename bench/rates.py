@@ -30,10 +30,11 @@ from bench.common import emit, peak_rss_mb, timed, voronoi_grids
 from geo.core.periods import parse_period
 from geo.reports import rankings
 from geo.reports.stats import period_cutoff
-from geo.storage.db import backend_name, make_engine, transaction, upgrade
+from geo.storage.db import backend_name, make_engine, transaction
 from geo.storage.models import Area, Base, Problem
 from geo.storage.sqltypes import geometry_to_db
 from geo.summary import counts as summary
+from geo.summary.upgrade import upgrade
 
 TARGET_RATIO = 0.2
 PERIOD = "2026-Q4"

@@ -18,8 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from geo.storage.db import make_engine, upgrade
+from geo.storage.db import make_engine
 from geo.storage.models import Base
+from geo.summary.upgrade import upgrade
 
 POSTGIS_ENV = "CIVICGRID_TEST_POSTGIS_URL"
 BACKENDS = ["sqlite", "postgis"]

@@ -19,10 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely import STRtree
 
-from geo.storage.models import LEVELS, Area
-
-ANCESTRY_COLUMNS: tuple[str, ...] = ("district_id", "street_id", "community_id", "grid_id")
-"""Columns every assigned row carries; None/<NA> where that level has no area."""
+from geo.storage.models import ANCESTRY_COLUMNS, LEVELS, Area
 
 _NONE = -1
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
-from geo.areas.assign import ANCESTRY_COLUMNS, load_area_index, representative_points
+from geo.areas.assign import load_area_index, representative_points
 from geo.areas.loading import code_strings
 from geo.areas.units import unit_ids
 from geo.core.crs import metric_crs_for, to_wgs84
@@ -27,7 +27,7 @@ from geo.core.errors import PointLoadError, TaxonomyError
 from geo.core.taxonomy import Taxonomy, default_taxonomy
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction
-from geo.storage.models import InspectionPoint, Problem
+from geo.storage.models import ANCESTRY_COLUMNS, InspectionPoint, Problem
 from geo.summary import counts as summary
 
 _ALLOWED_TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}

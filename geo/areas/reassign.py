@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry.base import BaseGeometry
 
-from geo.areas.assign import ANCESTRY_COLUMNS, assign_lonlat, load_area_index
-from geo.storage.models import InspectionPoint, Problem
+from geo.areas.assign import assign_lonlat, load_area_index
+from geo.storage.models import ANCESTRY_COLUMNS, InspectionPoint, Problem
 from geo.summary import counts as summary
 
 _MAX_BOXES = 50  # beyond this, one box around all changes is cheaper than many ORs

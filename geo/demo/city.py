@@ -17,8 +17,9 @@ from geo.areas.points import load_points
 from geo.core.errors import ConfigError
 from geo.demo.round import add_demo_round
 from geo.ingest.pipeline import IngestOptions, ingest_file
-from geo.storage.db import make_engine, transaction, upgrade
+from geo.storage.db import make_engine, transaction
 from geo.storage.models import Area, Base, Problem
+from geo.summary.upgrade import upgrade
 
 DEMO_LEVEL_FILES = (
     ("city", "city.geojson"),

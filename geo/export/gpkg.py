@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -21,9 +20,7 @@ import pyogrio
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, Field
 from geo.export.query import Chunk
-
-if TYPE_CHECKING:
-    from geo.export.stream import ExportRequest
+from geo.export.request import ExportRequest
 
 GEOMETRY_TYPES = {"problems": "Point", "points": "Unknown", "areas": "MultiPolygon"}
 

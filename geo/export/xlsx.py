@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,7 @@ from geo.core.errors import ExportError
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, Field
 from geo.export.query import Chunk
-
-if TYPE_CHECKING:
-    from geo.export.stream import ExportRequest
+from geo.export.request import ExportRequest, title
 
 MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 MAX_CELL = 32_767
@@ -58,7 +56,6 @@ def write_xlsx(chunks: Iterator[Chunk], request: ExportRequest, path: Path) -> N
 
 
 def _sheet_title(request: ExportRequest) -> str:
-    from geo.export.stream import title
 
     return title(request.target, request.lang)
 

@@ -20,11 +20,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.access.scope import Scope
-from geo.areas.assign import ANCESTRY_COLUMNS, AreaIndex
+from geo.areas.assign import AreaIndex
 from geo.core.errors import AlreadyExistsError, ForbiddenError, InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.ingest.rows import parse_time
-from geo.storage.models import Area, InspectionPoint, Problem, ProblemEvent
+from geo.storage.models import ANCESTRY_COLUMNS, Area, InspectionPoint, Problem, ProblemEvent
 from geo.summary import counts as summary
 
 MAX_DESCRIPTION = 2_000

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
-from geo.areas.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, load_area_index
+from geo.areas.assign import AreaIndex, assign_lonlat, load_area_index
 from geo.areas.link import PointLinker, point_ids_by_code
 from geo.areas.units import unit_ids
 from geo.core.crs import normalise_crs_name
@@ -46,7 +46,7 @@ from geo.storage.bulk import (
     is_bulk_load,
 )
 from geo.storage.db import transaction
-from geo.storage.models import Area, IngestBatch, Problem
+from geo.storage.models import ANCESTRY_COLUMNS, Area, IngestBatch, Problem
 from geo.summary import counts as summary
 from geo.summary.batch import BatchCounts
 

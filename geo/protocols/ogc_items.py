@@ -20,7 +20,8 @@ import sqlalchemy.orm as so
 from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
 from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
-from geo.export.stream import ExportRequest, feature_batches
+from geo.export.request import ExportRequest
+from geo.export.stream import feature_batches
 from geo.protocols.ogcapi import Collection, ItemsQuery, time_conditions
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint, Problem

@@ -20,11 +20,11 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.areas.assign import ANCESTRY_COLUMNS
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
 from geo.storage.bulk import insert_problems
 from geo.storage.models import (
+    ANCESTRY_COLUMNS,
     LEVELS,
     Area,
     InspectionPoint,

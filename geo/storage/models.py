@@ -20,6 +20,10 @@ from geo.storage.sqltypes import Geometry
 LEVELS: tuple[str, ...] = ("city", "district", "street", "community", "grid")
 """Administrative levels, coarse to fine."""
 
+ANCESTRY_COLUMNS: tuple[str, ...] = ("district_id", "street_id", "community_id", "grid_id")
+"""Columns every assigned problem and inspection point carries; None where that level has no
+area (the city itself is no column)."""
+
 STATUSES: tuple[str, ...] = ("found", "assigned", "rectified", "closed")
 """Problem statuses along the main path; "unresolved" means not closed."""
 

@@ -39,10 +39,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql
 
-from geo.areas.assign import ANCESTRY_COLUMNS
 from geo.core.errors import ConfigError
 from geo.storage.db import is_postgres
 from geo.storage.models import (
+    ANCESTRY_COLUMNS,
     STATUSES,
     Area,
     AreaSummary,

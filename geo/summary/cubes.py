@@ -14,8 +14,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from geo.areas.assign import ANCESTRY_COLUMNS
-from geo.storage.models import RESOLVED_STATUSES
+from geo.storage.models import ANCESTRY_COLUMNS, RESOLVED_STATUSES
 
 CLOSED = "closed"
 NOT_UNRESOLVED: tuple[str, ...] = RESOLVED_STATUSES

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from geo.areas.assign import ANCESTRY_COLUMNS
+from geo.storage.models import ANCESTRY_COLUMNS
 from geo.summary.cubes import group_sums
 
 RATE_KINDS: tuple[str, ...] = ("week", "month", "quarter")

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geo.areas.assign import ANCESTRY_COLUMNS, AreaIndex, assign_lonlat, representative_points
+from geo.areas.assign import AreaIndex, assign_lonlat, representative_points
+from geo.storage.models import ANCESTRY_COLUMNS
 
 X0, Y0 = 120.0, 32.0
 

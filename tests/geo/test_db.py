@@ -15,16 +15,14 @@ from geo.core.errors import ConfigError
 from geo.storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     backend_name,
-    current_revision,
-    head_revision,
     is_postgres,
     make_engine,
-    require_schema,
     transaction,
-    upgrade,
 )
 from geo.storage.models import Area, Base, InspectionPoint, Problem
+from geo.storage.schema import current_revision, head_revision, require_schema
 from geo.storage.sqltypes import Geometry
+from geo.summary.upgrade import upgrade
 
 TABLES = {"areas", "units", "inspection_points", "ingest_batches", "problems", "problem_events"}
 GEOMETRY_COLUMNS = {

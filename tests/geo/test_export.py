@@ -21,7 +21,8 @@ from geo.core.errors import ExportError
 from geo.core.taxonomy import default_taxonomy
 from geo.export import stream as export_module
 from geo.export.query import Page
-from geo.export.stream import ExportRequest, export_to_file, feature_batches, marked_path
+from geo.export.request import ExportRequest, marked_path
+from geo.export.stream import export_to_file, feature_batches
 from geo.reports.filters import ProblemFilter
 from geo.storage.db import session_factory
 from geo.storage.models import InspectionPoint, Problem

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from geo.core.taxonomy import default_taxonomy
 from geo.export import stream as export_module
 from geo.export.query import Page
+from geo.export.request import ExportRequest
 from geo.export.sql import problem_features
-from geo.export.stream import ExportRequest, feature_batches, stream_export
+from geo.export.stream import feature_batches, stream_export
 from geo.reports.filters import ProblemFilter
 from geo.storage.db import is_postgres, session_factory
 from geo.storage.models import Problem

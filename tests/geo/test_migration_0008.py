@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from alembic import command
 
-from geo.storage.db import alembic_config, current_revision, make_engine, upgrade, writer
+from geo.storage.db import make_engine, writer
+from geo.storage.schema import alembic_config, current_revision
+from geo.summary.upgrade import upgrade
 
 
 def _fill_at_0005(engine) -> None:

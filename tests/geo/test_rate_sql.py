@@ -11,16 +11,11 @@ from alembic import command
 
 from geo.core.periods import parse_period
 from geo.reports.stats import period_cutoff
-from geo.storage.db import (
-    alembic_config,
-    current_revision,
-    make_engine,
-    transaction,
-    upgrade,
-    writer,
-)
+from geo.storage.db import make_engine, transaction, writer
 from geo.storage.models import RATES_INDEX_COLUMNS
+from geo.storage.schema import alembic_config, current_revision
 from geo.summary import rate_sql
+from geo.summary.upgrade import upgrade
 
 NOW = datetime(2026, 12, 1)
 INDEX = "ix_problems_rates"

@@ -15,10 +15,12 @@ from alembic import command
 from geo.core.periods import parse_period
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.reports import rankings, stats
-from geo.storage.db import alembic_config, transaction, upgrade, writer
+from geo.storage.db import transaction, writer
 from geo.storage.models import RateSummary
+from geo.storage.schema import alembic_config
 from geo.summary import counts as summary
 from geo.summary.rate_cubes import rate_rows
+from geo.summary.upgrade import upgrade
 from tests.helpers import write_csv
 from tests.stats_data import U1, U2, load_stats_city
 

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.areas.assign import ANCESTRY_COLUMNS, assign_lonlat, load_area_index
+from geo.areas.assign import assign_lonlat, load_area_index
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import load_points
 from geo.ingest.pipeline import ingest_file
 from geo.storage.db import backend_name, transaction
-from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
+from geo.storage.models import ANCESTRY_COLUMNS, Area, AreaSummary, InspectionPoint, Problem
 from geo.storage.sqltypes import geometry_to_db
 from geo.summary import counts as summary
 from tests.helpers import POINTS, box_feature, load_tiny_city, point_feature, write_geojson

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.storage.db import current_revision, head_revision, make_engine
+from geo.storage.db import make_engine
+from geo.storage.schema import current_revision, head_revision
 from tests.helpers import (
     DISTRICTS,
     STREETS,

@@ -127,7 +127,7 @@ def test_admin_tokens_are_refused(city_runner) -> None:
 
 
 def test_run_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch) -> None:
-    from web.cli.main import main
+    from web.__main__ import main
 
     monkeypatch.delenv("CIVICGRID_SECRET_KEY", raising=False)
     monkeypatch.delenv("CIVICGRID_DEBUG", raising=False)

@@ -21,15 +21,8 @@ from flask import Blueprint, Response, current_app, request, send_file
 from geo.access.audit import audit
 from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
-from geo.export.stream import (
-    FORMATS,
-    MEDIA_TYPES,
-    STREAMED,
-    ExportRequest,
-    check_choice,
-    export_to_file,
-    stream_export,
-)
+from geo.export.request import FORMATS, MEDIA_TYPES, STREAMED, ExportRequest, check_choice
+from geo.export.stream import export_to_file, stream_export
 from geo.reports.filters import TARGETS, Target
 from geo.storage.db import transaction
 from web import database

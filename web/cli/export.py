@@ -10,22 +10,20 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from geo.export.stream import (
+from geo.export.request import (
     FORMATS,
     STREAMED,
     ExportRequest,
     check_choice,
-    export_to_file,
     format_for_path,
     marked_path,
-    stream_export,
     title,
 )
+from geo.export.stream import export_to_file, stream_export
 from geo.reports.filters import TARGETS, ProblemFilter, Target
-from geo.storage import db as geodb
 from geo.storage.models import LEVELS
 from web import database
-from web.cli.main import domain_errors
+from web.cli.common import domain_errors, ready_engine
 
 _FILTERS = ("status", "category", "kind", "campaign", "area", "level")
 
@@ -62,7 +60,7 @@ def export_command(
     GeoJSON (RFC 7946), GeoJSON Text Sequences, CSV (UTF-8 with BOM, for Excel), XLSX
     or GeoPackage; filtered like the map.
     """
-    geodb.require_schema(database.engine())
+    ready_engine()
     path = None if output == "-" else Path(output)
     fmt = fmt or (format_for_path(path) if path else "geojson")
     tz = current_app.config["TIMEZONE"]

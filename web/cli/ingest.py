@@ -23,6 +23,7 @@ from geo.ingest.columns import parse_mapping
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
 from geo.ingest.sources.survey import FORMATS
 from web import database
+from web.cli.common import ready_engine
 
 _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
 
@@ -82,7 +83,7 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
         options = _options(file, **fields)
         with _progress(file, enabled=not (quiet or as_json)) as progress:
             result = ingest_file(
-                _ready_engine(),
+                ready_engine(),
                 file,
                 IngestOptions(**{**options, "progress": progress}),
                 database.taxonomy(),
@@ -96,12 +97,6 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not quiet:
         print_summary(result, fields.get("rejects_path"))
-
-
-def _ready_engine() -> Any:
-    from web.cli.main import _ready_engine as ready
-
-    return ready()
 
 
 def _options(

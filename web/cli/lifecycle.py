@@ -1,5 +1,5 @@
 """Lifecycle and accountability commands: problems assign|rectify|close|reopen, units,
-rank, scores, bulletin. Thin click wrappers over geo/ (see web/cli/main.py for conventions)."""
+rank, scores, bulletin. Thin click wrappers over geo/ (see web/cli/common.py for conventions)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from geo.reports import scores as geoscores
 from geo.reports.stats import RATE_LEVELS
 from geo.storage.db import transaction
 from web import database
-from web.cli.main import _ready_engine, domain_errors
+from web.cli.common import domain_errors, ready_engine
 
 problems_group = AppGroup(
     "problems",
@@ -102,7 +102,7 @@ def _make_action(name: str) -> click.Command:
             version=kw["expect_version"],
             role=kw["role"],
         )
-        with transaction(_ready_engine()) as session:
+        with transaction(ready_engine()) as session:
             result = lifecycle.bulk_transition(
                 session, selection, change, database.taxonomy(), tz, database.rules()
             )
@@ -135,7 +135,7 @@ for _name in ACTIONS:
 @domain_errors
 def units_add(name: str, kind: str | None) -> None:
     """Add a responsible unit 新增责任单位."""
-    with transaction(_ready_engine()) as session:
+    with transaction(ready_engine()) as session:
         unit = geoproblems.add_unit(session, name, kind)
         click.echo(f"已新增责任单位 / unit added: {unit.name} (id {unit.id})")
 
@@ -144,7 +144,7 @@ def units_add(name: str, kind: str | None) -> None:
 @domain_errors
 def units_list() -> None:
     """List responsible units 责任单位列表."""
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         for unit in geoproblems.units(session):
             click.echo(f"{unit.id}\t{unit.name}\t{unit.kind or ''}")
 
@@ -160,7 +160,7 @@ def units_list() -> None:
 @domain_errors
 def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
     """Rank areas or units with their rates; red and black lists 排名与红黑榜."""
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         ranking = georankings.rankings(
             session, level, parse_period(period), current_app.config["TIMEZONE"], top
         )
@@ -207,7 +207,7 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
 def scores_command(level: str, period: str) -> None:
     """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）."""
     taxonomy = database.taxonomy()
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         frame = geoscores.quarterly_scores(
             session, level, parse_period(period), taxonomy, current_app.config["TIMEZONE"]
         )
@@ -255,7 +255,7 @@ def bulletin_command(period: str, output: Path, top: int) -> None:
     """Write the weekly bulletin 周通报 as HTML or PDF."""
     from geo.reports.bulletin import write_bulletin
 
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         written = write_bulletin(
             session,
             parse_period(period),

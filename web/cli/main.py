@@ -6,25 +6,26 @@ Available as the `civicgrid` console script and as `flask --app web ...`.
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from geo.areas.loading import AreaLoadOptions, AreaLoadReport, load_areas
 from geo.areas.points import PointLoadOptions, load_points
-from geo.core.errors import CivicgridError
-from geo.storage import db as geodb
+from geo.demo.city import build_demo
 from geo.storage.models import LEVELS
+from geo.summary.upgrade import upgrade
 from web import database
+from web.cli import lifecycle as cli_lifecycle
+from web.cli import rounds as cli_rounds
+from web.cli import security as security_cli
+from web.cli.common import domain_errors, ready_engine
+from web.cli.export import export_command
 from web.cli.ingest import ingest_command
-
-F = TypeVar("F", bound=Callable[..., Any])
+from web.cli.summary import summary_group
 
 areas_group = AppGroup("areas", help="区域（区/街道/社区/网格） Areas of the hierarchy.")
 points_group = AppGroup("points", help="点位 Inspection points.")
@@ -32,43 +33,19 @@ points_group = AppGroup("points", help="点位 Inspection points.")
 
 def init_app(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
-    from web.cli import security as security_cli
-
-    for command in (init_command, ingest_command, demo_command, areas_group, points_group):
+    for command in (
+        init_command,
+        ingest_command,
+        demo_command,
+        areas_group,
+        points_group,
+        summary_group,
+        export_command,
+    ):
         app.cli.add_command(command)
-    from web.cli import lifecycle as cli_lifecycle  # problems, units, rank, scores, bulletin
-
-    cli_lifecycle.init_app(app)
-    from web.cli.summary import summary_group
-
-    app.cli.add_command(summary_group)
-    from web.cli.export import export_command
-
-    app.cli.add_command(export_command)
-    from web.cli import rounds as cli_rounds  # rounds, notice
-
-    cli_rounds.init_app(app)
-    security_cli.init_app(app)
-
-
-def domain_errors(func: F) -> F:
-    """Turn a CivicgridError into one line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CivicgridError as exc:
-            click.echo(f"错误 / error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _ready_engine() -> Any:
-    engine = database.engine()
-    geodb.require_schema(engine)
-    return engine
+    cli_lifecycle.init_app(app)  # problems, units, rank, scores, bulletin
+    cli_rounds.init_app(app)  # rounds, notice
+    security_cli.init_app(app)  # users, tokens, audit, run
 
 
 @click.command("init")
@@ -76,7 +53,7 @@ def _ready_engine() -> Any:
 @domain_errors
 def init_command() -> None:
     """Create or upgrade the database schema 创建/升级数据库."""
-    geodb.upgrade(database.engine())
+    upgrade(database.engine())
     click.echo(f"数据库已就绪 / database ready: {current_app.config['DATABASE_URL']}")
 
 
@@ -91,7 +68,7 @@ def init_command() -> None:
 @domain_errors
 def areas_load(file: Path, level: str, **fields: Any) -> None:
     """Load areas of one level from GeoJSON / GeoPackage / Shapefile 加载区域."""
-    report = load_areas(_ready_engine(), file, AreaLoadOptions(level=level, **fields))
+    report = load_areas(ready_engine(), file, AreaLoadOptions(level=level, **fields))
     _print_area_report(file, report)
 
 
@@ -140,7 +117,7 @@ def _print_area_report(file: Path, r: AreaLoadReport) -> None:
 @domain_errors
 def points_load(file: Path, **fields: Any) -> None:
     """Load inspection points 加载点位."""
-    report = load_points(_ready_engine(), file, PointLoadOptions(**fields), database.taxonomy())
+    report = load_points(ready_engine(), file, PointLoadOptions(**fields), database.taxonomy())
     click.echo(
         f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
         f"更新 updated {report.updated}, 区域外 outside {report.outside}"
@@ -156,32 +133,10 @@ def points_load(file: Path, **fields: Any) -> None:
 @domain_errors
 def demo_command(database_url: str | None, serve: bool, host: str, port: int) -> None:
     """Build a fresh demo-city database and serve it 构建示例城市并启动."""
-    from geo.demo.city import build_demo
-    from web import create_app
-
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
     build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=click.echo)
     if serve:
+        create_app = current_app.extensions["civicgrid.create_app"]
         app = create_app({"DATABASE_URL": url, "DEMO": True})
         click.echo(f"示例城市 / demo city: http://{host}:{port}/")
         app.run(host=host, port=port)
-
-
-def _secure_run_command() -> click.Command:
-    from web.cli.security import run_command
-
-    return run_command
-
-
-def _create_app() -> Flask:
-    from web import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(
-    create_app=_create_app,
-    add_default_commands=True,
-    help="civicgrid — 文明城市创建网格化管理 / civilized-city grid management.",
-)
-main.add_command(_secure_run_command())  # replaces Flask's `run`: needs a secret key

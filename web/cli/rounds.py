@@ -1,7 +1,7 @@
 """Rounds, visits and notices on the command line: `rounds add|list|show|visit` and
 `notice`. Thin click wrappers over geo/rounds/rounds.py, geo/rounds/coverage.py and
 geo/rounds/notices.py
-(see web/cli/main.py for conventions)."""
+(see web/cli/common.py for conventions)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from geo.rounds import coverage, notice_render, notices
 from geo.rounds import rounds as georounds
 from geo.storage.db import transaction
 from web import database
-from web.cli.main import _ready_engine, domain_errors
+from web.cli.common import domain_errors, ready_engine
 
 rounds_group = AppGroup("rounds", help="实地测评轮次 Rounds of field evaluation and their visits.")
 
@@ -51,7 +51,7 @@ def rounds_add(name: str, start: datetime, end: datetime, **kw: Any) -> None:
         kw["description"],
         kw["actor"],
     )
-    with transaction(_ready_engine()) as session:
+    with transaction(ready_engine()) as session:
         rnd = georounds.create_round(session, spec, database.taxonomy())
         click.echo(f"已新建测评轮次 / round created: {rnd.name} (id {rnd.id})")
 
@@ -61,7 +61,7 @@ def rounds_add(name: str, start: datetime, end: datetime, **kw: Any) -> None:
 def rounds_list() -> None:
     """List rounds with their coverage 测评轮次列表."""
     tax = database.taxonomy()
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         for rnd in georounds.list_rounds(session):
             c = coverage.round_coverage(session, rnd, tax).total
             click.echo(
@@ -79,7 +79,7 @@ def rounds_list() -> None:
 def rounds_show(round_ref: str, level: str, as_json: bool) -> None:
     """A round's coverage: totals, by point kind, by area 测评覆盖情况."""
     tax = database.taxonomy()
-    with transaction(_ready_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         rnd = georounds.find_round(session, round_ref)
         cov = coverage.round_coverage(session, rnd, tax, level)
         name = rnd.name
@@ -121,7 +121,7 @@ def rounds_visit(round_ref: str, at_text: str | None, **kw: Any) -> None:
     at = _when(at_text, tz)
     found = tuple((p.partition(":")[0], p.partition(":")[2]) for p in kw["problems"])
     visit = georounds.VisitInput(kw["point"], at, kw["inspector"], kw["result"], kw["note"], found)
-    with transaction(_ready_engine()) as session:
+    with transaction(ready_engine()) as session:
         rnd = georounds.find_round(session, round_ref)
         row = georounds.record_visit(session, rnd, visit, database.taxonomy(), tz)
         click.echo(
@@ -149,7 +149,7 @@ def rounds_visit(round_ref: str, at_text: str | None, **kw: Any) -> None:
 @domain_errors
 def notice_command(output: Path, **kw: Any) -> None:
     """Issue a notice 抄告单 to a street for a round (numbered and recorded) and write it."""
-    with transaction(_ready_engine(), write=not kw["preview"]) as session:
+    with transaction(ready_engine(), write=not kw["preview"]) as session:
         doc = _notice_doc(session, kw)
         written = notice_render.write_notice(doc, output, _photo_dir(), kw["lang"])
     label = doc.number or "草稿 / draft"

@@ -16,7 +16,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from flask.cli import run_command as flask_run_command
-from sqlalchemy.engine import Engine
 
 from geo.access.audit import utcnow
 from geo.access.scope import ROLES, TOKEN_ROLES, role_label
@@ -31,10 +30,9 @@ from geo.access.users import (
     set_scope,
 )
 from geo.core.errors import ConfigError
-from geo.storage import db as geodb
+from geo.storage.db import transaction
 from geo.storage.models import Area
-from web import database
-from web.cli.main import domain_errors
+from web.cli.common import domain_errors, ready_engine
 from web.security.guard import secret_key_message
 
 users_group = AppGroup("users", help="用户与角色 Users, roles and their area scopes.")
@@ -54,12 +52,6 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no login name in some containers
         return "cli"
-
-
-def _engine() -> Engine:
-    engine = database.engine()
-    geodb.require_schema(engine)
-    return engine
 
 
 def _scope_text(areas: list[Area]) -> str:
@@ -98,7 +90,7 @@ def users_add(
 ) -> None:
     """Add a user 添加用户."""
     password = _password(password_stdin, generate_password)
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         user = create_user(session, username, password, role, display_name, scope, _actor())
         click.echo(
             f"已添加 / added {user.username}: {role_label(role)} ({role}), "
@@ -112,7 +104,7 @@ def users_add(
 @domain_errors
 def users_list() -> None:
     """List users 用户列表."""
-    with geodb.transaction(_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         users = list_users(session)
         if not users:
             click.echo("还没有用户 / no users yet: civicgrid users add NAME --role admin")
@@ -131,7 +123,7 @@ def users_list() -> None:
 @domain_errors
 def users_disable(username: str, enable: bool) -> None:
     """Disable a user (their sessions end at once) 停用用户."""
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         user = set_disabled(session, username, not enable, _actor())
         click.echo(f"{user.username}: {'已启用 / enabled' if enable else '已停用 / disabled'}")
 
@@ -142,7 +134,7 @@ def users_disable(username: str, enable: bool) -> None:
 @domain_errors
 def users_set_scope(username: str, areas: tuple[str, ...]) -> None:
     """Limit a user to AREAS (codes); none = whole city 设置管辖范围."""
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         user = set_scope(session, username, areas, _actor())
         click.echo(f"{user.username}: 范围 / scope: {_scope_text(user.areas)}")
 
@@ -156,7 +148,7 @@ def users_set_scope(username: str, areas: tuple[str, ...]) -> None:
 def users_set_role(username: str, role: str, scope: tuple[str, ...], whole_city: bool) -> None:
     """Change a user's role (and scope) 修改角色."""
     codes = [] if whole_city else (list(scope) if scope else None)
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         user = set_role(session, username, role, codes, _actor())
         click.echo(f"{user.username}: {role_label(role)} ({role}), {_scope_text(user.areas)}")
 
@@ -169,7 +161,7 @@ def users_set_role(username: str, role: str, scope: tuple[str, ...], whole_city:
 def users_set_password(username: str, password_stdin: bool, generate_password: bool) -> None:
     """Set a new password (ends the user's sessions) 重置密码."""
     password = _password(password_stdin, generate_password)
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         user = set_password(session, username, password, _actor())
     click.echo(f"{user.username}: 密码已更新 / password changed")
     if generate_password:
@@ -193,7 +185,7 @@ def tokens_create(
     """Create a token; it is printed once and stored hashed 创建令牌."""
     if expires_days is not None:
         expires = utcnow() + timedelta(days=expires_days)
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         token, secret = create_token(session, name, role, scope, expires, _actor())
         until = token.expires_at.isoformat(timespec="minutes") if token.expires_at else "never"
         click.echo(
@@ -208,7 +200,7 @@ def tokens_create(
 @domain_errors
 def tokens_list() -> None:
     """List tokens (never their secrets) 令牌列表."""
-    with geodb.transaction(_engine(), write=False) as session:
+    with transaction(ready_engine(), write=False) as session:
         tokens = list_tokens(session)
         if not tokens:
             click.echo("还没有令牌 / no tokens yet")
@@ -226,7 +218,7 @@ def tokens_list() -> None:
 @domain_errors
 def tokens_revoke(name: str) -> None:
     """Revoke a token (it stops working at once) 吊销令牌."""
-    with geodb.transaction(_engine()) as session:
+    with transaction(ready_engine()) as session:
         token = revoke_token(session, name, _actor())
     click.echo(f"{token.name}: 已吊销 / revoked")
 

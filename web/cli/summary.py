@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from geo.storage.db import require_schema, transaction
+from geo.storage.db import transaction
+from geo.storage.schema import require_schema
 from geo.summary import counts as summary
 from web import database
-from web.cli.main import domain_errors
+from web.cli.common import domain_errors
 
 summary_group = AppGroup("summary", help="统计 Per-area summary counts behind the heat maps.")
 

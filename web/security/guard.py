@@ -30,6 +30,7 @@ from geo.core.errors import AuthenticationError, ConfigError, ForbiddenError, In
 from geo.reports.maps import basemap_for
 from geo.storage.db import transaction
 from web import database
+from web.errors import error_response
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,9 +109,8 @@ class LoginUser(UserMixin):
 
 
 def init_app(app: Flask) -> None:
-    """Install sessions, tokens, CSRF, the access gate, headers and the auth pages."""
-    from web.security import auth
-
+    """Install sessions, tokens, CSRF, the access gate and headers (the login pages are
+    the blueprint in web/security/auth.py, registered by the factory)."""
     _configure(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -125,7 +125,6 @@ def init_app(app: Flask) -> None:
             "role_label": role_label,
         }
     )
-    app.register_blueprint(auth.bp)
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -272,8 +271,6 @@ def _token_secret() -> str | None:
 
 
 def _csrf_error(exc: CSRFError) -> Any:
-    from web.errors import error_response
-
     return error_response(
         400,
         "csrf_failed",

@@ -16,15 +16,12 @@ import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from geo.core.errors import IngestError
-from geo.ingest.sources.base import READ_ERROR, ROW
-
-if TYPE_CHECKING:
-    from geo.ingest.sources.survey import SurveySource
+from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource, header_score
 
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -63,7 +60,7 @@ def setup_csv(source: SurveySource, sample: bytes, encoding: str | None, chunk_r
     def read() -> Iterator[pd.DataFrame]:
         yield from _read_csv_chunks(source, header_index, chunk_rows)
 
-    source._reader = read
+    source.reader = read
 
 
 def detect_encoding(path: Path, sample: bytes) -> str:
@@ -121,8 +118,6 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _header_record(text: str, delimiter: str) -> int:
-    from geo.ingest.sources.survey import header_score
-
     """0-based record index of the header: the best-scoring of the first 10 records
     (title rows such as "2024年5月暗访问题清单" above the header are skipped)."""
     lines = text.splitlines()[:10]
@@ -149,9 +144,9 @@ def _read_csv_chunks(
 
 
 def _open_text(source: SurveySource) -> io.TextIOWrapper:
-    source._hash = hashlib.sha256()
-    raw = _CountingReader(source.path.open("rb"), source._hash)
-    source._counter = raw  # type: ignore[attr-defined]
+    source.digest = hashlib.sha256()
+    raw = _CountingReader(source.path.open("rb"), source.digest)
+    source.counter = raw
     return io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding=source.encoding, newline="")
 
 

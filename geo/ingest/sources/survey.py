@@ -11,18 +11,14 @@ XLSX (geo/ingest/sources/xlsx_file.py), GeoJSON / GeoPackage / Shapefile
 from __future__ import annotations
 
 import codecs
-import hashlib
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
 
 from geo.core.errors import IngestError
-from geo.ingest.columns import normalise_header
-from geo.ingest.sources.base import READ_ERROR, ROW
+from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource
+from geo.ingest.sources.csv_file import setup_csv
+from geo.ingest.sources.vector_file import setup_vector
+from geo.ingest.sources.xlsx_file import setup_xlsx
 
 __all__ = ["FORMATS", "READ_ERROR", "ROW", "SurveySource", "detect_format", "open_survey"]
 
@@ -53,38 +49,6 @@ _LABELS = {
 }
 
 
-@dataclass
-class SurveySource:
-    """An opened survey file. Iterate ``chunks()`` once; ``bytes_read`` grows as it reads."""
-
-    path: Path
-    format: str
-    size: int
-    row_label: str = "row"
-    encoding: str | None = None
-    delimiter: str | None = None
-    layout: str | None = None
-    crs: str | None = None
-    notes: list[str] = field(default_factory=list)
-    _reader: Any = None
-    _hash: Any = None
-
-    def chunks(self) -> Iterator[pd.DataFrame]:
-        """Text DataFrames with the file's headers and ``__row__``; at least one row overall."""
-        yield from self._reader()
-
-    @property
-    def bytes_read(self) -> int:
-        counter = getattr(self, "_counter", None)
-        return counter.count if counter is not None else 0
-
-    def sha256(self) -> str:
-        """SHA-256 of the file's bytes (computed while reading where possible)."""
-        if self._hash is not None and self.bytes_read >= self.size:
-            return str(self._hash.hexdigest())
-        return file_sha256(self.path)
-
-
 def open_survey(
     path: str | Path,
     format: str = "auto",
@@ -113,16 +77,10 @@ def open_survey(
             f"the file is named {path.suffix} but holds {_LABELS[kind]}; read as {_LABELS[kind]}"
         )
     if kind == "csv":
-        from geo.ingest.sources.csv_file import setup_csv
-
         setup_csv(source, sample, encoding, chunk_rows)
     elif kind == "xlsx":
-        from geo.ingest.sources.xlsx_file import setup_xlsx
-
         setup_xlsx(source, sheet, chunk_rows)
     else:
-        from geo.ingest.sources.vector_file import setup_vector
-
         setup_vector(source, chunk_rows)
     return source
 
@@ -145,25 +103,6 @@ def detect_format(path: Path, sample: bytes) -> str:
     if _is_binary(sample):
         return "binary"
     return "csv"
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file (of every file in it, by name, for a folder)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    for item in files:
-        with item.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def header_score(values: list[object]) -> int:
-    """How many cells of a candidate header row are known column names."""
-    from geo.ingest.columns import ALIASES
-
-    known = {normalise_header(a) for aliases in ALIASES.values() for a in aliases}
-    return sum(1 for v in values if v is not None and normalise_header(str(v)) in known)
 
 
 # --- checks --------------------------------------------------------------------------------

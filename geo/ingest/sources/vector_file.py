@@ -9,7 +9,6 @@ give the coordinates (``__lon__``/``__lat__``, in the file's CRS, reported as
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -18,17 +17,14 @@ import shapely
 
 from geo.core.errors import IngestError, InputFileError
 from geo.core.vectorfile import read_vector_file
-from geo.ingest.sources.base import READ_ERROR
-
-if TYPE_CHECKING:
-    from geo.ingest.sources.survey import SurveySource
+from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource
+from geo.ingest.sources.xlsx_file import cell_text
 
 LON, LAT = "__lon__", "__lat__"
 
 
 def setup_vector(source: SurveySource, chunk_rows: int) -> None:
     """Prepare ``source`` to yield its features as text rows in chunks."""
-    from geo.ingest.sources.survey import ROW
 
     source.row_label = "feature"
 
@@ -39,7 +35,7 @@ def setup_vector(source: SurveySource, chunk_rows: int) -> None:
         for start in range(0, len(table), chunk_rows):
             yield table.iloc[start : start + chunk_rows].reset_index(drop=True)
 
-    source._reader = read
+    source.reader = read
 
 
 def _read(source: SurveySource) -> gpd.GeoDataFrame:
@@ -60,7 +56,6 @@ def _read(source: SurveySource) -> gpd.GeoDataFrame:
 
 
 def _table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    from geo.ingest.sources.xlsx_file import cell_text
 
     geoms = np.array(frame.geometry.values, dtype=object)
     props = pd.DataFrame(frame.drop(columns=frame.geometry.name))

@@ -13,21 +13,18 @@ import datetime as dt
 import zipfile
 from collections.abc import Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from geo.core.errors import IngestError
-
-if TYPE_CHECKING:
-    from geo.ingest.sources.survey import SurveySource
+from geo.ingest.sources.base import ROW, SurveySource, header_score
 
 _HEADER_SCAN_ROWS = 20
 
 
 def setup_xlsx(source: SurveySource, sheet: str | None, chunk_rows: int) -> None:
     """Prepare ``source`` to read the chosen sheet (first by default) in chunks."""
-    from geo.ingest.sources.survey import ROW
 
     def read() -> Iterator[pd.DataFrame]:
         # A file object, not the path: openpyxl judges paths by their extension, and a
@@ -42,7 +39,7 @@ def setup_xlsx(source: SurveySource, sheet: str | None, chunk_rows: int) -> None
             finally:
                 workbook.close()
 
-    source._reader = read
+    source.reader = read
 
 
 def _open(source: SurveySource, handle: Any) -> Any:
@@ -81,7 +78,6 @@ def _header(
     two-row header under merged group cells); each column takes its lowest text in the
     block, or the text above it where the cell was merged vertically.
     """
-    from geo.ingest.sources.survey import header_score
 
     if not any(any(cell_text(v) for v in values) for _, values in first):
         raise IngestError(f"{source.path}: 工作表为空 / the sheet is empty")

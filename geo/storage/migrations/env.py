@@ -1,4 +1,4 @@
-"""Alembic environment: always run with a connection handed in by geo.storage.db.upgrade()."""
+"""Alembic environment: always run with a connection handed in by geo.storage.schema.migrate()."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from geo.storage.models import Base
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `alembic` run by hand
     raise SystemExit(
-        "run migrations with `civicgrid init` (geo.storage.db.upgrade), not alembic directly"
+        "run migrations with `civicgrid init` (geo.summary.upgrade), not alembic directly"
     )
 
 

@@ -2,7 +2,7 @@
 
 Replaces area_summary (area, category, status → n) by per-cube counts with the measures
 the heat maps need (unresolved, overdue, closed on time), and adds summary_meta. The new
-counts are computed by ``geo.storage.db.upgrade`` right after this migration (the meta row is
+counts are computed by ``geo.summary.upgrade.upgrade`` right after this migration (the meta row is
 created stale), with the code that maintains them.
 
 Revision ID: 0004

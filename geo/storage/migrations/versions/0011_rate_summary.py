@@ -1,6 +1,6 @@
 """Rate counts per level, owner and reporting period (rate_summary)
 
-The table is created empty and the summary marked stale, so ``geo.storage.db.upgrade`` fills it
+The table is created empty and the summary marked stale, so ``geo.summary.upgrade.upgrade`` fills it
 (with the area summary) by ``summary.rebuild`` right after migrating.
 
 Revision ID: 0011
