@@ -31,7 +31,8 @@ from geo.areas.link import PointLinker, point_ids_by_code
 from geo.areas.units import unit_ids
 from geo.core.crs import normalise_crs_name
 from geo.core.errors import IngestError
-from geo.core.taxonomy import Taxonomy, default_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.ingest.columns import ColumnPlan, plan_columns
 from geo.ingest.result import IngestOptions, IngestResult, write_rejects
 from geo.ingest.rows import CityExtent, Reject, SeenIds, parse_survey
