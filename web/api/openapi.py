@@ -60,7 +60,10 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 
 def _paths() -> dict[str, Any]:
-    text = {"type": "string", "maxLength": 200}
+    return {**_layer_paths(), **_problem_paths(), **_survey_paths()}
+
+
+def _layer_paths() -> dict[str, Any]:
     return {
         "/api/v1/openapi.json": {
             "get": {
@@ -94,6 +97,12 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _problem_paths() -> dict[str, Any]:
+    text = {"type": "string", "maxLength": 200}
+    return {
         "/api/v1/problems": {
             "get": {
                 "summary": "Problems in the caller's scope, filtered and paged (by id)",
@@ -133,6 +142,11 @@ def _paths() -> dict[str, Any]:
             },
             "post": transition_operation(),
         },
+    }
+
+
+def _survey_paths() -> dict[str, Any]:
+    return {
         "/api/v1/surveys": {
             "post": {
                 "summary": "Upload a survey file through the ingest pipeline",
@@ -174,8 +188,13 @@ def _problem_filters(text: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
-    opt_text = {"type": "string", "nullable": True}
-    opt_time = {"type": "string", "format": "date-time", "nullable": True}
+    return {**_common_schemas(), **_problem_schemas(taxonomy), **_survey_schemas()}
+
+
+_OPT_TEXT = {"type": "string", "nullable": True}
+
+
+def _common_schemas() -> dict[str, Any]:
     return {
         "Error": {
             "type": "object",
@@ -196,6 +215,11 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
                 "features": {"type": "array", "items": {"type": "object"}},
             },
         },
+    }
+
+
+def _problem_schemas(taxonomy: Taxonomy) -> dict[str, Any]:
+    return {
         "NewProblem": {
             "type": "object",
             "additionalProperties": False,
@@ -220,32 +244,7 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
                 "source": {"type": "string", "pattern": r"^[\w.@:-]{1,100}$"},
             },
         },
-        "Problem": {
-            "type": "object",
-            "required": ["id", "category", "status", "lon", "lat", "found_at", "version"],
-            "properties": {
-                "id": {"type": "integer"},
-                "source": {"type": "string"},
-                "external_id": {"type": "string"},
-                "category": {"type": "string"},
-                "category_label": {"type": "string"},
-                "status": {"type": "string", "enum": list(STATUSES)},
-                "status_label": {"type": "string"},
-                "description": {"type": "string"},
-                "lon": {"type": "number"},
-                "lat": {"type": "number"},
-                "outside": {"type": "boolean"},
-                **{level: opt_text for level in ("district", "street", "community", "grid")},
-                "point_code": opt_text,
-                "unit": opt_text,
-                "campaign": opt_text,
-                "found_at": {"type": "string", "format": "date-time"},
-                **{t: opt_time for t in ("assigned_at", "deadline", "rectified_at", "closed_at")},
-                "reopen_count": {"type": "integer"},
-                "version": {"type": "integer"},
-                "events": {"type": "array", "items": {"type": "object"}},
-            },
-        },
+        "Problem": _problem_schema(),
         "ProblemPage": {
             "type": "object",
             "required": ["items", "total", "limit", "offset", "next"],
@@ -257,6 +256,41 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
                 "next": {"type": "string", "nullable": True},
             },
         },
+    }
+
+
+def _problem_schema() -> dict[str, Any]:
+    opt_time = {"type": "string", "format": "date-time", "nullable": True}
+    return {
+        "type": "object",
+        "required": ["id", "category", "status", "lon", "lat", "found_at", "version"],
+        "properties": {
+            "id": {"type": "integer"},
+            "source": {"type": "string"},
+            "external_id": {"type": "string"},
+            "category": {"type": "string"},
+            "category_label": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "status_label": {"type": "string"},
+            "description": {"type": "string"},
+            "lon": {"type": "number"},
+            "lat": {"type": "number"},
+            "outside": {"type": "boolean"},
+            **{level: _OPT_TEXT for level in ("district", "street", "community", "grid")},
+            "point_code": _OPT_TEXT,
+            "unit": _OPT_TEXT,
+            "campaign": _OPT_TEXT,
+            "found_at": {"type": "string", "format": "date-time"},
+            **{t: opt_time for t in ("assigned_at", "deadline", "rectified_at", "closed_at")},
+            "reopen_count": {"type": "integer"},
+            "version": {"type": "integer"},
+            "events": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+
+
+def _survey_schemas() -> dict[str, Any]:
+    return {
         "SurveyUpload": {
             "type": "object",
             "required": ["file"],
@@ -287,7 +321,7 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
                 "row": {"type": "integer", "description": "Line in the file (header = 1)"},
                 "reason_zh": {"type": "string"},
                 "reason_en": {"type": "string"},
-                "external_id": opt_text,
+                "external_id": _OPT_TEXT,
             },
         },
         "SurveyResult": {

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from geo.access.actions import Action
 from geo.access.scope import ROLES
 from geo.core.deadlines import end_of_local_day
 from geo.core.periods import parse_period
@@ -57,6 +58,44 @@ def _selection_options(func: Any) -> Any:
     return func
 
 
+def _run_action(action: Action, kw: dict[str, Any]) -> None:
+    """Apply one lifecycle action to the selected problems and say what changed."""
+    tz = current_app.config["TIMEZONE"]
+    selection = Selection(
+        ids=kw["ids"],
+        level=kw["level"],
+        area_code=kw["area_code"],
+        category=kw["category"],
+        unit=kw["of_unit"],
+        overdue=kw["overdue"],
+    )
+    deadline: datetime | None = kw["deadline"]
+    change = Change(
+        action.name,
+        kw["actor"],
+        kw["note"],
+        unit=kw["unit"],
+        deadline=end_of_local_day(deadline.date(), tz) if deadline else None,
+        version=kw["expect_version"],
+        role=kw["role"],
+    )
+    with transaction(ready_engine()) as session:
+        result = lifecycle.bulk_transition(
+            session, selection, change, database.taxonomy(), tz, database.rules()
+        )
+        if kw["dry_run"]:
+            session.rollback()
+    verb = "将" if kw["dry_run"] else "已"
+    click.echo(
+        f"{verb}{action.zh} {result.changed} 个问题 / {action.en.lower()}: "
+        f"{result.changed} problems → {result.status}" + (" (dry run)" if kw["dry_run"] else "")
+    )
+    if result.ids:
+        click.echo(
+            "ids: " + " ".join(map(str, result.ids[:50])) + (" …" if result.changed > 50 else "")
+        )
+
+
 def _make_action(name: str) -> click.Command:
     action = ACTIONS[name]
 
@@ -83,42 +122,7 @@ def _make_action(name: str) -> click.Command:
     )
     @domain_errors
     def command(**kw: Any) -> None:
-        tz = current_app.config["TIMEZONE"]
-        selection = Selection(
-            ids=kw["ids"],
-            level=kw["level"],
-            area_code=kw["area_code"],
-            category=kw["category"],
-            unit=kw["of_unit"],
-            overdue=kw["overdue"],
-        )
-        deadline: datetime | None = kw["deadline"]
-        change = Change(
-            name,
-            kw["actor"],
-            kw["note"],
-            unit=kw["unit"],
-            deadline=end_of_local_day(deadline.date(), tz) if deadline else None,
-            version=kw["expect_version"],
-            role=kw["role"],
-        )
-        with transaction(ready_engine()) as session:
-            result = lifecycle.bulk_transition(
-                session, selection, change, database.taxonomy(), tz, database.rules()
-            )
-            if kw["dry_run"]:
-                session.rollback()
-        verb = "将" if kw["dry_run"] else "已"
-        click.echo(
-            f"{verb}{action.zh} {result.changed} 个问题 / {action.en.lower()}: "
-            f"{result.changed} problems → {result.status}" + (" (dry run)" if kw["dry_run"] else "")
-        )
-        if result.ids:
-            click.echo(
-                "ids: "
-                + " ".join(map(str, result.ids[:50]))
-                + (" …" if result.changed > 50 else "")
-            )
+        _run_action(action, kw)
 
     return command
 
