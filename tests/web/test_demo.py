@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from geo.access.scope import Scope
+from geo.demo.reuse import demo_fingerprint, stamp_path
 from geo.reports import queries
 from geo.storage.db import make_engine, session_factory
 from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 from web import create_app
 
 DEMO_OUTPUT: dict[str, str] = {}
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +132,77 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     other = demo_app.test_client()
     assert login_client(other, "demo-district", demo_password("demo-district")).status_code == 302
     assert len(other.get("/api/v1/areas?level=district").get_json(force=True)["features"]) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("command", [["-m", "web"], ["-m", "flask", "--app", "web"]])
+def test_demo_command_serves_until_ctrl_c(
+    demo_app: Flask, tmp_path: Path, command: list[str]
+) -> None:
+    """`civicgrid demo` (and `flask --app web demo`) really serves: /login answers, the
+    accounts and the URL are printed, the database built before is reused, Ctrl-C stops it."""
+    built = Path(sa.make_url(demo_app.config["DATABASE_URL"]).database or "")
+    for name in (built.name, built.name + ".stamp"):  # a copy: passwords get renewed
+        shutil.copy(built.parent / name, tmp_path / name)
+    port = _free_port()
+    args = [
+        *command,
+        "demo",
+        "--port",
+        str(port),
+        "--database-url",
+        f"sqlite:///{tmp_path / built.name}",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while status is None and time.monotonic() < deadline and proc.poll() is None:
+            status = _get(f"http://127.0.0.1:{port}/login")
+            time.sleep(0.3)
+        assert status == 200, proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output
+    assert "reusing the demo database" in output
+    assert "demo-admin" in output and f"http://127.0.0.1:{port}/" in output
+    assert "Ignoring a call to 'app.run()'" not in output
+    assert "已停止 / stopped" in output
+
+
+def test_demo_fingerprint_follows_the_files(tmp_path: Path) -> None:
+    (tmp_path / "a.geojson").write_text("{}")
+    taxonomy = tmp_path / "taxonomy.toml"
+    taxonomy.write_text("x = 1\n")
+    before = demo_fingerprint(tmp_path, [taxonomy])
+    assert demo_fingerprint(tmp_path, [taxonomy]) == before
+    taxonomy.write_text("x = 2\n")
+    assert demo_fingerprint(tmp_path, [taxonomy]) != before
+    assert stamp_path(f"sqlite:///{tmp_path / 'demo.db'}") == tmp_path / "demo.db.stamp"
+    assert stamp_path("postgresql+psycopg://u@h/db") is None

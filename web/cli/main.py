@@ -15,7 +15,6 @@ from flask.cli import AppGroup, with_appcontext
 
 from geo.areas.loading import AreaLoadOptions, AreaLoadReport, load_areas
 from geo.areas.points import PointLoadOptions, load_points
-from geo.demo.city import build_demo
 from geo.storage.models import LEVELS
 from geo.summary.upgrade import upgrade
 from web import database
@@ -23,6 +22,7 @@ from web.cli import lifecycle as cli_lifecycle
 from web.cli import rounds as cli_rounds
 from web.cli import security as security_cli
 from web.cli.common import domain_errors, ready_engine
+from web.cli.demo import demo_command
 from web.cli.export import export_command
 from web.cli.ingest import ingest_command
 from web.cli.summary import summary_group
@@ -122,21 +122,3 @@ def points_load(file: Path, **fields: Any) -> None:
         f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
         f"更新 updated {report.updated}, 区域外 outside {report.outside}"
     )
-
-
-@click.command("demo")
-@with_appcontext
-@click.option("--database-url", default=None, help="Where to build it (default instance/demo.db).")
-@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after building.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@domain_errors
-def demo_command(database_url: str | None, serve: bool, host: str, port: int) -> None:
-    """Build a fresh demo-city database and serve it 构建示例城市并启动."""
-    url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
-    build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=click.echo)
-    if serve:
-        create_app = current_app.extensions["civicgrid.create_app"]
-        app = create_app({"DATABASE_URL": url, "DEMO": True})
-        click.echo(f"示例城市 / demo city: http://{host}:{port}/")
-        app.run(host=host, port=port)

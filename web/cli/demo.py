@@ -1,0 +1,62 @@
+"""`civicgrid demo`: build (or reuse) the demo city and serve it until Ctrl-C.
+
+Serving goes through werkzeug's server directly: Flask ignores ``app.run()`` inside its
+own CLI, so `civicgrid demo` and `flask --app web demo` would otherwise exit at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from werkzeug.serving import make_server
+
+from geo.core.errors import ConfigError
+from geo.demo.reuse import prepare_demo
+from web.cli.common import domain_errors
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--database-url", default=None, help="Where to build it (default instance/demo.db).")
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after building.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--rebuild", is_flag=True, help="Build afresh even when the demo files did not change."
+)
+@domain_errors
+def demo_command(
+    database_url: str | None, serve: bool, host: str, port: int, rebuild: bool
+) -> None:
+    """Build the demo-city database (reused while its files are unchanged) and serve it
+    构建示例城市并启动."""
+    url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
+    demo_dir = Path(current_app.config["DEMO_DIR"])
+    prepare_demo(url, demo_dir, Path(current_app.config["TAXONOMY"]), click.echo, rebuild)
+    if serve:
+        create_app = current_app.extensions["civicgrid.create_app"]
+        serve_app(create_app({"DATABASE_URL": url, "DEMO": True}), host, port)
+
+
+def serve_app(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` on host:port with werkzeug's threaded server until Ctrl-C."""
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"无法监听 / cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(port in use? try --port 5001)"
+        ) from exc
+    click.echo(
+        f"示例城市 / demo city: http://{host}:{server.port}/  (按 Ctrl-C 停止 / Ctrl-C stops)"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        click.echo("已停止 / stopped")
