@@ -27,7 +27,7 @@ from geo.areas import quality
 from geo.areas.assign import AreaIndex, representative_points
 from geo.areas.reassign import reassign_within
 from geo.core.crs import areas_m2, to_wgs84
-from geo.core.errors import AreaLoadError
+from geo.core.errors import AreaLoadError, InvalidParameterError
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction
 from geo.storage.models import LEVELS, Area
@@ -128,6 +128,8 @@ def _read_features(
         raise AreaLoadError(f"{path}: 文件中没有要素 / the file has no features")
     try:
         raw = to_wgs84(raw, options.crs)
+    except InvalidParameterError:
+        raise
     except Exception as exc:  # pyproj raises several types for a bad CRS
         raise AreaLoadError(f"{path}: 无法转换坐标系 / cannot transform CRS: {exc}") from exc
     frame = gpd.GeoDataFrame(

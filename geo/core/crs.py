@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
@@ -42,18 +43,57 @@ def areas_m2(geoms: gpd.GeoSeries) -> gpd.pd.Series:
 
 
 def to_wgs84(frame: gpd.GeoDataFrame, source_crs: str | CRS | None) -> gpd.GeoDataFrame:
-    """Return ``frame`` in EPSG:4326.
+    """Return ``frame`` in EPSG:4326: the one conversion every vector loader uses.
 
-    ``source_crs`` overrides the file's own CRS; a frame without any CRS is taken as
-    WGS-84 lon/lat (what GeoJSON means by definition).
+    ``source_crs`` (any ``--crs`` value: wgs84, cgcs2000, gcj02, bd09, EPSG:n) overrides
+    the file's own CRS; a frame without any CRS is taken as WGS-84 lon/lat (what GeoJSON
+    means by definition). GCJ-02 and BD-09 geometries are shifted vertex by vertex;
+    a polygon the shift made invalid is repaired (``shapely.make_valid``, structure
+    method, so polygons stay polygons). Raises ``InvalidParameterError`` for an unknown
+    CRS and for coordinates that cannot be lon/lat (a projected file without ``--crs``).
     """
-    if source_crs is not None:
-        frame = frame.set_crs(source_crs, allow_override=True)
+    name = None if source_crs is None else normalise_crs_name(str(source_crs))
+    if name in ("gcj02", "bd09"):
+        frame = frame.set_crs(WGS84, allow_override=True)
+        frame = frame.set_geometry(shift_to_wgs84(frame.geometry, name))
+    elif name is not None:
+        frame = frame.set_crs(name, allow_override=True)
     if frame.crs is None:
-        return frame.set_crs(WGS84)
-    if CRS.from_user_input(frame.crs).equals(WGS84, ignore_axis_order=True):
-        return frame
-    return frame.to_crs(WGS84)
+        frame = frame.set_crs(WGS84)
+    elif not CRS.from_user_input(frame.crs).equals(WGS84, ignore_axis_order=True):
+        frame = frame.to_crs(WGS84)
+    _check_lonlat(frame.geometry)
+    return frame
+
+
+def shift_to_wgs84(geoms: gpd.GeoSeries, name: str) -> gpd.GeoSeries:
+    """GCJ-02 (``gcj02``) or BD-09 (``bd09``) geometries → WGS-84, vertex by vertex;
+    geometries the shift made invalid are repaired, polygons staying polygonal."""
+    inverse = gcj02_to_wgs84 if name == "gcj02" else bd09_to_wgs84
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(inverse(xy[:, 0], xy[:, 1]))
+
+    values = np.asarray(geoms.values, dtype=object)
+    was_valid = shapely.is_valid(values)
+    shifted = shapely.transform(values, convert)
+    broken = was_valid & ~shapely.is_valid(shifted)
+    if broken.any():
+        shifted[broken] = shapely.make_valid(shifted[broken], method="structure")
+    return gpd.GeoSeries(shifted, index=geoms.index, crs=WGS84)
+
+
+def _check_lonlat(geoms: gpd.GeoSeries) -> None:
+    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    if present.empty:
+        return
+    minx, miny, maxx, maxy = present.total_bounds
+    if minx < -180.0 or maxx > 180.0 or miny < -90.0 or maxy > 90.0:
+        raise InvalidParameterError(
+            f"坐标不是经纬度 / coordinates are not longitude/latitude (x {minx:.0f}…{maxx:.0f}, "
+            f"y {miny:.0f}…{maxy:.0f}): the file is in a projected CRS that it does not declare; "
+            "give it with --crs, e.g. --crs EPSG:4549 (CGCS2000 3-degree zone, 120°E)"
+        )
 
 
 # --- Chinese coordinate systems: GCJ-02 (AMap, Tencent) and BD-09 (Baidu) -----------------

@@ -27,6 +27,11 @@ from web.cli.export import export_command
 from web.cli.ingest import ingest_command
 from web.cli.summary import summary_group
 
+CRS_HELP = (
+    "Coordinate system of the file, overriding the one it declares: wgs84, cgcs2000, "
+    "gcj02 (AMap/Tencent, DataV boundaries), bd09 (Baidu) or EPSG:n."
+)
+
 areas_group = AppGroup("areas", help="区域（区/街道/社区/网格） Areas of the hierarchy.")
 points_group = AppGroup("points", help="点位 Inspection points.")
 
@@ -63,7 +68,7 @@ def init_command() -> None:
 @click.option("--code-field", default="code", show_default=True)
 @click.option("--name-field", default="name", show_default=True)
 @click.option("--parent-field", default="parent_code", show_default=True)
-@click.option("--crs", default=None, help="Input CRS overriding the file's, e.g. EPSG:4490.")
+@click.option("--crs", default=None, help=CRS_HELP)
 @click.option("--layer", default=None, help="Layer of a GeoPackage.")
 @domain_errors
 def areas_load(file: Path, level: str, **fields: Any) -> None:
@@ -105,7 +110,7 @@ def _print_area_report(file: Path, r: AreaLoadReport) -> None:
 @click.option("--kind-field", default="kind", show_default=True)
 @click.option("--address-field", default="address", show_default=True)
 @click.option("--unit-field", default="unit", show_default=True)
-@click.option("--crs", default=None, help="Input CRS overriding the file's.")
+@click.option("--crs", default=None, help=CRS_HELP)
 @click.option("--layer", default=None, help="Layer of a GeoPackage.")
 @click.option(
     "--school-buffer",

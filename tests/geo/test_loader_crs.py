@@ -1,0 +1,169 @@
+"""Every vector loader takes every coordinate system (wgs84, cgcs2000, gcj02, bd09,
+EPSG:n) through the one conversion of geo.core.crs.to_wgs84: DataV/Aliyun district
+boundaries in GCJ-02 land on their WGS-84 truth within a metre."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+import sqlalchemy as sa
+from pyproj import Geod, Transformer
+from shapely.geometry import LineString, Point, mapping
+
+from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.areas.points import PointLoadOptions, load_points
+from geo.core.crs import shift_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from geo.core.errors import AreaLoadError, InvalidParameterError
+from geo.storage.models import Area, InspectionPoint
+from tests.helpers import load_tiny_city, table_counts, write_geojson
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _truth_ring(n: int = 240) -> np.ndarray:
+    """An irregular district outline near Nantong (~12 km across), WGS-84 lon/lat."""
+    angles = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
+    radius = 0.055 + 0.012 * np.sin(5 * angles) + 0.006 * np.cos(11 * angles)
+    lon = 120.86 + radius * np.cos(angles) * 1.18
+    lat = 32.01 + radius * np.sin(angles)
+    ring = np.column_stack([lon, lat])
+    return np.vstack([ring, ring[:1]])
+
+
+def _datav_file(path: Path, ring: np.ndarray) -> Path:
+    """A district file shaped like DataV/Aliyun's ``320602.json`` (GCJ-02, MultiPolygon)."""
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "adcode": 320602,
+            "name": "崇川区",
+            "center": [120.86, 32.01],
+            "centroid": [120.86, 32.01],
+            "childrenNum": 14,
+            "level": "district",
+            "parent": {"adcode": 320600},
+            "subFeatureIndex": 0,
+            "acroutes": [100000, 320000, 320600],
+        },
+        "geometry": {"type": "MultiPolygon", "coordinates": [[ring.tolist()]]},
+    }
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
+    return path
+
+
+def _max_distance_m(a: np.ndarray, b: np.ndarray) -> float:
+    _, _, dist = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    return float(np.max(dist))
+
+
+def _stored_ring(engine) -> np.ndarray:
+    with engine.connect() as conn:
+        geom = conn.execute(sa.select(Area.geom).where(Area.code == "320602")).scalar_one()
+    return np.asarray(geom.geoms[0].exterior.coords)
+
+
+@pytest.mark.parametrize(
+    ("crs", "forward"),
+    [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09), ("GCJ-02", wgs84_to_gcj02)],
+)
+def test_datav_district_in_gcj02_lands_on_wgs84_truth(engine, tmp_path, crs, forward):
+    truth = _truth_ring()
+    shifted = np.column_stack(forward(truth[:, 0], truth[:, 1]))
+    assert _max_distance_m(truth, shifted) > 300  # the offset is real
+    path = _datav_file(tmp_path / "320602.json", shifted)
+    options = AreaLoadOptions(level="district", code_field="adcode", crs=crs)
+    report = load_areas(engine, path, options)
+    assert report.inserted == 1
+    stored = _stored_ring(engine)
+    assert stored.shape == truth.shape  # vertex by vertex, nothing simplified
+    assert _max_distance_m(truth, stored) < 1.0
+
+
+def test_without_crs_the_gcj02_file_stays_offset(engine, tmp_path):
+    truth = _truth_ring()
+    shifted = np.column_stack(wgs84_to_gcj02(truth[:, 0], truth[:, 1]))
+    load_areas(
+        engine, _datav_file(tmp_path / "d.json", shifted), AreaLoadOptions("district", "adcode")
+    )
+    assert _max_distance_m(truth, _stored_ring(engine)) > 300
+
+
+def test_points_and_lines_in_gcj02(engine, tmp_path):
+    load_tiny_city(engine, tmp_path)
+    gate = np.array([[120.83, 32.02]])
+    alley = np.array([[120.81, 32.01], [120.815, 32.012], [120.82, 32.011]])
+    features = []
+    for code, kind, coords in (("P1", "school_surroundings", gate), ("P2", "back_alley", alley)):
+        gcj = np.column_stack(wgs84_to_gcj02(coords[:, 0], coords[:, 1]))
+        geom = Point(gcj[0]) if len(gcj) == 1 else LineString(gcj)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": code, "kind": kind},
+                "geometry": mapping(geom),
+            }
+        )
+    path = write_geojson(tmp_path / "points.geojson", features)
+    report = load_points(engine, path, PointLoadOptions(crs="gcj02"))
+    assert report.inserted == 2 and report.outside == 0
+    with engine.connect() as conn:
+        query = sa.select(InspectionPoint.code, InspectionPoint.source_geom)
+        rows = {code: geom for code, geom in conn.execute(query)}
+    assert _max_distance_m(gate, np.asarray(rows["P1"].coords)) < 1.0
+    assert _max_distance_m(alley, np.asarray(rows["P2"].coords)) < 1.0
+
+
+def test_a_shift_that_breaks_a_polygon_is_repaired():
+    # Two lobes touching at a vertex pair a hair apart: after the shift the tiny gap may
+    # close into a self-intersection; whatever happens, the result is a valid polygon.
+    poly = shapely.Polygon(
+        [
+            (120.8, 32.0),
+            (120.81, 32.0),
+            (120.805, 32.005),
+            (120.8050000001, 32.005),
+            (120.81, 32.01),
+            (120.8, 32.01),
+            (120.805, 32.0050000001),
+        ]
+    )
+    out = shift_to_wgs84(gpd.GeoSeries([poly], crs=4326), "gcj02")
+    assert out.is_valid.all() and out.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def _utm_ring() -> np.ndarray:
+    ring = _truth_ring(12)
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32651", always_xy=True)
+    return np.column_stack(to_utm.transform(ring[:, 0], ring[:, 1]))
+
+
+def test_projected_file_without_crs_is_refused_and_nothing_written(engine, tmp_path):
+    load_tiny_city(engine, tmp_path)
+    before = table_counts(engine)
+    path = _datav_file(tmp_path / "utm.json", _utm_ring())
+    with pytest.raises(InvalidParameterError) as excinfo:
+        load_areas(engine, path, AreaLoadOptions(level="district", code_field="adcode"))
+    message = str(excinfo.value)
+    assert "coordinates are not longitude/latitude" in message and "--crs" in message
+    assert table_counts(engine) == before
+    # With the CRS given, the same file loads.
+    options = AreaLoadOptions(level="district", code_field="adcode", crs="EPSG:32651")
+    assert load_areas(engine, path, options).inserted == 1
+
+
+def test_unknown_crs_name_is_refused(engine, tmp_path):
+    before = table_counts(engine)
+    path = _datav_file(tmp_path / "d.json", _truth_ring(12))
+    with pytest.raises(
+        (InvalidParameterError, AreaLoadError), match="unknown coordinate system 'gcj03'"
+    ):
+        load_areas(engine, path, AreaLoadOptions("district", "adcode", crs="gcj03"))
+    assert table_counts(engine) == before
