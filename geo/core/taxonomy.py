@@ -15,6 +15,7 @@ Reading the file is geo/core/taxonomy_file.py; nothing is read at import time.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -90,9 +91,10 @@ class PointKind(Label):
 class Category(Label):
     """A problem category (问题类别 / 测评指标).
 
-    ``deadline_days`` is the default rectification deadline counted in ``deadline_unit``
-    days ("working" on the official calendar, or "natural"); ``deductions`` maps every
-    evaluation scheme code to the weight deducted per problem.
+    ``aliases`` are further names surveys use for it (小广告, 乱停放). ``deadline_days``
+    is the default rectification deadline counted in ``deadline_unit`` days ("working" on
+    the official calendar, or "natural"); ``deductions`` maps every evaluation scheme
+    code to the weight deducted per problem.
     """
 
     gbt_code: str | None
@@ -100,9 +102,12 @@ class Category(Label):
     deadline_unit: DeadlineUnit
     point_kinds: tuple[str, ...]
     deductions: Mapping[str, float] = field(hash=False)
+    aliases: tuple[str, ...] = ()
+    """Everyday names surveys use (小广告, 乱停放...), matched like the labels."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "point_kinds", tuple(self.point_kinds))
+        object.__setattr__(self, "aliases", tuple(self.aliases))
         object.__setattr__(self, "deductions", MappingProxyType(dict(self.deductions)))
 
 
@@ -158,6 +163,14 @@ class Taxonomy:
             TaxonomyError: ``未知的问题类别 / unknown category: 'value'``.
         """
         return self.categories[self._resolve("categories", value)]
+
+    def suggest_categories(self, value: str, n: int = 3) -> tuple[Category, ...]:
+        """The categories whose code, label or alias is closest to ``value`` (difflib,
+        after the same normalisation as matching), best first; empty when none is close."""
+        index = self._index["categories"]
+        close = difflib.get_close_matches(_normalise(str(value)), list(index), n=3 * n, cutoff=0.5)
+        codes = list(dict.fromkeys(index[key] for key in close))[:n]
+        return tuple(self.categories[code] for code in codes)
 
     def resolve_kind(self, value: str) -> PointKind:
         """Return the point kind named by a code, zh-CN label or English label."""
@@ -217,7 +230,9 @@ class Taxonomy:
     def _resolve(self, section: str, value: str) -> str:
         code = self._index[section].get(_normalise(value)) if isinstance(value, str) else None
         if code is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {value!r}")
+            close = self.suggest_categories(value) if section == "categories" else ()
+            hint = "".join(f" ({c.zh} = {c.code}?)" for c in close[:1])
+            raise TaxonomyError(f"{_UNKNOWN[section]}: {value!r}{hint}")
         return code
 
     def _check_references(self) -> None:
@@ -273,8 +288,11 @@ def _is_english(lang: str) -> bool:
 
 
 def _normalise(value: str) -> str:
-    """Fold a name for lookup: NFKC (full-width → half-width), collapse spaces, casefold."""
-    return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
+    """Fold a name for lookup: NFKC (full-width → half-width), casefold, and drop spaces
+    and punctuation (``小广告 / 乱张贴``, ``小广告、乱张贴`` and ``小广告乱张贴`` are one name)."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    kept = "".join(c for c in folded if not (c.isspace() or unicodedata.category(c)[0] == "P"))
+    return kept or " ".join(folded.split())
 
 
 def _label_index(source: str, section: str, items: Mapping[str, Label]) -> dict[str, str]:
@@ -282,13 +300,15 @@ def _label_index(source: str, section: str, items: Mapping[str, Label]) -> dict[
     index: dict[str, str] = {}
     origin: dict[str, str] = {}
     for code, item in items.items():
-        for name, text in (("code", code), ("zh", item.zh), ("en", item.en)):
+        names = [("code", code), ("zh", item.zh), ("en", item.en)]
+        names += [(f"aliases[{i}]", a) for i, a in enumerate(getattr(item, "aliases", ()))]
+        for name, text in names:
             key = _normalise(text)
             owner = index.setdefault(key, code)
             origin.setdefault(key, f"{section}.{code}.{name}")
             if owner != code:
                 raise TaxonomyError(
-                    f"{source}: {section}.{code}.{name}: 标签 {text!r} 与 {origin[key]} 重复"
-                    f" / label {text!r} duplicates {origin[key]}"
+                    f"{source}: {section}.{code}.{name}: 名称 {text!r} 与 {origin[key]} 重复，"
+                    f"无法区分 / name {text!r} duplicates {origin[key]} (ambiguous)"
                 )
     return index

@@ -138,7 +138,16 @@ def _parse_kind(t: TomlTable) -> PointKind:
 
 
 def _parse_category(t: TomlTable) -> Category:
-    t.allow("zh", "en", "gbt_code", "deadline_days", "deadline_unit", "point_kinds", "deductions")
+    t.allow(
+        "zh",
+        "en",
+        "aliases",
+        "gbt_code",
+        "deadline_days",
+        "deadline_unit",
+        "point_kinds",
+        "deductions",
+    )
     gbt_code = t.optional_text("gbt_code")
     if gbt_code is not None and not _GBT_CODE_RE.fullmatch(gbt_code):
         raise t.error(
@@ -157,6 +166,7 @@ def _parse_category(t: TomlTable) -> Category:
         deadline_unit=cast(DeadlineUnit, t.choice("deadline_unit", DEADLINE_UNITS)),
         point_kinds=t.code_list("point_kinds"),
         deductions=weights,
+        aliases=t.optional_text_list("aliases"),
     )
 
 

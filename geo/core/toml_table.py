@@ -88,6 +88,17 @@ class TomlTable:
             raise self.error(name, f"代码重复 {duplicates}", f"duplicate codes {duplicates}")
         return tuple(value)
 
+    def optional_text_list(self, name: str) -> tuple[str, ...]:
+        """A list of non-empty strings; an absent key is the empty list."""
+        if name not in self.data:
+            return ()
+        value = self.data[name]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(
+                name, "须为非空文字列表", f"must be a list of non-empty texts, got {value!r}"
+            )
+        return tuple(v.strip() for v in value)
+
     def sub_table(self, name: str) -> TomlTable:
         value = self._get(name)
         if not isinstance(value, dict):

@@ -170,12 +170,22 @@ def _category(
         if code is None:
             text = str(value).strip()
             reason = (
-                f"未知的问题类别 / unknown category '{text}'"
-                if text
-                else "缺少问题类别 / missing category"
+                _unknown_category(taxonomy, text) if text else "缺少问题类别 / missing category"
             )
             flag(bad, (values == value).to_numpy() & ~visit_only, reason)
     table["category"] = values.map(codes).astype(object)
+
+
+def _unknown_category(taxonomy: Taxonomy, text: str) -> str:
+    """The reason for an unknown category, naming the closest ones when there are any."""
+    close = taxonomy.suggest_categories(text)
+    if not close:
+        return f"未知的问题类别 / unknown category '{text}'"
+    zh = "、".join(c.zh for c in close)
+    en = "; ".join(f"{c.en} ({c.code})" for c in close)
+    return (
+        f"未知的问题类别 '{text}'，是否为：{zh}？ / unknown category '{text}', did you mean: {en}?"
+    )
 
 
 def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:

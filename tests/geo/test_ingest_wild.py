@@ -114,7 +114,7 @@ BAD = {
     "one-bad-row-strict": (
         lambda p: write_csv(p / "s.csv", HEADER + GOOD[1] + "B2,120.83,32.02,乱扔,2024-05-01,\n"),
         {"strict": True},
-        ["第 3 行 / row 3: 未知的问题类别 / unknown category '乱扔'"],
+        ["第 3 行 / row 3: 未知的问题类别 '乱扔'，是否为：暴露垃圾/环境卫生差？"],
     ),
     "two-gigabytes": (
         lambda p: _sparse(p, 2 * 2**30),
@@ -204,7 +204,10 @@ def test_mixed_file_accepts_good_rows_and_reports_bad_ones(city, tmp_path) -> No
     assert [(r.row, r.reason_en) for r in sorted(result.rejects, key=lambda r: r.row)] == [
         (3, "non-numeric lon"),
         (5, "comma decimal in lon"),
-        (6, "unknown category '乱扔东西'"),
+        (
+            6,
+            "unknown category '乱扔东西', did you mean: Exposed litter / poor sanitation (litter)?",
+        ),
         (7, "duplicate id in file: 'G2' (also row 2)"),
         (8, "missing found_at"),
         (9, "7 cells for 6 headers (an unquoted separator?)"),

@@ -85,7 +85,10 @@ def test_strict_upload_lists_every_bad_row_and_writes_nothing(city) -> None:
     assert error["code"] == "IngestError" and "row 4" in error["message"]
     assert [(r["row"], r["reason_en"]) for r in error["rejects"]] == [
         (4, "non-numeric lon"),
-        (5, "unknown category '乱扔东西'"),
+        (
+            5,
+            "unknown category '乱扔东西', did you mean: Exposed litter / poor sanitation (litter)?",
+        ),
     ]
     assert "/tmp" not in response.get_data(as_text=True)  # no server paths
     counts = table_counts(engine)
