@@ -17,6 +17,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from geo.core.errors import IngestError, InvalidParameterError
@@ -48,6 +49,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 CANONICAL: tuple[str, ...] = tuple(ALIASES)
 REQUIRED: tuple[str, ...] = ("lon", "lat", "category", "found_at")
+_DEFAULTED = ("found_at",)  # a file without it gets --found-at or the ingest time
 
 # Submission ids and times of form servers, used when the file has no own column.
 _ID_FALLBACKS = ("_uuid", "meta/instanceid", "meta-instanceid", "instanceid", "key")
@@ -209,8 +211,33 @@ def _geopoint_parts(headers: list[str]) -> dict[str, str]:
     return {}
 
 
+def default_found_at(
+    plan: ColumnPlan, explicit: datetime | None, strict: bool, now: datetime, where: str = ""
+) -> tuple[datetime | None, str | None]:
+    """The found time (naive UTC) of rows that give none, and a note saying so.
+
+    ``explicit`` (``--found-at``) wins; a file without a time column gets the ingest time
+    ``now``, unless ``strict``, which refuses it (``IngestError``).
+    """
+    if explicit is not None:
+        return explicit, None
+    if "found_at" in plan.columns:
+        return None, None
+    if strict:
+        raise IngestError(
+            f"{where}缺少时间列 / no time column ({'/'.join(ALIASES['found_at'][:5])}): "
+            "--strict 要求文件给出发现时间 / --strict needs the file to give the found time; "
+            "或用 / or give --found-at DATETIME"
+        )
+    stamp = f"{now:%Y-%m-%d %H:%M:%S} UTC"
+    return now, (
+        f"文件没有时间列，发现时间取导入时间 {stamp} / no time column: found time = ingest "
+        f"time {stamp} (--found-at sets it)"
+    )
+
+
 def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
-    missing = [n for n in REQUIRED if n not in plan.columns]
+    missing = [n for n in REQUIRED if n not in plan.columns and n not in _DEFAULTED]
     if "result" in plan.columns:  # a file of visits: rows without a category are visits
         missing = [n for n in missing if n != "category"]
         if "point_code" in plan.columns:  # rows may take their point's location

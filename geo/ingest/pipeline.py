@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
+from geo.access.audit import utcnow
 from geo.areas.assign import load_area_index
 from geo.areas.link import PointLinker, point_ids_by_code
 from geo.areas.units import unit_ids
@@ -33,7 +35,7 @@ from geo.core.errors import IngestError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
 from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
-from geo.ingest.columns import ColumnPlan, plan_columns
+from geo.ingest.columns import ColumnPlan, default_found_at, plan_columns
 from geo.ingest.coordinates import city_extent
 from geo.ingest.result import IngestOptions, IngestResult, write_rejects
 from geo.ingest.rows import Reject, SeenIds, parse_survey
@@ -132,6 +134,7 @@ class _Run:
         self.seen = SeenIds()
         self.stored_source = source_has_rows(session, options.source)
         self.plan: ColumnPlan | None = None
+        self.default_found_at: datetime | None = None
         self.suspended: Suspended | None = None
         self.writer: ProblemWriter | None = None
         self.counts: BatchCounts | None = None
@@ -154,6 +157,7 @@ class _Run:
             city=self.city,
             fix_swapped=self.options.fix_swapped,
             utc_columns=self._plan(raw).utc,
+            default_found_at=self.default_found_at,
         )
         self.result.swapped_fixed += parsed.swapped_fixed
         rejects = list(parsed.rejects)
@@ -164,6 +168,7 @@ class _Run:
         self._assign(rows)
         self._link_nearest(rows)
         self.result.accepted += len(rows)
+        self.result.found_at_defaulted += int(rows["found_at_defaulted"].sum())
         if self.writing:
             self._write(rows)
         if self.options.progress is not None and self.source.bytes_read:
@@ -214,7 +219,12 @@ class _Run:
             if self.options.crs is None and self.source.crs is not None:
                 self.crs = self.result.crs = normalise_crs_name(self.source.crs)
             headers = [c for c in raw.columns if c != ROW]
-            self.plan = plan_columns(headers, explicit, where=f"{self.source.path}: ")
+            where = f"{self.source.path}: "
+            self.plan = plan_columns(headers, explicit, where=where)
+            self.default_found_at, note = default_found_at(
+                self.plan, self.options.found_at, self.options.strict, utcnow(), where
+            )
+            self.result.notes += [note] if note else []
             if self.source.layout and self.plan.flavour == "plain":
                 self.result.notes.append(
                     f"--format {self.source.layout}: 未发现该格式的列 / no {self.source.layout} "

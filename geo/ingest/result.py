@@ -9,6 +9,7 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ class IngestOptions:
     city; ``link_distance_m`` links problems to the nearest inspection point within that
     many metres (0: off). ``rejects_path`` receives the reject report. ``progress`` is
     called with (bytes read, file size) after each chunk. ``round`` names the round
-    (name or id) of visit rows that name none (geo/ingest/visits.py).
+    (name or id) of visit rows that name none (geo/ingest/visits.py). ``found_at``
+    (naive UTC) is the found time of rows that give none; a file without a time column
+    otherwise gets the ingest time (refused when ``strict``).
     """
 
     source: str = "survey"
@@ -52,6 +55,7 @@ class IngestOptions:
     chunk_rows: int = 200_000
     progress: Callable[[int, int], None] | None = None
     round: str | None = None
+    found_at: datetime | None = None
 
 
 @dataclass
@@ -66,6 +70,7 @@ class IngestResult:
     far_outside: int = 0
     linked: int = 0
     swapped_fixed: int = 0
+    found_at_defaulted: int = 0
     visits: int = 0
     batch_id: int | None = None
     format: str = ""
@@ -105,6 +110,7 @@ class IngestResult:
             "far_outside": self.far_outside,
             "linked": self.linked,
             "swapped_fixed": self.swapped_fixed,
+            "found_at_defaulted": self.found_at_defaulted,
             "visits": self.visits,
             "batch_id": self.batch_id,
             "dry_run": self.dry_run,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from geo.core.errors import TaxonomyError
+from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
-from geo.core.timeparse import parse_times
+from geo.core.timeparse import parse_time, parse_times
 from geo.ingest.cells import as_text, flag
 from geo.ingest.coordinates import CityExtent, parse_coordinates
 from geo.rounds.rounds import parse_result
@@ -63,10 +64,14 @@ def parse_survey(
     city: CityExtent | None = None,
     fix_swapped: bool = False,
     utc_columns: Iterable[str] = (),
+    default_found_at: datetime | None = None,
 ) -> ParsedSurvey:
     """Validate and type the canonical ``table``.
 
     ``tz``: zone of times without offset (except ``utc_columns``, which are UTC);
+    ``default_found_at`` (naive UTC) is the found time of rows that give none (no time
+    column, or an empty cell; column ``found_at_defaulted`` marks them); a malformed time
+    is refused all the same;
     ``crs``: input coordinate system (``geo.core.crs.normalise_crs_name``), default WGS-84;
     ``city``: the loaded areas, for detecting swapped latitude/longitude, which are fixed
     when ``fix_swapped`` and refused otherwise.
@@ -79,9 +84,10 @@ def parse_survey(
     swapped = parse_coordinates(table, bad, crs, city, fix_swapped)
     visit_only = _visit_result(table, bad)
     _category(table, taxonomy, bad, visit_only)
-    _times(table, tz, set(utc_columns), bad)
+    defaulted = _times(table, tz, set(utc_columns), bad, default_found_at)
     _lifecycle(table, taxonomy, bad)
-    _identity(table, bad)
+    _identity(table, bad, defaulted)
+    table["found_at_defaulted"] = defaulted
     rejected = (bad != "").to_numpy()
     rejects = [
         Reject(int(r), *_split_reason(reason), external_id=eid or None)
@@ -188,7 +194,11 @@ def _unknown_category(taxonomy: Taxonomy, text: str) -> str:
     )
 
 
-def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
+def _times(
+    table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series, default: datetime | None
+) -> np.ndarray:
+    """Parse the time columns; return which rows got ``default`` as their found time."""
+    blank = np.ones(len(table), dtype=bool)  # rows without any found time in the file
     for column in TIME_COLUMNS:
         if column not in table:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
@@ -197,7 +207,27 @@ def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
         parsed = parse_times(text, "UTC" if column in utc else tz)
         flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
         table[column] = parsed
+        if column == "found_at":
+            blank = (text == "").to_numpy()
+    if default is not None:
+        table.loc[blank, "found_at"] = pd.Timestamp(default)
     flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
+    return blank if default is not None else np.zeros(len(table), dtype=bool)
+
+
+def explicit_found_at(text: str, tz: str, now: datetime) -> datetime:
+    """``--found-at`` → naive UTC; ``InvalidParameterError`` when unreadable or later than
+    ``now`` (naive UTC)."""
+    value = parse_time(text.strip(), tz)
+    if value is None:
+        raise InvalidParameterError(
+            f"--found-at '{text}': 时间格式错误 / malformed time (e.g. 2024-05-01 10:00)"
+        )
+    if value > now:
+        raise InvalidParameterError(
+            f"--found-at '{text}': 发现时间在将来 / found time is in the future"
+        )
+    return value
 
 
 def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
@@ -249,13 +279,14 @@ def _is_campaign(taxonomy: Taxonomy, value: str) -> bool:
     return True
 
 
-def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
-    """External id from the file, or a content hash when the file has none."""
+def _identity(table: pd.DataFrame, bad: pd.Series, defaulted: np.ndarray) -> None:
+    """External id from the file, or a content hash when the file has none (without the
+    found time where it was defaulted, so that ingesting the file again adds nothing)."""
     ids = table["external_id"] if "external_id" in table else pd.Series("", index=table.index)
     table["external_id"] = as_text(ids)
     no_id = (table["external_id"] == "").to_numpy()
     if no_id.any():
-        table.loc[no_id, "external_id"] = _content_hashes(table.loc[no_id])
+        table.loc[no_id, "external_id"] = _content_hashes(table.loc[no_id], defaulted[no_id])
     if not table["external_id"].duplicated().any():
         return
     first = table.groupby("external_id", sort=False)["row"].transform("min")
@@ -267,9 +298,9 @@ def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
         )
 
 
-def _content_hashes(rows: pd.DataFrame) -> list[str]:
+def _content_hashes(rows: pd.DataFrame, defaulted: np.ndarray) -> list[str]:
     """Stable identity of a row without id: what, where and when it was found."""
-    found = rows["found_at"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    found = rows["found_at"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("").where(~defaulted, "")
     parts = zip(
         np.char.mod("%.7f", rows["lon"].to_numpy(float)).tolist(),
         np.char.mod("%.7f", rows["lat"].to_numpy(float)).tolist(),

@@ -116,6 +116,8 @@ def test_map_crs_and_link_distance(runner, city, tmp_path) -> None:
         (["--crs", "mars"], "unknown coordinate system 'mars'"),
         (["--format", "xlsx"], "the file holds CSV, not XLSX"),
         (["--encoding", "nope-8"], "unknown encoding 'nope-8'"),
+        (["--found-at", "yesterday-ish"], "--found-at 'yesterday-ish': 时间格式错误 / malformed"),
+        (["--found-at", "2999-01-01 10:00"], "found time is in the future"),
     ],
 )
 def test_bad_options_one_line_and_nothing_written(runner, city, tmp_path, extra, fragment) -> None:
@@ -166,3 +168,14 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(ingest_cli.sys, "stderr", terminal)
     with ingest_cli._progress(small, enabled=True) as update:
         assert update is None  # a few rows: no bar
+
+
+def test_no_time_column_defaults_to_ingest_time(runner, city, tmp_path) -> None:
+    path = write_csv(tmp_path / "sheet.csv", "经度,纬度,问题类别\n120.82,32.02,小广告\n")
+    output = _ok(runner.invoke(args=["ingest", str(path)]))
+    assert "found time defaulted (no time in the file): 1" in output
+    assert "no time column: found time = ingest time" in output
+    summary = json.loads(_ok(runner.invoke(args=["ingest", str(path), "--json"])).strip())
+    assert summary["found_at_defaulted"] == 0 and summary["duplicates"] == 1
+    line = _one_error(runner.invoke(args=["ingest", str(path), "--strict", "--source", "x"]))
+    assert "no time column" in line and "--found-at" in line

@@ -18,9 +18,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from geo.access.audit import utcnow
 from geo.core.errors import CivicgridError
 from geo.ingest.columns import parse_mapping
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
+from geo.ingest.rows import explicit_found_at
 from geo.ingest.sources.survey import FORMATS
 from web import database
 from web.cli.common import ready_engine
@@ -75,6 +77,13 @@ _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
     default=None,
     help="Round (name or id) of the visits in the file that name none (column 轮次/round).",
 )
+@click.option(
+    "--found-at",
+    default=None,
+    metavar="DATETIME",
+    help="Found time of rows that give none (a file without a time column gets the ingest "
+    "time; with --strict it is refused), e.g. '2024-05-01 10:00' (local time).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> None:
@@ -100,15 +109,22 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
 
 
 def _options(
-    file: Path, format_: str, mapping: tuple[str, ...], link_distance: float | None, **fields: Any
+    file: Path,
+    format_: str,
+    mapping: tuple[str, ...],
+    link_distance: float | None,
+    found_at: str | None,
+    **fields: Any,
 ) -> dict[str, Any]:
     config = current_app.config
     distance = config["LINK_DISTANCE_M"] if link_distance is None else link_distance
+    tz = config["TIMEZONE"]
     return {
         **fields,
+        "found_at": None if found_at is None else explicit_found_at(found_at, tz, utcnow()),
         "format": format_,
         "mapping": parse_mapping(mapping),
-        "tz": config["TIMEZONE"],
+        "tz": tz,
         "link_distance_m": float(distance),
         "max_bytes": int(float(config["INGEST_MAX_MB"]) * 2**20),
     }
@@ -154,6 +170,11 @@ def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
     if r.far_outside:
         rows = ", ".join(str(x) for x in r.far_rows[:10])
         click.echo(f"  远离所有区域 / far outside every area: {r.far_outside} (rows {rows})")
+    if r.found_at_defaulted:
+        click.echo(
+            f"  未给发现时间、取默认 / found time defaulted (no time in the file): "
+            f"{r.found_at_defaulted}"
+        )
     if r.swapped_fixed:
         click.echo(f"  已交换经纬度 / latitude-longitude swapped back: {r.swapped_fixed}")
     click.echo(f"  关联点位 / linked to inspection points: {r.linked}; 坐标系 / CRS: {r.crs}")
