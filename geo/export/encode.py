@@ -21,11 +21,12 @@ import shapely
 
 from geo.core.crs import wgs84_to_gcj02, wgs84_to_gcj02_xy
 from geo.core.geojson import DEFAULT_PRECISION
+from geo.core.safety import FORMULA_TRIGGERS, neutralise_cell
 from geo.export.fields import Field
 from geo.export.query import Chunk
 
 CRS_CHOICES = ("wgs84", "gcj02")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = FORMULA_TRIGGERS
 """Spreadsheet formula triggers: a text cell starting with one gets a leading quote."""
 
 Bounds = tuple[float, float, float, float]
@@ -187,9 +188,10 @@ def offset_text(seconds: int) -> str:
 
 
 def text_cells(values: np.ndarray) -> np.ndarray:
-    """Text values safe for spreadsheets: a leading ``= + - @`` (or tab/CR) gets a quote."""
+    """Text values safe for spreadsheets (CSV and XLSX alike): a leading ``= + - @`` (or
+    tab/CR) gets a quote (geo.core.safety.neutralise_cell)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    safe = [("'" + u if u.startswith(FORMULA_PREFIXES) else u) for u in map(str, uniques)]
+    safe = [neutralise_cell(u) for u in map(str, uniques)]
     return np.array([*safe, None], dtype=object)[codes]
 
 

@@ -2,7 +2,8 @@
 
 The data sheet has one header row of field labels in the export language and one row
 per feature: numbers as numbers, times as local date-times (the export's time zone),
-text as text (a text starting with ``=`` is stored as a string cell, never a formula).
+text as text, neutralised exactly like CSV: a text starting with ``= + - @`` (or tab/CR)
+gets a leading ``'`` (geo.core.safety.neutralise_cell), so no spreadsheet runs it.
 Longitude/latitude and WKT columns end each row; a WKT longer than Excel's cell limit
 (32,767 characters) is left empty and counted. The "说明 About" sheet says what the
 file holds: coordinate system, filters, export time, the field list.
@@ -22,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from geo.core.errors import ExportError
+from geo.core.safety import neutralise_cell
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, Field
 from geo.export.query import Chunk
@@ -103,19 +105,8 @@ def _column(sheet: Any, values: np.ndarray, f: Field, tz: str) -> list[Any]:
 
 def _text_column(sheet: Any, values: np.ndarray) -> list[Any]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    cleaned = [_text_cell(sheet, str(u)) for u in uniques]
+    cleaned = [neutralise_cell(ILLEGAL_CHARACTERS_RE.sub("", str(u))) for u in uniques]
     return np.array([*cleaned, None], dtype=object)[codes].tolist()
-
-
-def _text_cell(sheet: Any, text: str) -> Any:
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if text.startswith("="):
-        # openpyxl would store it as a formula; force a plain string cell.
-        cell = WriteOnlyCell(sheet, value="")
-        cell.value = text
-        cell.data_type = "s"
-        return cell
-    return text
 
 
 def _about_sheet(

@@ -154,11 +154,26 @@ def test_xlsx_has_typed_cells_and_an_about_sheet(city, tmp_path) -> None:
     assert rows[0][:5] == ("问题ID", "外部编号", "来源", "问题类别代码", "问题类别")
     assert len(rows) == result.features + 1 == len(PROBLEMS) + 1
     formula = sheet.cell(row=3, column=9)
-    assert formula.value == '=HYPERLINK("http://evil")' and formula.data_type == "s"
+    assert formula.value == '\'=HYPERLINK("http://evil")' and formula.data_type == "s"
     assert rows[1][9].isoformat() == "2024-05-01T09:00:00"  # a real date-time, local time
     assert about.title == "说明 About"
     about_text = " ".join(str(c) for row in about.iter_rows(values_only=True) for c in row if c)
     assert "WGS 84" in about_text and "category_label" in about_text
+
+
+def test_xlsx_neutralises_formula_cells_exactly_like_csv(city, tmp_path) -> None:
+    export(city, "problems", "csv", tmp_path / "p.csv")
+    export(city, "problems", "xlsx", tmp_path / "p.xlsx")
+    table = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    sheet = openpyxl.load_workbook(tmp_path / "p.xlsx").worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("问题描述")
+    cells = [r[column] or "" for r in rows[1:]]
+    assert cells == table["description"].tolist()
+    risky = [c for c in cells if c[1:2] in ("=", "+", "-", "@")]
+    assert len(risky) >= 4 and all(c.startswith("'") for c in risky)
+    data_types = {sheet.cell(row=i + 2, column=column + 1).data_type for i in range(len(cells))}
+    assert "f" not in data_types  # no formula cell at all
 
 
 def test_points_and_areas_export_to_geopackage(city, tmp_path) -> None:
