@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 
 from geo.areas import quality
 from geo.areas.assign import AreaIndex, representative_points
+from geo.areas.crs_guess import guess_from_areas, reference_union
 from geo.areas.reassign import reassign_within
-from geo.core.crs import areas_m2, to_wgs84
+from geo.core.crs import areas_m2, normalise_crs_name, to_wgs84
 from geo.core.errors import AreaLoadError, InvalidParameterError
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction
@@ -46,6 +47,7 @@ class AreaLoadOptions:
     parent_field: str = "parent_code"
     crs: str | None = None
     layer: str | None = None
+    strict: bool = False
 
 
 @dataclass
@@ -63,6 +65,8 @@ class AreaLoadReport:
     gaps: list[quality.Gap] = field(default_factory=list)
     reassigned_problems: int = 0
     reassigned_points: int = 0
+    input_crs: str = "EPSG:4326"
+    crs_hint: str | None = None
 
 
 def load_areas(engine: Engine, path: str | Path, options: AreaLoadOptions) -> AreaLoadReport:
@@ -77,6 +81,7 @@ def load_areas(engine: Engine, path: str | Path, options: AreaLoadOptions) -> Ar
     report = AreaLoadReport(level=_check_level(options.level))
     frame = _read_features(path, options, report)
     with transaction(engine) as session:
+        _check_crs(session, frame, options, report)
         parent_level = _resolve_parents(session, frame, options, report)
         report.overlaps = quality.overlaps(frame)
         report.gaps = quality.gaps(frame, _parent_frame(session, parent_level))
@@ -109,6 +114,20 @@ def refresh_ancestry(session: so.Session) -> None:
         session.execute(sa.update(Area).where(Area.level == level).values(**values))
 
 
+def _check_crs(
+    session: so.Session, frame: gpd.GeoDataFrame, options: AreaLoadOptions, report: AreaLoadReport
+) -> None:
+    """Say when the file fits the loaded areas clearly better in another Chinese lon/lat
+    system (geo/areas/crs_guess.py); with ``strict``, refuse it."""
+    reference = reference_union(session, options.level)
+    hint = guess_from_areas(report.input_crs, frame.geometry.values, reference)
+    if hint is None:
+        return
+    if options.strict:
+        raise AreaLoadError(hint.message())
+    report.crs_hint = hint.message()
+
+
 def _check_level(level: str) -> str:
     if level not in LEVELS:
         raise AreaLoadError(
@@ -126,6 +145,7 @@ def _read_features(
     )
     if raw.empty:
         raise AreaLoadError(f"{path}: 文件中没有要素 / the file has no features")
+    report.input_crs = normalise_crs_name(options.crs or (raw.crs and raw.crs.to_string()))
     try:
         raw = to_wgs84(raw, options.crs)
     except InvalidParameterError:

@@ -4,6 +4,7 @@ boundaries in GCJ-02 land on their WGS-84 truth within a metre."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -21,7 +22,7 @@ from geo.areas.points import PointLoadOptions, load_points
 from geo.core.crs import shift_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from geo.core.errors import AreaLoadError, InvalidParameterError
 from geo.storage.models import Area, InspectionPoint
-from tests.helpers import load_tiny_city, table_counts, write_geojson
+from tests.helpers import DISTRICTS, load_tiny_city, table_counts, write_geojson
 
 GEOD = Geod(ellps="WGS84")
 
@@ -167,3 +168,58 @@ def test_unknown_crs_name_is_refused(engine, tmp_path):
     ):
         load_areas(engine, path, AreaLoadOptions("district", "adcode", crs="gcj03"))
     assert table_counts(engine) == before
+
+
+# --- detection: never convert silently, but say so ---------------------------------------
+
+
+def _gcj_street_file(tmp_path: Path) -> Path:
+    """Streets of the tiny city (its district boundary at lon 120.90), written in GCJ-02."""
+    features = []
+    for i, (x0, x1) in enumerate([(120.80, 120.85), (120.85, 120.90)], start=1):
+        ring = np.array([(x0, 32.00), (x1, 32.00), (x1, 32.04), (x0, 32.04), (x0, 32.00)])
+        dense = np.vstack(
+            [np.linspace(a, b, 20, endpoint=False) for a, b in itertools.pairwise(ring)]
+        )
+        dense = np.vstack([dense, dense[:1]])
+        gcj = np.column_stack(wgs84_to_gcj02(dense[:, 0], dense[:, 1]))
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": f"32990100{i}", "name": f"街道{i}", "parent_code": "329901"},
+                "geometry": {"type": "Polygon", "coordinates": [gcj.tolist()]},
+            }
+        )
+    return write_geojson(tmp_path / "streets_gcj.geojson", features)
+
+
+def _districts_only(engine, tmp_path) -> None:
+    load_areas(
+        engine, write_geojson(tmp_path / "d.geojson", DISTRICTS), AreaLoadOptions("district")
+    )
+
+
+@pytest.mark.parametrize("declared", [None, "bd09"])
+def test_gcj02_boundaries_read_otherwise_are_noticed(engine, tmp_path, declared):
+    _districts_only(engine, tmp_path)
+    path = _gcj_street_file(tmp_path)
+    report = load_areas(engine, path, AreaLoadOptions("street", crs=declared))
+    assert report.crs_hint is not None
+    assert "look like GCJ-02 (AMap/Tencent)" in report.crs_hint
+    assert "re-run with --crs gcj02" in report.crs_hint
+
+
+@pytest.mark.parametrize("declared", [None, "bd09"])
+def test_strict_refuses_a_boundary_file_in_the_wrong_crs(engine, tmp_path, declared):
+    _districts_only(engine, tmp_path)
+    before = table_counts(engine)
+    path = _gcj_street_file(tmp_path)
+    with pytest.raises(AreaLoadError) as info:
+        load_areas(engine, path, AreaLoadOptions("street", crs=declared, strict=True))
+    message = str(info.value)
+    assert "坐标疑似 GCJ-02" in message and "--crs gcj02" in message
+    assert "outside the areas already loaded" in message
+    assert table_counts(engine) == before
+    # read right, it fits and nothing is said
+    report = load_areas(engine, path, AreaLoadOptions("street", crs="gcj02", strict=True))
+    assert report.inserted == 2 and report.crs_hint is None

@@ -70,6 +70,11 @@ def init_command() -> None:
 @click.option("--parent-field", default="parent_code", show_default=True)
 @click.option("--crs", default=None, help=CRS_HELP)
 @click.option("--layer", default=None, help="Layer of a GeoPackage.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the file when it looks like another coordinate system (GCJ-02, BD-09).",
+)
 @domain_errors
 def areas_load(file: Path, level: str, **fields: Any) -> None:
     """Load areas of one level from GeoJSON / GeoPackage / Shapefile 加载区域."""
@@ -82,6 +87,8 @@ def _print_area_report(file: Path, r: AreaLoadReport) -> None:
         f"{file.name}: {r.features} 个{r.level} / features — 新增 inserted {r.inserted}, "
         f"更新 updated {r.updated}, 未变 unchanged {r.unchanged}"
     )
+    if r.crs_hint:
+        click.echo(f"警告 / warning: {r.crs_hint}", err=True)
     if r.parents_by_containment:
         click.echo(
             f"  按空间包含确定上级 / parents found by containment: {r.parents_by_containment}"
