@@ -37,8 +37,9 @@ from geo.core.taxonomy_file import default_taxonomy
 from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
 from geo.ingest.columns import ColumnPlan, default_found_at, plan_columns
 from geo.ingest.coordinates import city_extent
-from geo.ingest.result import IngestOptions, IngestResult, write_rejects
-from geo.ingest.rows import Reject, SeenIds, parse_survey
+from geo.ingest.crs_check import CodeSamples
+from geo.ingest.result import IngestOptions, IngestResult, refusal, write_rejects
+from geo.ingest.rows import Reject, SeenIds, duplicate_reject, parse_survey
 from geo.ingest.sources.survey import READ_ERROR, ROW, SurveySource, open_survey
 from geo.ingest.sources.vector_file import LAT, LON
 from geo.ingest.visits import VisitRounds, fill_point_locations
@@ -132,6 +133,7 @@ class _Run:
         self.city = city_extent(session, self.index)
         self.linker = PointLinker.load(session, options.link_distance_m)
         self.seen = SeenIds()
+        self.code_samples = CodeSamples()
         self.stored_source = source_has_rows(session, options.source)
         self.plan: ColumnPlan | None = None
         self.default_found_at: datetime | None = None
@@ -163,6 +165,7 @@ class _Run:
         rejects = list(parsed.rejects)
         rows = self._dedupe(parsed.rows, rejects)
         rows = self._link_codes(rows, rejects)
+        self.code_samples.add(rows)
         rows = self.visits.mark(rows, rejects)
         self._reject(rejects, raw)
         self._assign(rows)
@@ -177,10 +180,18 @@ class _Run:
     def finish(self) -> None:
         """Refuse the batch (strict, or nothing usable) or record it with its counts."""
         result = self.result
+        hint = self.code_samples.hint(self.session, self.crs)
+        if hint is not None and self.options.strict:
+            raise IngestError(f"{self.source.path}: {hint.message()}")
+        result.crs_hint = None if hint is None else hint.message()
         if self.options.strict and result.rejects:
-            raise IngestError(_refusal(self.source, result.rejects, strict=True))
+            raise IngestError(
+                refusal(self.source.path, self.source.row_label, result.rejects, strict=True)
+            )
         if result.rejects and not result.accepted and not result.duplicates:
-            raise IngestError(_refusal(self.source, result.rejects, strict=False))
+            raise IngestError(
+                refusal(self.source.path, self.source.row_label, result.rejects, strict=False)
+            )
         result.sha256 = self.source.sha256()
         if self.batch is None:
             return
@@ -247,7 +258,7 @@ class _Run:
         """Refuse ids met earlier in the file; skip ids already stored for the source."""
         earlier = self.seen.earlier_rows(rows["external_id"])
         for i in np.flatnonzero(earlier):
-            rejects.append(_duplicate(rows, int(i), int(earlier[i])))
+            rejects.append(duplicate_reject(rows, int(i), int(earlier[i])))
         rows = rows.loc[earlier == 0].reset_index(drop=True)
         with_id = [r for r in rejects if r.external_id]
         self.seen.add(
@@ -372,27 +383,4 @@ def _problem_frame(
             "version": 1,
             "extension_count": 0,
         }
-    )
-
-
-def _duplicate(rows: pd.DataFrame, i: int, first: int) -> Reject:
-    eid = rows["external_id"].iloc[i]
-    return Reject(
-        int(rows["row"].iloc[i]),
-        "文件内编号重复",
-        f"duplicate id in file: '{eid}' (also row {first})",
-        eid,
-    )
-
-
-def _refusal(source: SurveySource, rejects: list[Reject], strict: bool) -> str:
-    first = min(rejects, key=lambda r: r.row)
-    label = "要素" if source.row_label == "feature" else "行"
-    where = f"第 {first.row} {label} / {source.row_label} {first.row}: {first.reason}"
-    if strict:
-        more = f" (共 {len(rejects)} 行有误 / {len(rejects)} bad rows in all)"
-        return f"{source.path}: {where}" + (more if len(rejects) > 1 else "")
-    return (
-        f"{source.path}: 没有可导入的行，全部 {len(rejects)} 行有误 / no usable row, all "
-        f"{len(rejects)} rows rejected; 首个 / first: {where}"
     )

@@ -71,6 +71,7 @@ class IngestResult:
     linked: int = 0
     swapped_fixed: int = 0
     found_at_defaulted: int = 0
+    crs_hint: str | None = None
     visits: int = 0
     batch_id: int | None = None
     format: str = ""
@@ -111,6 +112,7 @@ class IngestResult:
             "linked": self.linked,
             "swapped_fixed": self.swapped_fixed,
             "found_at_defaulted": self.found_at_defaulted,
+            "crs_hint": self.crs_hint,
             "visits": self.visits,
             "batch_id": self.batch_id,
             "dry_run": self.dry_run,
@@ -149,6 +151,20 @@ def write_rejects(path: Path, result: IngestResult) -> None:
                 [r.row, r.reason_zh, r.reason_en, r.external_id or ""]
                 + [_safe_cell(cells.get(h, "")) for h in headers]
             )
+
+
+def refusal(path: Path, row_label: str, rejects: list[Reject], strict: bool) -> str:
+    """Why a file is refused as a whole: strict with bad rows, or no usable row."""
+    first = min(rejects, key=lambda r: r.row)
+    label = "要素" if row_label == "feature" else "行"
+    where = f"第 {first.row} {label} / {row_label} {first.row}: {first.reason}"
+    if strict:
+        more = f" (共 {len(rejects)} 行有误 / {len(rejects)} bad rows in all)"
+        return f"{path}: {where}" + (more if len(rejects) > 1 else "")
+    return (
+        f"{path}: 没有可导入的行，全部 {len(rejects)} 行有误 / no usable row, all "
+        f"{len(rejects)} rows rejected; 首个 / first: {where}"
+    )
 
 
 def _general(reject: Reject) -> str:

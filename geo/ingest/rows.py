@@ -310,3 +310,14 @@ def _content_hashes(rows: pd.DataFrame, defaulted: np.ndarray) -> list[str]:
         strict=True,
     )
     return ["sha1:" + hashlib.sha1("|".join(p).encode()).hexdigest() for p in parts]
+
+
+def duplicate_reject(rows: pd.DataFrame, i: int, first: int) -> Reject:
+    """The reject of row ``i`` of ``rows`` whose id was met before at file row ``first``."""
+    eid = rows["external_id"].iloc[i]
+    return Reject(
+        int(rows["row"].iloc[i]),
+        "文件内编号重复",
+        f"duplicate id in file: '{eid}' (also row {first})",
+        eid,
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from geo.core.crs import wgs84_to_gcj02
-from tests.helpers import load_tiny_city, table_counts, write_csv
+from tests.helpers import load_tiny_city, load_tiny_city_with_points, table_counts, write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "surveys"
 ERROR_PREFIX = "错误 / error:"
@@ -179,3 +179,16 @@ def test_no_time_column_defaults_to_ingest_time(runner, city, tmp_path) -> None:
     assert summary["found_at_defaulted"] == 0 and summary["duplicates"] == 1
     line = _one_error(runner.invoke(args=["ingest", str(path), "--strict", "--source", "x"]))
     assert "no time column" in line and "--found-at" in line
+
+
+def test_crs_hint_goes_to_stderr(runner, engine, tmp_path) -> None:
+    load_tiny_city_with_points(engine, tmp_path)
+    lines = ["id,lon,lat,category,found_at,点位编码"]
+    for i in range(4):
+        lon, lat = wgs84_to_gcj02(120.82 + i * 1e-5, 32.01)
+        lines.append(f"R{i},{float(lon):.7f},{float(lat):.7f},litter,2024-05-01 10:00,P1")
+    path = write_csv(tmp_path / "amap.csv", "\n".join(lines) + "\n")
+    result = runner.invoke(args=["ingest", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "警告 / warning:" in result.stderr and "--crs gcj02" in result.stderr
+    assert json.loads(result.stdout.strip())["crs_hint"].endswith("re-run with --crs gcj02")

@@ -106,6 +106,8 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not quiet:
         print_summary(result, fields.get("rejects_path"))
+    if result.crs_hint:
+        click.echo(f"警告 / warning: {result.crs_hint}", err=True)
 
 
 def _options(
