@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 5000
 
 .PHONY: demo test lint typecheck setup assets clean bench
 
-demo: setup assets ## Build the demo city and serve it at http://127.0.0.1:5000
-	$(BIN)/civicgrid demo --host 127.0.0.1 --port 5000
+demo: setup assets ## Build (or reuse) the demo city and serve it at http://127.0.0.1:5000 until Ctrl-C
+	$(BIN)/civicgrid demo --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 test: setup assets lint typecheck ## Set everything up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
