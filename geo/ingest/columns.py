@@ -137,7 +137,7 @@ def _explicit(
         if found is None:
             raise IngestError(
                 f"{where}--map {name}={header}: 文件中没有这一列 / no such column; "
-                f"文件中的列 / columns in file: {', '.join(headers)}"
+                f"文件中的列 / columns in file: {shown_headers(headers)}"
             )
         plan.columns[name] = found
 
@@ -236,6 +236,13 @@ def default_found_at(
     )
 
 
+def shown_headers(headers: Sequence[str]) -> str:
+    """The file's headers for a message: without the reader's own ``__name__`` columns
+    (row number, read error, a vector file's coordinates)."""
+    own = [h for h in headers if not (h.startswith("__") and h.endswith("__"))]
+    return ", ".join(own) or "—"
+
+
 def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
     missing = [n for n in REQUIRED if n not in plan.columns and n not in _DEFAULTED]
     if "result" in plan.columns:  # a file of visits: rows without a category are visits
@@ -250,7 +257,7 @@ def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
     raise IngestError(
         f"{where}缺少必需的列 / missing required column(s): {', '.join(missing)} "
         f"(可用表头 / accepted headers: {hints}; 或用 / or use --map {missing[0]}=<表头 header>; "
-        f"文件中的列 / columns in file: {', '.join(headers)})"
+        f"文件中的列 / columns in file: {shown_headers(headers)})"
     )
 
 

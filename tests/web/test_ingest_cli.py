@@ -192,3 +192,29 @@ def test_crs_hint_goes_to_stderr(runner, engine, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "警告 / warning:" in result.stderr and "--crs gcj02" in result.stderr
     assert json.loads(result.stdout.strip())["crs_hint"].endswith("re-run with --crs gcj02")
+
+
+def test_help_says_what_a_user_needs(runner) -> None:
+    text = runner.invoke(args=["ingest", "--help"]).output
+    for fragment in (
+        "lon          必需 required    lon, lng, long, longitude, 经度",
+        "category     必需 required    category, 问题类别",
+        "found_at     可选 optional    found_at, 发现时间",
+        "AMap/Gaode or Tencent maps are gcj02",
+        "Baidu maps give bd09",
+        "same --source",
+        "civicgrid ingest 暗访督查.xlsx --source 2024-w18 --crs gcj02",
+        "civicgrid ingest kobo.csv",
+    ):
+        assert fragment in text, fragment
+
+
+def test_no_internal_column_names_in_messages(runner, city, tmp_path) -> None:
+    path = tmp_path / "points.geojson"
+    feature = {"type": "Feature", "properties": {"备注": "x"}}
+    feature["geometry"] = {"type": "Point", "coordinates": [120.82, 32.02]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    for extra in ([], ["--map", "category=问题"]):
+        line = _one_error(runner.invoke(args=["ingest", str(path), *extra]))
+        assert "columns in file: 备注" in line, line
+        assert "__" not in line, line

@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 
 from geo.access.audit import utcnow
 from geo.core.errors import CivicgridError
-from geo.ingest.columns import parse_mapping
+from geo.ingest.columns import ALIASES, parse_mapping
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
 from geo.ingest.rows import explicit_found_at
 from geo.ingest.sources.survey import FORMATS
@@ -30,7 +30,39 @@ from web.cli.common import ready_engine
 _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
 
 
-@click.command("ingest")
+def _column_lines() -> str:
+    lines = []
+    for name in ("lon", "lat", "category", "found_at", "external_id", "point_code"):
+        need = "必需 required" if name in ("lon", "lat", "category") else "可选 optional"
+        lines.append(f"  {name:<12} {need:<14} {', '.join(ALIASES[name])}")
+    return "\n".join(lines)
+
+
+INGEST_EPILOG = f"""\b
+列 / Columns (header matched ignoring case, width and a trailing (…); --map NAME=HEADER
+for anything else):
+{_column_lines()}
+  found_at: 没有时间列时取导入时间（或 --found-at）/ without a time column the ingest time
+  (or --found-at) is the found time; --strict refuses such a file.
+
+\b
+坐标系 / Coordinates (--crs): GPS phones give wgs84 (the default; cgcs2000 is the same
+here); points picked on AMap/Gaode or Tencent maps are gcj02; Baidu maps give bd09;
+projected files EPSG:n. Forgetting --crs gcj02 puts rows 300-700 m off: rows naming a
+point code are checked and a warning names the flag to use.
+
+\b
+重复交付 / Re-delivery: ids are unique within --source; deliver a corrected or longer
+file again with the same --source and only its new rows are added.
+
+\b
+示例 / Examples:
+  civicgrid ingest 暗访督查.xlsx --source 2024-w18 --crs gcj02 --rejects bad.csv
+  civicgrid ingest kobo.csv --source kobo --map category=问题类型 --strict --json
+"""
+
+
+@click.command("ingest", epilog=INGEST_EPILOG)
 @with_appcontext
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--source", default="survey", show_default=True, help="Source scoping the ids.")
