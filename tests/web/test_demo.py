@@ -148,9 +148,16 @@ def _get(url: str) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("command", [["-m", "web"], ["-m", "flask", "--app", "web"]])
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [
+        (["-m", "web"], signal.SIGINT),
+        (["-m", "flask", "--app", "web"], signal.SIGINT),
+        (["-m", "web"], signal.SIGTERM),
+    ],
+)
 def test_demo_command_serves_until_ctrl_c(
-    demo_app: Flask, tmp_path: Path, command: list[str]
+    demo_app: Flask, tmp_path: Path, command: list[str], stop: signal.Signals
 ) -> None:
     """`civicgrid demo` (and `flask --app web demo`) really serves: /login answers, the
     accounts and the URL are printed, the database built before is reused, Ctrl-C stops it."""
@@ -183,7 +190,7 @@ def test_demo_command_serves_until_ctrl_c(
             status = _get(f"http://127.0.0.1:{port}/login")
             time.sleep(0.3)
         assert status == 200, proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         output, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:

@@ -6,7 +6,10 @@ own CLI, so `civicgrid demo` and `flask --app web demo` would otherwise exit at 
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -50,6 +53,7 @@ def serve_app(app: Flask, host: str, port: int) -> None:
             f"无法监听 / cannot listen on {host}:{port}: {exc.strerror or exc} "
             "(port in use? try --port 5001)"
         ) from exc
+    _stop_on_sigterm()
     click.echo(
         f"示例城市 / demo city: http://{host}:{server.port}/  (按 Ctrl-C 停止 / Ctrl-C stops)"
     )
@@ -60,3 +64,13 @@ def serve_app(app: Flask, host: str, port: int) -> None:
     finally:
         server.server_close()
         click.echo("已停止 / stopped")
+
+
+def _stop_on_sigterm() -> None:
+    """``kill`` (SIGTERM) stops the server as cleanly as Ctrl-C does."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
