@@ -173,7 +173,7 @@ def test_unknown_crs_name_is_refused(engine, tmp_path):
 # --- detection: never convert silently, but say so ---------------------------------------
 
 
-def _gcj_street_file(tmp_path: Path) -> Path:
+def gcj_street_file(tmp_path: Path) -> Path:
     """Streets of the tiny city (its district boundary at lon 120.90), written in GCJ-02."""
     features = []
     for i, (x0, x1) in enumerate([(120.80, 120.85), (120.85, 120.90)], start=1):
@@ -202,7 +202,7 @@ def _districts_only(engine, tmp_path) -> None:
 @pytest.mark.parametrize("declared", [None, "bd09"])
 def test_gcj02_boundaries_read_otherwise_are_noticed(engine, tmp_path, declared):
     _districts_only(engine, tmp_path)
-    path = _gcj_street_file(tmp_path)
+    path = gcj_street_file(tmp_path)
     report = load_areas(engine, path, AreaLoadOptions("street", crs=declared))
     assert report.crs_hint is not None
     assert "look like GCJ-02 (AMap/Tencent)" in report.crs_hint
@@ -213,7 +213,7 @@ def test_gcj02_boundaries_read_otherwise_are_noticed(engine, tmp_path, declared)
 def test_strict_refuses_a_boundary_file_in_the_wrong_crs(engine, tmp_path, declared):
     _districts_only(engine, tmp_path)
     before = table_counts(engine)
-    path = _gcj_street_file(tmp_path)
+    path = gcj_street_file(tmp_path)
     with pytest.raises(AreaLoadError) as info:
         load_areas(engine, path, AreaLoadOptions("street", crs=declared, strict=True))
     message = str(info.value)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pyproj import Transformer
 
 from geo.storage.db import make_engine
 from geo.storage.schema import current_revision, head_revision
+from tests.geo.test_loader_crs import gcj_street_file
 from tests.helpers import (
     DISTRICTS,
     STREETS,
@@ -173,6 +175,24 @@ def _header_only_survey(tmp_path):
     return ["ingest", str(path)], "no data rows"
 
 
+def _gcj02_streets_read_as_bd09(tmp_path):
+    path = gcj_street_file(tmp_path)
+    args = ["areas", "load", str(path), "--level", "street", "--crs", "bd09", "--strict"]
+    return args, "look like GCJ-02 (AMap/Tencent), not BD-09 (Baidu)"
+
+
+def _projected_without_crs(tmp_path):
+    x0, y0 = Transformer.from_crs(4326, 32651, always_xy=True).transform(120.80, 32.00)
+    feature = box_feature(x0, y0, x0 + 3000, y0 + 3000, code="329901009", name="utm")
+    path = write_geojson(tmp_path / "utm.geojson", [feature])
+    return ["areas", "load", str(path), "--level", "street"], "coordinates are not longitude"
+
+
+def _found_at_in_the_future(tmp_path):
+    path = write_csv(tmp_path / "sheet.csv", "经度,纬度,问题类别\n120.83,32.02,小广告\n")
+    return ["ingest", str(path), "--found-at", "2999-05-01 10:00"], "in the future"
+
+
 CLI_BAD_INPUTS = {
     "garbage-area-file": _garbage,
     "missing-area-file": _missing_file,
@@ -182,6 +202,9 @@ CLI_BAD_INPUTS = {
     "unknown-kind": _unknown_kind,
     "bad-survey-row": _bad_survey_row,
     "header-only-survey": _header_only_survey,
+    "gcj02-streets-read-as-bd09": _gcj02_streets_read_as_bd09,
+    "projected-without-crs": _projected_without_crs,
+    "found-at-in-the-future": _found_at_in_the_future,
 }
 
 
@@ -231,3 +254,15 @@ def test_uninitialised_database_exit_2_with_hint(tmp_path, args):
         assert current_revision(engine) is None  # nothing was created behind our back
     finally:
         engine.dispose()
+
+
+def test_areas_load_gcj02_and_the_warning(runner, engine, tmp_path):
+    d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
+    _ok(runner.invoke(args=["areas", "load", str(d), "--level", "district"]))
+    path = gcj_street_file(tmp_path)
+    warned = runner.invoke(args=["areas", "load", str(path), "--level", "street"])
+    assert warned.exit_code == 0, warned.output
+    assert "警告 / warning:" in warned.stderr and "re-run with --crs gcj02" in warned.stderr
+    right = runner.invoke(args=["areas", "load", str(path), "--level", "street", "--crs", "gcj02"])
+    assert right.exit_code == 0 and right.stderr == "", right.output
+    assert "更新 updated 2" in right.output
