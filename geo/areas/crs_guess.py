@@ -122,9 +122,9 @@ def guess_from_points(
 def guess_from_areas(
     declared: str, geoms: ArrayLike, reference: BaseGeometry | None
 ) -> CrsHint | None:
-    """Boundaries ``geoms`` (WGS-84, read as ``declared``) against ``reference``, the
-    union of the areas already loaded: a hint when another reading leaves clearly less
-    of the file outside them."""
+    """Boundaries (or inspection points) ``geoms`` (WGS-84, read as ``declared``) against
+    ``reference``, the union of the areas already loaded: a hint when another reading
+    leaves clearly less of the file's area (or fewer of its features) outside them."""
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0 or reference is None or not is_lonlat(declared):
         return None
@@ -140,11 +140,15 @@ def guess_from_areas(
 
         return shapely.transform(sample, xy)
 
+    polygonal = bool(np.all(shapely.get_dimensions(sample) == 2))
     shares = {}
     for name in CANDIDATES:
         moved = shapely.make_valid(convert(name))
-        total = float(shapely.area(moved).sum())
-        outside = float(shapely.area(shapely.difference(moved, reference)).sum())
+        if polygonal:  # the share of the area outside
+            total = float(shapely.area(moved).sum())
+            outside = float(shapely.area(shapely.difference(moved, reference)).sum())
+        else:  # points and lines: the share of features not inside
+            total, outside = len(moved), float((~shapely.covered_by(moved, reference)).sum())
         shares[name] = outside / total if total > 0 else 0.0
     own = shares["EPSG:4326" if declared == "EPSG:4490" else declared]
     best = min(shares, key=lambda n: shares[n])
@@ -153,9 +157,10 @@ def guess_from_areas(
     return CrsHint(
         declared,
         best,
-        f"{own:.1%} 的面积落在已加载的区域之外，按 {FLAGS[best]} 为 {shares[best]:.1%}",
-        f"{own:.1%} of its area lies outside the areas already loaded, "
-        f"{shares[best]:.1%} when read as {FLAGS[best]}",
+        f"{own:.1%} 的{'面积' if polygonal else '要素'}落在已加载的区域之外，按 {FLAGS[best]} 为 "
+        f"{shares[best]:.1%}",
+        f"{own:.1%} of its {'area' if polygonal else 'features'} lies outside the areas already "
+        f"loaded, {shares[best]:.1%} when read as {FLAGS[best]}",
     )
 
 

@@ -20,9 +20,10 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo.areas.assign import load_area_index, representative_points
+from geo.areas.crs_guess import guess_from_areas, reference_union
 from geo.areas.loading import code_strings
 from geo.areas.units import unit_ids
-from geo.core.crs import metric_crs_for, to_wgs84
+from geo.core.crs import metric_crs_for, normalise_crs_name, to_wgs84
 from geo.core.errors import PointLoadError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
@@ -46,6 +47,7 @@ class PointLoadOptions:
     crs: str | None = None
     layer: str | None = None
     school_buffer_m: float | None = None
+    strict: bool = False
 
 
 @dataclass
@@ -57,6 +59,7 @@ class PointLoadReport:
     updated: int = 0
     outside: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    crs_hint: str | None = None
 
 
 def load_points(
@@ -74,18 +77,32 @@ def load_points(
     """
     options = options or PointLoadOptions()
     taxonomy = taxonomy or default_taxonomy()
-    frame = _read_points(path, options, taxonomy)
+    frame, declared = _read_points(path, options, taxonomy)
     with transaction(engine) as session:
+        hint = _crs_hint(session, frame, options, declared)
         _assign(session, frame)
         report = _upsert(session, frame)
+        report.crs_hint = hint
         summary.touch(session, "points")
     report.by_kind = frame["kind"].value_counts().sort_index().to_dict()
     return report
 
 
+def _crs_hint(
+    session: so.Session, frame: gpd.GeoDataFrame, options: PointLoadOptions, declared: str
+) -> str | None:
+    """Say (or with ``strict`` refuse) when the points fit the loaded areas clearly better
+    in another Chinese lon/lat system (geo/areas/crs_guess.py)."""
+    reference = reference_union(session, "district")  # the coarsest loaded: cheapest
+    hint = guess_from_areas(declared, frame["source_geom"].values, reference)
+    if hint is not None and options.strict:
+        raise PointLoadError(hint.message())
+    return None if hint is None else hint.message()
+
+
 def _read_points(
     path: str | Path, options: PointLoadOptions, taxonomy: Taxonomy
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, str]:
     raw = read_vector_file(path, options.layer)
     require_fields(
         raw,
@@ -98,6 +115,7 @@ def _read_points(
     )
     if raw.empty:
         raise PointLoadError(f"{path}: 文件中没有要素 / the file has no features")
+    declared = normalise_crs_name(options.crs or (raw.crs and raw.crs.to_string()))
     raw = to_wgs84(raw, options.crs)
     frame = gpd.GeoDataFrame(
         {
@@ -114,7 +132,7 @@ def _read_points(
     _check(frame, path)
     frame["source_geom"] = frame.geometry
     frame["geometry"] = _buffered(frame, taxonomy, options.school_buffer_m)
-    return frame
+    return frame, declared
 
 
 def _kinds(values: pd.Series, path: str | Path, taxonomy: Taxonomy) -> pd.Series:

@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Point, mapping
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import PointLoadOptions, load_points
 from geo.core.crs import shift_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from geo.core.errors import AreaLoadError, InvalidParameterError
+from geo.core.errors import AreaLoadError, InvalidParameterError, PointLoadError
 from geo.storage.models import Area, InspectionPoint
 from tests.helpers import DISTRICTS, load_tiny_city, table_counts, write_geojson
 
@@ -223,3 +223,34 @@ def test_strict_refuses_a_boundary_file_in_the_wrong_crs(engine, tmp_path, decla
     # read right, it fits and nothing is said
     report = load_areas(engine, path, AreaLoadOptions("street", crs="gcj02", strict=True))
     assert report.inserted == 2 and report.crs_hint is None
+
+
+def _gcj_points_file(tmp_path: Path) -> Path:
+    """Ten inspection points of the tiny city, four ~100 m inside its south edge, in GCJ-02
+    (which is ~230 m further south there)."""
+    truth = [(120.81 + 0.018 * i, 32.0009 if i % 2 else 32.02) for i in range(8)]
+    truth += [(120.85, 32.03), (120.95, 32.035)]
+    features = []
+    for i, (lon, lat) in enumerate(truth):
+        x, y = wgs84_to_gcj02(lon, lat)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": f"Q{i}", "name": f"点位{i}", "kind": "market"},
+                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+            }
+        )
+    return write_geojson(tmp_path / "points_gcj.geojson", features)
+
+
+def test_gcj02_points_read_as_wgs84_are_noticed_and_refused_with_strict(engine, tmp_path):
+    load_tiny_city(engine, tmp_path)
+    path = _gcj_points_file(tmp_path)
+    before = table_counts(engine)
+    with pytest.raises(PointLoadError, match="re-run with --crs gcj02"):
+        load_points(engine, path, PointLoadOptions(strict=True))
+    assert table_counts(engine) == before
+    report = load_points(engine, path, PointLoadOptions())
+    assert report.crs_hint is not None and "40.0% of its features" in report.crs_hint
+    right = load_points(engine, path, PointLoadOptions(crs="gcj02", strict=True))
+    assert right.crs_hint is None and right.outside == 0

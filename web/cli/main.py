@@ -126,6 +126,11 @@ def _print_area_report(file: Path, r: AreaLoadReport) -> None:
     default=None,
     help="Metres around schools for school_surroundings (default from the taxonomy: 200).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the file when it looks like another coordinate system (GCJ-02, BD-09).",
+)
 @domain_errors
 def points_load(file: Path, **fields: Any) -> None:
     """Load inspection points 加载点位."""
@@ -134,3 +139,5 @@ def points_load(file: Path, **fields: Any) -> None:
         f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
         f"更新 updated {report.updated}, 区域外 outside {report.outside}"
     )
+    if report.crs_hint:
+        click.echo(f"警告 / warning: {report.crs_hint}", err=True)
