@@ -129,7 +129,8 @@ SELECT md5(coalesce(string_agg(x, ';' ORDER BY x), '')) FROM (
   SELECT concat_ws(':', conrelid::regclass::text, conname::text, pg_get_constraintdef(oid))
   FROM pg_constraint WHERE connamespace = 'public'::regnamespace
   UNION ALL
-  SELECT concat_ws(':', tgrelid::regclass::text, tgname::text) FROM pg_trigger WHERE NOT tgisinternal
+  SELECT concat_ws(':', tgrelid::regclass::text, tgname::text)
+  FROM pg_trigger WHERE NOT tgisinternal
   UNION ALL
   SELECT p.oid::regprocedure::text FROM pg_proc p
   WHERE p.pronamespace = 'public'::regnamespace
@@ -256,6 +257,18 @@ def sqlite_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[En
     eng = _migrated_copy(request, f"sqlite:///{tmp_path / 'only-sqlite.db'}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(_sqlite_template: Path) -> Any:
+    """``migrated_sqlite(path)``: a copy of the migrated template at ``path``, as an engine.
+    For module-scoped fixtures shared by tests that only read."""
+
+    def _copy(path: Path) -> Engine:
+        shutil.copyfile(_sqlite_template, path)
+        return make_engine(f"sqlite:///{path}")
+
+    return _copy
 
 
 @pytest.fixture

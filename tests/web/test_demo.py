@@ -12,9 +12,18 @@ from flask import Flask
 from geo.access.scope import Scope
 from geo.reports import queries
 from geo.storage.db import make_engine, session_factory
-from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    logged_in_page,
+    screenshot,
+    wait_for_layers,
+)
 from web import create_app
 
+# Building the demo city is the slowest fixture of the suite: once per run, on one worker.
+pytestmark = pytest.mark.xdist_group("demo-city")
 DEMO_OUTPUT: dict[str, str] = {}
 
 
@@ -66,7 +75,7 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         watch = PageWatch(page, base)
-        browser_login(page, base, "demo-city", demo_password("demo-city"))
+        browser_login(page, base, "demo-city", demo_password("demo-city"), remember=demo_app)
         page.goto(base + "/")
         wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
@@ -81,8 +90,10 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
 @pytest.mark.browser
 def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        browser_login(page, base, "demo-city", demo_password("demo-city"))
+        page = logged_in_page(
+            browser, base, demo_app, "demo-city", demo_password("demo-city"),
+            viewport={"width": 1400, "height": 1100},
+        )  # fmt: skip
         watch = PageWatch(page, base)
         page.goto(base + "/rounds/1")
         wait_for_layers(page)
