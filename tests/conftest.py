@@ -89,7 +89,11 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA journal_mode=DELETE")
     raw.close()
+    SQLITE_TEMPLATE[:] = [path]
     return path
+
+
+SQLITE_TEMPLATE: list[Path] = []  # the worker's template, for tests/dbcache.py
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +160,7 @@ class _PostgisState:
             rows = conn.exec_driver_sql(f'SELECT json_agg(t)::text FROM "{table}" t').scalar()
             if rows is not None:
                 self.rows[table] = rows
+        self.caches: dict[tuple[Any, ...], Any] = {}  # tests/dbcache.py's copies
         self.sequences: list[tuple[str, int | None]] = [
             (name, last)
             for name, last in conn.exec_driver_sql(
