@@ -47,6 +47,7 @@ def demo_password(username: str) -> str:
     raise AssertionError(f"{username} not in the demo output")
 
 
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
     engine = make_engine(demo_app.config["DATABASE_URL"])
     with session_factory(engine)() as session:
@@ -71,6 +72,7 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -88,6 +90,7 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = logged_in_page(
@@ -108,6 +111,7 @@ def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
         page.close()
 
 
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     from tests.helpers import login_client
 
