@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.ingest.pipeline import IngestOptions, ingest_file
-from tests.dbcache import cached_city
 from tests.helpers import load_tiny_city, write_csv, write_geojson
 from tests.lifecycle_data import GRIDS
 
@@ -48,7 +47,7 @@ CSV = (
 )
 
 
-@cached_city
+# Not cached (tests/dbcache.py): its figures depend on what is around it in the run.
 def load_stats_city(engine: Engine, tmp_path: Path) -> None:
     """Tiny city with grids and the eight problems above (source 's')."""
     load_tiny_city(engine, tmp_path)
