@@ -38,7 +38,7 @@ def _postgis_url(worker: str) -> str:
     # Each xdist worker gets its own database so tests never see each other's rows.
     base = sa.make_url(url)
     name = f"{base.database}_{worker}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = _pg_admin(url)  # not the base database: a serial run may be recreating it
     with admin.connect() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if exists.first() is None:
