@@ -6,14 +6,21 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 5000
+# Test workers (pytest-xdist); each gets its own databases. `make test PYTEST_WORKERS=0` runs
+# serially. Tests sharing an expensive module fixture are kept together (xdist_group).
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: demo test lint typecheck setup assets clean bench
+.PHONY: demo test check lint typecheck setup assets clean bench
 
 demo: setup assets ## Build (or reuse) the demo city and serve it at http://127.0.0.1:5000 until Ctrl-C
 	$(BIN)/civicgrid demo --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 test: setup assets lint typecheck ## Set everything up and run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+check: setup assets lint ## The quick loop: ruff and the suite without slow and browser tests
+	$(PYTEST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: setup ## ruff, and the import contracts of setup.cfg (layers, geo never imports web)
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from geo.ingest.intake import create_problem
 from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.summary import counts as summary
+from tests.dbcache import cached_city
 from tests.helpers import XSS, load_tiny_city, polygon_feature, write_geojson
 
 # A market drawn clockwise with a (counter-clockwise) courtyard hole: exports must rewind.
@@ -117,6 +118,7 @@ PROBLEMS: list[tuple[Any, ...]] = [
 STATUS_TIMES = {"assigned": "assigned_at", "rectified": "rectified_at", "closed": "closed_at"}
 
 
+@cached_city
 def load_export_city(engine: Engine, tmp_path: Path) -> list[int]:
     """Tiny city (2 districts, 4 streets), 3 points and 6 problems; returns problem ids."""
     load_tiny_city(engine, tmp_path)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from geo.areas.loading import AreaLoadOptions, load_areas
+from tests.dbcache import cached_city
 
 
 def write_geojson(path: Path, features: list[dict[str, Any]], crs: str | None = None) -> Path:
@@ -53,6 +54,7 @@ STREETS = [
 ]
 
 
+@cached_city
 def load_tiny_city(engine: Engine, tmp_path: Path) -> None:
     """Load the two districts and four streets above."""
     d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
@@ -87,6 +89,7 @@ POINTS = [
 ]
 
 
+@cached_city
 def load_tiny_city_with_points(engine: Engine, tmp_path: Path) -> None:
     """The tiny city plus three inspection points (one with an XSS payload in its name)."""
     from geo.areas.points import load_points
@@ -183,6 +186,7 @@ late, with a campaign, at points of three kinds, one outside the city; #1 holds 
 payload in its description."""
 
 
+@cached_city
 def load_heat_city(engine: Engine, tmp_path: Path) -> None:
     """The tiny city, its eight grids, three inspection points and eight problems."""
     from geo.ingest.pipeline import ingest_file
@@ -208,6 +212,7 @@ ROLE_SCOPES: dict[str, list[str]] = {
 }
 
 
+@cached_city
 def load_tiny_city_with_grids(engine: Engine, tmp_path: Path) -> None:
     """The tiny city, its three points and the eight GRIDS (two per street)."""
     load_tiny_city_with_points(engine, tmp_path)
@@ -282,6 +287,7 @@ HIDDEN_FROM: dict[str, list[str]] = {
 }
 
 
+@cached_city
 def load_scoped_city(engine: Engine, tmp_path: Path) -> dict[str, int]:
     """The tiny city with grids, points and SCOPED_SURVEY; returns external id → problem id."""
     import sqlalchemy as sa

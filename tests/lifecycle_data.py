@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.ingest.pipeline import IngestOptions, ingest_file
+from tests.dbcache import cached_city
 from tests.helpers import box_feature, load_tiny_city, write_csv, write_geojson
 
 # One grid per street (same boxes), 15-digit codes.
@@ -36,6 +37,7 @@ PROBLEMS_CSV = (
 )
 
 
+@cached_city
 def load_lifecycle_city(engine: Engine, tmp_path: Path) -> None:
     """Tiny city (2 districts, 4 streets, 4 grids), 3 units and 7 problems (A*, B1, C*)."""
     load_tiny_city(engine, tmp_path)

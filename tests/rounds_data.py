@@ -18,6 +18,7 @@ from geo.areas.points import load_points
 from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
 from geo.storage.db import transaction
+from tests.dbcache import cached_city
 from tests.helpers import (
     XSS,
     line_feature,
@@ -74,6 +75,7 @@ VISITS = [
 ]
 
 
+@cached_city
 def load_round_city(engine: Engine, tmp_path: Path, visits: bool = True) -> int:
     """Tiny city, grids, the five points, the round and (optionally) the visits; returns
     the round id."""

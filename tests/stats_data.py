@@ -47,6 +47,7 @@ CSV = (
 )
 
 
+# Not cached (tests/dbcache.py): its figures depend on what is around it in the run.
 def load_stats_city(engine: Engine, tmp_path: Path) -> None:
     """Tiny city with grids and the eight problems above (source 's')."""
     load_tiny_city(engine, tmp_path)

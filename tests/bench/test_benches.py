@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import assign
+
+# Benchmarks end to end, at a tiny size.
+pytestmark = pytest.mark.slow
 
 
 def test_assign_bench_runs_small(capsys) -> None:

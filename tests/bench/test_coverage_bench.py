@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import coverage
+
+# Benchmarks end to end, at a tiny size.
+pytestmark = pytest.mark.slow
 
 
 def test_coverage_bench_tiny(capsys) -> None:

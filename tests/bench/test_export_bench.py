@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import export
+
+# Benchmarks end to end, at a tiny size.
+pytestmark = pytest.mark.slow
 
 
 def test_export_bench_tiny(capsys) -> None:

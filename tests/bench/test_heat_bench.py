@@ -9,6 +9,7 @@ import pytest
 from bench import heat
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_heat_bench_runs_small(capsys, browser) -> None:
     args = ["--rows", "600", "--anchor-rows", "60", "--grids", "40", "--requests", "4"]

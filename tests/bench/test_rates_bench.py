@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import rates
+
+# Benchmarks end to end, at a tiny size.
+pytestmark = pytest.mark.slow
 
 
 def test_rates_bench_tiny(capsys) -> None:

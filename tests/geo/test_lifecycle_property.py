@@ -45,6 +45,7 @@ def city(engine, tmp_path: Path):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow  # property-based: many examples
 @given(sequence=steps)
 def test_summary_always_matches_a_recount(city, sequence) -> None:
     with session_factory(writer(city))() as session, session.begin():

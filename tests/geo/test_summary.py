@@ -187,6 +187,7 @@ def city_with_points(engine, tmp_path: Path):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow  # property-based: many examples
 @given(steps=st.lists(_step, min_size=1, max_size=6))
 def test_summary_equals_recount_after_any_changes(city_with_points, steps) -> None:
     engine = city_with_points

@@ -25,6 +25,9 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
+# Generates a city and reads the committed one: slow, and on one worker (module fixtures).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("make-demo-city")]
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "make_demo_city.py"
 COMMITTED = ROOT / "data" / "demo"

@@ -70,13 +70,23 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def browser_login(page: Any, base_url: str, username: str, password: str) -> None:
-    """Log in through the login form, as a person would."""
+def browser_login(
+    page: Any, base_url: str, username: str, password: str, remember: Flask | None = None
+) -> None:
+    """Log in through the login form, as a person would. With ``remember``, the session is
+    kept for later ``logged_in_page(browser, base_url, remember, username, ...)``."""
     page.goto(base_url + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+    if remember is not None:
+        _login_states(remember)[username] = page.context.storage_state()
+
+
+def _login_states(app: Flask) -> dict[str, Any]:
+    states: dict[str, Any] = app.extensions.setdefault("tests.browser_logins", {})
+    return states
 
 
 def wait_for_layers(page: Any, timeout: float = 30_000) -> None:
@@ -117,3 +127,23 @@ def context_login(context: Any, base_url: str, username: str, password: str) -> 
     form = {"username": username, "password": password, "csrf_token": match.group(1)}
     response = context.request.post(base_url + "/login", form=form, max_redirects=0)
     assert response.status == 302, response.text()[:300]
+
+
+def logged_in_page(
+    browser: Any, base_url: str, app: Flask, username: str, password: str, **context_kw: Any
+) -> Any:
+    """A page in a new browser context already logged in as ``username``.
+
+    The login form is filled once per app and user (in a throwaway context); later
+    contexts start from its cookies (Playwright's storage_state). The state is kept on
+    ``app`` itself, so it never outlives the app's secret key and database. For tests
+    whose subject is not the login: a test that watches the login page logs in itself.
+    """
+    states = _login_states(app)
+    if username not in states:
+        context = browser.new_context()
+        browser_login(context.new_page(), base_url, username, password)
+        states[username] = context.storage_state()
+        context.close()
+    context = browser.new_context(storage_state=states[username], **context_kw)
+    return context.new_page()

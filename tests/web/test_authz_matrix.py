@@ -168,6 +168,7 @@ def _run_case(world: World, rule: str, method: str, variant: str, principal: str
     return problems
 
 
+@pytest.mark.slow  # every route × principal × probe
 def test_authorisation_matrix(world: World, capsys) -> None:
     failures: list[str] = []
     cases = 0

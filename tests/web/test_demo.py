@@ -22,9 +22,18 @@ from geo.access.scope import Scope
 from geo.demo.reuse import demo_fingerprint, stamp_path
 from geo.reports import queries
 from geo.storage.db import make_engine, session_factory
-from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    logged_in_page,
+    screenshot,
+    wait_for_layers,
+)
 from web import create_app
 
+# Building the demo city is the slowest fixture of the suite: once per run, on one worker.
+pytestmark = pytest.mark.xdist_group("demo-city")
 DEMO_OUTPUT: dict[str, str] = {}
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,6 +58,7 @@ def demo_password(username: str) -> str:
     raise AssertionError(f"{username} not in the demo output")
 
 
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
     engine = make_engine(demo_app.config["DATABASE_URL"])
     with session_factory(engine)() as session:
@@ -73,11 +83,12 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         watch = PageWatch(page, base)
-        browser_login(page, base, "demo-city", demo_password("demo-city"))
+        browser_login(page, base, "demo-city", demo_password("demo-city"), remember=demo_app)
         page.goto(base + "/")
         wait_for_layers(page)
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
@@ -90,10 +101,13 @@ def test_demo_overview_in_chromium(demo_app: Flask, browser) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
     with live_server(demo_app) as base:
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        browser_login(page, base, "demo-city", demo_password("demo-city"))
+        page = logged_in_page(
+            browser, base, demo_app, "demo-city", demo_password("demo-city"),
+            viewport={"width": 1400, "height": 1100},
+        )  # fmt: skip
         watch = PageWatch(page, base)
         page.goto(base + "/rounds/1")
         wait_for_layers(page)
@@ -108,6 +122,7 @@ def test_demo_round_coverage_in_chromium(demo_app: Flask, browser) -> None:
         page.close()
 
 
+@pytest.mark.slow  # builds the whole demo city once
 def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     from tests.helpers import login_client
 
@@ -148,6 +163,7 @@ def _get(url: str) -> int | None:
         return None
 
 
+@pytest.mark.slow  # builds the whole demo city once (then each run reuses a copy)
 @pytest.mark.parametrize(
     ("command", "stop"),
     [

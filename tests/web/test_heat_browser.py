@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,16 @@ import pytest
 from flask import Flask
 
 from tests.helpers import TEST_PASSWORD, XSS, ensure_user, load_heat_city
-from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_until
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    logged_in_page,
+    screenshot,
+    wait_until,
+)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("heat-browser")]
 GRID = "329901001000001"  # its name holds markup, problem #1 an XSS description
 WAIT_LOADED = (
     "(() => { const d = document.querySelector('.folium-map')?.dataset;"
@@ -20,18 +28,22 @@ WAIT_LOADED = (
 )
 
 
-@pytest.fixture
-def heat_app(sqlite_engine, tmp_path: Path) -> Flask:
+@pytest.fixture(scope="module")
+def heat_app(migrated_sqlite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One heat city per worker: the tests using it only look, click and filter."""
     from web import create_app
 
-    load_heat_city(sqlite_engine, tmp_path)
-    url = sqlite_engine.url.render_as_string(hide_password=False)
-    return create_app({"DATABASE_URL": url, "TESTING": True})
+    folder = tmp_path_factory.mktemp("heat-city")
+    engine = migrated_sqlite(folder / "heat.db")
+    load_heat_city(engine, folder)
+    url = engine.url.render_as_string(hide_password=False)
+    yield create_app({"DATABASE_URL": url, "TESTING": True})
+    engine.dispose()
 
 
 def _open(browser: Any, base: str, path: str, app: Flask) -> tuple[Any, PageWatch]:
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    browser_login(page, base, ensure_user(app), TEST_PASSWORD)
+    viewport = {"width": 1280, "height": 860}
+    page = logged_in_page(browser, base, app, ensure_user(app), TEST_PASSWORD, viewport=viewport)
     watch = PageWatch(page, base)
     page.goto(base + path)
     wait_until(page, WAIT_LOADED)

@@ -52,6 +52,7 @@ def fuzz_app(app: Flask, tmp_path: Path):
     return app, headers
 
 
+@pytest.mark.slow  # schemathesis over the whole API
 def test_schemathesis_finds_no_server_errors(fuzz_app) -> None:
     import schemathesis
     from schemathesis import GenerationMode
