@@ -21,7 +21,7 @@ from geo.core.errors import TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.timeparse import parse_time, parse_times
 from geo.rounds.rounds import parse_result
-from geo.storage.models import STATUSES
+from geo.storage.statuses import STATUSES
 
 __all__ = ["CityExtent", "ParsedSurvey", "Reject", "SeenIds", "parse_survey", "parse_time"]
 
