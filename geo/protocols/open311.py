@@ -26,17 +26,10 @@ from geo.export.rows import EPOCH
 from geo.protocols.ogcapi import parse_datetime
 from geo.reports.filters import ProblemFilter, allowed_keys_message
 from geo.storage.models import Area, Problem, ResponsibleUnit
-from geo.storage.statuses import RESOLVED, unresolved_sql
+from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, unresolved_sql
 
-STATUS_MAP = {
-    "found": "open",
-    "assigned": "open",
-    "rectified": "open",
-    "held": "open",
-    "closed": "closed",
-    "voided": "closed",
-}
-"""civicgrid status → Open311's open/closed: unresolved is open (geo.storage.models)."""
+STATUS_MAP = {s: "open" if s in UNRESOLVED else "closed" for s in ALL_STATUSES}
+"""civicgrid status → Open311's open/closed: unresolved is open (geo.storage.statuses)."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1_000
 REQUEST_KEYS = (

@@ -33,6 +33,7 @@ from geo.rounds.coverage import with_latest_visit
 from geo.rounds.rounds import FAILED, result_label, scope_conditions, visit_problems
 from geo.storage.models import InspectionPoint
 from geo.storage.round_models import InspectionRound, Notice, Visit
+from geo.storage.statuses import VOIDED
 
 DEFAULT_PREFIX = "文明创建督查"
 DEFAULT_WARNING_DAYS = 1
@@ -265,7 +266,7 @@ def _doc(
             visit.point.code, _point(visit, taxonomy, zone, lang)
         )
         for problem in found.get(visit.id, []):
-            if problem.status == "voided" or (keep is not None and problem.id not in keep):
+            if problem.status == VOIDED or (keep is not None and problem.id not in keep):
                 continue
             point.problems.append(_problem(problem, visit, taxonomy, settings, zone, lang))
             problem_ids.append(problem.id)
