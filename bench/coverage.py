@@ -33,7 +33,8 @@ from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds import coverage
 from geo.rounds.rounds import RESULTS
 from geo.storage.db import backend_name, make_engine, transaction
-from geo.storage.models import Area, Base, InspectionPoint, InspectionRound, Visit
+from geo.storage.models import Area, Base, InspectionPoint
+from geo.storage.round_models import InspectionRound, Visit
 from geo.storage.sqltypes import geometry_to_db
 from geo.summary.upgrade import upgrade
 

@@ -311,7 +311,7 @@ def ensure_user(
     ROLE_SCOPES[role] unless ``scope`` is given, the first time it is asked for)."""
     import sqlalchemy as sa
 
-    from geo.storage.models import User
+    from geo.storage.access_models import User
     from web import database
 
     name = username or f"test-{role.replace('_', '-')}"

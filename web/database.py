@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import load_taxonomy
 from geo.core.workcal import WorkCalendar, calendar_from_setting
-from geo.lifecycle.transitions import Rules
+from geo.lifecycle.changes import Rules
 from geo.storage.db import make_engine, session_factory
 
 _EXT = "civicgrid"

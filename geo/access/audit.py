@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.storage.models import AuditEntry
+from geo.storage.access_models import AuditEntry
 
 LOGIN_OK = "login"
 LOGIN_FAILED = "login_failed"

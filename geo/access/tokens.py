@@ -25,7 +25,7 @@ from geo.core.errors import (
     InvalidParameterError,
     NotFoundError,
 )
-from geo.storage.models import ApiToken
+from geo.storage.access_models import ApiToken
 
 TOKEN_PREFIX = "cg_"
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")

@@ -27,7 +27,8 @@ from geo.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from geo.storage.models import LEVELS, Area, User
+from geo.storage.access_models import User
+from geo.storage.models import LEVELS, Area
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 8

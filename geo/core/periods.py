@@ -95,6 +95,16 @@ def current_period(kind: str, tz: str = "Asia/Shanghai", now: datetime | None = 
     return period_containing(moment.astimezone(ZoneInfo(tz)).date(), kind)
 
 
+def utc_offset_minutes(tz: str, at: datetime | None = None) -> int:
+    """The UTC offset of ``tz`` in minutes at ``at`` (naive UTC, default now): the fixed
+    offset the summary counts bucket local days at (``summary_meta.day_offset_minutes``;
+    480 for Asia/Shanghai). Derived from the zone, never assumed: a zone with daylight
+    saving time gets the offset in force at ``at``."""
+    moment = (at or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
+    offset = moment.astimezone(ZoneInfo(tz)).utcoffset() or timedelta(0)
+    return int(offset // timedelta(minutes=1))
+
+
 def local_midnight_utc(day: date, tz: str) -> datetime:
     """Local midnight at the start of ``day`` in ``tz``, as a naive UTC datetime."""
     local = datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))

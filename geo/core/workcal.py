@@ -1,12 +1,18 @@
 """The official working calendar: which days are working days (工作日), and deadlines.
 
 Deadlines (整改时限) are counted either in natural days or in working days on the
-official calendar (data/calendar.toml: public holidays and adjusted working weekends per
-year). Days are local calendar dates (CIVICGRID_TIMEZONE); times stay naive UTC elsewhere.
+official calendar (data/calendar.toml, or the city's own file, CIVICGRID_CALENDAR:
+public holidays off, adjusted working weekends 调休 on, Monday–Friday for years the file
+does not cover). Times are naive UTC; days are local calendar dates of the configured
+zone (CIVICGRID_TIMEZONE, passed as ``tz``).
 
-Rule for working-day deadlines: a problem found at any moment of day D with a deadline of
-N working days is due at the end (23:59:59 local) of the N-th working day after D — the
-day of discovery never counts, whether or not it is itself a working day.
+The one rule for a deadline counted from moment T (an assignment 交办, the lifecycle's
+default deadline): ``N`` natural days are N × 24 hours after T; ``N`` working days end
+on the N-th working day after T's local day (that day itself never counts, working day
+or not) at T's local clock time. So 3 working days from Friday 10:00 is Wednesday
+10:00, and from Wednesday 30 September 2026 (National Day week follows) it is Saturday
+10 October 10:00, an adjusted working day. A deadline given as a date ends at the end
+of that local day (``end_of_local_day``).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -82,23 +88,36 @@ class WorkCalendar:
 
 
 def deadline_for(
-    found_at_utc: datetime, days: int, unit: str, calendar: WorkCalendar, tz: str
+    start: datetime,
+    days: int,
+    unit: str,
+    calendar: WorkCalendar | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> datetime:
-    """Deadline (naive UTC) for a problem found at ``found_at_utc`` (naive UTC).
-
-    ``unit`` is "working" (days on ``calendar``) or "natural" (calendar days); the
-    deadline is the end of the last local day, converted back to naive UTC.
-    """
-    zone = ZoneInfo(tz)
-    local_day = found_at_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
-    if unit == "working":
-        due_day = calendar.add_working_days(local_day, days)
-    elif unit == "natural":
-        due_day = local_day + timedelta(days=days)
-    else:
+    """The deadline ``days`` natural or working days (``unit``: "natural" / "working", on
+    ``calendar``, default the shipped one) after ``start`` (naive UTC → naive UTC); see
+    the module docstring for the rule."""
+    if unit == "natural":
+        return start + timedelta(days=days)
+    if unit != "working":
         raise CalendarError(f"未知的时限单位 / unknown deadline unit '{unit}'")
-    due = datetime.combine(due_day, END_OF_DAY, tzinfo=zone)
-    return due.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    zone = ZoneInfo(tz)
+    local = start.replace(tzinfo=UTC).astimezone(zone)
+    day = add_working_days(local.date(), days, calendar)
+    moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone)
+    return moved.astimezone(UTC).replace(tzinfo=None)
+
+
+def add_working_days(day: date, n: int, calendar: WorkCalendar | None = None) -> date:
+    """The ``n``-th working day after ``day`` (``n`` ≥ 0; 0 returns ``day``) on
+    ``calendar`` (default the shipped one)."""
+    return (calendar or default_calendar()).add_working_days(day, n)
+
+
+def end_of_local_day(day: date, tz: str = "Asia/Shanghai") -> datetime:
+    """23:59:59 local time on ``day``, as naive UTC (a deadline given as a date)."""
+    local = datetime.combine(day, END_OF_DAY, tzinfo=ZoneInfo(tz))
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def load_calendar(path: str | Path | None = None) -> WorkCalendar:

@@ -22,13 +22,8 @@ from geo.areas.assign import representative_points
 from geo.core.taxonomy import Taxonomy, TaxonomyError
 from geo.export.fields import ANCESTRY_LEVELS
 from geo.reports.filters import Target
-from geo.storage.models import (
-    RESOLVED_STATUSES,
-    Area,
-    AreaSummary,
-    InspectionPoint,
-    ResponsibleUnit,
-)
+from geo.storage.models import Area, AreaSummary, InspectionPoint, ResponsibleUnit
+from geo.storage.statuses import is_unresolved
 
 EPOCH = datetime(1970, 1, 1)
 TIME_COLUMNS = ("found_at", "assigned_at", "deadline", "rectified_at", "closed_at")
@@ -168,8 +163,7 @@ def _problem_chunk(raw: Columns, t: _Tables, labels: _Labels, as_of: float) -> C
     kind = t.point_kind.get(raw["point_id"])
     times = {c: np.round(_floats(raw[c]), 3) for c in TIME_COLUMNS}
     with np.errstate(invalid="ignore"):
-        unresolved = ~np.isin(raw["status"], RESOLVED_STATUSES)
-        overdue = unresolved & (times["deadline"] < as_of)
+        overdue = is_unresolved(raw["status"]) & (times["deadline"] < as_of)  # MAP_OVERDUE
     columns: Columns = {
         "id": raw["id"].astype(np.int64),
         "external_id": raw["external_id"],

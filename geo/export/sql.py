@@ -36,7 +36,8 @@ from geo.export.fields import ANCESTRY_LEVELS, PROBLEM_FIELDS
 from geo.export.query import TIME_COLUMNS, Page
 from geo.reports.filters import ProblemFilter
 from geo.storage.db import is_postgres
-from geo.storage.models import RESOLVED_STATUSES, Area, InspectionPoint, Problem, ResponsibleUnit
+from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
+from geo.storage.statuses import map_overdue_sql
 
 _PRECISION = 6
 EXPORT_THREADS = 2
@@ -110,7 +111,6 @@ def _property_values(
     pg: bool,
 ) -> dict[str, Any]:
     p = Problem
-    unresolved = p.status.not_in(RESOLVED_STATUSES)
     values: dict[str, Any] = {
         "id": p.id,
         "external_id": p.external_id,
@@ -119,7 +119,7 @@ def _property_values(
         "category_label": _labels(p.category, taxonomy.categories, lang),
         "status": p.status,
         "status_label": _labels(p.status, taxonomy.statuses, lang),
-        "overdue": _bool(sa.and_(unresolved, p.deadline < as_of), pg),
+        "overdue": _bool(map_overdue_sql(as_of), pg),
         "description": p.description,
         **{c: _iso(getattr(p, c), offset_s, pg) for c in TIME_COLUMNS},
         "reopen_count": p.reopen_count,

@@ -23,7 +23,7 @@ from geo.core.timeparse import parse_time, parse_times
 from geo.ingest.cells import as_text, flag
 from geo.ingest.coordinates import CityExtent, parse_coordinates
 from geo.rounds.rounds import parse_result
-from geo.storage.models import STATUSES
+from geo.storage.statuses import STATUSES
 
 __all__ = ["ParsedSurvey", "Reject", "SeenIds", "parse_survey"]
 

@@ -36,7 +36,8 @@ from geo.rounds.rounds import (
     scope_conditions,
 )
 from geo.storage.db import is_postgres
-from geo.storage.models import InspectionPoint, InspectionRound, Problem, Visit
+from geo.storage.models import InspectionPoint, Problem
+from geo.storage.round_models import InspectionRound, Visit
 
 _RANK = {r: i for i, r in enumerate(RESULTS)}  # pass < fail < serious_fail
 _KEY = ["round_id", "point_id", "found_at"]

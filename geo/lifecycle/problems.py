@@ -16,7 +16,8 @@ from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.geojson import feature_collection
 from geo.core.taxonomy import Taxonomy
-from geo.lifecycle.transitions import SELECTION_LEVELS
+from geo.lifecycle.selection import SELECTION_LEVELS
+from geo.storage import statuses
 from geo.storage.models import (
     Area,
     AreaSummary,
@@ -78,13 +79,10 @@ def allowed_actions(status: str, pending: str | None = None) -> list[str]:
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
-    """Unresolved and past its deadline (held and voided problems are never overdue)."""
+    """Unresolved and past its deadline (held and voided problems are never overdue;
+    geo.storage.statuses.OVERDUE)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    return (
-        problem.status not in ("closed", "held", "voided")
-        and problem.deadline is not None
-        and problem.deadline < now
-    )
+    return statuses.is_overdue(problem.status, problem.deadline, now)
 
 
 def problem_geojson(
@@ -101,7 +99,7 @@ def problem_geojson(
         "name": taxonomy.category_label(problem.category, lang),
         "kind_label": taxonomy.status_label(problem.status, lang),
         "status": problem.status,
-        "color": "#2e7d32" if problem.status == "closed" else "#c0392b",
+        "color": "#2e7d32" if problem.status == statuses.CLOSED else "#c0392b",
     }
     return feature_collection([problem.geom], [props])
 
@@ -167,7 +165,7 @@ def open_problems(
     and their total."""
     where = [
         getattr(Problem, f"{level}_id") == area_id,
-        Problem.status.not_in(("closed", "voided")),
+        statuses.unresolved_sql(),
     ]
     total = session.scalar(sa.select(sa.func.count(Problem.id)).where(*where)) or 0
     rows = session.scalars(

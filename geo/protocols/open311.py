@@ -25,17 +25,11 @@ from geo.export.encode import iso_times
 from geo.export.rows import EPOCH
 from geo.protocols.ogcapi import parse_datetime
 from geo.reports.filters import ProblemFilter, allowed_keys_message
-from geo.storage.models import RESOLVED_STATUSES, Area, Problem, ResponsibleUnit
+from geo.storage.models import Area, Problem, ResponsibleUnit
+from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, unresolved_sql
 
-STATUS_MAP = {
-    "found": "open",
-    "assigned": "open",
-    "rectified": "open",
-    "held": "open",
-    "closed": "closed",
-    "voided": "closed",
-}
-"""civicgrid status → Open311's open/closed: unresolved is open (geo.storage.models)."""
+STATUS_MAP = {s: "open" if s in UNRESOLVED else "closed" for s in ALL_STATUSES}
+"""civicgrid status → Open311's open/closed: unresolved is open (geo.storage.statuses)."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1_000
 REQUEST_KEYS = (
@@ -223,9 +217,9 @@ def _conditions(query: RequestsQuery) -> list[sa.ColumnElement[bool]]:
     if query.service_codes:
         conds.append(Problem.category.in_(query.service_codes))
     if query.statuses == ("open",):
-        conds.append(Problem.status.not_in(RESOLVED_STATUSES))
+        conds.append(unresolved_sql())
     elif query.statuses == ("closed",):
-        conds.append(Problem.status.in_(RESOLVED_STATUSES))
+        conds.append(Problem.status.in_(RESOLVED))
     if query.start is not None:
         conds.append(Problem.found_at >= query.start)
     if query.end is not None:

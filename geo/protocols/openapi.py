@@ -12,7 +12,7 @@ from typing import Any
 from geo.core.taxonomy import Taxonomy
 from geo.export.fields import FIELDS, Field
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
-from geo.storage.models import STATUSES
+from geo.storage.statuses import STATUSES
 
 _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 

@@ -19,7 +19,8 @@ from geo.access.audit import utcnow
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.timeparse import parse_time
-from geo.storage.models import RESOLVED_STATUSES, STATUSES, Area, Problem
+from geo.storage.models import Area, Problem
+from geo.storage.statuses import RESOLVED, STATUSES, map_overdue_sql
 
 AREA_PARAMS: tuple[str, ...] = ("district", "street", "community", "grid")
 PARAMS: tuple[str, ...] = (
@@ -100,8 +101,8 @@ class ProblemQuery:
             stmt = stmt.where(Problem.found_at < self.found_before)
         if self.overdue is not None:
             now = utcnow()
-            resolved = Problem.status.in_(RESOLVED_STATUSES)
-            late = sa.and_(~resolved, Problem.deadline < now)
+            late = map_overdue_sql(now)
+            resolved = Problem.status.in_(RESOLVED)
             on_time = sa.or_(resolved, Problem.deadline.is_(None), Problem.deadline >= now)
             stmt = stmt.where(late if self.overdue else on_time)
         if self.campaign:

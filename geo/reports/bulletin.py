@@ -24,8 +24,9 @@ from geo.core.periods import Period
 from geo.core.taxonomy import Taxonomy
 from geo.reports.bulletin_map import district_heat_png
 from geo.reports.rankings import Ranking, rankings
-from geo.reports.stats import counted, period_cutoff
+from geo.reports.stats import period_cutoff
 from geo.storage.models import Area, Problem, ResponsibleUnit
+from geo.storage.statuses import VOIDED, open_at_sql, overdue_at_sql
 
 OVERDUE_ITEMS_PER_UNIT = 3
 RISING_CATEGORIES = 5
@@ -116,19 +117,15 @@ def render_html(bulletin: Bulletin, taxonomy: Taxonomy) -> str:
 def week_totals(session: so.Session, start: datetime, cutoff: datetime) -> dict[str, int]:
     """City-wide: found and closed in [start, cutoff); unresolved and overdue at cutoff.
     Voided reports are not counted, held problems are neither unresolved nor overdue."""
-    open_at_cutoff = sa.and_(
-        Problem.found_at < cutoff,
-        sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
-        counted(),  # held and voided problems are not waiting for rectification
-    )
+    open_at_cutoff = open_at_sql(cutoff)  # held and voided ones are not waiting
     row = session.execute(
         sa.select(
             sa.func.count().filter(
-                Problem.found_at >= start, Problem.found_at < cutoff, Problem.status != "voided"
+                Problem.found_at >= start, Problem.found_at < cutoff, Problem.status != VOIDED
             ),
             sa.func.count().filter(Problem.closed_at >= start, Problem.closed_at < cutoff),
             sa.func.count().filter(open_at_cutoff),
-            sa.func.count().filter(open_at_cutoff, Problem.deadline < cutoff),
+            sa.func.count().filter(overdue_at_sql(cutoff)),
         )
     ).one()
     return dict(zip(("found", "closed", "unresolved", "overdue"), map(int, row), strict=True))
@@ -165,12 +162,7 @@ def overdue_by_unit(
 ) -> list[dict[str, Any]]:
     """Per responsible unit (most overdue first): overdue count and its longest-overdue
     problems (``OVERDUE_ITEMS_PER_UNIT`` of them, longest first)."""
-    overdue = sa.and_(
-        Problem.deadline < cutoff,
-        Problem.found_at < cutoff,
-        sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
-        counted(),
-    )
+    overdue = overdue_at_sql(cutoff)
     counts = session.execute(
         sa.select(Problem.unit_id, ResponsibleUnit.name, sa.func.count())
         .outerjoin(ResponsibleUnit, ResponsibleUnit.id == Problem.unit_id)

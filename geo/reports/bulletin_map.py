@@ -16,8 +16,8 @@ import geopandas as gpd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.reports.stats import counted
 from geo.storage.models import Area, Problem
+from geo.storage.statuses import open_at_sql
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 
@@ -45,9 +45,7 @@ def _districts_with_counts(session: so.Session, cutoff: datetime) -> gpd.GeoData
     unresolved = (
         sa.select(Problem.district_id, sa.func.count().label("n"))
         .where(
-            Problem.found_at < cutoff,
-            sa.or_(Problem.closed_at.is_(None), Problem.closed_at >= cutoff),
-            counted(),  # held and voided problems are not waiting for rectification
+            open_at_sql(cutoff),  # held and voided problems are not waiting for rectification
         )
         .group_by(Problem.district_id)
         .subquery()

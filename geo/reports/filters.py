@@ -38,7 +38,8 @@ from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.timeparse import range_bound
-from geo.storage.models import LEVELS, RESOLVED_STATUSES, STATUSES, Area, InspectionPoint, Problem
+from geo.storage.models import LEVELS, Area, InspectionPoint, Problem
+from geo.storage.statuses import STATUSES, map_overdue_sql, unresolved_sql
 
 Target = Literal["problems", "points", "areas"]
 TARGETS: tuple[Target, ...] = ("problems", "points", "areas")
@@ -169,10 +170,9 @@ class ProblemFilter:
 
     def _status_condition(self, status: str) -> sa.ColumnElement[bool]:
         if status == "unresolved":
-            return Problem.status.not_in(RESOLVED_STATUSES)
+            return unresolved_sql()
         if status == "overdue":
-            unresolved = Problem.status.not_in(RESOLVED_STATUSES)
-            return sa.and_(unresolved, Problem.deadline < self.as_of)
+            return map_overdue_sql(self.as_of)
         return Problem.status == status
 
 

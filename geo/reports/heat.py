@@ -28,9 +28,11 @@ import sqlalchemy.orm as so
 from geo.access.scope import Scope, visible
 from geo.core.errors import ConfigError
 from geo.reports.heat_filters import FilterError, HeatFilters
-from geo.storage.models import Area, InspectionPoint, Problem
+from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
+from geo.storage.statuses import map_overdue_sql, unresolved_sql
 from geo.summary import counts as summary
-from geo.summary.counts import CLOSED, UNRESOLVED_STATUSES, AreaSummary
+from geo.summary.meta import Meta
+from geo.summary.recount import measure_sums
 
 CLASSES = 5
 ONTIME_BREAKS = (0.6, 0.8, 0.9, 0.95, 1.0)
@@ -152,7 +154,7 @@ def _measures(
     session: so.Session,
     view: HeatFilters,
     catalog: Catalog,
-    meta: summary.Meta,
+    meta: Meta,
     now: datetime,
 ) -> tuple[_Measures, str]:
     if view.has_dates and view.has_attributes:
@@ -219,21 +221,22 @@ def status_condition(status: str, now: datetime) -> sa.ColumnElement[bool] | Non
     """SQL condition on ``Problem`` for a status filter (unresolved / overdue / all)."""
     if status == "all":
         return None
-    unresolved = Problem.status.in_(UNRESOLVED_STATUSES)
-    return unresolved if status == "unresolved" else sa.and_(unresolved, Problem.deadline < now)
+    if status == "unresolved":
+        return unresolved_sql(indexed=True)
+    return map_overdue_sql(now, indexed=True)
 
 
 def _problems_select(view: HeatFilters, offset: int, now: datetime) -> sa.Select[tuple]:
     area = getattr(Problem, f"{view.level}_id")
     return (
-        sa.select(area, *summary.measure_sums(now))
+        sa.select(area, *measure_sums(now))
         .where(area.is_not(None), *problem_conditions(view, offset))
         .group_by(area)
     )
 
 
 def _late_counts(
-    session: so.Session, view: HeatFilters, meta: summary.Meta, now: datetime
+    session: so.Session, view: HeatFilters, meta: Meta, now: datetime
 ) -> list[tuple[int, int]]:
     """Unresolved problems of the view whose deadline fell in [overdue_as_of, now), per
     area. Selected by status and deadline only (the index that keeps this small), the
@@ -245,9 +248,8 @@ def _late_counts(
         .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
         .where(
             area.is_not(None),
-            Problem.status.in_(UNRESOLVED_STATUSES),
+            map_overdue_sql(now, indexed=True),
             Problem.deadline >= meta.overdue_as_of,
-            Problem.deadline < now,
         )
     )
     rows = _rows(session, stmt)
@@ -373,4 +375,4 @@ def _load_catalog(
     )
 
 
-__all__ = ["CLOSED", "AreaHeat", "AreaRef", "Catalog", "area_heat", "classify"]
+__all__ = ["AreaHeat", "AreaRef", "Catalog", "area_heat", "classify"]

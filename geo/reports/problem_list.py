@@ -19,6 +19,7 @@ from geo.access.scope import Scope, visible
 from geo.reports.heat import AreaRef, problem_conditions, status_condition
 from geo.reports.heat_filters import FilterError, HeatFilters
 from geo.storage.models import Area, InspectionPoint, Problem
+from geo.storage.statuses import is_map_overdue
 from geo.summary import counts as summary
 
 SORTS = {
@@ -155,7 +156,7 @@ def area_problems(
 
 def _row(r: Any, now: datetime) -> ProblemRow:
     found_at, deadline, status = r[4], r[5], r[3]
-    late = deadline is not None and status != summary.CLOSED and deadline < now
+    late = is_map_overdue(status, deadline, now)
     return ProblemRow(
         id=r[0],
         category=r[1],
@@ -212,7 +213,7 @@ def problems_geojson(
 
 def _marker(r: Any, labels: dict[str, dict[str, str]], now: datetime) -> dict[str, object]:
     pid, category, description, status, found_at, deadline, lon, lat = r
-    overdue = deadline is not None and status != summary.CLOSED and deadline < now
+    overdue = is_map_overdue(status, deadline, now)
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},

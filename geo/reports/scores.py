@@ -22,6 +22,7 @@ from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
 from geo.core.taxonomy import Taxonomy
 from geo.storage.models import Area, Problem
+from geo.storage.statuses import VOIDED
 
 SCORE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid")
 
@@ -72,7 +73,7 @@ def _indicators(level: str, start: datetime, end: datetime) -> sa.Select[Any]:
             area.is_not(None),
             Problem.found_at >= start,
             Problem.found_at < end,
-            Problem.status != "voided",  # a false report deducts nothing
+            Problem.status != VOIDED,  # a false report deducts nothing
         )
         .group_by(area, Problem.category, Problem.point_id, loc_x, loc_y)
     )

@@ -10,7 +10,7 @@ for a period [start, end) of local calendar days and ``cutoff`` = min(end, now):
 
 - due to close 应结案数: problems whose deadline falls in [start, cutoff), except held
   (挂账, approved) and voided (作废, false reports) ones, which are excluded from every
-  figure below (open systems do so; DOMAIN.md) — ``counted()`` is that condition;
+  figure below (open systems do so; DOMAIN.md) — ``geo.storage.statuses.due_sql()``;
 - closed 结案数: due problems with closed_at < cutoff (closed by the end of the period);
 - closure rate 结案率 = closed / due;
 - closed on time 按期结案数: due problems with closed_at ≤ deadline;
@@ -47,9 +47,7 @@ from geo.core.periods import Period
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, ResponsibleUnit
 from geo.summary import counts as summary
-from geo.summary.rate_sql import NOT_DUE_STATUSES as NOT_DUE_STATUSES
 from geo.summary.rate_sql import Window, rate_counts_query, summary_counts_query
-from geo.summary.rate_sql import counted as counted
 
 RATE_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid", "unit")
 """What rates can be grouped by: an area level, or the responsible unit."""

@@ -33,7 +33,8 @@ from geo.core.geojson import feature_collection
 from geo.core.taxonomy import Taxonomy
 from geo.rounds.rounds import FAILED, result_label, scope_conditions
 from geo.storage.db import is_postgres
-from geo.storage.models import Area, InspectionPoint, InspectionRound, Visit, VisitProblem
+from geo.storage.models import Area, InspectionPoint
+from geo.storage.round_models import InspectionRound, Visit, VisitProblem
 
 COVERAGE_LEVELS = ("district", "street", "community", "grid")
 RESULT_STYLE: dict[str | None, tuple[str, int, int]] = {

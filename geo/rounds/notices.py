@@ -26,10 +26,14 @@ from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
 from geo.core.workcal import WorkCalendar
 from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.changes import Change, Rules
 from geo.lifecycle.problems import area_ref, is_overdue
+from geo.lifecycle.selection import Selection
 from geo.rounds.coverage import with_latest_visit
 from geo.rounds.rounds import FAILED, result_label, scope_conditions, visit_problems
-from geo.storage.models import InspectionPoint, InspectionRound, Notice, Visit
+from geo.storage.models import InspectionPoint
+from geo.storage.round_models import InspectionRound, Notice, Visit
+from geo.storage.statuses import VOIDED
 
 DEFAULT_PREFIX = "文明创建督查"
 DEFAULT_WARNING_DAYS = 1
@@ -163,7 +167,7 @@ def issue_notice(
     taxonomy: Taxonomy,
     settings: NoticeSettings,
     assign_unit: str | None = None,
-    rules: lifecycle.Rules | None = None,
+    rules: Rules | None = None,
     now: datetime | None = None,
 ) -> Notice:
     """Number and record the notice (in the caller's transaction); with ``assign_unit``
@@ -262,7 +266,7 @@ def _doc(
             visit.point.code, _point(visit, taxonomy, zone, lang)
         )
         for problem in found.get(visit.id, []):
-            if problem.status == "voided" or (keep is not None and problem.id not in keep):
+            if problem.status == VOIDED or (keep is not None and problem.id not in keep):
                 continue
             point.problems.append(_problem(problem, visit, taxonomy, settings, zone, lang))
             problem_ids.append(problem.id)
@@ -339,7 +343,7 @@ def _assign(
     number: str,
     taxonomy: Taxonomy,
     settings: NoticeSettings,
-    rules: lifecycle.Rules | None,
+    rules: Rules | None,
     now: datetime,
 ) -> None:
     """Assign the notice's problems that are still found, then refresh the draft."""
@@ -350,8 +354,8 @@ def _assign(
     ).all()
     if not found:
         return
-    change = lifecycle.Change("assign", actor, note=f"抄告单 {number}", unit=unit, at=now)
-    selection = lifecycle.Selection(ids=tuple(found))
+    change = Change("assign", actor, note=f"抄告单 {number}", unit=unit, at=now)
+    selection = Selection(ids=tuple(found))
     lifecycle.bulk_transition(session, selection, change, taxonomy, settings.tz, rules)
 
 

@@ -23,17 +23,8 @@ import sqlalchemy.orm as so
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
 from geo.storage.bulk import insert_problems
-from geo.storage.models import (
-    ANCESTRY_COLUMNS,
-    LEVELS,
-    Area,
-    InspectionPoint,
-    InspectionRound,
-    Problem,
-    RoundArea,
-    Visit,
-    VisitProblem,
-)
+from geo.storage.models import ANCESTRY_COLUMNS, LEVELS, Area, InspectionPoint, Problem
+from geo.storage.round_models import InspectionRound, RoundArea, Visit, VisitProblem
 from geo.summary import counts as summary
 
 RESULTS: dict[str, tuple[str, str]] = {

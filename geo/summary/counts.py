@@ -7,8 +7,9 @@ changes their status, deadline or other attributes, or moves them between areas 
 the same transaction (an ingest, which only adds problems, sums its whole batch with
 ``geo.summary.batch.BatchCounts`` and hands it to ``add_counts`` once). ``mismatches``
 compares the stored counts with a recount (tests), ``rebuild`` recomputes everything in
-SQL. The pandas side of the definitions lives in geo/summary/cubes.py, the writing in
-geo/summary/merge.py.
+SQL. The pandas side of the definitions lives in geo/summary/cubes.py, the SQL side in
+geo/summary/recount.py, the writing in geo/summary/merge.py, the bookkeeping row in
+geo/summary/meta.py.
 
 Contract for callers: ``before`` / ``after`` frames carry at least ``SOURCE_COLUMNS``
 (extra columns are ignored; ``snapshot`` reads them for given problem ids); either may be
@@ -16,34 +17,33 @@ None. Times in the frames are naive UTC datetimes, as stored.
 
 The counts are kept in *cubes* (see ``CUBES``): per area and level, broken down by
 nothing, by category, point kind, campaign, all three, or by local found day. Each row
-holds four measures: problems, unresolved (not closed), overdue and closed on time.
+holds four measures: problems, unresolved and overdue (geo/storage/statuses.py:
+``UNRESOLVED``, ``MAP_OVERDUE``) and closed on time.
 
 Overdue depends on the clock. Rows count as overdue the unresolved problems whose
 deadline is before ``summary_meta.overdue_as_of``; a reader adds the few whose deadline
 fell between that instant and now (``geo.reports.heat``), and ``advance_clock`` moves the instant
 forward (run by ingest and by ``civicgrid summary refresh``), so that correction stays
-small. Found days are local dates at the fixed offset ``day_offset_minutes`` (480 = UTC+8,
-China has no daylight saving time).
+small. Found days are local dates at the fixed offset ``day_offset_minutes``, derived from
+the configured zone when the summary is rebuilt (``geo.core.periods.utc_offset_minutes``:
+480 for Asia/Shanghai, which has no daylight saving time); readers that filter the
+problems table by local found date use the same stored offset, so they agree with the
+day cubes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql
 
 from geo.core.errors import ConfigError
-from geo.storage.db import is_postgres
+from geo.core.periods import utc_offset_minutes
 from geo.storage.models import (
     ANCESTRY_COLUMNS,
-    STATUSES,
     Area,
     AreaSummary,
     InspectionPoint,
@@ -51,26 +51,24 @@ from geo.storage.models import (
     RateSummary,
     SummaryMeta,
 )
+from geo.storage.statuses import map_overdue_sql
 from geo.summary.cubes import (
-    CLOSED,
     CUBES,
     LEVEL_OF_COLUMN,
     MEASURES,
-    NOT_UNRESOLVED,
     ROW_KEYS,
     contributions,
     cube_rows,
 )
 from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY, SummaryTable, add_rows
+from geo.summary.meta import VERSIONS, Meta, lock_meta, meta_columns, meta_from_row
 from geo.summary.rate_cubes import (
     RATE_SOURCE_COLUMNS,
     empty_rows,
     rate_rows,
     sum_rate_rows,
 )
-
-UNRESOLVED_STATUSES: tuple[str, ...] = (*(s for s in STATUSES if s != CLOSED), "held")
-"""Statuses that count as unresolved: not closed and not voided (held ones still count)."""
+from geo.summary.recount import differing_rows, recount_select, stored_rows
 
 PROBLEM_COLUMNS: tuple[str, ...] = (
     "category",
@@ -91,20 +89,6 @@ SOURCE_COLUMNS: tuple[str, ...] = tuple(
 KEY_COLUMNS: tuple[str, ...] = tuple(c for c in SOURCE_COLUMNS if c not in ANCESTRY_COLUMNS)
 """The ``SOURCE_COLUMNS`` besides the area ancestry."""
 
-VERSIONS = ("problems_version", "areas_version", "points_version")
-
-
-@dataclass(frozen=True)
-class Meta:
-    """Summary bookkeeping read by the heat maps."""
-
-    problems_version: int
-    areas_version: int
-    points_version: int
-    overdue_as_of: datetime
-    day_offset_minutes: int
-    stale: bool
-
 
 def apply_changes(
     session: so.Session, before: pd.DataFrame | None, after: pd.DataFrame | None
@@ -122,7 +106,7 @@ def apply_changes(
         missing = [c for c in SOURCE_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"summary.apply_changes: frame lacks columns {missing}")
-    meta = _lock_meta(session, bump="problems_version")
+    meta = lock_meta(session, bump="problems_version")
     kinds = _point_kinds(session, [f for f, _ in frames])
     offset = meta.day_offset_minutes
     areas = _net_change(
@@ -157,7 +141,7 @@ def add_counts(
 
     ``bulk``: a large load that may lock the summary table until the transaction ends
     (its foreign keys are checked once, not row by row). Returns the number of rows."""
-    _lock_meta(session, bump="problems_version")
+    lock_meta(session, bump="problems_version")
     added = add_rows(session, rows, suspend_keys=bulk)
     if rates is not None:
         added += add_rows(session, rates, table=RATE_SUMMARY)
@@ -184,14 +168,13 @@ def advance_clock(session: so.Session, now: datetime | None = None) -> int:
     Call it in its own transaction or before writing problems in a writer's transaction.
     """
     now = now or utcnow()
-    meta = _lock_meta(session, bump="problems_version")
+    meta = lock_meta(session, bump="problems_version")
     if now <= meta.overdue_as_of:
         return 0
     due = _select_frame(
         session,
-        Problem.status.in_(UNRESOLVED_STATUSES),
+        map_overdue_sql(now, indexed=True),
         Problem.deadline >= meta.overdue_as_of,
-        Problem.deadline < now,
     )
     touched = 0
     if len(due):
@@ -214,17 +197,21 @@ def rebuild(
     session: so.Session,
     day_offset_minutes: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    tz: str | None = None,
 ) -> None:
     """Recompute every summary row from the problems table (after bulk loads or repairs):
     the area summary in SQL, the rate counts in pandas over id ranges of problems; sets
     the overdue clock to now and clears the stale flag.
 
     ``day_offset_minutes``: UTC offset of the local day for found-day buckets and rate
-    periods (default: keep the stored one, 480 = UTC+8). ``progress(done, total)`` is
-    called after each range of problems counted for the rates.
+    periods; when None, derived from the IANA zone ``tz`` (CIVICGRID_TIMEZONE), else
+    the stored one is kept. ``progress(done, total)`` is called after each range of
+    problems counted for the rates.
     """
-    meta = _lock_meta(session, bump="problems_version")
-    offset = meta.day_offset_minutes if day_offset_minutes is None else day_offset_minutes
+    meta = lock_meta(session, bump="problems_version")
+    offset = day_offset_minutes
+    if offset is None:
+        offset = meta.day_offset_minutes if tz is None else utc_offset_minutes(tz)
     now = utcnow()
     session.execute(sa.delete(AreaSummary))
     for cube, dims in CUBES.items():
@@ -232,7 +219,7 @@ def rebuild(
             session.execute(
                 sa.insert(AreaSummary).from_select(
                     list(ROW_KEYS) + list(MEASURES),
-                    _recount_select(session, cube, dims, column, level, now, offset),
+                    recount_select(session, cube, dims, column, level, now, offset),
                 )
             )
     _rebuild_rates(session, offset, progress)
@@ -308,46 +295,24 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     problems = _select_frame(session)
     kinds = _point_kinds(session, [problems])
     offset = meta.day_offset_minutes
-    areas = _differing(
-        _stored(session, AreaSummary, AREA_SUMMARY, AreaSummary.n != 0),
+    areas = differing_rows(
+        stored_rows(session, AreaSummary, AREA_SUMMARY, AreaSummary.n != 0),
         cube_rows(contributions(problems, meta.overdue_as_of, offset, kinds)),
         AREA_SUMMARY,
     )
-    rates = _stored(session, RateSummary, RATE_SUMMARY)
+    rates = stored_rows(session, RateSummary, RATE_SUMMARY)
     rates["period_start"] = pd.to_datetime(rates["period_start"]).to_numpy()
     recount = rate_rows(problems, offset)
     recount["period_start"] = pd.to_datetime(recount["period_start"]).to_numpy()
-    return pd.concat([areas, _differing(rates, recount, RATE_SUMMARY)], ignore_index=True)
-
-
-def _stored(
-    session: so.Session, model: Any, table: SummaryTable, *where: sa.ColumnElement[bool]
-) -> pd.DataFrame:
-    columns = list(table.columns)
-    rows = session.execute(sa.select(*(getattr(model, c) for c in columns)).where(*where))
-    return pd.DataFrame(rows.all(), columns=columns)
-
-
-def _differing(stored: pd.DataFrame, recount: pd.DataFrame, table: SummaryTable) -> pd.DataFrame:
-    """Keys whose stored measures differ from the recount (a missing row counts as zeros;
-    float sums within rounding agree), with the ``table`` name and ``<measure>_true``."""
-    keys = list(table.keys)
-    merged = stored.merge(recount, on=keys, how="outer", suffixes=("", "_true"))
-    merged = merged.fillna({c: 0 for c in merged.columns if c not in keys})
-    differs = np.zeros(len(merged), dtype=bool)
-    for m in table.measures:
-        stored_values = merged[m].to_numpy(dtype="float64")
-        true_values = merged[f"{m}_true"].to_numpy(dtype="float64")
-        differs |= ~np.isclose(stored_values, true_values, rtol=1e-9, atol=1e-6)
-    return merged[differs].assign(table=table.name).reset_index(drop=True)
+    return pd.concat([areas, differing_rows(rates, recount, RATE_SUMMARY)], ignore_index=True)
 
 
 def read_meta(session: so.Session) -> Meta:
     """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
-    row = session.execute(sa.select(*_meta_columns()).where(SummaryMeta.id == 1)).first()
+    row = session.execute(sa.select(*meta_columns()).where(SummaryMeta.id == 1)).first()
     if row is None:
         raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
-    return _meta(row)
+    return meta_from_row(row)
 
 
 def touch(session: so.Session, what: str) -> None:
@@ -355,25 +320,14 @@ def touch(session: so.Session, what: str) -> None:
     cached map resources are refetched."""
     if f"{what}_version" not in VERSIONS:
         raise ValueError(f"unknown version {what!r}")
-    _lock_meta(session, bump=f"{what}_version")
+    lock_meta(session, bump=f"{what}_version")
     if what == "areas":
         add_area_rows(session)
-
-
-def local_day(session: so.Session, column: Any, offset: int) -> sa.Label[str]:
-    """SQL expression: 'YYYY-MM-DD' of a naive-UTC timestamp column at UTC+``offset`` min."""
-    if is_postgres(session):
-        shifted = column + sa.cast(sa.literal(f"{offset} minutes"), postgresql.INTERVAL)
-        return sa.func.to_char(shifted, "YYYY-MM-DD").label("day")
-    return sa.func.strftime("%Y-%m-%d", column, f"{offset:+d} minutes").label("day")
 
 
 def utcnow() -> datetime:
     """Now as a naive UTC datetime (how times are stored)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# --- SQL ---------------------------------------------------------------------------------
 
 
 def _select_frame(
@@ -395,92 +349,3 @@ def _point_kinds(session: so.Session, frames: list[pd.DataFrame]) -> dict[int, s
         sa.select(InspectionPoint.id, InspectionPoint.kind).where(InspectionPoint.id.in_(ids))
     ).all()
     return {int(i): str(k) for i, k in rows}
-
-
-def _meta_columns() -> list[Any]:
-    return [
-        SummaryMeta.problems_version,
-        SummaryMeta.areas_version,
-        SummaryMeta.points_version,
-        SummaryMeta.overdue_as_of,
-        SummaryMeta.day_offset_minutes,
-        SummaryMeta.stale,
-    ]
-
-
-def _lock_meta(session: so.Session, bump: str) -> Meta:
-    """Bump one version and return the row; on PostgreSQL this row lock also serialises
-    summary writers with ``advance_clock`` (SQLite writers are serial anyway)."""
-    column = getattr(SummaryMeta, bump)
-    row = session.execute(
-        sa.update(SummaryMeta)
-        .where(SummaryMeta.id == 1)
-        .values({column: column + 1})
-        .returning(*_meta_columns())
-    ).first()
-    if row is None:
-        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
-    return _meta(row)
-
-
-def _meta(row: Any) -> Meta:
-    return Meta(
-        problems_version=int(row[0]),
-        areas_version=int(row[1]),
-        points_version=int(row[2]),
-        overdue_as_of=row[3],
-        day_offset_minutes=int(row[4]),
-        stale=bool(row[5]),
-    )
-
-
-def _recount_select(
-    session: so.Session,
-    cube: str,
-    dims: tuple[str, ...],
-    column: str,
-    level: str,
-    as_of: datetime,
-    offset: int,
-) -> Any:
-    area = getattr(Problem, column)
-    expressions = {
-        "category": Problem.category,
-        "kind": sa.func.coalesce(InspectionPoint.kind, ""),
-        "campaign": sa.func.coalesce(Problem.campaign, ""),
-        "day": local_day(session, Problem.found_at, offset),
-    }
-    keys = [expressions[d] for d in dims]
-    padded = [*keys, *([sa.literal("", sa.String)] * (3 - len(keys)))]
-    return (
-        sa.select(
-            sa.literal(cube, sa.String),
-            sa.literal(level, sa.String),
-            *padded,
-            area,
-            *measure_sums(as_of),
-        )
-        .select_from(Problem)
-        .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
-        .where(area.is_not(None))
-        .group_by(*keys, area)
-    )
-
-
-def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
-    """SQL aggregates of the four measures over problems, overdue as of ``as_of``."""
-    unresolved = Problem.status.not_in(NOT_UNRESOLVED)
-    on_time = sa.and_(
-        Problem.status == CLOSED,
-        sa.or_(
-            Problem.deadline.is_(None),
-            sa.and_(Problem.closed_at.is_not(None), Problem.closed_at <= Problem.deadline),
-        ),
-    )
-    overdue = sa.and_(unresolved, Problem.deadline < as_of)
-    return [
-        sa.func.count().label("n"),
-        sa.func.coalesce(sa.func.sum(sa.case((unresolved, 1), else_=0)), 0).label("unresolved"),
-        sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0).label("overdue"),
-        sa.func.coalesce(sa.func.sum(sa.case((on_time, 1), else_=0)), 0).label("closed_on_time"),
-    ]

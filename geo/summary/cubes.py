@@ -1,7 +1,7 @@
 """The summary count cubes computed in pandas: what each problem contributes to the four
 measures, summed into ``area_summary`` rows (one per cube, level, key values and area).
 
-The SQL side of the same definitions is ``geo.summary.counts.measure_sums`` /
+The SQL side of the same definitions is ``geo.summary.recount.measure_sums`` /
 ``geo.summary.counts.rebuild``; both must give the same rows (tests/geo/test_summary_batch.py).
 Times are naive UTC datetimes, as stored; found days are local dates at a fixed UTC
 offset in minutes.
@@ -14,11 +14,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from geo.storage.models import ANCESTRY_COLUMNS, RESOLVED_STATUSES
-
-CLOSED = "closed"
-NOT_UNRESOLVED: tuple[str, ...] = RESOLVED_STATUSES
-"""Closed problems are resolved; voided ones (作废, false reports) are no problem at all."""
+from geo.storage.models import ANCESTRY_COLUMNS
+from geo.storage.statuses import CLOSED, is_unresolved
 
 LEVEL_OF_COLUMN: dict[str, str] = dict(
     zip(ANCESTRY_COLUMNS, ("district", "street", "community", "grid"), strict=True)
@@ -48,7 +45,7 @@ def contributions(
     The ``day`` column holds local dates (``datetime64[D]``, NaT without a found time).
     """
     status = frame["status"].astype(str).to_numpy()
-    unresolved = ~np.isin(status, NOT_UNRESOLVED)
+    unresolved = is_unresolved(status)  # MAP_OVERDUE: held ones count when late
     deadline = pd.to_datetime(frame["deadline"]).to_numpy()
     closed_at = pd.to_datetime(frame["closed_at"]).to_numpy()
     has_deadline = ~np.isnat(deadline)

@@ -16,7 +16,7 @@ definitions are geo/reports/stats.py's, with the period's end as cutoff:
   and its finding until the first one after its closing.
 
 Periods are local calendar periods at a fixed UTC offset in minutes (the summary's
-``day_offset_minutes``, 480 = UTC+8); times are naive UTC, as stored. Weeks start on
+``day_offset_minutes``, from the configured zone); times are naive UTC, as stored. Weeks start on
 Monday (ISO); quarters on January, April, July and October.
 """
 
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geo.storage.models import ANCESTRY_COLUMNS
+from geo.storage.statuses import VOIDED, is_due
 from geo.summary.cubes import group_sums
 
 RATE_KINDS: tuple[str, ...] = ("week", "month", "quarter")
@@ -65,9 +66,6 @@ OWNER_COLUMNS: dict[str, str] = {
     "unit_id": "unit",
 }
 """Problem column → the rate level it groups by."""
-
-NOT_COUNTED: tuple[str, ...] = ("held", "voided")
-"""Statuses left out of due and overdue (as geo.summary.rate_sql.NOT_DUE_STATUSES)."""
 
 _DAY = np.timedelta64(1, "D")
 _EPOCH_MONDAY = 4  # 1970-01-05, day 4 after the epoch, was a Monday
@@ -173,9 +171,9 @@ def _events(frame: pd.DataFrame, clock: _Clock) -> list[_Event]:
     utc, day, month = clock.utc, clock.day, clock.month
     found, deadline, closed = utc["found_at"], utc["deadline"], utc["closed_at"]
     status = frame["status"].astype(str).to_numpy()
-    counted = ~np.isin(status, NOT_COUNTED)
+    counted = is_due(status)
 
-    seen = np.flatnonzero((status != "voided") & ~np.isnat(found))
+    seen = np.flatnonzero((status != VOIDED) & ~np.isnat(found))
     due = np.flatnonzero(counted & ~np.isnat(deadline))
     since = np.where(np.isnat(utc["assigned_at"]), found, utc["assigned_at"])[due]
     days = (utc["rectified_at"][due] - since) / _DAY  # NaN when either is missing

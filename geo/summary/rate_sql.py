@@ -25,17 +25,9 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from geo.storage.db import is_postgres
 from geo.storage.models import Problem, RateSummary
-
-NOT_DUE_STATUSES: tuple[str, ...] = ("held", "voided")
-"""Statuses excluded from due-to-close and overdue (and voided from found)."""
+from geo.storage.statuses import VOIDED, due_sql, overdue_at_sql
 
 Window = tuple[datetime, datetime]
-
-
-def counted() -> Any:
-    """SQL condition: the problem counts toward due-to-close and overdue (not held, not
-    voided)."""
-    return Problem.status.not_in(NOT_DUE_STATUSES)
 
 
 def rate_counts_query(
@@ -67,7 +59,7 @@ def rate_counts_query(
 
 def _flat_aggregates(times: _Times, start: datetime, cutoff: datetime, lean: bool) -> list[Any]:
     # Cheapest test first: SQLite stops at the first false term of an AND.
-    due = sa.and_(times.deadline < cutoff, times.deadline >= start, counted())
+    due = sa.and_(times.deadline < cutoff, times.deadline >= start, due_sql())
     closed = sa.and_(due, times.closed_at < cutoff)
     rectified = sa.and_(due, times.rectified_at < cutoff)
     found: Any = sa.literal(0)
@@ -88,16 +80,11 @@ def _flat_aggregates(times: _Times, start: datetime, cutoff: datetime, lean: boo
 
 
 def _found(times: _Times, start: datetime, cutoff: datetime) -> Any:
-    return sa.and_(times.found_at < cutoff, times.found_at >= start, Problem.status != "voided")
+    return sa.and_(times.found_at < cutoff, times.found_at >= start, Problem.status != VOIDED)
 
 
 def _overdue(times: _Times, cutoff: datetime) -> Any:
-    return sa.and_(
-        times.deadline < cutoff,
-        times.found_at < cutoff,
-        sa.or_(Problem.closed_at.is_(None), times.closed_at >= cutoff),
-        counted(),
-    )
+    return overdue_at_sql(cutoff, times.found_at, times.closed_at, times.deadline)
 
 
 def _key_column(level: str) -> Any:

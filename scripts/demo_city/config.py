@@ -2,13 +2,14 @@
 
 CRS: outputs are WGS-84 lon/lat (EPSG:4326) on the ``GRID_SIZE`` (1e-6 degree) grid;
 metric work is done in ``UTM_CRS`` (EPSG:32651, UTM zone 51N), in metres. Times are China
-Standard Time (``TZ``, UTC+08:00); simulated times are integer minutes after
+Standard Time (``TZ``, Asia/Shanghai); simulated times are integer minutes after
 ``START_TIME``, and ``REF_MINUTES`` is the snapshot ``REFERENCE_TIME`` on that scale.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +18,7 @@ SEED = 20261122
 BBOX = (120.80, 31.95, 121.00, 32.10)  # lon/lat, EPSG:4326
 GRID_SIZE = 1e-6  # degrees; output precision (6 decimals)
 UTM_CRS = "EPSG:32651"
-TZ = timezone(timedelta(hours=8))
+TZ = ZoneInfo("Asia/Shanghai")  # the IANA zone, not a fixed offset
 REFERENCE_TIME = datetime(2026, 11, 20, 0, 0, tzinfo=TZ)  # snapshot; never "now"
 WINDOW_DAYS = 120
 START_TIME = REFERENCE_TIME - timedelta(days=WINDOW_DAYS)

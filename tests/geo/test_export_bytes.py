@@ -130,7 +130,7 @@ def test_streamed_points_equal_the_text_reference(city, monkeypatch) -> None:
 
 
 def test_a_voided_problem_is_not_exported_as_overdue(city, monkeypatch) -> None:
-    """Unresolved means neither closed nor voided (geo.storage.models.RESOLVED_STATUSES), on the
+    """Unresolved means neither closed nor voided (geo.storage.statuses.UNRESOLVED), on the
     database path and the Python path alike."""
     past = datetime(2024, 1, 1)
     with city.begin() as conn:

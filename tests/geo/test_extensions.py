@@ -16,7 +16,8 @@ from geo.core.errors import (
     TransitionError,
 )
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Rules, Selection
+from geo.lifecycle.changes import Change, Rules
+from geo.lifecycle.selection import Selection
 from geo.storage.db import transaction
 from geo.storage.models import Problem, ProblemEvent
 from geo.summary import counts as summary

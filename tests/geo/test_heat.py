@@ -17,7 +17,7 @@ from geo.reports import density, heat, shapes
 from geo.reports.heat_filters import FilterError, HeatFilters
 from geo.reports.problem_list import PAGE_SIZE, area_problems, find_area, problems_geojson
 from geo.storage.db import transaction
-from geo.storage.models import Area, InspectionPoint, Problem
+from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
 from geo.summary import counts as summary
 from tests.helpers import GRIDS, load_heat_city
 
@@ -208,9 +208,7 @@ def test_problem_markers_carry_labels_and_raw_text(city) -> None:
 def test_heat_cost_reads_summary_rows_not_problems(city) -> None:
     # Adding problems to an area does not add summary rows for the total cube.
     with transaction(city, write=False) as session:
-        before = session.scalar(
-            sa.select(sa.func.count()).where(summary.AreaSummary.cube == "total")
-        )
+        before = session.scalar(sa.select(sa.func.count()).where(AreaSummary.cube == "total"))
     frame_day = NOW - timedelta(days=1)
     with transaction(city) as session:
         rows = summary.snapshot(session, [2])
@@ -229,7 +227,5 @@ def test_heat_cost_reads_summary_rows_not_problems(city) -> None:
             )
             summary.apply_changes(session, None, rows)
         assert summary.mismatches(session).empty
-        after = session.scalar(
-            sa.select(sa.func.count()).where(summary.AreaSummary.cube == "total")
-        )
+        after = session.scalar(sa.select(sa.func.count()).where(AreaSummary.cube == "total"))
     assert after == before and frame_day < NOW

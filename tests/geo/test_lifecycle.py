@@ -11,7 +11,8 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
 from geo.storage.db import transaction
 from geo.storage.models import Problem, ProblemEvent
 from geo.summary import counts as summary

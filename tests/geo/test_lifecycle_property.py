@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from geo.access.actions import allows
 from geo.core.errors import CivicgridError
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import ACTIONS, Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
+from geo.lifecycle.transitions import ACTIONS
 from geo.storage.db import session_factory, writer
 from geo.storage.models import Problem
 from geo.summary import counts as summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from geo.storage.models import Base
+from geo.storage.tables import metadata
 
 
 def test_models_and_migrations_agree(engine) -> None:
@@ -13,7 +13,7 @@ def test_models_and_migrations_agree(engine) -> None:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": _include(conn)}
         )
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

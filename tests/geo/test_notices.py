@@ -14,12 +14,14 @@ from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy_file import default_taxonomy
 from geo.core.workcal import default_calendar
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
 from geo.rounds.notice_render import render_document, write_notice
 from geo.rounds.notices import NoticeSettings, build_notice, issue_notice, issued_notice
 from geo.rounds.rounds import find_round
 from geo.storage.db import transaction
-from geo.storage.models import Notice, Problem
+from geo.storage.models import Problem
+from geo.storage.round_models import Notice
 from geo.summary import counts as summary
 from tests.helpers import XSS, table_counts
 from tests.rounds_data import ROUND, load_round_city

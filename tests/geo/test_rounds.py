@@ -16,7 +16,8 @@ from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds import coverage
 from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
 from geo.storage.db import transaction
-from geo.storage.models import Problem, Visit, VisitProblem
+from geo.storage.models import Problem
+from geo.storage.round_models import Visit, VisitProblem
 from geo.summary import counts as summary
 from tests.helpers import table_counts
 from tests.rounds_data import ROUND, SPEC, load_round_city

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from geo.core.periods import parse_period
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
 from geo.reports import stats
 from geo.reports.bulletin import week_totals
 from geo.storage.db import transaction

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from geo.areas.assign import assign_lonlat, load_area_index
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import load_points
+from geo.core.periods import utc_offset_minutes
 from geo.ingest.pipeline import ingest_file
 from geo.storage.db import backend_name, transaction
 from geo.storage.models import ANCESTRY_COLUMNS, Area, AreaSummary, InspectionPoint, Problem
@@ -101,6 +102,27 @@ def test_rebuild_restores_a_damaged_summary(engine, tmp_path: Path) -> None:
         assert not summary.mismatches(session).empty
         summary.rebuild(session)
     _assert_consistent(engine)
+
+
+def test_rebuild_takes_the_local_day_from_the_zone(engine, tmp_path: Path) -> None:
+    _ingest(engine, tmp_path)
+    with transaction(engine) as session:
+        assert summary.read_meta(session).day_offset_minutes == 480  # the schema's default
+        summary.rebuild(session, tz="Asia/Kolkata")  # UTC+05:30, not an hour multiple
+        assert summary.read_meta(session).day_offset_minutes == 330
+        summary.rebuild(session)  # no zone, no offset: keep the stored one
+        assert summary.read_meta(session).day_offset_minutes == 330
+        summary.rebuild(session, tz="Asia/Shanghai")
+        assert summary.read_meta(session).day_offset_minutes == 480
+    _assert_consistent(engine)
+
+
+def test_zone_offsets_come_from_the_iana_zone() -> None:
+    assert utc_offset_minutes("Asia/Shanghai") == 480
+    assert utc_offset_minutes("UTC") == 0
+    # A zone with daylight saving time: the offset in force at the given instant.
+    assert utc_offset_minutes("Europe/Berlin", datetime(2026, 1, 15)) == 60
+    assert utc_offset_minutes("Europe/Berlin", datetime(2026, 7, 15)) == 120
 
 
 def test_advancing_the_clock_counts_newly_overdue_problems(engine, tmp_path: Path) -> None:

@@ -34,8 +34,8 @@ from geo.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from geo.storage.access_models import ApiToken, AuditEntry, User
 from geo.storage.db import transaction
-from geo.storage.models import ApiToken, AuditEntry, User
 from tests.helpers import load_tiny_city_with_grids, table_counts
 
 PASSWORD = "a-good-password"

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from geo.core.errors import IngestError
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.db import transaction
-from geo.storage.models import IngestBatch, Problem, Visit, VisitProblem
+from geo.storage.models import IngestBatch, Problem
+from geo.storage.round_models import Visit, VisitProblem
 from geo.summary import counts as summary
 from tests.helpers import table_counts, write_csv
 from tests.rounds_data import ROUND, load_round_city

@@ -12,8 +12,9 @@ from flask import Flask
 
 from geo.access.audit import entries, utcnow
 from geo.access.tokens import revoke_token
+from geo.storage.access_models import ApiToken
 from geo.storage.db import transaction
-from geo.storage.models import ApiToken, IngestBatch
+from geo.storage.models import IngestBatch
 from tests.helpers import (
     HIDDEN_FROM,
     add_token,

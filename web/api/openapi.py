@@ -11,7 +11,8 @@ from typing import Any
 from geo.core.taxonomy import Taxonomy
 from geo.protocols.problem_api import MAX_ID
 from geo.protocols.problem_query import MAX_LIMIT
-from geo.storage.models import LEVELS, STATUSES
+from geo.storage.models import LEVELS
+from geo.storage.statuses import STATUSES
 from web.api.openapi_views import error_refs, transition_operation, view_paths
 
 JSON = "application/json"

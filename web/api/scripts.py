@@ -21,7 +21,8 @@ from geo.ingest.intake import create_problem
 from geo.ingest.pipeline import IngestOptions
 from geo.ingest.uploads import check_source, ingest_upload
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
 from geo.protocols.problem_api import get_problem, list_problems
 from geo.protocols.problem_query import ProblemQuery
 from geo.storage.db import transaction

@@ -14,11 +14,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from geo.access.actions import Action
 from geo.access.scope import ROLES
-from geo.core.deadlines import end_of_local_day
 from geo.core.periods import parse_period
+from geo.core.workcal import end_of_local_day
 from geo.lifecycle import problems as geoproblems
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import ACTIONS, DEADLINE_ACTIONS, SELECTION_LEVELS, Change, Selection
+from geo.lifecycle.changes import DEADLINE_ACTIONS, Change
+from geo.lifecycle.selection import SELECTION_LEVELS, Selection
+from geo.lifecycle.transitions import ACTIONS
 from geo.reports import rankings as georankings
 from geo.reports import scores as geoscores
 from geo.reports.stats import RATE_LEVELS

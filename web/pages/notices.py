@@ -19,7 +19,7 @@ from geo.reports import maps
 from geo.rounds import notice_render, notices
 from geo.rounds import rounds as georounds
 from geo.storage.db import transaction
-from geo.storage.models import Notice
+from geo.storage.round_models import Notice
 from web import database
 from web.i18n import current_lang, translate
 from web.pages.forms import NoticeIssueForm

@@ -31,12 +31,13 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.actions import REQUEST_KINDS
 from geo.access.scope import require
-from geo.core.deadlines import end_of_local_day
 from geo.core.errors import CivicgridError, InvalidParameterError
+from geo.core.workcal import end_of_local_day
 from geo.lifecycle import photos
 from geo.lifecycle import problems as geoproblems
 from geo.lifecycle import transitions as lifecycle
-from geo.lifecycle.transitions import Change, Selection
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
 from geo.reports import maps
 from geo.reports.queries import Extent
 from web import database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from geo.storage.models import Base
+from geo.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `alembic` run by hand
@@ -25,7 +25,7 @@ def _include(
 context.configure(
     connection=connection,
     include_object=_include,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
