@@ -41,3 +41,16 @@ def test_check_rebuild_refresh(app, runner, tmp_path: Path) -> None:
 def _problem_count(engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count(Problem.id))).scalar_one())
+
+
+def test_rebuild_takes_the_local_day_from_the_configured_zone(engine, tmp_path: Path) -> None:
+    from geo.storage.db import transaction
+    from geo.summary.counts import read_meta
+    from web import create_app
+
+    url = engine.url.render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "TIMEZONE": "Asia/Kolkata"})
+    result = app.test_cli_runner().invoke(args=["summary", "rebuild"])
+    assert result.exit_code == 0, result.output
+    with transaction(engine, write=False) as session:
+        assert read_meta(session).day_offset_minutes == 330  # UTC+5:30, not China's 480

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from geo.storage.db import transaction
@@ -33,7 +34,8 @@ def refresh_command() -> None:
     "--day-offset",
     type=click.IntRange(-720, 840),
     default=None,
-    help="UTC offset in minutes of the local day for found-date filters (default: keep; 480).",
+    help="UTC offset in minutes of the local day for found-date filters "
+    "(default: that of CIVICGRID_TIMEZONE).",
 )
 @domain_errors
 def rebuild_command(day_offset: int | None) -> None:
@@ -41,7 +43,8 @@ def rebuild_command(day_offset: int | None) -> None:
     engine = database.engine()
     require_schema(engine)
     with transaction(engine) as session:
-        summary.rebuild(session, day_offset, progress=_show_progress)
+        tz = current_app.config["TIMEZONE"]
+        summary.rebuild(session, day_offset, progress=_show_progress, tz=tz)
     click.echo("统计已重建 / summary rebuilt")
 
 
