@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import emit, peak_rss_mb, timed, voronoi_grids
 from bench.rates import _insert, _multi
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds import coverage
 from geo.rounds.rounds import RESULTS
 from geo.storage.db import backend_name, make_engine, transaction

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import BBOX, emit, peak_rss_mb, random_points, voronoi_grids
 from geo.areas.assign import AreaIndex
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.storage.db import make_engine, session_factory
 from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
 from geo.summary.upgrade import upgrade

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import emit, timed  # noqa: E402
 from geo.areas.loading import AreaLoadOptions, load_areas  # noqa: E402
 from geo.areas.points import load_points  # noqa: E402
-from geo.core.taxonomy import default_taxonomy  # noqa: E402
+from geo.core.taxonomy_file import default_taxonomy  # noqa: E402
 from geo.demo.city import DEMO_LEVEL_FILES  # noqa: E402
 from geo.storage.bulk import point_wkb  # noqa: E402
 from geo.storage.db import make_engine  # noqa: E402

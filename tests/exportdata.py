@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.areas.points import load_points
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
+from geo.core.timeparse import parse_time
 from geo.ingest.intake import create_problem
-from geo.ingest.rows import parse_time
 from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.summary import counts as summary

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import load_points
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
 from geo.storage.db import transaction
 from tests.helpers import (

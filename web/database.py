@@ -6,7 +6,8 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 
-from geo.core.taxonomy import Taxonomy, load_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import load_taxonomy
 from geo.core.workcal import WorkCalendar, calendar_from_setting
 from geo.lifecycle.transitions import Rules
 from geo.storage.db import make_engine, session_factory

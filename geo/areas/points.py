@@ -24,7 +24,8 @@ from geo.areas.loading import code_strings
 from geo.areas.units import unit_ids
 from geo.core.crs import metric_crs_for, to_wgs84
 from geo.core.errors import PointLoadError, TaxonomyError
-from geo.core.taxonomy import Taxonomy, default_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.core.text import en, tr
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction

@@ -21,7 +21,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from geo.core.taxonomy import Taxonomy, default_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.core.text import tr
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.rounds.rounds import RoundSpec, create_round

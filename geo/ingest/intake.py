@@ -24,7 +24,7 @@ from geo.areas.assign import AreaIndex
 from geo.core.errors import AlreadyExistsError, ForbiddenError, InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
-from geo.ingest.rows import parse_time
+from geo.core.timeparse import parse_time
 from geo.storage.models import ANCESTRY_COLUMNS, Area, InspectionPoint, Problem, ProblemEvent
 from geo.summary import counts as summary
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +25,18 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
-from geo.areas.assign import AreaIndex, assign_lonlat, load_area_index
+from geo.areas.assign import load_area_index
 from geo.areas.link import PointLinker, point_ids_by_code
 from geo.areas.units import unit_ids
 from geo.core.crs import normalise_crs_name
 from geo.core.errors import IngestError
-from geo.core.taxonomy import Taxonomy, default_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import default_taxonomy
+from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
 from geo.ingest.columns import ColumnPlan, plan_columns
+from geo.ingest.coordinates import city_extent
 from geo.ingest.result import IngestOptions, IngestResult, write_rejects
-from geo.ingest.rows import CityExtent, Reject, SeenIds, parse_survey
+from geo.ingest.rows import Reject, SeenIds, parse_survey
 from geo.ingest.sources.survey import READ_ERROR, ROW, SurveySource, open_survey
 from geo.ingest.sources.vector_file import LAT, LON
 from geo.ingest.visits import VisitRounds, fill_point_locations
@@ -46,13 +48,12 @@ from geo.storage.bulk import (
     is_bulk_load,
 )
 from geo.storage.db import transaction
-from geo.storage.models import ANCESTRY_COLUMNS, Area, IngestBatch, Problem
+from geo.storage.models import ANCESTRY_COLUMNS
 from geo.summary import counts as summary
 from geo.summary.batch import BatchCounts
 
 __all__ = ["IngestOptions", "IngestResult", "ingest_file"]
 
-_ID_QUERY_CHUNK = 5_000
 _MAX_FAR_ROWS = 1_000
 
 
@@ -126,17 +127,17 @@ class _Run:
         self.crs = normalise_crs_name(options.crs)  # the file's own CRS is known once read
         result.crs = self.crs
         self.index = load_area_index(session)
-        self.city = _city_extent(session, self.index)
+        self.city = city_extent(session, self.index)
         self.linker = PointLinker.load(session, options.link_distance_m)
         self.seen = SeenIds()
-        self.stored_source = _source_has_rows(session, options.source)
+        self.stored_source = source_has_rows(session, options.source)
         self.plan: ColumnPlan | None = None
         self.suspended: Suspended | None = None
         self.writer: ProblemWriter | None = None
         self.counts: BatchCounts | None = None
         self.points = np.empty(0, dtype=object)
         self.visits = VisitRounds(session, options.round, options.tz)
-        self.batch = None if options.dry_run else _open_batch(session, source, options, result)
+        self.batch = None if options.dry_run else open_batch(session, source, options, result)
 
     @property
     def writing(self) -> bool:
@@ -186,7 +187,7 @@ class _Run:
             bulk = self.suspended is not None and bool(self.suspended.indexes)
             self.counts.flush(self.session, bulk=bulk)
         result.visits = self.visits.new_visits
-        _close_batch(self.batch, result)
+        close_batch(self.batch, result)
         result.batch_id = self.batch.id
 
     def close(self, quiet: bool = False) -> Exception | None:
@@ -245,7 +246,7 @@ class _Run:
         )
         if not self.stored_source or rows.empty:
             return rows
-        stored = _stored_ids(self.session, self.options.source, rows["external_id"])
+        stored = stored_ids(self.session, self.options.source, rows["external_id"])
         fresh = ~rows["external_id"].isin(stored)
         self.result.duplicates += int((~fresh).sum())
         return rows.loc[fresh].reset_index(drop=True)
@@ -385,80 +386,3 @@ def _refusal(source: SurveySource, rejects: list[Reject], strict: bool) -> str:
         f"{source.path}: 没有可导入的行，全部 {len(rejects)} 行有误 / no usable row, all "
         f"{len(rejects)} rows rejected; 首个 / first: {where}"
     )
-
-
-def _city_extent(session: so.Session, index: AreaIndex) -> CityExtent | None:
-    bounds = session.execute(
-        sa.select(
-            sa.func.min(Area.min_lon),
-            sa.func.min(Area.min_lat),
-            sa.func.max(Area.max_lon),
-            sa.func.max(Area.max_lat),
-        )
-    ).one()
-    if index.empty or any(b is None for b in bounds):
-        return None
-
-    def contains(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        return ~assign_lonlat(index, lon, lat)["outside"].to_numpy(bool)
-
-    return CityExtent(tuple(float(b) for b in bounds), contains)  # type: ignore[arg-type]
-
-
-def _source_has_rows(session: so.Session, source: str) -> bool:
-    return (
-        session.scalar(sa.select(Problem.id).where(Problem.source == source).limit(1)) is not None
-    )
-
-
-def _stored_ids(session: so.Session, source: str, ids: pd.Series) -> set[str]:
-    values = ids.tolist()
-    known: set[str] = set()
-    for start in range(0, len(values), _ID_QUERY_CHUNK):
-        known.update(
-            session.scalars(
-                sa.select(Problem.external_id).where(
-                    Problem.source == source,
-                    Problem.external_id.in_(values[start : start + _ID_QUERY_CHUNK]),
-                )
-            )
-        )
-    return known
-
-
-def _open_batch(
-    session: so.Session, source: SurveySource, options: IngestOptions, result: IngestResult
-) -> IngestBatch:
-    summary.advance_clock(session)  # before writing: see geo/summary/counts.py
-    batch = IngestBatch(
-        source=options.source,
-        file_name=source.path.name,
-        sha256="",
-        actor=options.actor,
-        started_at=_utcnow(),
-        file_format=source.format,
-        encoding=source.encoding,
-        input_crs=result.crs,
-        file_bytes=source.size,
-    )
-    session.add(batch)
-    session.flush()
-    return batch
-
-
-def _close_batch(batch: IngestBatch, result: IngestResult) -> None:
-    batch.sha256 = result.sha256
-    batch.input_crs = result.crs
-    batch.rows_total = result.rows
-    batch.accepted = result.accepted
-    batch.rejected = result.rejected
-    batch.duplicates = result.duplicates
-    batch.outside = result.outside
-    batch.linked = result.linked
-    batch.visits = result.visits
-    batch.reject_reasons = result.rejected_by_reason()
-    batch.finished_at = _utcnow()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -10,24 +10,24 @@ input CRS (GCJ-02, BD-09, EPSG:n); times as naive UTC (``datetime64[us]``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from geo.core.crs import lonlat_to_wgs84
 from geo.core.errors import TaxonomyError
 from geo.core.taxonomy import Taxonomy
-from geo.core.timeparse import parse_time, parse_times
+from geo.core.timeparse import parse_times
+from geo.ingest.cells import as_text, flag
+from geo.ingest.coordinates import CityExtent, parse_coordinates
 from geo.rounds.rounds import parse_result
 from geo.storage.models import STATUSES
 
-__all__ = ["CityExtent", "ParsedSurvey", "Reject", "SeenIds", "parse_survey", "parse_time"]
+__all__ = ["ParsedSurvey", "Reject", "SeenIds", "parse_survey"]
 
 HEADER_ROW = 1  # data row i (0-based) of a plain CSV is line i + 2, as a spreadsheet shows it
 TIME_COLUMNS = ("found_at", "deadline", "rectified_at", "closed_at")
-SWAPPED = "经纬度疑似颠倒 / latitude and longitude look swapped (use --fix-swapped)"
 
 
 @dataclass(frozen=True)
@@ -44,25 +44,6 @@ class Reject:
     @property
     def reason(self) -> str:
         return f"{self.reason_zh} / {self.reason_en}"
-
-
-@dataclass(frozen=True)
-class CityExtent:
-    """Where the loaded areas are: bounding box (lon/lat degrees) and an exact test."""
-
-    bbox: tuple[float, float, float, float]
-    contains: Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-    def in_bbox(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        x0, y0, x1, y1 = self.bbox
-        return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
-
-    def km_outside(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Approximate distance in km from the bounding box (0 inside it)."""
-        x0, y0, x1, y1 = self.bbox
-        dx = np.maximum(np.maximum(x0 - lon, lon - x1), 0) * np.cos(np.radians(lat)) * 111.32
-        dy = np.maximum(np.maximum(y0 - lat, lat - y1), 0) * 110.57
-        return np.hypot(dx, dy)
 
 
 @dataclass
@@ -95,7 +76,7 @@ def parse_survey(
         table["row"] = np.arange(len(table)) + HEADER_ROW + 1
     bad = pd.Series("", index=table.index, dtype=object)
     _nul_characters(table, bad)
-    swapped = _coordinates(table, bad, crs, city, fix_swapped)
+    swapped = parse_coordinates(table, bad, crs, city, fix_swapped)
     visit_only = _visit_result(table, bad)
     _category(table, taxonomy, bad, visit_only)
     _times(table, tz, set(utc_columns), bad)
@@ -142,11 +123,6 @@ def _split_reason(reason: str) -> tuple[str, str]:
     return zh, en
 
 
-def _flag(bad: pd.Series, mask: pd.Series | np.ndarray, reason: str) -> None:
-    """Record ``reason`` for rows in ``mask`` that have no reason yet (first one wins)."""
-    bad[np.asarray(mask, bool) & (bad == "").to_numpy()] = reason
-
-
 def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
     """Refuse rows with a NUL character in any text cell: PostgreSQL text cannot hold it
     and no real survey has one (it means a binary file or a broken export)."""
@@ -157,116 +133,7 @@ def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
                 continue  # one scan of the joined text instead of one per cell
             hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
             if hit.any():
-                _flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
-
-
-def _coordinates(
-    table: pd.DataFrame,
-    bad: pd.Series,
-    crs: str | None,
-    city: CityExtent | None,
-    fix_swapped: bool,
-) -> np.ndarray:
-    """Parse, check and convert lon/lat in place; return the mask of swapped-and-fixed rows."""
-    if "read_error" in table:  # a line the reader could not split, a non-point geometry
-        errors = table["read_error"].fillna("")
-        for reason in errors[errors != ""].unique():
-            _flag(bad, errors == reason, reason)
-    if "lon" not in table or "lat" not in table:
-        _split_geopoint(table, bad)
-    numbers = {}
-    for axis in ("lon", "lat"):
-        text = _text(table[axis])
-        value = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
-        failed = np.flatnonzero(~np.isfinite(value))
-        if len(failed):  # only the failures pay for per-value checks
-            value[failed] = _retry_numbers(text.iloc[failed], bad, failed, axis)
-        numbers[axis] = value
-    x, y = numbers["lon"], numbers["lat"]
-    _flag(bad, (x == 0) & (y == 0), "坐标为 0,0 / coordinates are 0,0")
-    lon, lat = lonlat_to_wgs84(x, y, crs)
-    fixed = np.zeros(len(table), bool)
-    if city is not None:
-        fixed = _swapped(bad, x, y, lon, lat, crs, city, fix_swapped)
-        if fixed.any():
-            lon, lat = lon.copy(), lat.copy()
-            lon[fixed], lat[fixed] = lat_lon_swapped(x[fixed], y[fixed], crs)
-    out = ~((lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90))
-    _flag(bad, out, "坐标超出范围 / coordinates out of range")
-    table["lon"], table["lat"] = lon, lat
-    return fixed
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """A column as object-dtype text with "" for missing values (no per-value work)."""
-    values = values.astype(object)
-    return values.where(values.notna(), "")
-
-
-def _retry_numbers(text: pd.Series, bad: pd.Series, rows: np.ndarray, axis: str) -> np.ndarray:
-    """Second chance for coordinates that did not parse: stray spaces are fine; empty,
-    comma decimals and anything else are refused with their reason."""
-    stripped = text.astype(str).str.strip()
-    value = pd.to_numeric(stripped, errors="coerce").to_numpy(float)
-    mask = np.zeros(len(bad), bool)
-    for reason, hit in (
-        (f"缺少坐标 / missing coordinate ({axis})", stripped == ""),
-        (f"坐标使用了逗号小数 / comma decimal in {axis}", stripped.str.contains(",", regex=False)),
-        (f"坐标不是数字 / non-numeric {axis}", pd.Series(~np.isfinite(value), index=text.index)),
-    ):
-        mask[:] = False
-        mask[rows[hit.to_numpy(bool)]] = True
-        _flag(bad, mask, reason)
-    return value
-
-
-def lat_lon_swapped(x: np.ndarray, y: np.ndarray, crs: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 lon/lat of the input read the other way round (y as lon, x as lat)."""
-    return lonlat_to_wgs84(y, x, crs)
-
-
-def _swapped(
-    bad: pd.Series,
-    x: np.ndarray,
-    y: np.ndarray,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    crs: str | None,
-    city: CityExtent,
-    fix: bool,
-) -> np.ndarray:
-    """Rows whose coordinates land in the city only when read the other way round."""
-    fixed = np.zeros(len(x), bool)
-    usable = (bad == "").to_numpy() & np.isfinite(lon) & np.isfinite(lat)
-    candidates = np.flatnonzero(usable & ~city.in_bbox(lon, lat))
-    if not len(candidates):
-        return fixed
-    slon, slat = lat_lon_swapped(x[candidates], y[candidates], crs)
-    ok = np.isfinite(slon) & np.isfinite(slat) & (np.abs(slat) <= 90) & (np.abs(slon) <= 180)
-    hits = np.zeros(len(candidates), bool)
-    if ok.any():
-        hits[ok] = city.in_bbox(slon[ok], slat[ok]) & city.contains(slon[ok], slat[ok])
-    rows = candidates[hits]
-    if fix:
-        fixed[rows] = True
-    else:
-        mask = np.zeros(len(x), bool)
-        mask[rows] = True
-        _flag(bad, mask, SWAPPED)
-    return fixed
-
-
-def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
-    """A geopoint column "lat lon [alt [accuracy]]" (KoboToolbox, ODK) → lat, lon."""
-    text = table.get("geopoint", pd.Series("", index=table.index)).fillna("").astype(str)
-    parts = text.str.strip().str.split(r"\s+", n=3, expand=True, regex=True)
-    parts = parts.reindex(columns=range(2)).astype(object).fillna("")
-    table["lat"], table["lon"] = parts[0].to_numpy(), parts[1].to_numpy()
-    blank = text.str.strip() == ""
-    _flag(bad, blank, "缺少坐标 / missing coordinate (geopoint)")
-    _flag(
-        bad, ~blank & (parts[1] == ""), "定位格式错误 / malformed geopoint (want 'lat lon alt acc')"
-    )
+                flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
 
 
 def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
@@ -279,20 +146,20 @@ def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
     codes = {v: parse_result(v) for v in text.dropna().unique()}
     table["result"] = text.map(codes).astype(object)
     unknown = text.notna() & table["result"].isna()
-    _flag(
+    flag(
         bad,
         unknown,
         "未知的测评结果 / unknown result (合格 pass / 不合格 fail / 严重不合格 serious_fail)",
     )
     if "category" not in table:
         table["category"] = ""
-    return (text.notna() & (_text(table["category"]).astype(str).str.strip() == "")).to_numpy()
+    return (text.notna() & (as_text(table["category"]).astype(str).str.strip() == "")).to_numpy()
 
 
 def _category(
     table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series, visit_only: np.ndarray
 ) -> None:
-    values = _text(table["category"])
+    values = as_text(table["category"])
     codes: dict[str, str | None] = {}
     for value in pd.unique(values):
         try:
@@ -307,7 +174,7 @@ def _category(
                 if text
                 else "缺少问题类别 / missing category"
             )
-            _flag(bad, (values == value).to_numpy() & ~visit_only, reason)
+            flag(bad, (values == value).to_numpy() & ~visit_only, reason)
     table["category"] = values.map(codes).astype(object)
 
 
@@ -316,24 +183,24 @@ def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
         if column not in table:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
             continue
-        text = _text(table[column])
+        text = as_text(table[column])
         parsed = parse_times(text, "UTC" if column in utc else tz)
-        _flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
+        flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
         table[column] = parsed
-    _flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
+    flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
 
 
 def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
     status = text_or_none(table["status"]) if "status" in table else None
     status = status.where(status.notna(), "found") if status is not None else "found"
     table["status"] = pd.Series(status, index=table.index, dtype=object)
-    _flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
+    flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
     if "reopened" in table:
         reopened = text_or_none(table["reopened"]).fillna("0")
         table["reopened"] = pd.to_numeric(reopened, errors="coerce")
     else:
         table["reopened"] = 0
-    _flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
+    flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
     for column in ("unit", "point_code", "description", "campaign", "round", "inspector"):
         table[column] = text_or_none(table[column]) if column in table else None
     if table["campaign"].notna().any():
@@ -342,7 +209,7 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
             for c in table["campaign"].dropna().unique()
             if _is_campaign(taxonomy, c)
         }
-        _flag(
+        flag(
             bad,
             table["campaign"].notna() & ~table["campaign"].isin(known),
             "未知的专项行动 / unknown campaign",
@@ -356,7 +223,7 @@ def text_or_none(values: pd.Series) -> pd.Series:
     Trimming works on the distinct values, so a column of few distinct values (units,
     point codes) costs little however long it is.
     """
-    text = _text(values)
+    text = as_text(values)
     uniques = pd.unique(text)
     if len(uniques) > len(text) // 4:  # free text: no trim, blanks only
         return text.where(text != "", None)
@@ -375,7 +242,7 @@ def _is_campaign(taxonomy: Taxonomy, value: str) -> bool:
 def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
     """External id from the file, or a content hash when the file has none."""
     ids = table["external_id"] if "external_id" in table else pd.Series("", index=table.index)
-    table["external_id"] = _text(ids)
+    table["external_id"] = as_text(ids)
     no_id = (table["external_id"] == "").to_numpy()
     if no_id.any():
         table.loc[no_id, "external_id"] = _content_hashes(table.loc[no_id])

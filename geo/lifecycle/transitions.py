@@ -37,7 +37,8 @@ from geo.access.actions import (
 from geo.access.scope import Scope, visible
 from geo.core.deadlines import default_deadline
 from geo.core.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
-from geo.core.taxonomy import Taxonomy, default_taxonomy
+from geo.core.taxonomy import Taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.core.workcal import WorkCalendar, default_calendar
 from geo.storage.db import transaction
 from geo.storage.models import Area, Problem, ProblemEvent, ResponsibleUnit

@@ -19,7 +19,7 @@ from geo.access.audit import utcnow
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import en, tr
-from geo.ingest.rows import parse_time
+from geo.core.timeparse import parse_time
 from geo.storage.models import RESOLVED_STATUSES, STATUSES, Area, Problem
 
 AREA_PARAMS: tuple[str, ...] = ("district", "street", "community", "grid")

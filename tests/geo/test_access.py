@@ -21,7 +21,7 @@ from geo.access.scope import (
     visible,
 )
 from geo.core.errors import ForbiddenError, InvalidParameterError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.reports import queries
 from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
 from tests.helpers import area_ids, load_scoped_city

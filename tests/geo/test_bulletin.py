@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from geo.core.periods import parse_period
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.reports import bulletin
 from geo.storage.db import transaction
 from tests.stats_data import load_stats_city

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from geo.core.crs import wgs84_to_gcj02
 from geo.core.errors import ExportError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.export import stream as export_module
 from geo.export.query import Page
 from geo.export.request import ExportRequest, marked_path

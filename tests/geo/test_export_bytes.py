@@ -12,7 +12,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.export import stream as export_module
 from geo.export.query import Page
 from geo.export.request import ExportRequest

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from geo.access.scope import Scope
 from geo.core.errors import InvalidParameterError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.reports.filters import ProblemFilter
 from geo.storage.db import session_factory
 from geo.storage.models import Area, InspectionPoint, Problem

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.reports.heat_filters import (
     FilterError,
     HeatFilters,

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.core.errors import AlreadyExistsError, InvalidParameterError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.ingest.intake import create_problem
 from geo.storage.db import session_factory, transaction
 from geo.storage.models import Area, Problem, ProblemEvent

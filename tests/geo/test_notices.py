@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from geo.areas.units import unit_ids
 from geo.core.errors import InvalidParameterError, NotFoundError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.core.workcal import default_calendar
 from geo.lifecycle import transitions as lifecycle
 from geo.lifecycle.transitions import Change, Selection

@@ -12,7 +12,7 @@ from geo.core.errors import (
     InvalidParameterError,
     NotFoundError,
 )
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.ingest.intake import create_problem
 from geo.protocols.problem_api import get_problem, list_problems
 from geo.protocols.problem_query import ProblemQuery

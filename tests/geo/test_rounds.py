@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds import coverage
 from geo.rounds.rounds import RoundSpec, VisitInput, create_round, find_round, record_visit
 from geo.storage.db import transaction

@@ -10,7 +10,7 @@ import pytest
 from geo.core.deadlines import add_working_days
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import parse_period
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.reports import rankings, scores, stats
 from geo.storage.db import transaction
 from tests.stats_data import load_stats_city

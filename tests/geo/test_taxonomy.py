@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from geo.core.errors import CivicgridError, TaxonomyError
-from geo.core.taxonomy import (
-    DEFAULT_TAXONOMY_PATH,
-    Category,
-    Taxonomy,
-    default_taxonomy,
-    load_taxonomy,
-)
+from geo.core.taxonomy import Category, Taxonomy
+from geo.core.taxonomy_file import DEFAULT_TAXONOMY_PATH, default_taxonomy, load_taxonomy
 
 KINDS = {
     "market", "back_alley", "school_surroundings", "old_residential", "residential",

@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from geo.core.taxonomy import default_taxonomy
+from geo.core.taxonomy_file import default_taxonomy
 from geo.rounds.rounds import RoundSpec, create_round
 from geo.storage.db import transaction
 from tests.helpers import (

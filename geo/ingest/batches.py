@@ -1,0 +1,81 @@
+"""What the database already holds for an ingest: stored ids of a source (re-deliveries
+are de-duplicated by source and external id) and the batch record of each ingest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from geo.ingest.result import IngestOptions, IngestResult
+from geo.ingest.sources.base import SurveySource
+from geo.storage.models import IngestBatch, Problem
+from geo.summary import counts as summary
+
+ID_QUERY_CHUNK = 5_000
+"""Ids per ``IN (...)`` lookup: well under every backend's bound-parameter limit."""
+
+
+def source_has_rows(session: so.Session, source: str) -> bool:
+    """Whether any problem of ``source`` is stored (else no id needs looking up)."""
+    return (
+        session.scalar(sa.select(Problem.id).where(Problem.source == source).limit(1)) is not None
+    )
+
+
+def stored_ids(session: so.Session, source: str, ids: pd.Series) -> set[str]:
+    """Which of ``ids`` are stored for ``source`` already (a re-delivery skips them)."""
+    values = ids.tolist()
+    known: set[str] = set()
+    for start in range(0, len(values), ID_QUERY_CHUNK):
+        known.update(
+            session.scalars(
+                sa.select(Problem.external_id).where(
+                    Problem.source == source,
+                    Problem.external_id.in_(values[start : start + ID_QUERY_CHUNK]),
+                )
+            )
+        )
+    return known
+
+
+def open_batch(
+    session: so.Session, source: SurveySource, options: IngestOptions, result: IngestResult
+) -> IngestBatch:
+    """Record the start of an ingest (its id goes on every problem it writes)."""
+    summary.advance_clock(session)  # before writing: see geo/summary/counts.py
+    batch = IngestBatch(
+        source=options.source,
+        file_name=source.path.name,
+        sha256="",
+        actor=options.actor,
+        started_at=_utcnow(),
+        file_format=source.format,
+        encoding=source.encoding,
+        input_crs=result.crs,
+        file_bytes=source.size,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def close_batch(batch: IngestBatch, result: IngestResult) -> None:
+    """Record what the ingest did on its batch row."""
+    batch.sha256 = result.sha256
+    batch.input_crs = result.crs
+    batch.rows_total = result.rows
+    batch.accepted = result.accepted
+    batch.rejected = result.rejected
+    batch.duplicates = result.duplicates
+    batch.outside = result.outside
+    batch.linked = result.linked
+    batch.visits = result.visits
+    batch.reject_reasons = result.rejected_by_reason()
+    batch.finished_at = _utcnow()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
