@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geo.core.errors import InvalidParameterError
-from geo.core.text import tr
+from geo.core.text import in_lang, tr
 from geo.export import encode as enc
 from geo.export.fields import TITLES
 from geo.export.query import DEFAULT_CHUNK_ROWS
@@ -44,7 +44,9 @@ _SUFFIX_FORMATS = {
 }
 CRS_NAMES = {
     "wgs84": "WGS 84 (EPSG:4326) lon/lat",
-    "gcj02": tr("GCJ-02 (高德/腾讯 AMap/Tencent) lon/lat — 非 WGS-84", "GCJ-02 (not WGS-84"),
+    "gcj02": tr(
+        "GCJ-02（高德/腾讯）经纬度，非 WGS-84", "GCJ-02 (AMap/Tencent) lon/lat, not WGS-84"
+    ),
 }
 
 
@@ -75,7 +77,7 @@ class ExportRequest:
         """What the file holds, written into it (GeoJSON member, XLSX sheet, GPKG)."""
         return {
             "target": self.target,
-            "coordinate_system": CRS_NAMES[self.crs],
+            "coordinate_system": in_lang(CRS_NAMES[self.crs], self.lang),
             "filters": self.filter.query_args(),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "time_zone": self.tz,

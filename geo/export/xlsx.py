@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from geo.core.errors import ExportError
-from geo.core.text import tr
+from geo.core.text import Text, in_lang, tr
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, Field
 from geo.export.query import Chunk
@@ -131,7 +131,7 @@ def _about_sheet(
     rows: list[list[Any]] = [
         [tr("导出内容", "content"), str(meta["target"])],
         [tr("坐标系", "coordinate system"), str(meta["coordinate_system"])],
-        [tr("筛选条件", "filters"), _filters_text(meta["filters"])],
+        [tr("筛选条件", "filters"), in_lang(_filters_text(meta["filters"]), request.lang)],
         [tr("导出时间", "exported at"), str(meta["exported_at"])],
         [tr("时区", "time zone"), str(meta["time_zone"])],
     ]
@@ -147,8 +147,8 @@ def _about_sheet(
         )
     rows += [[], [tr("字段", "field"), "说明", "description"]]
     rows += [[f.name, f.zh, f.en] for f in fields]
-    for row in rows:
-        sheet.append(row)
+    for row in rows:  # labels in the export's language; the field table keeps both
+        sheet.append([in_lang(c, request.lang) if isinstance(c, Text) else c for c in row])
 
 
 def _filters_text(filters: object) -> str:

@@ -26,7 +26,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from geo.core.errors import NotFoundError
-from geo.core.text import tr
+from geo.core.text import in_lang, tr
 from geo.ingest.rows import Reject
 from geo.rounds.rounds import (
     FAILED,
@@ -101,7 +101,7 @@ class VisitRounds:
         self._scope(rows, is_visit & (reasons == ""), reasons)
         bad = (reasons != "").to_numpy()
         for i in np.flatnonzero(bad):
-            zh, _, en = reasons.iloc[i].partition(" / ")
+            zh, en = in_lang(reasons.iloc[i], "zh"), in_lang(reasons.iloc[i], "en")
             rejects.append(
                 Reject(int(rows["row"].iloc[i]), zh, en, rows["external_id"].iloc[i] or None)
             )

@@ -39,6 +39,7 @@ from geo.core.deadlines import default_deadline
 from geo.core.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import tr
 from geo.core.workcal import WorkCalendar, default_calendar
 from geo.storage.db import transaction
 from geo.storage.models import Area, Problem, ProblemEvent, ResponsibleUnit
@@ -180,51 +181,58 @@ def bulk_transition(
     return _result(action, after)
 
 
-_STALE = (
-    "问题已被他人修改，请刷新后重试 / the problem was changed by someone else "
-    "since you loaded it: reload and try again"
+_STALE = tr(
+    "问题已被他人修改，请刷新后重试",
+    "the problem was changed by someone else since you loaded it: reload and try again",
 )
 
 
 def _action(name: str) -> Action:
     if name not in ACTIONS:
         raise InvalidParameterError(
-            f"未知的操作 / unknown action '{name}'; 可选 / one of: {', '.join(ACTIONS)}"
+            tr(
+                f"未知的操作 '{name}'; 可选: {', '.join(ACTIONS)}",
+                f"unknown action '{name}'; one of: {', '.join(ACTIONS)}",
+            )
         )
     return ACTIONS[name]
 
 
 def _validate(change: Change, action: Action, now: datetime, selection: Selection) -> None:
     if not change.actor.strip():
-        raise InvalidParameterError("请填写操作人 / the actor (who acts) is required")
+        raise InvalidParameterError(tr("请填写操作人", "the actor (who acts) is required"))
     if len(change.actor) > MAX_ACTOR:
-        raise InvalidParameterError(f"操作人过长 / actor longer than {MAX_ACTOR} characters")
+        raise InvalidParameterError(tr("操作人过长", f"actor longer than {MAX_ACTOR} characters"))
     if action.note_required and not change.note.strip():
         raise InvalidParameterError(
-            f"{action.zh}需要填写说明 / a note is required to {action.en.lower()}"
+            tr(f"{action.zh}需要填写说明", f"a note is required to {action.en.lower()}")
         )
     if len(change.note) > MAX_NOTE:
-        raise InvalidParameterError(f"说明过长 / note longer than {MAX_NOTE} characters")
+        raise InvalidParameterError(tr("说明过长", f"note longer than {MAX_NOTE} characters"))
     if action.name == "assign" and not (change.unit or "").strip():
-        raise InvalidParameterError("交办需要责任单位 / assigning needs a responsible unit")
+        raise InvalidParameterError(tr("交办需要责任单位", "assigning needs a responsible unit"))
     if action.name == "request_extension" and change.deadline is None:
         raise InvalidParameterError(
-            "申请延期需要新的整改时限 / an extension request needs the new deadline"
+            tr("申请延期需要新的整改时限", "an extension request needs the new deadline")
         )
     if change.deadline is not None and action.name not in DEADLINE_ACTIONS:
         raise InvalidParameterError(
-            f"整改时限只用于交办和延期，不能用于{action.zh} / a deadline only applies to "
-            f"assign and extensions, not to {action.en.lower()}"
+            tr(
+                f"整改时限只用于交办和延期，不能用于{action.zh}",
+                f"a deadline only applies to assign and extensions, not to {action.en.lower()}",
+            )
         )
     if change.deadline is not None and change.deadline <= now:
         raise InvalidParameterError(
-            f"整改时限已过 / the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past"
+            tr("整改时限已过", f"the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past")
         )
     if change.version is not None and len(selection.ids) != 1:
-        raise InvalidParameterError("版本号只能用于单个问题 / a version applies to one problem")
+        raise InvalidParameterError(
+            tr("版本号只能用于单个问题", "a version applies to one problem")
+        )
     if not selection.ids and not selection.has_filters:
         raise InvalidParameterError(
-            "请指定问题编号或筛选条件 / give problem ids or at least one filter"
+            tr("请指定问题编号或筛选条件", "give problem ids or at least one filter")
         )
 
 
@@ -233,8 +241,10 @@ def _unit_id(session: so.Session, name: str | None) -> int:
     found = session.scalar(sa.select(ResponsibleUnit.id).where(ResponsibleUnit.name == wanted))
     if found is None:
         raise InvalidParameterError(
-            f"未知的责任单位 / unknown responsible unit '{wanted}' "
-            "(add it first: civicgrid units add NAME)"
+            tr(
+                f"未知的责任单位 '{wanted}'",
+                f"unknown responsible unit '{wanted}' (add it first: civicgrid units add NAME)",
+            )
         )
     return found
 
@@ -265,7 +275,12 @@ def _conditions(
             sa.select(ResponsibleUnit.id).where(ResponsibleUnit.name == selection.unit)
         )
         if unit is None:
-            raise NotFoundError(f"未知的责任单位 / unknown responsible unit '{selection.unit}'")
+            raise NotFoundError(
+                tr(
+                    f"未知的责任单位 '{selection.unit}'",
+                    f"unknown responsible unit '{selection.unit}'",
+                )
+            )
         where.append(Problem.unit_id == unit)
     if selection.overdue:
         where.append(Problem.deadline < now)
@@ -277,12 +292,14 @@ def _conditions(
 def _area_condition(session: so.Session, level: str, code: str) -> Any:
     if level not in SELECTION_LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: "
-            f"{', '.join(SELECTION_LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(SELECTION_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(SELECTION_LEVELS)}",
+            )
         )
     area_id = session.scalar(sa.select(Area.id).where(Area.level == level, Area.code == code))
     if area_id is None:
-        raise NotFoundError(f"未找到区域 / no {level} with code '{code}'")
+        raise NotFoundError(tr(f"未找到区域 '{code}'", f"no {level} with code '{code}'"))
     return getattr(Problem, f"{level}_id") == area_id
 
 
@@ -324,17 +341,25 @@ def _check_explicit(
     found = session.execute(stmt).all()
     unknown = sorted(missing - {r.id for r in found})
     if unknown:
-        raise NotFoundError(f"问题不存在 / no problem with id {', '.join(map(str, unknown))}")
+        raise NotFoundError(tr("问题不存在", f"no problem with id {', '.join(map(str, unknown))}"))
     for row in sorted(found):
         if change.version is not None and row.version != change.version:
             raise StaleVersionError(f"{_STALE} (#{row.id}: v{change.version} → v{row.version})")
         if row.status in action.sources and not allows(action, row.status, row.pending):
             raise TransitionError(pending_refusal(row.id, action, row.pending))
         raise TransitionError(
-            f"问题 #{row.id} 当前状态为「{taxonomy.status_label(row.status)}」，"
-            f"不能{action.zh} / problem #{row.id} "
-            f"is {row.status}: cannot {action.en.lower()} (allowed from "
-            f"{', '.join(sorted(action.sources))})"
+            tr(
+                (
+                    f"问题 #{row.id} 当前状态为「"
+                    f"{taxonomy.status_label(row.status)}」，不能{action.zh}（只能"
+                    f"从 {', '.join(sorted(action.sources))} 状态{action.zh}）"
+                ),
+                (
+                    f"problem #{row.id} is {row.status}: cannot "
+                    f"{action.en.lower()} (allowed from "
+                    f"{', '.join(sorted(action.sources))})"
+                ),
+            )
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from geo.core.taxonomy import Taxonomy
-from geo.core.text import tr
 from geo.export.fields import FIELDS, Field
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
 from geo.storage.models import STATUSES
@@ -21,18 +20,12 @@ _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string
 def openapi_document(base_url: str, taxonomy: Taxonomy, title: str) -> dict[str, Any]:
     """The document for the API served at ``base_url`` (e.g. ``http://host/ogcapi``)."""
     paths: dict[str, Any] = {
-        "/": _get("landing", tr("着陆页", "landing page"), "application/json"),
-        "/conformance": _get(
-            "conformance", tr("符合的标准", "conformance classes"), "application/json"
-        ),
+        "/": _get("landing", "着陆页 / landing page", "application/json"),
+        "/conformance": _get("conformance", "符合的标准 / conformance classes", "application/json"),
         "/api": _get(
-            "api",
-            tr("本文档", "this API definition"),
-            "application/vnd.oai.openapi+json;version=3.0",
+            "api", "本文档 / this API definition", "application/vnd.oai.openapi+json;version=3.0"
         ),
-        "/collections": _get(
-            "collections", tr("要素集合", "feature collections"), "application/json"
-        ),
+        "/collections": _get("collections", "要素集合 / feature collections", "application/json"),
     }
     for coll in COLLECTIONS.values():
         paths.update(_collection_paths(coll, taxonomy))
@@ -41,18 +34,10 @@ def openapi_document(base_url: str, taxonomy: Taxonomy, title: str) -> dict[str,
         "info": {
             "title": title,
             "version": "1.0.0",
-            "description": tr(
-                (
-                    "OGC API – Features (Part 1: Core). 中文为默认语言 (lang=en "
-                    f"for English). limit 默认 {DEFAULT_LIMIT}，超过 {MAX_LIMIT} "
-                    f"按 {MAX_LIMIT} 处理"
-                ),
-                (
-                    "OGC API – Features (Part 1: Core). Chinese by default "
-                    f"(lang=en for English). limit defaults to {DEFAULT_LIMIT}; "
-                    f"values above {MAX_LIMIT} are clamped."
-                ),
-            ),
+            "description": "OGC API – Features (Part 1: Core). "
+            "中文为默认语言 (lang=en for English). "
+            f"limit 默认 {DEFAULT_LIMIT}，超过 {MAX_LIMIT} 按 {MAX_LIMIT} 处理 / "
+            f"limit defaults to {DEFAULT_LIMIT}; values above {MAX_LIMIT} are clamped.",
         },
         "servers": [{"url": base_url}],
         "paths": paths,
@@ -87,7 +72,7 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
         f"{base}/items": {
             "get": {
                 "operationId": f"items_{coll.id}",
-                "summary": tr(f"{coll.zh}要素", f"{coll.en} features"),
+                "summary": f"{coll.zh}要素 / {coll.en} features",
                 "parameters": items_params,
                 "responses": {
                     "200": {"description": "GeoJSON FeatureCollection", "content": feature}
@@ -97,7 +82,7 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
         f"{base}/items/{{featureId}}": {
             "get": {
                 "operationId": f"item_{coll.id}",
-                "summary": tr(f"单个{coll.zh}", f"one {coll.en} feature"),
+                "summary": f"单个{coll.zh} / one {coll.en} feature",
                 "parameters": [
                     {
                         "name": "featureId",
@@ -124,12 +109,12 @@ def _filter_parameter(key: str, taxonomy: Taxonomy) -> dict[str, Any]:
         "campaign": list(taxonomy.campaigns),
     }
     texts = {
-        "status": tr("状态", "status"),
-        "category": tr("问题类别", "category (code or label)"),
-        "kind": tr("点位类型", "point kind"),
-        "campaign": tr("攻坚行动", "campaign"),
-        "from": tr("发现时间起", "found on or after (date or RFC 3339)"),
-        "to": tr("发现时间止", "found on or before"),
+        "status": "状态 / status",
+        "category": "问题类别 / category (code or label)",
+        "kind": "点位类型 / point kind",
+        "campaign": "攻坚行动 / campaign",
+        "from": "发现时间起 / found on or after (date or RFC 3339)",
+        "to": "发现时间止 / found on or before",
         "area": "区域编码（任一层级）/ area code at any level, or LEVEL:CODE",
     }
     schema: dict[str, Any] = {"type": "string"}
@@ -139,8 +124,7 @@ def _filter_parameter(key: str, taxonomy: Taxonomy) -> dict[str, Any]:
         "name": key,
         "in": "query",
         "required": False,
-        "description": texts.get(key, key)
-        + tr("; 多个值用逗号分隔", "; comma-separated values are ORed"),
+        "description": texts.get(key, key) + "; 多个值用逗号分隔 / comma-separated values are ORed",
         "schema": schema,
         "style": "form",
         "explode": False,
@@ -172,10 +156,7 @@ def _common_parameters() -> dict[str, Any]:
             "name": "f",
             "in": "query",
             "required": False,
-            "description": tr(
-                "格式: json or html (default from the Accept header)",
-                "format: json or html (default from the Accept header)",
-            ),
+            "description": "格式 / format: json or html (default from the Accept header)",
             "schema": {"type": "string", "enum": ["json", "html"]},
         },
         "bbox": {
@@ -191,17 +172,14 @@ def _common_parameters() -> dict[str, Any]:
             "name": "datetime",
             "in": "query",
             "required": False,
-            "description": tr(
-                "发现时间: instant or interval (RFC 3339, '..' open)",
-                "found time: instant or interval (RFC 3339, '..' open)",
-            ),
+            "description": "发现时间 / found time: instant or interval (RFC 3339, '..' open)",
             "schema": {"type": "string"},
         },
         "limit": {
             "name": "limit",
             "in": "query",
             "required": False,
-            "description": tr("每页要素数", f"features per page; above {MAX_LIMIT} is clamped"),
+            "description": f"每页要素数 / features per page; above {MAX_LIMIT} is clamped",
             "schema": {
                 "type": "integer",
                 "minimum": 1,
@@ -213,7 +191,7 @@ def _common_parameters() -> dict[str, Any]:
             "name": "offset",
             "in": "query",
             "required": False,
-            "description": tr("跳过的要素数", "features to skip"),
+            "description": "跳过的要素数 / features to skip",
             "schema": {"type": "integer", "minimum": 0, "default": 0},
         },
     }

@@ -40,6 +40,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql
 
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.storage.db import is_postgres
 from geo.storage.models import (
     ANCESTRY_COLUMNS,
@@ -346,7 +347,12 @@ def read_meta(session: so.Session) -> Meta:
     """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
     row = session.execute(sa.select(*_meta_columns()).where(SummaryMeta.id == 1)).first()
     if row is None:
-        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+        raise ConfigError(
+            tr(
+                "数据库未初始化：请运行 `civicgrid init`",
+                "summary bookkeeping missing: run `civicgrid init`",
+            )
+        )
     return _meta(row)
 
 
@@ -419,7 +425,12 @@ def _lock_meta(session: so.Session, bump: str) -> Meta:
         .returning(*_meta_columns())
     ).first()
     if row is None:
-        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+        raise ConfigError(
+            tr(
+                "数据库未初始化：请运行 `civicgrid init`",
+                "summary bookkeeping missing: run `civicgrid init`",
+            )
+        )
     return _meta(row)
 
 
