@@ -227,7 +227,8 @@ def require(principal: Principal, action: str) -> None:
         raise ForbiddenError(
             tr(
                 f"无权限：{role_label(principal.role)} ({principal.role}) 不能执行 {action}",
-                f"not allowed: {role_label(principal.role)} ({principal.role}) cannot {action}",
+                f"not allowed: {role_label(principal.role, 'en')} ({principal.role}) "
+                f"cannot {action}",
             )
         )
 

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Final, Literal, NoReturn, cast
 
 from geo.core.errors import TaxonomyError
-from geo.core.text import in_lang, tr
+from geo.core.text import Text, in_lang, tr
 
 __all__ = [
     "DEADLINE_UNITS",
@@ -156,7 +156,7 @@ class Taxonomy:
         """Return the category named by a code, zh-CN label or English label.
 
         Raises:
-            TaxonomyError: ``未知的问题类别 / unknown category: 'value'``.
+            TaxonomyError: ``未知的问题类别: 'value'`` (English: ``unknown category: 'value'``).
         """
         return self.categories[self._resolve("categories", value)]
 
@@ -180,7 +180,7 @@ class Taxonomy:
         """
         item = self._section(section).get(code)
         if item is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {code!r}")
+            raise TaxonomyError(_unknown(section, code))
         return item.label(lang)
 
     def category_label(self, code: str, lang: str = "zh") -> str:
@@ -218,7 +218,7 @@ class Taxonomy:
     def _resolve(self, section: str, value: str) -> str:
         code = self._index[section].get(_normalise(value)) if isinstance(value, str) else None
         if code is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {value!r}")
+            raise TaxonomyError(_unknown(section, value))
         return code
 
     def _check_references(self) -> None:
@@ -263,7 +263,13 @@ class Taxonomy:
                 )
 
     def _fail(self, key: str, zh: str, en: str) -> NoReturn:
-        raise TaxonomyError(f"{self.source}: {key}: {zh} / {en}")
+        raise TaxonomyError(tr(f"{self.source}: {key}: {zh}", f"{self.source}: {key}: {en}"))
+
+
+def _unknown(section: str, value: object) -> Text:
+    """``未知的问题类别: 'x'`` / ``unknown category: 'x'``."""
+    what = _UNKNOWN[section]
+    return tr(f"{in_lang(what, 'zh')}: {value!r}", f"{in_lang(what, 'en')}: {value!r}")
 
 
 # --- labels -----------------------------------------------------------------------------

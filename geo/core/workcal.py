@@ -51,7 +51,9 @@ class WorkCalendar:
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
         if days < 0:
-            raise CalendarError(tr("工作日数不能为负", f"working days must be ≥ 0, got {days}"))
+            raise CalendarError(
+                tr(f"工作日数必须 ≥ 0，实为 {days}", f"working days must be ≥ 0, got {days}")
+            )
         day = start
         remaining = days
         while remaining:
@@ -64,7 +66,9 @@ class WorkCalendar:
         """The ``days``-th working day before ``end`` (``end`` itself never counts): the
         warning date (预警时间) ``days`` working days ahead of a deadline on ``end``."""
         if days < 0:
-            raise CalendarError(tr("工作日数不能为负", f"working days must be ≥ 0, got {days}"))
+            raise CalendarError(
+                tr(f"工作日数必须 ≥ 0，实为 {days}", f"working days must be ≥ 0, got {days}")
+            )
         day = end
         remaining = days
         while remaining:

@@ -59,7 +59,7 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
     add_demo_round(engine, echo=echo)
     with transaction(engine) as session:
         accounts = create_demo_users(session)
-    echo("示例账号（密码只显示这一次）/ demo accounts (passwords shown once):")
+    echo(tr("示例账号（密码只显示这一次）:", "demo accounts (passwords shown once):"))
     for account in accounts:
         echo(f"  {account.username:<14} {account.password:<18} {account.role:<17} {account.scope}")
     engine.dispose()

@@ -341,10 +341,12 @@ def _check_explicit(
     found = session.execute(stmt).all()
     unknown = sorted(missing - {r.id for r in found})
     if unknown:
-        raise NotFoundError(tr("问题不存在", f"no problem with id {', '.join(map(str, unknown))}"))
+        ids = ", ".join(map(str, unknown))
+        raise NotFoundError(tr(f"问题不存在: {ids}", f"no problem with id {ids}"))
     for row in sorted(found):
         if change.version is not None and row.version != change.version:
-            raise StaleVersionError(f"{_STALE} (#{row.id}: v{change.version} → v{row.version})")
+            versions = f" (#{row.id}: v{change.version} → v{row.version})"
+            raise StaleVersionError(tr(str.__str__(_STALE) + versions, _STALE.en + versions))
         if row.status in action.sources and not allows(action, row.status, row.pending):
             raise TransitionError(pending_refusal(row.id, action, row.pending))
         raise TransitionError(

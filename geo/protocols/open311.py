@@ -352,8 +352,10 @@ def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:
         )
     if not form.get("lat") or not form.get("long"):
         raise InvalidParameterError(
-            "需要 lat 和 long（WGS-84）/ lat and long (WGS-84) are required; "
-            "address-only requests are not supported"
+            tr(
+                "需要 lat 和 long（WGS-84）；不支持只有地址的请求",
+                "lat and long (WGS-84) are required; address-only requests are not supported",
+            )
         )
     description = str(form.get("description") or "").strip()
     address = str(form.get("address_string") or "").strip()

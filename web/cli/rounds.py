@@ -21,7 +21,7 @@ from geo.rounds import coverage, notice_render, notices
 from geo.rounds import rounds as georounds
 from geo.storage.db import transaction
 from web import database
-from web.cli.common import domain_errors, echo, ready_engine, say
+from web.cli.common import domain_errors, echo, ready_engine, say, terminal_lang
 
 rounds_group = AppGroup("rounds", help="实地测评轮次 Rounds of field evaluation and their visits.")
 
@@ -70,10 +70,12 @@ def rounds_list() -> None:
     with transaction(ready_engine(), write=False) as session:
         for rnd in georounds.list_rounds(session):
             c = coverage.round_coverage(session, rnd, tax).total
+            lang = terminal_lang()
+            fail_rate = "fail rate" if lang == "en" else "不合格率"
             echo(
                 f"{rnd.id}\t{rnd.name}\t{rnd.starts_on} – {rnd.ends_on}\t"
-                f"{georounds.scope_label(rnd, tax)}\t{c.visited}/{c.points} {_pct(c.coverage)}\t"
-                f"不合格率 fail rate {_pct(c.fail_rate)}"
+                f"{georounds.scope_label(rnd, tax, lang)}\t{c.visited}/{c.points} "
+                f"{_pct(c.coverage)}\t{fail_rate} {_pct(c.fail_rate)}"
             )
 
 
@@ -138,7 +140,7 @@ def rounds_visit(round_ref: str, at_text: str | None, **kw: Any) -> None:
                 ),
                 (
                     f"visit recorded: #{row.id} {kw['point']} "
-                    f"{georounds.result_label(row.result)} ({len(found)} problems)"
+                    f"{georounds.result_label(row.result, 'en')} ({len(found)} problems)"
                 ),
             )
         )

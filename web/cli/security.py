@@ -102,13 +102,13 @@ def users_add(
                     f"{_scope_text(user.areas)}"
                 ),
                 (
-                    f"added {user.username}: {role_label(role)} ({role}), scope: "
+                    f"added {user.username}: {role_label(role, 'en')} ({role}), scope: "
                     f"{_scope_text(user.areas)}"
                 ),
             )
         )
     if generate_password:
-        echo(f"密码（只显示这一次）/ password (shown once): {password}")
+        echo(tr(f"密码（只显示这一次）: {password}", f"password (shown once): {password}"))
 
 
 @users_group.command("list")
@@ -176,7 +176,13 @@ def users_set_role(username: str, role: str, scope: tuple[str, ...], whole_city:
     codes = [] if whole_city else (list(scope) if scope else None)
     with transaction(ready_engine()) as session:
         user = set_role(session, username, role, codes, _actor())
-        echo(f"{user.username}: {role_label(role)} ({role}), {_scope_text(user.areas)}")
+        scope_text = _scope_text(user.areas)
+        echo(
+            tr(
+                f"{user.username}: {role_label(role)} ({role}), {scope_text}",
+                f"{user.username}: {role_label(role, 'en')} ({role}), {scope_text}",
+            )
+        )
 
 
 @users_group.command("set-password")
@@ -191,7 +197,7 @@ def users_set_password(username: str, password_stdin: bool, generate_password: b
         user = set_password(session, username, password, _actor())
     echo(tr(f"{user.username}: 密码已更新", f"{user.username}: password changed"))
     if generate_password:
-        echo(f"密码（只显示这一次）/ password (shown once): {password}")
+        echo(tr(f"密码（只显示这一次）: {password}", f"password (shown once): {password}"))
 
 
 @tokens_group.command("create")

@@ -80,11 +80,13 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     raise IngestError(
         tr(
             (
-                f"{path}: 无法识别的文件编码（不是 UTF-8 或 GBK）/ unknown "
-                "encoding (neither UTF-8 nor GBK/GB18030); 请用 --encoding 指"
-                "定"
+                f"{path}: 无法识别的文件编码（不是 UTF-8 或 GBK/GB18030）；"
+                "请用 --encoding 指定，例如 --encoding big5"
             ),
-            f"{path}: give it with --encoding, e.g. --encoding big5",
+            (
+                f"{path}: unknown encoding (neither UTF-8 nor GBK/GB18030); "
+                "give it with --encoding, e.g. --encoding big5"
+            ),
         )
     )
 
