@@ -192,11 +192,12 @@ def check_scope_levels(role: str, levels: Iterable[str]) -> None:
         )
     wrong = sorted({level for level in levels if level not in allowed})
     if wrong:
-        fits = "/".join(allowed) if allowed else tr("全市", "whole city only")
+        fits_zh = "/".join(allowed) if allowed else "只能全市"
+        fits_en = "/".join(allowed) if allowed else "whole city only"
         raise InvalidParameterError(
             tr(
-                f"角色 {role} 不能限定到 {', '.join(wrong)} 级区域",
-                f"role {role} cannot be scoped to {', '.join(wrong)} areas (allowed: {fits})",
+                f"角色 {role} 不能限定到 {', '.join(wrong)} 级区域（可选: {fits_zh}）",
+                f"role {role} cannot be scoped to {', '.join(wrong)} areas (allowed: {fits_en})",
             )
         )
 

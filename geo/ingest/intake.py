@@ -106,7 +106,10 @@ def _validated(
     description = str(data.get("description") or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidParameterError(
-            tr("问题描述过长", f"description longer than {MAX_DESCRIPTION} characters")
+            tr(
+                f"问题描述超过 {MAX_DESCRIPTION} 个字符",
+                f"description longer than {MAX_DESCRIPTION} characters",
+            )
         )
     source = str(data.get("source") or "api").strip()[:100]
     external_id = str(data.get("external_id") or uuid.uuid4().hex).strip()[:200]

@@ -53,7 +53,7 @@ def get_problem(session: so.Session, problem_id: int, scope: Scope | None = None
         .where(Problem.id == problem_id, *_in_scope(scope))
     )
     if problem is None:
-        raise NotFoundError(tr("问题不存在", f"no problem with id {problem_id}"))
+        raise NotFoundError(tr(f"问题不存在: {problem_id}", f"no problem with id {problem_id}"))
     return problem
 
 

@@ -37,7 +37,7 @@ def get_problem(
     if 0 < problem_id <= MAX_ID:
         row = session.execute(_select(scope).where(Problem.id == problem_id)).first()
     if row is None:
-        raise NotFoundError(tr("没有这个问题", f"no problem {problem_id}"))
+        raise NotFoundError(tr(f"没有这个问题: {problem_id}", f"no problem {problem_id}"))
     item = _as_json(row, taxonomy, lang)
     problem = session.get(Problem, problem_id)
     assert problem is not None

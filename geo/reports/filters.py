@@ -285,7 +285,10 @@ def _date_range(
     end = _parse_bound(ends, "to", tz, end=True)
     if start is not None and end is not None and start >= end:
         raise InvalidParameterError(
-            tr("起始时间晚于结束时间", f"'from' ({starts[0]}) is after 'to' ({ends[0]})")
+            tr(
+                f"起始时间 ({starts[0]}) 晚于结束时间 ({ends[0]})",
+                f"'from' ({starts[0]}) is after 'to' ({ends[0]})",
+            )
         )
     return start, end
 

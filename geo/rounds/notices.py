@@ -134,7 +134,7 @@ def issued_notice(
     """An issued notice as recorded: its number, visits and problems (current states)."""
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise NotFoundError(tr("抄告单不存在", f"no notice with id {notice_id}"))
+        raise NotFoundError(tr(f"抄告单不存在: {notice_id}", f"no notice with id {notice_id}"))
     visits = list(
         session.scalars(
             sa.select(Visit)

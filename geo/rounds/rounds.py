@@ -341,7 +341,7 @@ def _check_visit(
         local = visit.visited_at.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         raise InvalidParameterError(
             tr(
-                f"测评时间 {local:%Y-%m-%d %H:%M} 不在本轮期间",
+                f"测评时间 {local:%Y-%m-%d %H:%M} 不在本轮期间 {rnd.starts_on} – {rnd.ends_on}",
                 f"the visit time is outside the round's period {rnd.starts_on} – {rnd.ends_on}",
             )
         )
@@ -355,7 +355,7 @@ def _check_visit(
     if clash is not None:
         raise InvalidParameterError(
             tr(
-                "该点位此时的测评已登记",
+                f"点位 {point.code} 此时的测评已登记",
                 f"a visit of {point.code} at that time is already recorded",
             )
         )

@@ -97,7 +97,7 @@ def test_rows_written_meanwhile_by_another_ingest(city, tmp_path, monkeypatch) -
     ingest_file(city, path)
     before = table_counts(city)
     # As if the other ingest committed after this one checked for stored ids.
-    monkeypatch.setattr(geo.ingest.pipeline, "_source_has_rows", lambda session, source: False)
+    monkeypatch.setattr(geo.ingest.pipeline, "source_has_rows", lambda session, source: False)
     with raises_msg(IngestError, "another ingest wrote the same problems"):
         ingest_file(city, path, IngestOptions(chunk_rows=2))
     assert table_counts(city) == before

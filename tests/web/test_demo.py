@@ -22,9 +22,10 @@ DEMO_OUTPUT: dict[str, str] = {}
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     builder = create_app({"DATABASE_URL": url, "TESTING": True})
-    result = builder.test_cli_runner().invoke(args=["demo", "--no-serve", "--database-url", url])
+    args = ["demo", "--no-serve", "--database-url", url]
+    result = builder.test_cli_runner().invoke(args=args, env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
-    assert "grid: 1502" in result.output
+    assert "grid: 1502 areas" in result.output
     DEMO_OUTPUT["text"] = result.output
     yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
 
@@ -57,6 +58,11 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
         }
     )
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 2
+    assert "缺少示例数据" in result.output and "grids.geojson" in result.output
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--no-serve"], env={"LC_ALL": "en_US.UTF-8"}
+    )
     assert result.exit_code == 2
     assert "missing demo files" in result.output and "grids.geojson" in result.output
 

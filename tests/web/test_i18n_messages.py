@@ -113,3 +113,31 @@ def test_no_source_line_builds_a_bilingual_message() -> None:
         for line, text in _message_literals(path)
     ]
     assert offenders == []
+
+
+def test_page_notice_is_chinese_by_default_and_english_with_lang_en(client_as) -> None:
+    client = client_as("city_officer")
+    zh = client.get("/?category=nope")
+    assert zh.status_code == 400
+    html = zh.get_data(as_text=True)
+    assert 'data-testid="notice"' in html
+    assert "已忽略无效的筛选条件：" in html and "未知的问题类别：&#39;nope&#39;" in html
+    assert "unknown category" not in html and "Ignored an invalid filter" not in html
+    en = client.get("/?category=nope&lang=en")
+    assert en.status_code == 400
+    html = en.get_data(as_text=True)
+    assert "Ignored an invalid filter: " in html and "unknown category &#39;nope&#39;" in html
+    assert "未知的问题类别" not in html and "已忽略无效的筛选条件" not in html
+
+
+def test_error_page_is_chinese_by_default_and_english_with_lang_en(client_as) -> None:
+    zh = client_as("city_officer").get("/problems/999999")
+    assert zh.status_code == 404
+    html = zh.get_data(as_text=True)
+    assert 'data-testid="error"' in html and "404 · 未找到" in html and "返回地图" in html
+    assert "Not found" not in html and "no problem" not in html.lower()
+    en = client_as("city_officer").get("/problems/999999?lang=en")
+    assert en.status_code == 404
+    html = en.get_data(as_text=True)
+    assert 'data-testid="error"' in html and "404 · Not found" in html and "Back to the map" in html
+    assert "未找到" not in html and "问题" not in html

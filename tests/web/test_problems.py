@@ -217,6 +217,9 @@ def test_bulk_assign_with_unknown_unit_changes_nothing(city_app: Flask) -> None:
         "csrf_token": _token(client, page),
     }
     response = client.post("/problems/bulk-assign", data=data, follow_redirects=True)
+    assert "未知的责任单位" in response.get_data(as_text=True)
+    data["csrf_token"] = _token(client, page)
+    response = client.post("/problems/bulk-assign?lang=en", data=data, follow_redirects=True)
     assert "unknown responsible unit" in response.get_data(as_text=True)
     assert _state(city_app) == before
 

@@ -60,10 +60,10 @@ def test_api_gives_rounds_coverage_and_points(round_app: Flask) -> None:
     layer = client.get(f"/api/v1/rounds/{rid}/points?visited=0")
     assert layer.mimetype == "application/geo+json"
     assert [f["properties"]["code"] for f in layer.get_json()["features"]] == ["A2"]
-    bad = client.get(f"/api/v1/rounds/{rid}/points?visited=maybe")
+    bad = client.get(f"/api/v1/rounds/{rid}/points?visited=maybe&lang=en")
     assert bad.status_code == 400 and "visited must be 0 or 1" in bad.get_json()["error"]["message"]
     assert client.get(f"/api/v1/rounds/{rid}?level=planet").status_code == 400
-    missing = client.get("/api/v1/rounds/999")
+    missing = client.get("/api/v1/rounds/999", headers={"Accept-Language": "en"})
     assert missing.status_code == 404 and "no round '999'" in missing.get_json()["error"]["message"]
 
 

@@ -81,6 +81,9 @@ def test_strict_upload_lists_every_bad_row_and_writes_nothing(city) -> None:
     before = table_counts(engine)
     response = _upload(app.test_client(), tokens["city"], bad)
     assert response.status_code == 422
+    assert "第 4 行" in response.get_json()["error"]["message"]
+    response = _upload(app.test_client(), {**tokens["city"], "Accept-Language": "en"}, bad)
+    assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "IngestError" and "row 4" in error["message"]
     assert [(r["row"], r["reason_en"]) for r in error["rejects"]] == [
@@ -110,7 +113,8 @@ def test_bad_upload_types(light, name, content, status, fragment) -> None:
     app, engine, header = light
     before = table_counts(engine)["problems"]
     data = {"file": (io.BytesIO(content), name)}
-    response = app.test_client().post("/api/v1/surveys", data=data, headers=header)
+    headers = {**header, "Accept-Language": "en"}
+    response = app.test_client().post("/api/v1/surveys", data=data, headers=headers)
     assert response.status_code == status, response.get_json()
     assert fragment in response.get_json()["error"]["message"]
     assert table_counts(engine)["problems"] == before
@@ -168,7 +172,7 @@ def test_upload_needs_ingest_and_a_whole_city_scope(city) -> None:
 )
 def test_bad_tokens_are_401(light, header, fragment) -> None:
     app, *_ = light
-    response = app.test_client().get("/api/v1/problems", headers=header)
+    response = app.test_client().get("/api/v1/problems?lang=en", headers=header)
     assert response.status_code == 401
     assert fragment in response.get_json()["error"]["message"]
 
@@ -184,8 +188,8 @@ def test_expired_and_revoked_tokens(city) -> None:
             .where(ApiToken.name == "district-app")
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
-    revoked = client.get("/api/v1/problems", headers=tokens["city"])
-    expired = client.get("/api/v1/problems", headers=tokens["district"])
+    revoked = client.get("/api/v1/problems?lang=en", headers=tokens["city"])
+    expired = client.get("/api/v1/problems?lang=en", headers=tokens["district"])
     assert (revoked.status_code, expired.status_code) == (401, 401)
     assert "revoked" in revoked.get_json()["error"]["message"]
     assert "expired" in expired.get_json()["error"]["message"]

@@ -102,16 +102,18 @@ def _to_file(request: ExportRequest, path: Path) -> None:
     result = export_to_file(database.session(), request, database.taxonomy(), path, progress)
     for bar in bars:
         bar.render_finish()
-    crs = say(tr("（坐标系 GCJ-02）", " (coordinates in GCJ-02)")) if request.crs == "gcj02" else ""
+    gcj02 = request.crs == "gcj02"
     echo(
         tr(
             (
                 f"已导出 {result.features} 个"
-                f"{title(request.target, request.lang)} → {result.path}{crs}"
+                f"{title(request.target, 'zh')} → {result.path}"
+                + ("（坐标系 GCJ-02）" if gcj02 else "")
             ),
             (
                 f"exported {result.features} "
-                f"{title(request.target, request.lang)} → {result.path}{crs}"
+                f"{title(request.target, 'en')} → {result.path}"
+                + (" (coordinates in GCJ-02)" if gcj02 else "")
             ),
         )
     )

@@ -110,7 +110,7 @@ def _check_visible(notice_id: int) -> None:
     db = database.session()
     notice = db.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
     if notice is None or not area_in_scope(db, current_scope(), notice.area_id):
-        raise NotFoundError(tr("抄告单不存在", f"no notice {notice_id}"))
+        raise NotFoundError(tr(f"抄告单不存在: {notice_id}", f"no notice {notice_id}"))
 
 
 def _issuer() -> str:
