@@ -19,7 +19,10 @@ from geo.core.text import tr
 from geo.ingest.cells import as_text, flag
 from geo.storage.models import Area
 
-SWAPPED = tr("经纬度疑似颠倒", "latitude and longitude look swapped (use --fix-swapped)")
+SWAPPED = tr(
+    "经纬度疑似颠倒（可用 --fix-swapped 纠正）",
+    "latitude and longitude look swapped (use --fix-swapped)",
+)
 
 
 @dataclass(frozen=True)

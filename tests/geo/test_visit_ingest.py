@@ -104,7 +104,7 @@ def test_bad_visit_rows_are_rejected_with_their_reason(city, tmp_path: Path) -> 
     lines = "".join(f"B{i},{row}\n" for i, (row, _) in enumerate(BAD_ROWS))
     text = HEADER + lines + "OK,M2,合格,,,2026-11-17 09:00,丁,,120.86,32.02\n"
     result = ingest_file(city, write_csv(tmp_path / "b.csv", text), IngestOptions(source="b"))
-    reasons = {r.row: r.reason for r in result.rejects}
+    reasons = {r.row: r.reason_en for r in result.rejects}
     for i, (_, message) in enumerate(BAD_ROWS):
         assert message in reasons[i + 2], (i, reasons.get(i + 2))
     assert (result.accepted, result.visits) == (1, 1)

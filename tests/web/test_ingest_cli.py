@@ -51,7 +51,7 @@ def test_summary_lists_rejects_by_reason(runner, city, tmp_path) -> None:
     assert "批次 1" in output and "non-numeric" not in output
     assert table_counts(city)["problems"] == 1
     output = _ok(runner.invoke(args=["ingest", str(path), "--dry-run"], env=EN))
-    assert "mixed.csv: 3 rows — accepted 1, rejected 2" in output
+    assert "mixed.csv: 3 rows — accepted 0, rejected 2, duplicates skipped 1" in output
     assert "rejected 1: non-numeric lon" in output
     assert "row 3: non-numeric lon" in output
     assert "row 4: " in output and "--fix-swapped" in output and "坐标" not in output

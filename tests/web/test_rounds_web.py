@@ -152,6 +152,12 @@ def test_approval_on_the_problem_page_needs_the_right(city_app: Flask) -> None:
         f"{url}/approve_extension", data={"version": "2", "csrf_token": csrf_token(planner, url)}
     )
     assert denied.status_code == 403
+    assert "不能执行 approve_extension" in denied.get_data(as_text=True)
+    denied = planner.post(
+        f"{url}/approve_extension?lang=en",
+        data={"version": "2", "csrf_token": csrf_token(planner, url)},
+    )
+    assert denied.status_code == 403
     assert "cannot approve_extension" in denied.get_data(as_text=True)
     assert _state(city_app) == before
     granted = client.post(
@@ -178,6 +184,7 @@ def test_request_extension_form_refuses_beyond_the_maximum(city_app: Flask) -> N
             "version": "1",
             "csrf_token": _token(client, url),
         },
+        headers={"Accept-Language": "en"},
     )
     assert response.status_code == 400
     assert "maximum of 5 days" in response.get_data(as_text=True)

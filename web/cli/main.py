@@ -173,7 +173,7 @@ def points_load(file: Path, **fields: Any) -> None:
 def demo_command(database_url: str | None, serve: bool, host: str, port: int) -> None:
     """Build a fresh demo-city database and serve it 构建示例城市并启动."""
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
-    build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=click.echo)
+    build_demo(url, Path(current_app.config["DEMO_DIR"]), echo=echo)
     if serve:
         create_app = current_app.extensions["civicgrid.create_app"]
         app = create_app({"DATABASE_URL": url, "DEMO": True})
