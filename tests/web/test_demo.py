@@ -23,9 +23,9 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     builder = create_app({"DATABASE_URL": url, "TESTING": True})
     args = ["demo", "--no-serve", "--database-url", url]
-    result = builder.test_cli_runner().invoke(args=args, env={"LC_ALL": "en_US.UTF-8"})
+    result = builder.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "grid: 1502 areas" in result.output
+    assert "grid: 1502 个区域" in result.output  # a Chinese terminal
     DEMO_OUTPUT["text"] = result.output
     yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
 
@@ -107,7 +107,7 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     from tests.helpers import login_client
 
     text = DEMO_OUTPUT["text"]
-    assert "demo accounts (passwords shown once)" in text
+    assert "示例账号（密码只显示这一次）:" in text
     for username, role in [
         ("demo-admin", "admin"),
         ("demo-city", "city_officer"),

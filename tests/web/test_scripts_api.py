@@ -308,11 +308,16 @@ def test_nul_characters_never_reach_the_database(city) -> None:
     client = app.test_client()
     before = table_counts(engine)["problems"]
     response = client.get("/api/v1/problems?campaign=a%00b", headers=tokens["city"])
+    assert response.status_code == 400 and "'campaign'" in response.get_json()["error"]["message"]
+    english = {**tokens["city"], "Accept-Language": "en"}
+    response = client.get("/api/v1/problems?campaign=a%00b", headers=english)
     assert response.status_code == 400 and "NUL" in response.get_json()["error"]["message"]
     body = {**NEW, "description": "a\x00b"}
     assert client.post("/api/v1/problems", json=body, headers=tokens["city"]).status_code == 400
     late_nul = SURVEY + "S3,120.82,32.01,litter,2024-06-01," + "x" * 9000 + "\x00\n"
     response = _upload(client, tokens["city"], late_nul)
+    assert response.status_code == 415 and "空字符" in response.get_json()["error"]["message"]
+    response = _upload(client, english, late_nul)
     assert response.status_code == 415 and "NUL" in response.get_json()["error"]["message"]
     assert table_counts(engine)["problems"] == before
     login = client.post("/login", data={"username": "a\x00b", "password": "x"})

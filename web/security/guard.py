@@ -236,7 +236,10 @@ def _refuse_nul_characters() -> None:
         for key, value in source.items(multi=True):
             if "\x00" in f"{key}{value}":
                 raise InvalidParameterError(
-                    tr("参数含有空字符", f"parameter {str(key)[:40]!r} contains a NUL character")
+                    tr(
+                        f"参数 {str(key)[:40]!r} 含有空字符 (NUL)",
+                        f"parameter {str(key)[:40]!r} contains a NUL character",
+                    )
                 )
 
 
