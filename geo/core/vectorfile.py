@@ -29,13 +29,16 @@ def read_vector_file(path: str | Path, layer: str | None = None) -> gpd.GeoDataF
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFileError(
             tr(
-                f"{path}: 无法识别的文件格式",
+                f"{path}: 无法识别的文件格式（{_first_line(exc)}）",
                 f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({_first_line(exc)})",
             )
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputFileError(
-            tr(f"{path}: 文件无法读取", f"{path}: unreadable file ({_first_line(exc)})")
+            tr(
+                f"{path}: 文件无法读取（{_first_line(exc)}）",
+                f"{path}: unreadable file ({_first_line(exc)})",
+            )
         ) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         raise InputFileError(tr(f"{path}: 文件没有几何字段", f"{path}: the file has no geometry"))

@@ -267,7 +267,10 @@ def _mapping_file(item: str) -> list[tuple[str, str]]:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidParameterError(
-            tr(f"--map {item}: 映射文件无法读取", f"--map {item}: unreadable mapping file ({exc})")
+            tr(
+                f"--map {item}: 映射文件无法读取（{exc}）",
+                f"--map {item}: unreadable mapping file ({exc})",
+            )
         ) from exc
     if isinstance(data, dict) and isinstance(data.get("columns"), dict):
         data = data["columns"]

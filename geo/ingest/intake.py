@@ -90,7 +90,7 @@ def _validated(
     if unknown:
         raise InvalidParameterError(
             tr(
-                f"未知字段; 可用: {', '.join(FIELDS)}",
+                f"未知字段: {', '.join(unknown)}; 可用: {', '.join(FIELDS)}",
                 f"unknown field(s): {', '.join(unknown)}; accepted: {', '.join(FIELDS)}",
             )
         )
@@ -136,7 +136,7 @@ def _coordinate(data: Mapping[str, Any], key: str, limit: float) -> float:
     except ValueError:
         value = float("nan")
     if raw is None or str(raw).strip() == "":
-        raise InvalidParameterError(tr("缺少坐标", f"missing {key}"))
+        raise InvalidParameterError(tr(f"缺少坐标 {key}", f"missing {key}"))
     if value != value or not -limit <= value <= limit:
         raise InvalidParameterError(
             tr(
@@ -149,7 +149,7 @@ def _coordinate(data: Mapping[str, Any], key: str, limit: float) -> float:
 
 def _resolve(resolve: Any, value: Any, field: str) -> str:
     if value is None or str(value).strip() == "":
-        raise InvalidParameterError(tr("缺少字段", f"missing {field}"))
+        raise InvalidParameterError(tr(f"缺少字段 {field}", f"missing {field}"))
     try:
         return str(resolve(str(value)).code)
     except TaxonomyError as exc:

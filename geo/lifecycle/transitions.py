@@ -224,7 +224,10 @@ def _validate(change: Change, action: Action, now: datetime, selection: Selectio
         )
     if change.deadline is not None and change.deadline <= now:
         raise InvalidParameterError(
-            tr("整改时限已过", f"the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past")
+            tr(
+                f"整改时限 {change.deadline:%Y-%m-%d %H:%M} UTC 已过",
+                f"the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past",
+            )
         )
     if change.version is not None and len(selection.ids) != 1:
         raise InvalidParameterError(

@@ -66,7 +66,7 @@ class ProblemQuery:
         if unknown:
             raise InvalidParameterError(
                 tr(
-                    f"未知的参数; 可用: {', '.join(PARAMS)}",
+                    f"未知的参数: {', '.join(unknown)[:200]}; 可用: {', '.join(PARAMS)}",
                     (
                         f"unknown parameter(s): {', '.join(unknown)[:200]}; accepted: "
                         f"{', '.join(PARAMS)}"

@@ -84,7 +84,7 @@ def _export_request(target: str, fmt: str) -> ExportRequest:
     if target not in TARGETS or fmt not in FORMATS:
         raise NotFoundError(
             tr(
-                f"没有这种导出: {'|'.join(TARGETS)} × {'|'.join(FORMATS)}",
+                f"没有这种导出 '{target}.{fmt}': {'|'.join(TARGETS)} × {'|'.join(FORMATS)}",
                 f"no such export '{target}.{fmt}': {'|'.join(TARGETS)} × {'|'.join(FORMATS)}",
             )
         )

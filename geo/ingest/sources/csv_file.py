@@ -117,7 +117,10 @@ def _decode_sample(sample: bytes, encoding: str, path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise IngestError(
             tr(
-                f"{path}: 文件不是 {encoding} 编码; 请用 --encoding 指定",
+                (
+                    f"{path}: 文件不是 {encoding} 编码（第 {exc.start} 字节: {exc.reason}）; "
+                    "请用 --encoding 指定"
+                ),
                 (
                     f"{path}: the file is not {encoding} (byte {exc.start}: "
                     f"{exc.reason}); give the right one with --encoding"

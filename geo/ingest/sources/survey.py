@@ -127,7 +127,10 @@ def _check_file(path: Path, max_bytes: int | None) -> int:
     if max_bytes is not None and size > max_bytes:
         raise IngestError(
             tr(
-                f"{path}: 文件太大; 请拆分文件或调高上限",
+                (
+                    f"{path}: 文件太大: {size / 2**20:,.0f} MB > {max_bytes / 2**20:,.0f} MB "
+                    "(CIVICGRID_INGEST_MAX_MB); 请拆分文件或调高上限"
+                ),
                 (
                     f"{path}: file too large: {size / 2**20:,.0f} MB > "
                     f"{max_bytes / 2**20:,.0f} MB (CIVICGRID_INGEST_MAX_MB); "
