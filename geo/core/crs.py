@@ -18,6 +18,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -147,8 +148,10 @@ def normalise_crs_name(name: str | None) -> str:
         crs = CRS.from_user_input(str(name).strip())
     except CRSError as exc:
         raise InvalidParameterError(
-            f"未知的坐标系 / unknown coordinate system '{name}' "
-            "(wgs84, cgcs2000, gcj02, bd09 or EPSG:n)"
+            tr(
+                f"未知的坐标系 '{name}'",
+                f"unknown coordinate system '{name}' (wgs84, cgcs2000, gcj02, bd09 or EPSG:n)",
+            )
         ) from exc
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_string()

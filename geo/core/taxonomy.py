@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Final, Literal, NoReturn, cast
 
 from geo.core.errors import TaxonomyError
+from geo.core.text import Text, in_lang, tr
 
 __all__ = [
     "DEADLINE_UNITS",
@@ -48,12 +49,12 @@ DEADLINE_UNITS: Final[tuple[DeadlineUnit, ...]] = ("working", "natural")
 REQUIRED_SECTIONS: Final = ("point_kinds", "categories", "campaigns", "schemes")
 OPTIONAL_SECTIONS: Final = ("statuses", "levels")
 _UNKNOWN: Final[Mapping[str, str]] = {
-    "point_kinds": "未知的点位类型 / unknown point kind",
-    "categories": "未知的问题类别 / unknown category",
-    "campaigns": "未知的攻坚行动 / unknown campaign",
-    "schemes": "未知的测评体系 / unknown evaluation scheme",
-    "statuses": "未知的状态 / unknown status",
-    "levels": "未知的层级 / unknown level",
+    "point_kinds": tr("未知的点位类型", "unknown point kind"),
+    "categories": tr("未知的问题类别", "unknown category"),
+    "campaigns": tr("未知的攻坚行动", "unknown campaign"),
+    "schemes": tr("未知的测评体系", "unknown evaluation scheme"),
+    "statuses": tr("未知的状态", "unknown status"),
+    "levels": tr("未知的层级", "unknown level"),
 }
 
 # --- model ------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class Taxonomy:
         """Return the category named by a code, zh-CN label or English label.
 
         Raises:
-            TaxonomyError: ``未知的问题类别 / unknown category: 'value'``.
+            TaxonomyError: ``未知的问题类别: 'value'`` (English: ``unknown category: 'value'``).
         """
         return self.categories[self._resolve("categories", value)]
 
@@ -179,7 +180,7 @@ class Taxonomy:
         """
         item = self._section(section).get(code)
         if item is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {code!r}")
+            raise TaxonomyError(_unknown(section, code))
         return item.label(lang)
 
     def category_label(self, code: str, lang: str = "zh") -> str:
@@ -217,7 +218,7 @@ class Taxonomy:
     def _resolve(self, section: str, value: str) -> str:
         code = self._index[section].get(_normalise(value)) if isinstance(value, str) else None
         if code is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {value!r}")
+            raise TaxonomyError(_unknown(section, value))
         return code
 
     def _check_references(self) -> None:
@@ -254,7 +255,7 @@ class Taxonomy:
         known = self._section(section)
         for code in codes:
             if code not in known:
-                zh, en = _UNKNOWN[section].split(" / ")
+                zh, en = in_lang(_UNKNOWN[section], "zh"), in_lang(_UNKNOWN[section], "en")
                 self._fail(
                     f"{where}.{code}" if section == "schemes" else where,
                     f"{zh} {code!r}",
@@ -262,7 +263,13 @@ class Taxonomy:
                 )
 
     def _fail(self, key: str, zh: str, en: str) -> NoReturn:
-        raise TaxonomyError(f"{self.source}: {key}: {zh} / {en}")
+        raise TaxonomyError(tr(f"{self.source}: {key}: {zh}", f"{self.source}: {key}: {en}"))
+
+
+def _unknown(section: str, value: object) -> Text:
+    """``未知的问题类别: 'x'`` / ``unknown category: 'x'``."""
+    what = _UNKNOWN[section]
+    return tr(f"{in_lang(what, 'zh')}: {value!r}", f"{in_lang(what, 'en')}: {value!r}")
 
 
 # --- labels -----------------------------------------------------------------------------
@@ -288,7 +295,12 @@ def _label_index(source: str, section: str, items: Mapping[str, Label]) -> dict[
             origin.setdefault(key, f"{section}.{code}.{name}")
             if owner != code:
                 raise TaxonomyError(
-                    f"{source}: {section}.{code}.{name}: 标签 {text!r} 与 {origin[key]} 重复"
-                    f" / label {text!r} duplicates {origin[key]}"
+                    tr(
+                        f"{source}: {section}.{code}.{name}: 标签 {text!r} 与 {origin[key]} 重复",
+                        (
+                            f"{source}: {section}.{code}.{name}: label {text!r} "
+                            f"duplicates {origin[key]}"
+                        ),
+                    )
                 )
     return index

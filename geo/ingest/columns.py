@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.core.errors import IngestError, InvalidParameterError
+from geo.core.text import tr
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "编号", "问题编号", "external_id", "序号id"),
@@ -103,8 +104,13 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
             key = "external_id" if name.strip().lower() == "id" else name.strip().lower()
             if key not in CANONICAL:
                 raise InvalidParameterError(
-                    f"--map: 未知的列名 / unknown column name '{name}' "
-                    f"(可用 / use one of: id, {', '.join(CANONICAL)})"
+                    tr(
+                        f"--map: 未知的列名 '{name}'(可用: id, {', '.join(CANONICAL)})",
+                        (
+                            f"--map: unknown column name '{name}' (use one of: id, "
+                            f"{', '.join(CANONICAL)})"
+                        ),
+                    )
                 )
             mapping[key] = str(header).strip()
     return mapping
@@ -134,8 +140,16 @@ def _explicit(
         found = header if header in headers else by_norm.get(normalise_header(header))
         if found is None:
             raise IngestError(
-                f"{where}--map {name}={header}: 文件中没有这一列 / no such column; "
-                f"文件中的列 / columns in file: {', '.join(headers)}"
+                tr(
+                    (
+                        f"{where}--map {name}={header}: 文件中没有这一列; 文件中的列: "
+                        f"{', '.join(headers)}"
+                    ),
+                    (
+                        f"{where}--map {name}={header}: no such column; columns in "
+                        f"file: {', '.join(headers)}"
+                    ),
+                )
             )
         plan.columns[name] = found
 
@@ -221,9 +235,19 @@ def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
         return
     hints = "; ".join(f"{m}: {'/'.join(ALIASES[m][:5])}" for m in missing)
     raise IngestError(
-        f"{where}缺少必需的列 / missing required column(s): {', '.join(missing)} "
-        f"(可用表头 / accepted headers: {hints}; 或用 / or use --map {missing[0]}=<表头 header>; "
-        f"文件中的列 / columns in file: {', '.join(headers)})"
+        tr(
+            (
+                f"{where}缺少必需的列: {', '.join(missing)}（可用表头: "
+                f"{hints}；或用 --map {missing[0]}=<表头>；文件中的列: "
+                f"{', '.join(headers)}）"
+            ),
+            (
+                f"{where}missing required column(s): {', '.join(missing)} "
+                f"(accepted headers: {hints}; or use --map "
+                f"{missing[0]}=<header>; columns in file: "
+                f"{', '.join(headers)})"
+            ),
+        )
     )
 
 
@@ -231,7 +255,10 @@ def _mapping_file(item: str) -> list[tuple[str, str]]:
     path = Path(item)
     if not path.is_file():
         raise InvalidParameterError(
-            f"--map {item}: 应为 名称=表头 或映射文件 / expected name=header or a mapping file"
+            tr(
+                f"--map {item}: 应为 名称=表头 或映射文件",
+                f"--map {item}: expected name=header or a mapping file",
+            )
         )
     try:
         if path.suffix.lower() == ".json":
@@ -240,12 +267,18 @@ def _mapping_file(item: str) -> list[tuple[str, str]]:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidParameterError(
-            f"--map {item}: 映射文件无法读取 / unreadable mapping file ({exc})"
+            tr(
+                f"--map {item}: 映射文件无法读取（{exc}）",
+                f"--map {item}: unreadable mapping file ({exc})",
+            )
         ) from exc
     if isinstance(data, dict) and isinstance(data.get("columns"), dict):
         data = data["columns"]
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise InvalidParameterError(
-            f'--map {item}: 映射文件应为 名称 = "表头" / the file must map names to header text'
+            tr(
+                f'--map {item}: 映射文件应为 名称 = "表头"',
+                f"--map {item}: the file must map names to header text",
+            )
         )
     return [(str(k), v) for k, v in data.items()]

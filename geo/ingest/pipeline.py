@@ -32,6 +32,7 @@ from geo.core.crs import normalise_crs_name
 from geo.core.errors import IngestError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import Text, tr
 from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
 from geo.ingest.columns import ColumnPlan, plan_columns
 from geo.ingest.coordinates import city_extent
@@ -101,8 +102,13 @@ def ingest_file(
                 raise
     except (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         raise IngestError(
-            f"{source.path}: 另一个导入同时写入了相同的问题，已回滚，请重新运行 / another ingest "
-            "wrote the same problems at the same time; nothing was written, run it again"
+            tr(
+                f"{source.path}: 另一个导入同时写入了相同的问题，已回滚，请重新运行",
+                (
+                    f"{source.path}: another ingest wrote the same problems at "
+                    "the same time; nothing was written, run it again"
+                ),
+            )
         ) from exc
     finally:
         result.seconds = time.perf_counter() - started
@@ -217,8 +223,13 @@ class _Run:
             self.plan = plan_columns(headers, explicit, where=f"{self.source.path}: ")
             if self.source.layout and self.plan.flavour == "plain":
                 self.result.notes.append(
-                    f"--format {self.source.layout}: 未发现该格式的列 / no {self.source.layout} "
-                    "columns found; read as a plain table"
+                    tr(
+                        f"--format {self.source.layout}: 未发现该格式的列",
+                        (
+                            f"--format {self.source.layout}: no {self.source.layout} "
+                            "columns found; read as a plain table"
+                        ),
+                    )
                 )
         return self.plan
 
@@ -375,14 +386,18 @@ def _duplicate(rows: pd.DataFrame, i: int, first: int) -> Reject:
     )
 
 
-def _refusal(source: SurveySource, rejects: list[Reject], strict: bool) -> str:
-    first = min(rejects, key=lambda r: r.row)
+def _refusal(source: SurveySource, rejects: list[Reject], strict: bool) -> Text:
+    first, n = min(rejects, key=lambda r: r.row), len(rejects)
     label = "要素" if source.row_label == "feature" else "行"
-    where = f"第 {first.row} {label} / {source.row_label} {first.row}: {first.reason}"
+    where_zh = f"第 {first.row} {label}: {first.reason_zh}"
+    where_en = f"{source.row_label} {first.row}: {first.reason_en}"
     if strict:
-        more = f" (共 {len(rejects)} 行有误 / {len(rejects)} bad rows in all)"
-        return f"{source.path}: {where}" + (more if len(rejects) > 1 else "")
-    return (
-        f"{source.path}: 没有可导入的行，全部 {len(rejects)} 行有误 / no usable row, all "
-        f"{len(rejects)} rows rejected; 首个 / first: {where}"
+        more = n > 1
+        return tr(
+            f"{source.path}: {where_zh}" + (f"（共 {n} 行有误）" if more else ""),
+            f"{source.path}: {where_en}" + (f" ({n} bad rows in all)" if more else ""),
+        )
+    return tr(
+        f"{source.path}: 没有可导入的行，全部 {n} 行有误；首个: {where_zh}",
+        f"{source.path}: no usable row, all {n} rows rejected; first: {where_en}",
     )

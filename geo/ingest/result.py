@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.areas.link import DEFAULT_LINK_DISTANCE_M
+from geo.core.text import Text, in_lang
 from geo.ingest.rows import Reject
 
 DEFAULT_MAX_MB = 1024
@@ -83,14 +84,15 @@ class IngestResult:
     def rejected(self) -> int:
         return len(self.rejects)
 
-    def rejected_by_reason(self) -> dict[str, int]:
-        """Count of rejects per reason (zh / en), most frequent first; reasons that
+    def rejected_by_reason(self) -> dict[Text, int]:
+        """Count of rejects per reason (a Text), most frequent first; reasons that
         name a value ("unknown category 'x'") are grouped by their general part."""
         counts = Counter(_general(r) for r in self.rejects)
         return dict(counts.most_common())
 
-    def to_dict(self, max_rejects: int = 1000) -> dict[str, Any]:
-        """Plain JSON-ready summary (the first ``max_rejects`` rejects in full)."""
+    def to_dict(self, max_rejects: int = 1000, lang: str = "zh") -> dict[str, Any]:
+        """Plain JSON-ready summary (the first ``max_rejects`` rejects in full, each with
+        its reason in both languages; counts per reason in ``lang``)."""
         return {
             "file_name": self.file_name,
             "format": self.format,
@@ -99,7 +101,9 @@ class IngestResult:
             "rows": self.rows,
             "accepted": self.accepted,
             "rejected": self.rejected,
-            "rejected_by_reason": self.rejected_by_reason(),
+            "rejected_by_reason": {
+                in_lang(k, lang): n for k, n in self.rejected_by_reason().items()
+            },
             "duplicates": self.duplicates,
             "outside": self.outside,
             "far_outside": self.far_outside,
@@ -145,10 +149,10 @@ def write_rejects(path: Path, result: IngestResult) -> None:
             )
 
 
-def _general(reject: Reject) -> str:
+def _general(reject: Reject) -> Text:
     zh = reject.reason_zh
     en = reject.reason_en.split(" '", 1)[0].split(" (", 1)[0].rstrip(": ")
-    return f"{zh} / {en}"
+    return Text(zh, en)
 
 
 def _safe_cell(text: str) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo.core.errors import TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import Text, in_lang, tr
 from geo.core.timeparse import parse_times
 from geo.ingest.cells import as_text, flag
 from geo.ingest.coordinates import CityExtent, parse_coordinates
@@ -32,7 +33,7 @@ TIME_COLUMNS = ("found_at", "deadline", "rectified_at", "closed_at")
 
 @dataclass(frozen=True)
 class Reject:
-    """A refused row: its number in the file and why (zh / en); ``values`` are the
+    """A refused row: its number in the file and why (in both languages); ``values`` are the
     file's own cells (header, text) for the reject report."""
 
     row: int
@@ -42,8 +43,8 @@ class Reject:
     values: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
-    def reason(self) -> str:
-        return f"{self.reason_zh} / {self.reason_en}"
+    def reason(self) -> Text:
+        return Text(self.reason_zh, self.reason_en)
 
 
 @dataclass
@@ -119,8 +120,7 @@ class SeenIds:
 
 
 def _split_reason(reason: str) -> tuple[str, str]:
-    zh, _, en = reason.partition(" / ")
-    return zh, en
+    return in_lang(reason, "zh"), in_lang(reason, "en")
 
 
 def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
@@ -133,7 +133,7 @@ def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
                 continue  # one scan of the joined text instead of one per cell
             hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
             if hit.any():
-                flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
+                flag(bad, hit, tr(f"{column} 含有空字符", f"NUL character in {column}"))
 
 
 def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
@@ -149,7 +149,10 @@ def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
     flag(
         bad,
         unknown,
-        "未知的测评结果 / unknown result (合格 pass / 不合格 fail / 严重不合格 serious_fail)",
+        tr(
+            "未知的测评结果（合格 pass、不合格 fail、严重不合格 serious_fail）",
+            "unknown result (pass, fail or serious_fail)",
+        ),
     )
     if "category" not in table:
         table["category"] = ""
@@ -170,9 +173,9 @@ def _category(
         if code is None:
             text = str(value).strip()
             reason = (
-                f"未知的问题类别 / unknown category '{text}'"
+                tr(f"未知的问题类别 '{text}'", f"unknown category '{text}'")
                 if text
-                else "缺少问题类别 / missing category"
+                else tr("缺少问题类别", "missing category")
             )
             flag(bad, (values == value).to_numpy() & ~visit_only, reason)
     table["category"] = values.map(codes).astype(object)
@@ -185,22 +188,24 @@ def _times(table: pd.DataFrame, tz: str, utc: set[str], bad: pd.Series) -> None:
             continue
         text = as_text(table[column])
         parsed = parse_times(text, "UTC" if column in utc else tz)
-        flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
+        flag(bad, (text != "") & parsed.isna(), tr("时间格式错误", f"malformed time in {column}"))
         table[column] = parsed
-    flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
+    flag(bad, table["found_at"].isna(), tr("缺少发现时间", "missing found_at"))
 
 
 def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
     status = text_or_none(table["status"]) if "status" in table else None
     status = status.where(status.notna(), "found") if status is not None else "found"
     table["status"] = pd.Series(status, index=table.index, dtype=object)
-    flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
+    flag(bad, ~table["status"].isin(STATUSES), tr("未知的状态", "unknown status"))
     if "reopened" in table:
         reopened = text_or_none(table["reopened"]).fillna("0")
         table["reopened"] = pd.to_numeric(reopened, errors="coerce")
     else:
         table["reopened"] = 0
-    flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
+    flag(
+        bad, table["reopened"].isna() | (table["reopened"] < 0), tr("返工次数无效", "bad reopened")
+    )
     for column in ("unit", "point_code", "description", "campaign", "round", "inspector"):
         table[column] = text_or_none(table[column]) if column in table else None
     if table["campaign"].notna().any():
@@ -212,7 +217,7 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
         flag(
             bad,
             table["campaign"].notna() & ~table["campaign"].isin(known),
-            "未知的专项行动 / unknown campaign",
+            tr("未知的专项行动", "unknown campaign"),
         )
         table["campaign"] = table["campaign"].map(known).astype(object)
 
@@ -251,9 +256,12 @@ def _identity(table: pd.DataFrame, bad: pd.Series) -> None:
     first = table.groupby("external_id", sort=False)["row"].transform("min")
     dup = (table["row"] != first).to_numpy() & (bad == "").to_numpy()
     for idx in np.flatnonzero(dup):
-        bad.iloc[idx] = (
-            f"文件内编号重复 / duplicate id in file: '{table['external_id'].iloc[idx]}' "
-            f"(also row {first.iloc[idx]})"
+        bad.iloc[idx] = tr(
+            f"文件内编号重复: '{table['external_id'].iloc[idx]}'（同第 {first.iloc[idx]} 行）",
+            (
+                f"duplicate id in file: '{table['external_id'].iloc[idx]}' "
+                f"(also row {first.iloc[idx]})"
+            ),
         )
 
 

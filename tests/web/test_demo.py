@@ -31,9 +31,10 @@ DEMO_OUTPUT: dict[str, str] = {}
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     builder = create_app({"DATABASE_URL": url, "TESTING": True})
-    result = builder.test_cli_runner().invoke(args=["demo", "--no-serve", "--database-url", url])
+    args = ["demo", "--no-serve", "--database-url", url]
+    result = builder.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "grid: 1502" in result.output
+    assert "grid: 1502 个区域" in result.output  # a Chinese terminal
     DEMO_OUTPUT["text"] = result.output
     yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
 
@@ -67,6 +68,11 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
         }
     )
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 2
+    assert "缺少示例数据" in result.output and "grids.geojson" in result.output
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--no-serve"], env={"LC_ALL": "en_US.UTF-8"}
+    )
     assert result.exit_code == 2
     assert "missing demo files" in result.output and "grids.geojson" in result.output
 
@@ -116,7 +122,7 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     from tests.helpers import login_client
 
     text = DEMO_OUTPUT["text"]
-    assert "demo accounts (passwords shown once)" in text
+    assert "示例账号（密码只显示这一次）:" in text
     for username, role in [
         ("demo-admin", "admin"),
         ("demo-city", "city_officer"),
