@@ -51,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if status in (400, 413, 415, 422) else 2
 
 
+def terminal_language() -> str:
+    """The terminal's language as an Accept-Language value, so that the server's messages
+    come in it: the first of LC_ALL, LC_MESSAGES, LANG that is set; ``en…`` gives
+    English, anything else (or nothing) Chinese."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "zh-CN"
+    return "zh-CN"
+
+
 def upload(
     base_url: str, token: str, path: Path, fields: dict[str, str], timeout: float = 300
 ) -> tuple[int, dict[str, Any]]:
@@ -66,6 +77,7 @@ def upload(
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Accept": "application/json",
             "User-Agent": "civicgrid-push-survey/1",
+            "Accept-Language": terminal_language(),
         },
     )
     try:

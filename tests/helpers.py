@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from geo.areas.loading import AreaLoadOptions, load_areas
+from geo.core.text import in_lang
 from tests.dbcache import cached_city
+
+
+def message_for(exc: BaseException, fragment: str) -> str:
+    """The message of ``exc`` in the language ``fragment`` is written in: English
+    (``exc.message("en")``) when it has Latin letters, else Chinese (``str(exc)``)."""
+    return in_lang(exc, "en" if re.search("[A-Za-z]", fragment) else "zh")
+
+
+@contextmanager
+def raises_msg(
+    error: type[BaseException] | tuple[type[BaseException], ...], match: str
+) -> Iterator[Any]:
+    """``pytest.raises(error, match=...)`` on the error's message in the language
+    ``match`` is written in (see ``message_for``)."""
+    with pytest.raises(error) as excinfo:
+        yield excinfo
+    message = message_for(excinfo.value, match)
+    assert re.search(match, message), f"{match!r} not found in {message!r}"
 
 
 def write_geojson(path: Path, features: list[dict[str, Any]], crs: str | None = None) -> Path:

@@ -1,6 +1,8 @@
 """Domain errors → HTTP responses, in one place.
 
-JSON under /api/, an HTML page elsewhere; the message is the error's own (zh / en).
+JSON under /api/, an HTML page elsewhere. The message is the error's own, in the
+request's language (``?lang=``, the session, ``Accept-Language``; Chinese by default);
+the machine-readable code (the error's class name, the OGC/Open311 code) never changes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from geo.core.errors import CivicgridError
+from web.i18n import current_lang
 
 
 def init_app(app: Flask) -> None:
@@ -25,7 +28,7 @@ def _wants_json() -> bool:
 
 
 def _domain_error(exc: CivicgridError) -> ResponseReturnValue:
-    return _respond(exc.http_status, type(exc).__name__, str(exc))
+    return _respond(exc.http_status, type(exc).__name__, exc.message(current_lang()))
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -46,13 +49,13 @@ def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
 def ogc_error(exc: CivicgridError) -> ResponseReturnValue:
     """An error of the OGC API: JSON ``{"code", "description"}`` (OGC exception), or the
     HTML error page when the client asked for HTML."""
-    status = exc.http_status
+    status, message = exc.http_status, exc.message(current_lang())
     codes = {400: "InvalidParameterValue", 404: "NotFound"}
     offered = ["application/json", "application/geo+json", "text/html"]
     best = request.accept_mimetypes.best_match(offered, default="application/json")
     if request.args.get("f") == "html" or ("f" not in request.args and best == "text/html"):
-        return render_template("error.html", status=status, message=str(exc)), status
-    body = {"code": codes.get(status, type(exc).__name__), "description": str(exc)}
+        return render_template("error.html", status=status, message=message), status
+    body = {"code": codes.get(status, type(exc).__name__), "description": message}
     return _json(body, status)
 
 
@@ -60,10 +63,10 @@ def open311_error(exc: CivicgridError, fmt: str) -> ResponseReturnValue:
     """An error of the Open311 API: ``[{"code", "description"}]`` as JSON or XML."""
     from geo.protocols.open311 import errors_xml
 
-    status = exc.http_status
+    status, message = exc.http_status, exc.message(current_lang())
     if fmt == "xml":
-        return errors_xml(status, str(exc)), status, {"Content-Type": "text/xml; charset=utf-8"}
-    return _json([{"code": status, "description": str(exc)}], status)
+        return errors_xml(status, message), status, {"Content-Type": "text/xml; charset=utf-8"}
+    return _json([{"code": status, "description": message}], status)
 
 
 def _json(body: object, status: int) -> ResponseReturnValue:

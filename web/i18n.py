@@ -1,5 +1,8 @@
 """Language and locale: zh-CN by default, English with ?lang=en (remembered in the session).
 
+Messages from geo/ (errors, flashes) carry both languages (``geo.core.text.Text``) and
+are shown through ``pick`` in the same language as the page.
+
 Flask-Babel holds the request's locale (``zh_Hans_CN`` or ``en``) and the display time
 zone (``CIVICGRID_TIMEZONE``) and formats dates and numbers; templates write each label
 as a Chinese/English pair with ``t(zh, en)``, and category and kind labels come from the
@@ -12,6 +15,8 @@ from datetime import datetime
 
 import flask_babel
 from flask import Flask, current_app, request, session
+
+from geo.core.text import in_lang
 
 LANGS = ("zh", "en")
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
@@ -37,13 +42,21 @@ def init_app(app: Flask) -> None:
 
 
 def current_lang() -> str:
-    """The request's language: ?lang= (then remembered), else the session, else zh."""
+    """The request's language: ?lang= (then remembered), else the session, else the
+    browser's ``Accept-Language`` (English only when preferred to Chinese), else zh."""
     asked = request.args.get("lang")
     if asked in LANGS:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
-    return remembered if remembered in LANGS else "zh"
+    if remembered in LANGS:
+        return str(remembered)
+    return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
+
+
+def pick(value: object) -> str:
+    """A message (a geo ``Text``, a domain error, or a plain str) in the current language."""
+    return in_lang(value, current_lang())
 
 
 def translate(zh: str, en: str) -> str:

@@ -27,6 +27,7 @@ from datetime import datetime
 import pandas as pd
 
 from geo.core.errors import InvalidParameterError, PermissionDeniedError
+from geo.core.text import tr
 
 
 @dataclass(frozen=True)
@@ -172,9 +173,13 @@ def check_right(action: Action, role: str | None) -> None:
     if action.needs_right and not may_approve(role):
         allowed = ", ".join(sorted(APPROVER_ROLES))
         raise PermissionDeniedError(
-            f"无权{action.zh}：需要审批权限（{allowed}），当前角色「{role or '未填写'}」 / "
-            f"role '{role or 'none'}' may not {action.en.lower()}: needs the approval "
-            f"right ({allowed})"
+            tr(
+                f"无权{action.zh}：需要审批权限（{allowed}），当前角色「{role or '未填写'}」",
+                (
+                    f"role '{role or 'none'}' may not {action.en.lower()}: needs "
+                    f"the approval right ({allowed})"
+                ),
+            )
         )
 
 
@@ -196,14 +201,14 @@ def pending_refusal(problem_id: int, action: Action, pending: str | None) -> str
     """Why ``action`` cannot be taken on a problem with (or without) ``pending`` request."""
     if pending is None:
         zh, en = REQUEST_KINDS[action.needs_pending or "extension"]
-        return (
-            f"问题 #{problem_id} 没有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
-            f"has no pending {en}: cannot {action.en.lower()}"
+        return tr(
+            f"问题 #{problem_id} 没有待审批的{zh}，不能{action.zh}",
+            f"problem #{problem_id} has no pending {en}: cannot {action.en.lower()}",
         )
     zh, en = REQUEST_KINDS.get(pending, (pending, pending))
-    return (
-        f"问题 #{problem_id} 已有待审批的{zh}，不能{action.zh} / problem #{problem_id} "
-        f"already has a pending {en}: cannot {action.en.lower()}"
+    return tr(
+        f"问题 #{problem_id} 已有待审批的{zh}，不能{action.zh}",
+        f"problem #{problem_id} already has a pending {en}: cannot {action.en.lower()}",
     )
 
 
@@ -225,15 +230,32 @@ def check_extension(
     early = before.loc[(new <= base).to_numpy(), "id"].tolist()
     if early:
         raise InvalidParameterError(
-            f"新时限须晚于原时限 / the new deadline {new:%Y-%m-%d %H:%M} UTC must be later "
-            f"than the current one (problem #{', #'.join(map(str, early))})"
+            tr(
+                "新时限须晚于原时限",
+                (
+                    f"the new deadline {new:%Y-%m-%d %H:%M} UTC must be later "
+                    "than the current one (problem "
+                    f"#{', #'.join(map(str, early))})"
+                ),
+            )
         )
     far = (new > limit).to_numpy()
     if far.any():
         i = int(far.argmax())
         raise InvalidParameterError(
-            f"延期超过上限 {max_days} 天 / extension beyond the maximum of "
-            f"{max_days} days: problem #{before['id'].iloc[i]} is due "
-            f"{base.iloc[i]:%Y-%m-%d %H:%M} UTC, so at most {limit.iloc[i]:%Y-%m-%d %H:%M} UTC "
-            f"(asked {new:%Y-%m-%d %H:%M} UTC)"
+            tr(
+                (
+                    f"延期超过上限 {max_days} 天：问题 #{before['id'].iloc[i]} 的"
+                    f"时限为 {base.iloc[i]:%Y-%m-%d %H:%M} UTC，最多延至 "
+                    f"{limit.iloc[i]:%Y-%m-%d %H:%M} UTC（申请 "
+                    f"{new:%Y-%m-%d %H:%M} UTC）"
+                ),
+                (
+                    f"extension beyond the maximum of {max_days} days: problem "
+                    f"#{before['id'].iloc[i]} is due "
+                    f"{base.iloc[i]:%Y-%m-%d %H:%M} UTC, so at most "
+                    f"{limit.iloc[i]:%Y-%m-%d %H:%M} UTC (asked "
+                    f"{new:%Y-%m-%d %H:%M} UTC)"
+                ),
+            )
         )

@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 
 from geo.access.actions import ACTIONS as LIFECYCLE_ACTIONS
 from geo.core.errors import ForbiddenError, InvalidParameterError
+from geo.core.text import tr
 from geo.storage.models import Area
 
 ROLES: tuple[str, ...] = ("admin", "city_officer", "district_officer", "grid_manager", "planner")
@@ -175,20 +176,29 @@ def check_scope_levels(role: str, levels: Iterable[str]) -> None:
     """Refuse scope areas whose level does not fit ``role`` (see SCOPE_LEVELS)."""
     if role not in SCOPE_LEVELS:
         raise InvalidParameterError(
-            f"未知的角色 / unknown role '{role}'; 可选 / one of: {', '.join(ROLES)}"
+            tr(
+                f"未知的角色 '{role}'; 可选: {', '.join(ROLES)}",
+                f"unknown role '{role}'; one of: {', '.join(ROLES)}",
+            )
         )
     levels = list(levels)
     allowed = SCOPE_LEVELS[role]
     if role in SCOPE_REQUIRED and not levels:
         raise InvalidParameterError(
-            f"角色 {role} 必须指定区域 / role {role} needs at least one area ({'/'.join(allowed)})"
+            tr(
+                f"角色 {role} 必须指定区域",
+                f"role {role} needs at least one area ({'/'.join(allowed)})",
+            )
         )
     wrong = sorted({level for level in levels if level not in allowed})
     if wrong:
-        fits = "/".join(allowed) if allowed else "全市 / whole city only"
+        fits_zh = "/".join(allowed) if allowed else "只能全市"
+        fits_en = "/".join(allowed) if allowed else "whole city only"
         raise InvalidParameterError(
-            f"角色 {role} 不能限定到 {', '.join(wrong)} 级区域 / role {role} cannot be "
-            f"scoped to {', '.join(wrong)} areas (allowed: {fits})"
+            tr(
+                f"角色 {role} 不能限定到 {', '.join(wrong)} 级区域（可选: {fits_zh}）",
+                f"role {role} cannot be scoped to {', '.join(wrong)} areas (allowed: {fits_en})",
+            )
         )
 
 
@@ -216,8 +226,11 @@ def require(principal: Principal, action: str) -> None:
     """Raise ``ForbiddenError`` unless ``principal`` may do ``action``."""
     if not principal.can(action):
         raise ForbiddenError(
-            f"无权限 / not allowed: {role_label(principal.role)} ({principal.role}) "
-            f"不能执行 / cannot {action}"
+            tr(
+                f"无权限：{role_label(principal.role)} ({principal.role}) 不能执行 {action}",
+                f"not allowed: {role_label(principal.role, 'en')} ({principal.role}) "
+                f"cannot {action}",
+            )
         )
 
 
@@ -226,8 +239,13 @@ def require_whole_city(principal: Principal, action: str) -> None:
     require(principal, action)
     if not principal.scope.whole_city:
         raise ForbiddenError(
-            f"需要全市范围 / {action} needs a whole-city scope; this "
-            f"{principal.kind} is limited to some areas"
+            tr(
+                f"{action} 需要全市范围，当前账号只限于部分区域",
+                (
+                    f"{action} needs a whole-city scope; this {principal.kind} is "
+                    "limited to some areas"
+                ),
+            )
         )
 
 

@@ -25,11 +25,12 @@ from geo.core.errors import (
     InvalidParameterError,
     NotFoundError,
 )
+from geo.core.text import tr
 from geo.storage.access_models import ApiToken
 
 TOKEN_PREFIX = "cg_"
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
-_BAD_TOKEN = "令牌无效 / invalid token"
+_BAD_TOKEN = tr("令牌无效", "invalid token")
 
 
 def hash_token(secret: str) -> str:
@@ -51,17 +52,25 @@ def create_token(
     """
     if not NAME_RE.match(name):
         raise InvalidParameterError(
-            f"令牌名称无效 / invalid token name '{name[:70]}' (1-64 letters, digits, _.@-)"
+            tr(
+                f"令牌名称无效 '{name[:70]}'",
+                f"invalid token name '{name[:70]}' (1-64 letters, digits, _.@-)",
+            )
         )
     if role not in TOKEN_ROLES:
         raise InvalidParameterError(
-            f"令牌角色只能是 / a token's role is one of: {', '.join(TOKEN_ROLES)}"
+            tr(
+                f"令牌角色只能是: {', '.join(TOKEN_ROLES)}",
+                f"a token's role is one of: {', '.join(TOKEN_ROLES)}",
+            )
         )
     if expires_at is not None and expires_at <= auditlog.utcnow():
-        raise InvalidParameterError("过期时间已过 / the expiry is in the past")
+        raise InvalidParameterError(tr("过期时间已过", "the expiry is in the past"))
     areas = scope_areas(session, role, area_codes)
     if session.scalar(sa.select(ApiToken.id).where(ApiToken.name == name)) is not None:
-        raise AlreadyExistsError(f"令牌名称已存在 / a token called '{name}' exists already")
+        raise AlreadyExistsError(
+            tr(f"令牌名称已存在 '{name}'", f"a token called '{name}' exists already")
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -94,7 +103,7 @@ def revoke_token(session: so.Session, name: str, actor: str) -> ApiToken:
     """Revoke the token called ``name`` (it stops working at once; kept for the record)."""
     token = session.scalar(sa.select(ApiToken).where(ApiToken.name == name))
     if token is None:
-        raise NotFoundError(f"没有这个令牌 / no token called '{name[:70]}'")
+        raise NotFoundError(tr(f"没有这个令牌 '{name[:70]}'", f"no token called '{name[:70]}'"))
     if token.revoked_at is None:
         token.revoked_at = auditlog.utcnow()
         auditlog.audit(session, actor, "token_revoked", name)
@@ -130,7 +139,7 @@ def authenticate_token(
     if state != "active":
         auditlog.audit(session, actor, "token_rejected", target, {"reason": state}, ip)
         raise AuthenticationError(
-            f"令牌已{'吊销' if state == 'revoked' else '过期'} / token {state}"
+            tr(f"令牌已{'吊销' if state == 'revoked' else '过期'}", f"token {state}")
         )
     token.last_used_at = auditlog.utcnow()
     auditlog.audit(session, actor, "token_use", target, ip=ip)

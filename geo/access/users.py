@@ -27,12 +27,13 @@ from geo.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from geo.core.text import tr
 from geo.storage.access_models import User
 from geo.storage.models import LEVELS, Area
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 8
-_BAD_LOGIN = "用户名或密码错误 / wrong username or password"
+_BAD_LOGIN = tr("用户名或密码错误", "wrong username or password")
 # Checked when the username is unknown, so that both paths cost one scrypt verification.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
 
@@ -42,8 +43,10 @@ def normalise_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME_RE.match(name):
         raise InvalidParameterError(
-            f"用户名无效 / invalid username '{username[:70]}': 2–64 个字符，字母数字和 _.@- "
-            "/ 2-64 characters: letters, digits and _.@-"
+            tr(
+                f"用户名无效 '{username[:70]}': 须为 2–64 个字符：字母、数字和 _.@-",
+                f"invalid username '{username[:70]}': 2-64 characters: letters, digits and _.@-",
+            )
         )
     return name
 
@@ -52,10 +55,15 @@ def check_password(password: str, username: str) -> None:
     """Refuse passwords shorter than MIN_PASSWORD or equal to the username."""
     if len(password) < MIN_PASSWORD:
         raise InvalidParameterError(
-            f"密码至少 {MIN_PASSWORD} 个字符 / password needs at least {MIN_PASSWORD} characters"
+            tr(
+                f"密码至少 {MIN_PASSWORD} 个字符",
+                f"password needs at least {MIN_PASSWORD} characters",
+            )
         )
     if password.strip().lower() == username:
-        raise InvalidParameterError("密码不能与用户名相同 / password must differ from username")
+        raise InvalidParameterError(
+            tr("密码不能与用户名相同", "password must differ from username")
+        )
 
 
 def areas_for_codes(session: so.Session, codes: Iterable[str]) -> list[Area]:
@@ -66,15 +74,22 @@ def areas_for_codes(session: so.Session, codes: Iterable[str]) -> list[Area]:
         stmt = sa.select(Area).where(Area.code == code)
         if level:
             if level not in LEVELS:
-                raise InvalidParameterError(f"未知的区域层级 / unknown level in '{given}'")
+                raise InvalidParameterError(
+                    tr(f"未知的区域层级 '{given}'", f"unknown level in '{given}'")
+                )
             stmt = stmt.where(Area.level == level)
         matches = list(session.scalars(stmt))
         if not matches:
-            raise InvalidParameterError(f"未知的区域编码 / unknown area code '{given}'")
+            raise InvalidParameterError(
+                tr(f"未知的区域编码 '{given}'", f"unknown area code '{given}'")
+            )
         if len(matches) > 1:
             levels = ", ".join(f"{a.level}:{a.code}" for a in matches)
             raise InvalidParameterError(
-                f"区域编码 '{given}' 不唯一，请写成 / ambiguous area code, write one of: {levels}"
+                tr(
+                    f"区域编码 '{given}' 不唯一，请写成: {levels}",
+                    f"ambiguous area code, write one of: {levels}",
+                )
             )
         found.append(matches[0])
     return list({a.id: a for a in found}.values())
@@ -101,7 +116,7 @@ def create_user(
     check_password(password, name)
     areas = scope_areas(session, role, area_codes)
     if session.scalar(sa.select(User.id).where(User.username == name)) is not None:
-        raise AlreadyExistsError(f"用户已存在 / user '{name}' exists already")
+        raise AlreadyExistsError(tr(f"用户已存在 '{name}'", f"user '{name}' exists already"))
     user = User(
         username=name,
         display_name=display_name.strip()[:100],
@@ -121,7 +136,7 @@ def get_user(session: so.Session, username: str) -> User:
     """The user called ``username``; ``NotFoundError`` when there is none."""
     user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFoundError(f"没有这个用户 / no user '{username[:70]}'")
+        raise NotFoundError(tr(f"没有这个用户 '{username[:70]}'", f"no user '{username[:70]}'"))
     return user
 
 
@@ -164,7 +179,9 @@ def set_role(
     """Change a user's role, and its scope when ``area_codes`` is given (else kept)."""
     user = get_user(session, username)
     if role not in ROLES:
-        raise InvalidParameterError(f"未知的角色 / unknown role '{role}'; one of {ROLES}")
+        raise InvalidParameterError(
+            tr(f"未知的角色 '{role}'", f"unknown role '{role}'; one of {ROLES}")
+        )
     areas = user.areas if area_codes is None else areas_for_codes(session, area_codes)
     check_scope_levels(role, [a.level for a in areas])
     detail = {"from": user.role, "to": role, "scope": _codes(areas)}
@@ -209,8 +226,10 @@ def authenticate(
         auditlog.audit(session, name, auditlog.LOGIN_BLOCKED, name, ip=ip)
         minutes = int(policy.window.total_seconds() // 60)
         raise RateLimitedError(
-            f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins, "
-            f"try again in {minutes} minutes"
+            tr(
+                f"登录失败次数过多，请 {minutes} 分钟后再试",
+                f"too many failed logins, try again in {minutes} minutes",
+            )
         )
     user = session.scalar(sa.select(User).where(User.username == name))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
@@ -220,7 +239,7 @@ def authenticate(
         raise AuthenticationError(_BAD_LOGIN)
     if user.disabled:
         auditlog.audit(session, name, auditlog.LOGIN_FAILED, name, {"reason": "disabled"}, ip)
-        raise AuthenticationError("账号已停用 / this account is disabled")
+        raise AuthenticationError(tr("账号已停用", "this account is disabled"))
     user.last_login_at = auditlog.utcnow()
     auditlog.audit(session, name, auditlog.LOGIN_OK, name, {"role": user.role}, ip)
     return principal_for(session, user)

@@ -28,6 +28,7 @@ from geo.core.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from geo.core.text import Text, tr
 from geo.storage.models import LEVELS, Area
 
 CANDIDATES = ("EPSG:4326", "gcj02", "bd09")
@@ -60,14 +61,14 @@ class CrsHint:
         """The ``--crs`` value to re-run with."""
         return f"--crs {FLAGS[self.likely]}"
 
-    def message(self) -> str:
-        """One line, zh / en, with the evidence and the flag to use."""
+    def message(self) -> Text:
+        """One line in both languages, with the evidence and the flag to use."""
         zh_as, en_as = NAMES.get(self.declared, (self.declared, self.declared))
         zh, en = NAMES[self.likely]
-        return (
-            f"坐标疑似 {zh}（按 {zh_as} 读取）：{self.evidence_zh}；请用 {self.flag} 重新运行 / "
+        return tr(
+            f"坐标疑似 {zh}（按 {zh_as} 读取）：{self.evidence_zh}；请用 {self.flag} 重新运行",
             f"these coordinates look like {en}, not {en_as}: {self.evidence_en}; "
-            f"re-run with {self.flag}"
+            f"re-run with {self.flag}",
         )
 
 

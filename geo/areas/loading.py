@@ -29,6 +29,7 @@ from geo.areas.crs_guess import guess_from_areas, reference_union
 from geo.areas.reassign import reassign_within
 from geo.core.crs import areas_m2, normalise_crs_name, to_wgs84
 from geo.core.errors import AreaLoadError, InvalidParameterError
+from geo.core.text import tr
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction
 from geo.storage.models import LEVELS, Area
@@ -131,7 +132,10 @@ def _check_crs(
 def _check_level(level: str) -> str:
     if level not in LEVELS:
         raise AreaLoadError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: {', '.join(LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(LEVELS)}",
+            )
         )
     return level
 
@@ -144,14 +148,16 @@ def _read_features(
         raw, path, {"--code-field": options.code_field, "--name-field": options.name_field}
     )
     if raw.empty:
-        raise AreaLoadError(f"{path}: 文件中没有要素 / the file has no features")
+        raise AreaLoadError(tr(f"{path}: 文件中没有要素", f"{path}: the file has no features"))
     report.input_crs = normalise_crs_name(options.crs or (raw.crs and raw.crs.to_string()))
     try:
         raw = to_wgs84(raw, options.crs)
     except InvalidParameterError:
         raise
     except Exception as exc:  # pyproj raises several types for a bad CRS
-        raise AreaLoadError(f"{path}: 无法转换坐标系 / cannot transform CRS: {exc}") from exc
+        raise AreaLoadError(
+            tr(f"{path}: 无法转换坐标系: {exc}", f"{path}: cannot transform CRS: {exc}")
+        ) from exc
     frame = gpd.GeoDataFrame(
         {
             "feature": np.arange(1, len(raw) + 1),
@@ -193,16 +199,23 @@ def _check_codes(frame: gpd.GeoDataFrame, path: str | Path) -> None:
     if len(missing):
         first = int(missing["feature"].iloc[0])
         raise AreaLoadError(
-            f"{path}: 第 {first} 个要素缺少编码 / feature {first}: missing code "
-            f"({len(missing)} feature(s) without a code)"
+            tr(
+                f"{path}: 第 {first} 个要素缺少编码（共 {len(missing)} 个要素没有编码）",
+                f"{path}: feature {first}: missing code ({len(missing)} feature(s) without a code)",
+            )
         )
     dup = frame[frame["code"].duplicated(keep=False)]
     if len(dup):
         code = dup["code"].iloc[0]
         features = dup.loc[dup["code"] == code, "feature"].tolist()
         raise AreaLoadError(
-            f"{path}: 第 {features[1]} 个要素编码重复 / feature {features[1]}: duplicate code "
-            f"'{code}' (also feature {features[0]})"
+            tr(
+                f"{path}: 第 {features[1]} 个要素编码 '{code}' 重复（同第 {features[0]} 个要素）",
+                (
+                    f"{path}: feature {features[1]}: duplicate code '{code}' "
+                    f"(also feature {features[0]})"
+                ),
+            )
         )
 
 
@@ -213,13 +226,24 @@ def _repaired_geometries(
     null = geoms.isna() | geoms.is_empty
     if null.any():
         first = int(frame.loc[null, "feature"].iloc[0])
-        raise AreaLoadError(f"{path}: 第 {first} 个要素没有几何 / feature {first}: empty geometry")
+        raise AreaLoadError(
+            tr(f"{path}: 第 {first} 个要素没有几何", f"{path}: feature {first}: empty geometry")
+        )
     bad_type = ~geoms.geom_type.isin(_POLYGONAL)
     if bad_type.any():
         row = frame[bad_type].iloc[0]
         raise AreaLoadError(
-            f"{path}: 第 {row['feature']} 个要素不是面 / feature {row['feature']}: geometry is a "
-            f"{row.geometry.geom_type}, an area needs a Polygon or MultiPolygon"
+            tr(
+                (
+                    f"{path}: 第 {row['feature']} 个要素不是面（几何类型为 "
+                    f"{row.geometry.geom_type}，区域须为 Polygon 或 MultiPolygon）"
+                ),
+                (
+                    f"{path}: feature {row['feature']}: geometry is a "
+                    f"{row.geometry.geom_type}, an area needs a Polygon or "
+                    "MultiPolygon"
+                ),
+            )
         )
     invalid = ~geoms.is_valid
     if invalid.any():
@@ -235,8 +259,13 @@ def _repaired_geometries(
         ):
             if fixed is None or fixed.is_empty:
                 raise AreaLoadError(
-                    f"{path}: 第 {feature} 个要素几何无效且无法修复 / feature {feature} "
-                    f"({code}): invalid geometry that cannot be repaired ({reason})"
+                    tr(
+                        f"{path}: 第 {feature} 个要素（{code}）几何无效且无法修复（{reason}）",
+                        (
+                            f"{path}: feature {feature} ({code}): invalid geometry that "
+                            f"cannot be repaired ({reason})"
+                        ),
+                    )
                 )
             report.repaired.append(f"feature {feature} ({code}): {reason}")
         geoms[invalid] = repaired
@@ -288,8 +317,16 @@ def _resolve_parents(
     if unknown.any():
         row = frame[unknown].iloc[0]
         raise AreaLoadError(
-            f"第 {row['feature']} 个要素的上级编码不存在 / feature {row['feature']} "
-            f"({row['code']}): parent code '{row['parent_code']}' is not a loaded {level}"
+            tr(
+                (
+                    f"第 {row['feature']} 个要素（{row['code']}）的上级编码 "
+                    f"'{row['parent_code']}' 不存在（不是已加载的{level}）"
+                ),
+                (
+                    f"feature {row['feature']} ({row['code']}): parent code "
+                    f"'{row['parent_code']}' is not a loaded {level}"
+                ),
+            )
         )
     frame.loc[given, "parent_id"] = frame.loc[given, "parent_code"].map(by_code)
     if (~given).any():
@@ -309,8 +346,13 @@ def _parents_by_containment(
     if missing.any():
         row = frame[todo].iloc[int(np.argmax(missing))]
         raise AreaLoadError(
-            f"第 {row['feature']} 个要素不在任何上级区域内 / feature {row['feature']} "
-            f"({row['code']}): no parent given and not inside any {level}"
+            tr(
+                f"第 {row['feature']} 个要素（{row['code']}）未指定上级，且不在任何{level}内",
+                (
+                    f"feature {row['feature']} ({row['code']}): no parent given "
+                    f"and not inside any {level}"
+                ),
+            )
         )
     frame.loc[todo, "parent_id"] = ids.to_numpy()
 

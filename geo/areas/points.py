@@ -27,6 +27,7 @@ from geo.core.crs import metric_crs_for, normalise_crs_name, to_wgs84
 from geo.core.errors import PointLoadError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import en, tr
 from geo.core.vectorfile import read_vector_file, require_fields
 from geo.storage.db import transaction
 from geo.storage.models import ANCESTRY_COLUMNS, InspectionPoint, Problem
@@ -114,7 +115,7 @@ def _read_points(
         },
     )
     if raw.empty:
-        raise PointLoadError(f"{path}: 文件中没有要素 / the file has no features")
+        raise PointLoadError(tr(f"{path}: 文件中没有要素", f"{path}: the file has no features"))
     declared = normalise_crs_name(options.crs or (raw.crs and raw.crs.to_string()))
     raw = to_wgs84(raw, options.crs)
     frame = gpd.GeoDataFrame(
@@ -141,7 +142,9 @@ def _kinds(values: pd.Series, path: str | Path, taxonomy: Taxonomy) -> pd.Series
         try:
             codes.append(taxonomy.resolve_kind(str(value if value is not None else "")).code)
         except TaxonomyError as exc:
-            raise PointLoadError(f"{path}: 第 {feature} 个要素 / feature {feature}: {exc}") from exc
+            raise PointLoadError(
+                tr(f"{path}: 第 {feature} 个要素: {exc}", f"{path}: feature {feature}: {en(exc)}")
+            ) from exc
     return pd.Series(codes, dtype=object)
 
 
@@ -154,18 +157,23 @@ def _optional_text(raw: pd.DataFrame, column: str) -> pd.Series:
 
 def _check(frame: gpd.GeoDataFrame, path: str | Path) -> None:
     problems = [
-        (frame["code"].isna(), "缺少编码 / missing code"),
-        (frame["code"].duplicated(keep="first"), "编码重复 / duplicate code"),
-        (frame.geometry.isna() | frame.geometry.is_empty, "没有几何 / empty geometry"),
-        (~frame.geometry.geom_type.isin(_ALLOWED_TYPES), "不支持的几何类型 / unsupported geometry"),
-        (~frame.geometry.is_valid, "几何无效 / invalid geometry"),
+        (frame["code"].isna(), tr("缺少编码", "missing code")),
+        (frame["code"].duplicated(keep="first"), tr("编码重复", "duplicate code")),
+        (frame.geometry.isna() | frame.geometry.is_empty, tr("没有几何", "empty geometry")),
+        (
+            ~frame.geometry.geom_type.isin(_ALLOWED_TYPES),
+            tr("不支持的几何类型", "unsupported geometry"),
+        ),
+        (~frame.geometry.is_valid, tr("几何无效", "invalid geometry")),
     ]
     for mask, reason in problems:
         if mask.any():
             row = frame[mask].iloc[0]
             raise PointLoadError(
-                f"{path}: 第 {row['feature']} 个要素 / feature {row['feature']} "
-                f"({row['code']}): {reason}"
+                tr(
+                    f"{path}: 第 {row['feature']} 个要素: {reason}",
+                    f"{path}: feature {row['feature']} ({row['code']}): {en(reason)}",
+                )
             )
 
 

@@ -19,6 +19,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -89,10 +90,15 @@ def _check_lonlat(geoms: gpd.GeoSeries) -> None:
         return
     minx, miny, maxx, maxy = present.total_bounds
     if minx < -180.0 or maxx > 180.0 or miny < -90.0 or maxy > 90.0:
+        extent = f"x {minx:.0f}…{maxx:.0f}, y {miny:.0f}…{maxy:.0f}"
         raise InvalidParameterError(
-            f"坐标不是经纬度 / coordinates are not longitude/latitude (x {minx:.0f}…{maxx:.0f}, "
-            f"y {miny:.0f}…{maxy:.0f}): the file is in a projected CRS that it does not declare; "
-            "give it with --crs, e.g. --crs EPSG:4549 (CGCS2000 3-degree zone, 120°E)"
+            tr(
+                f"坐标不是经纬度（{extent}）：文件是未声明的投影坐标系，请用 --crs 指定，"
+                "例如 --crs EPSG:4549（CGCS2000 3 度带，中央经线 120°E）",
+                f"coordinates are not longitude/latitude ({extent}): the file is in a "
+                "projected CRS that it does not declare; give it with --crs, e.g. "
+                "--crs EPSG:4549 (CGCS2000 3-degree zone, 120°E)",
+            )
         )
 
 
@@ -187,8 +193,10 @@ def normalise_crs_name(name: str | None) -> str:
         crs = CRS.from_user_input(str(name).strip())
     except CRSError as exc:
         raise InvalidParameterError(
-            f"未知的坐标系 / unknown coordinate system '{name}' "
-            "(wgs84, cgcs2000, gcj02, bd09 or EPSG:n)"
+            tr(
+                f"未知的坐标系 '{name}'",
+                f"unknown coordinate system '{name}' (wgs84, cgcs2000, gcj02, bd09 or EPSG:n)",
+            )
         ) from exc
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_string()

@@ -7,12 +7,25 @@ to know how an error is shown.
 
 from __future__ import annotations
 
+from geo.core.text import Text, in_lang
+
 
 class CivicgridError(Exception):
     """Base of all expected, user-facing errors."""
 
     http_status = 400
     exit_code = 1
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(message, *args)
+        self.bilingual = message if isinstance(message, Text) else Text(str(message))
+
+    def __str__(self) -> str:
+        return str.__str__(self.bilingual)
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang`` ("zh" or "en")."""
+        return in_lang(self.bilingual, lang)
 
 
 class TaxonomyError(CivicgridError, ValueError):

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import en, tr
 
 KINDS = ("week", "month", "quarter")
 
@@ -73,7 +74,7 @@ def parse_period(text: str) -> Period:
         if match:
             return build(int(match.group(1)), int(match.group(2)), text)
     raise _bad(
-        text, "格式应为 2026-W47、2026-11 或 2026-Q4 / expected 2026-W47, 2026-11 or 2026-Q4"
+        text, tr("格式应为 2026-W47、2026-11 或 2026-Q4", "expected 2026-W47, 2026-11 or 2026-Q4")
     )
 
 
@@ -86,7 +87,7 @@ def period_containing(day: date, kind: str) -> Period:
         return _month(day.year, day.month, "")
     if kind == "quarter":
         return _quarter(day.year, (day.month - 1) // 3 + 1, "")
-    raise InvalidParameterError(f"未知的周期类型 / unknown period kind '{kind}'")
+    raise InvalidParameterError(tr(f"未知的周期类型 '{kind}'", f"unknown period kind '{kind}'"))
 
 
 def current_period(kind: str, tz: str = "Asia/Shanghai", now: datetime | None = None) -> Period:
@@ -114,21 +115,23 @@ def local_midnight_utc(day: date, tz: str) -> datetime:
 def _week(year: int, week: int, text: str) -> Period:
     weeks_in_year = date(year, 12, 28).isocalendar()[1]
     if not 1 <= week <= weeks_in_year:
-        raise _bad(text, f"{year} 年只有 {weeks_in_year} 周 / {year} has {weeks_in_year} weeks")
+        raise _bad(
+            text, tr(f"{year} 年只有 {weeks_in_year} 周", f"{year} has {weeks_in_year} weeks")
+        )
     start = date.fromisocalendar(year, week, 1)
     return Period("week", year, week, start, start + timedelta(days=7))
 
 
 def _month(year: int, month: int, text: str) -> Period:
     if not 1 <= month <= 12:
-        raise _bad(text, "月份应为 1–12 / month must be 1–12")
+        raise _bad(text, tr("月份应为 1–12", "month must be 1–12"))
     end = date(year + month // 12, month % 12 + 1, 1)
     return Period("month", year, month, date(year, month, 1), end)
 
 
 def _quarter(year: int, quarter: int, text: str) -> Period:
     if not 1 <= quarter <= 4:
-        raise _bad(text, "季度应为 Q1–Q4 / quarter must be Q1–Q4")
+        raise _bad(text, tr("季度应为 Q1–Q4", "quarter must be Q1–Q4"))
     first = 3 * (quarter - 1) + 1
     start = date(year, first, 1)
     end = date(year + 1, 1, 1) if quarter == 4 else date(year, first + 3, 1)
@@ -136,4 +139,6 @@ def _quarter(year: int, quarter: int, text: str) -> Period:
 
 
 def _bad(text: str, why: str) -> InvalidParameterError:
-    return InvalidParameterError(f"无效的统计周期 / invalid period '{text}': {why}")
+    return InvalidParameterError(
+        tr(f"无效的统计周期 '{text}': {why}", f"invalid period '{text}': {en(why)}")
+    )

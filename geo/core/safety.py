@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.core.errors import UnsupportedFileError
+from geo.core.text import tr
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel, LibreOffice or WPS treat a cell as a formula."""
@@ -76,12 +77,20 @@ def check_upload_type(name: str, head: bytes, types: Mapping[str, str] | None = 
     suffix = Path(name).suffix.lower()
     if suffix not in types:
         raise UnsupportedFileError(
-            f"{name}: 不支持的文件类型 / unsupported file type '{suffix or '(none)'}'; "
-            f"可用 / accepted: {', '.join(sorted(types))}"
+            tr(
+                (
+                    f"{name}: 不支持的文件类型 '{suffix or '(none)'}'; 可用: "
+                    f"{', '.join(sorted(types))}"
+                ),
+                (
+                    f"{name}: unsupported file type '{suffix or '(none)'}'; "
+                    f"accepted: {', '.join(sorted(types))}"
+                ),
+            )
         )
     if not _looks_like(types[suffix], head):
         raise UnsupportedFileError(
-            f"{name}: 文件内容与扩展名 {suffix} 不符 / content is not a {suffix} file"
+            tr(f"{name}: 文件内容与扩展名 {suffix} 不符", f"{name}: content is not a {suffix} file")
         )
     return suffix
 

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Final, Literal, NoReturn, cast
 
 from geo.core.errors import TaxonomyError
+from geo.core.text import Text, in_lang, tr
 
 __all__ = [
     "DEADLINE_UNITS",
@@ -49,12 +50,12 @@ DEADLINE_UNITS: Final[tuple[DeadlineUnit, ...]] = ("working", "natural")
 REQUIRED_SECTIONS: Final = ("point_kinds", "categories", "campaigns", "schemes")
 OPTIONAL_SECTIONS: Final = ("statuses", "levels")
 _UNKNOWN: Final[Mapping[str, str]] = {
-    "point_kinds": "未知的点位类型 / unknown point kind",
-    "categories": "未知的问题类别 / unknown category",
-    "campaigns": "未知的攻坚行动 / unknown campaign",
-    "schemes": "未知的测评体系 / unknown evaluation scheme",
-    "statuses": "未知的状态 / unknown status",
-    "levels": "未知的层级 / unknown level",
+    "point_kinds": tr("未知的点位类型", "unknown point kind"),
+    "categories": tr("未知的问题类别", "unknown category"),
+    "campaigns": tr("未知的攻坚行动", "unknown campaign"),
+    "schemes": tr("未知的测评体系", "unknown evaluation scheme"),
+    "statuses": tr("未知的状态", "unknown status"),
+    "levels": tr("未知的层级", "unknown level"),
 }
 
 # --- model ------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class Taxonomy:
         """Return the category named by a code, zh-CN label or English label.
 
         Raises:
-            TaxonomyError: ``未知的问题类别 / unknown category: 'value'``.
+            TaxonomyError: ``未知的问题类别: 'value'`` (English: ``unknown category: 'value'``).
         """
         return self.categories[self._resolve("categories", value)]
 
@@ -192,7 +193,7 @@ class Taxonomy:
         """
         item = self._section(section).get(code)
         if item is None:
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {code!r}")
+            raise TaxonomyError(_unknown(section, code))
         return item.label(lang)
 
     def category_label(self, code: str, lang: str = "zh") -> str:
@@ -231,8 +232,10 @@ class Taxonomy:
         code = self._index[section].get(_normalise(value)) if isinstance(value, str) else None
         if code is None:
             close = self.suggest_categories(value) if section == "categories" else ()
-            hint = "".join(f" ({c.zh} = {c.code}?)" for c in close[:1])
-            raise TaxonomyError(f"{_UNKNOWN[section]}: {value!r}{hint}")
+            base = _unknown(section, value)
+            zh = "".join(f"（{c.zh} = {c.code}？）" for c in close[:1])
+            en = "".join(f" ({c.en} = {c.code}?)" for c in close[:1])
+            raise TaxonomyError(tr(str.__str__(base) + zh, base.en + en))
         return code
 
     def _check_references(self) -> None:
@@ -269,7 +272,7 @@ class Taxonomy:
         known = self._section(section)
         for code in codes:
             if code not in known:
-                zh, en = _UNKNOWN[section].split(" / ")
+                zh, en = in_lang(_UNKNOWN[section], "zh"), in_lang(_UNKNOWN[section], "en")
                 self._fail(
                     f"{where}.{code}" if section == "schemes" else where,
                     f"{zh} {code!r}",
@@ -277,7 +280,13 @@ class Taxonomy:
                 )
 
     def _fail(self, key: str, zh: str, en: str) -> NoReturn:
-        raise TaxonomyError(f"{self.source}: {key}: {zh} / {en}")
+        raise TaxonomyError(tr(f"{self.source}: {key}: {zh}", f"{self.source}: {key}: {en}"))
+
+
+def _unknown(section: str, value: object) -> Text:
+    """``未知的问题类别: 'x'`` / ``unknown category: 'x'``."""
+    what = _UNKNOWN[section]
+    return tr(f"{in_lang(what, 'zh')}: {value!r}", f"{in_lang(what, 'en')}: {value!r}")
 
 
 # --- labels -----------------------------------------------------------------------------
@@ -308,7 +317,13 @@ def _label_index(source: str, section: str, items: Mapping[str, Label]) -> dict[
             origin.setdefault(key, f"{section}.{code}.{name}")
             if owner != code:
                 raise TaxonomyError(
-                    f"{source}: {section}.{code}.{name}: 名称 {text!r} 与 {origin[key]} 重复，"
-                    f"无法区分 / name {text!r} duplicates {origin[key]} (ambiguous)"
+                    tr(
+                        f"{source}: {section}.{code}.{name}: 名称 {text!r} 与 {origin[key]} "
+                        "重复，无法区分",
+                        (
+                            f"{source}: {section}.{code}.{name}: name {text!r} "
+                            f"duplicates {origin[key]} (ambiguous)"
+                        ),
+                    )
                 )
     return index

@@ -25,6 +25,7 @@ from geo.core.taxonomy import (
     Scheme,
     Taxonomy,
 )
+from geo.core.text import tr
 from geo.core.toml_table import TomlTable
 
 DEFAULT_TAXONOMY_PATH: Final[Path] = Path(__file__).resolve().parents[2] / "data" / "taxonomy.toml"
@@ -75,12 +76,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"{path}: TOML 语法错误 / TOML syntax error: {exc}") from exc
+        raise TaxonomyError(
+            tr(f"{path}: TOML 语法错误: {exc}", f"{path}: TOML syntax error: {exc}")
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise TaxonomyError(f"{path}: 文件不是 UTF-8 编码 / file is not UTF-8: {exc}") from exc
+        raise TaxonomyError(
+            tr(f"{path}: 文件不是 UTF-8 编码: {exc}", f"{path}: file is not UTF-8: {exc}")
+        ) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise TaxonomyError(f"{path}: 无法读取 / cannot read: {reason}") from exc
+        raise TaxonomyError(
+            tr(f"{path}: 无法读取: {reason}", f"{path}: cannot read: {reason}")
+        ) from exc
 
 
 def _check_sections(raw: Mapping[str, Any], where: str) -> None:
@@ -88,11 +95,19 @@ def _check_sections(raw: Mapping[str, Any], where: str) -> None:
     for key in raw:
         if key not in allowed:
             raise TaxonomyError(
-                f"{where}: {key}: 未知的节 / unknown section (allowed: {', '.join(allowed)})"
+                tr(
+                    f"{where}: {key}: 未知的节",
+                    f"{where}: {key}: unknown section (allowed: {', '.join(allowed)})",
+                )
             )
     for key in REQUIRED_SECTIONS:
         if key not in raw:
-            raise TaxonomyError(f"{where}: {key}: 缺少必需的节 / missing required section [{key}]")
+            raise TaxonomyError(
+                tr(
+                    f"{where}: {key}: 缺少必需的节",
+                    f"{where}: {key}: missing required section [{key}]",
+                )
+            )
 
 
 def _parse_section(
@@ -100,16 +115,21 @@ def _parse_section(
 ) -> dict[str, _T]:
     entries = raw.get(section, {})
     if not isinstance(entries, dict):
-        raise TaxonomyError(f"{where}: {section}: 必须是表 / must be a table of entries")
+        raise TaxonomyError(
+            tr(f"{where}: {section}: 必须是表", f"{where}: {section}: must be a table of entries")
+        )
     parsed: dict[str, _T] = {}
     for code, entry in entries.items():
         key = f"{section}.{code}"
         if not _CODE_RE.fullmatch(code):
             raise TaxonomyError(
-                f"{where}: {key}: 代码须为小写 snake_case / code must be lower snake_case"
+                tr(
+                    f"{where}: {key}: 代码须为小写 snake_case",
+                    f"{where}: {key}: code must be lower snake_case",
+                )
             )
         if not isinstance(entry, dict):
-            raise TaxonomyError(f"{where}: {key}: 必须是表 / must be a table")
+            raise TaxonomyError(tr(f"{where}: {key}: 必须是表", f"{where}: {key}: must be a table"))
         parsed[code] = parse(TomlTable(where, key, code, entry))
     return parsed
 

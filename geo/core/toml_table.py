@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geo.core.errors import TaxonomyError
+from geo.core.text import tr
 
 
 class TomlTable:
@@ -20,7 +21,8 @@ class TomlTable:
         self.where, self.key, self.code, self.data = where, key, code, data
 
     def error(self, name: str, zh: str, en: str) -> TaxonomyError:
-        return TaxonomyError(f"{self.where}: {self.key}.{name}: {zh} / {en}")
+        where = f"{self.where}: {self.key}.{name}"
+        return TaxonomyError(tr(f"{where}: {zh}", f"{where}: {en}"))
 
     def allow(self, *names: str) -> None:
         for name in self.data:

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pyogrio
 
 from geo.core.errors import InputFileError
+from geo.core.text import tr
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 
@@ -20,22 +21,27 @@ def read_vector_file(path: str | Path, layer: str | None = None) -> gpd.GeoDataF
     """
     path = Path(path)
     if not path.exists():
-        raise InputFileError(f"{path}: 文件不存在 / file not found")
+        raise InputFileError(tr(f"{path}: 文件不存在", f"{path}: file not found"))
     if path.is_dir() or path.stat().st_size == 0:
-        raise InputFileError(f"{path}: 文件为空或不是文件 / empty file or not a file")
+        raise InputFileError(tr(f"{path}: 文件为空或不是文件", f"{path}: empty file or not a file"))
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFileError(
-            f"{path}: 无法识别的文件格式 / not a readable GeoJSON, GeoPackage or Shapefile "
-            f"({_first_line(exc)})"
+            tr(
+                f"{path}: 无法识别的文件格式（{_first_line(exc)}）",
+                f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({_first_line(exc)})",
+            )
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputFileError(
-            f"{path}: 文件无法读取 / unreadable file ({_first_line(exc)})"
+            tr(
+                f"{path}: 文件无法读取（{_first_line(exc)}）",
+                f"{path}: unreadable file ({_first_line(exc)})",
+            )
         ) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        raise InputFileError(f"{path}: 文件没有几何字段 / the file has no geometry")
+        raise InputFileError(tr(f"{path}: 文件没有几何字段", f"{path}: the file has no geometry"))
     return frame
 
 
@@ -48,8 +54,10 @@ def require_fields(frame: gpd.GeoDataFrame, path: str | Path, fields: dict[str, 
         if field not in frame.columns:
             available = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
             raise InputFileError(
-                f"{path}: 缺少字段 / missing field '{field}' ({option}); "
-                f"文件中的字段 / fields in file: {available}"
+                tr(
+                    f"{path}: 缺少字段 '{field}'; 文件中的字段: {available}",
+                    f"{path}: missing field '{field}' ({option}); fields in file: {available}",
+                )
             )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from geo.core.errors import CivicgridError
+from geo.core.text import tr
 
 DEFAULT_CALENDAR_PATH = Path(__file__).resolve().parents[2] / "data" / "calendar.toml"
 END_OF_DAY = time(23, 59, 59)
@@ -56,7 +57,9 @@ class WorkCalendar:
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
         if days < 0:
-            raise CalendarError(f"工作日数不能为负 / working days must be ≥ 0, got {days}")
+            raise CalendarError(
+                tr(f"工作日数必须 ≥ 0，实为 {days}", f"working days must be ≥ 0, got {days}")
+            )
         day = start
         remaining = days
         while remaining:
@@ -69,7 +72,9 @@ class WorkCalendar:
         """The ``days``-th working day before ``end`` (``end`` itself never counts): the
         warning date (预警时间) ``days`` working days ahead of a deadline on ``end``."""
         if days < 0:
-            raise CalendarError(f"工作日数不能为负 / working days must be ≥ 0, got {days}")
+            raise CalendarError(
+                tr(f"工作日数必须 ≥ 0，实为 {days}", f"working days must be ≥ 0, got {days}")
+            )
         day = end
         remaining = days
         while remaining:
@@ -100,7 +105,7 @@ def deadline_for(
     if unit == "natural":
         return start + timedelta(days=days)
     if unit != "working":
-        raise CalendarError(f"未知的时限单位 / unknown deadline unit '{unit}'")
+        raise CalendarError(tr(f"未知的时限单位 '{unit}'", f"unknown deadline unit '{unit}'"))
     zone = ZoneInfo(tz)
     local = start.replace(tzinfo=UTC).astimezone(zone)
     day = add_working_days(local.date(), days, calendar)
@@ -126,21 +131,26 @@ def load_calendar(path: str | Path | None = None) -> WorkCalendar:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise CalendarError(f"{path}: 文件不存在 / file not found") from exc
+        raise CalendarError(tr(f"{path}: 文件不存在", f"{path}: file not found")) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise CalendarError(f"{path}: TOML 语法错误 / syntax error: {exc}") from exc
+        raise CalendarError(
+            tr(f"{path}: TOML 语法错误: {exc}", f"{path}: syntax error: {exc}")
+        ) from exc
     holidays: set[date] = set()
     working: set[date] = set()
     years = raw.get("years")
     if not isinstance(years, dict) or not years:
-        raise CalendarError(f"{path}: 缺少 [years.YYYY] / no [years.YYYY] tables")
+        raise CalendarError(tr(f"{path}: 缺少 [years.YYYY]", f"{path}: no [years.YYYY] tables"))
     for year, table in years.items():
         holidays |= _dates(path, year, table, "holidays")
         working |= _dates(path, year, table, "working_days")
     both = sorted(holidays & working)
     if both:
         raise CalendarError(
-            f"{path}: {both[0]} 同时是假日和工作日 / is listed both as holiday and as working day"
+            tr(
+                f"{path}: {both[0]} 同时是假日和工作日",
+                f"{path}: {both[0]} is listed both as holiday and as working day",
+            )
         )
     return WorkCalendar(frozenset(holidays), frozenset(working), frozenset(int(y) for y in years))
 
@@ -160,21 +170,36 @@ def calendar_from_setting(path: str | Path | None) -> WorkCalendar:
 
 def _dates(path: Path, year: str, table: object, key: str) -> set[date]:
     if not year.isdigit() or not isinstance(table, dict):
-        raise CalendarError(f"{path}: years.{year}: 年份须为数字 / year must be a number")
+        raise CalendarError(
+            tr(
+                f"{path}: years.{year}: 年份须为数字",
+                f"{path}: years.{year}: year must be a number",
+            )
+        )
     values = table.get(key, [])
     if not isinstance(values, list):
-        raise CalendarError(f"{path}: years.{year}.{key}: 须为日期列表 / must be a list of dates")
+        raise CalendarError(
+            tr(
+                f"{path}: years.{year}.{key}: 须为日期列表",
+                f"{path}: years.{year}.{key}: must be a list of dates",
+            )
+        )
     days: set[date] = set()
     for value in values:
         day = _parse_day(path, year, key, value)
         if day.year != int(year):
             raise CalendarError(
-                f"{path}: years.{year}.{key}: {day} 不属于该年 / is not in year {year}"
+                tr(
+                    f"{path}: years.{year}.{key}: {day} 不属于该年",
+                    f"{path}: years.{year}.{key}: {day} is not in year {year}",
+                )
             )
         if day in days:
             raise CalendarError(
-                f"{path}: years.{year}.{key}: {day} 重复列出 / is listed twice (a typo for "
-                "another day?)"
+                tr(
+                    f"{path}: years.{year}.{key}: {day} 重复列出",
+                    f"{path}: years.{year}.{key}: {day} is listed twice (a typo for another day?)",
+                )
             )
         days.add(day)
     return days
@@ -187,5 +212,8 @@ def _parse_day(path: Path, year: str, key: str, value: object) -> date:
         return date.fromisoformat(str(value))
     except ValueError as exc:
         raise CalendarError(
-            f"{path}: years.{year}.{key}: 日期格式错误 / malformed date '{value}' (YYYY-MM-DD)"
+            tr(
+                f"{path}: years.{year}.{key}: 日期格式错误 '{value}'",
+                f"{path}: years.{year}.{key}: malformed date '{value}' (YYYY-MM-DD)",
+            )
         ) from exc

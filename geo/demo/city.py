@@ -15,6 +15,7 @@ from geo.access.users import create_user
 from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import load_points
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.demo.round import add_demo_round
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.db import make_engine, transaction
@@ -43,13 +44,18 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
     upgrade(engine)
     for level, name in DEMO_LEVEL_FILES:
         report = load_areas(engine, demo_dir / name, AreaLoadOptions(level=level))
-        echo(f"{level}: {report.inserted} 个区域 / areas")
+        echo(tr(f"{level}: {report.inserted} 个区域", f"{level}: {report.inserted} areas"))
     points = load_points(engine, demo_dir / "points.geojson")
-    echo(f"points: {points.inserted} 个点位 / inspection points")
+    echo(tr(f"points: {points.inserted} 个点位", f"points: {points.inserted} inspection points"))
     result = ingest_file(
         engine, demo_dir / "problems.csv", IngestOptions(source="demo", actor="demo")
     )
-    echo(f"problems: {result.accepted} 个问题 / problems (outside {result.outside})")
+    echo(
+        tr(
+            f"problems: {result.accepted} 个问题（区域外 {result.outside}）",
+            f"problems: {result.accepted} problems (outside {result.outside})",
+        )
+    )
     add_demo_round(engine, echo=echo)
     with transaction(engine) as session:
         accounts = create_demo_users(session)
@@ -59,7 +65,7 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
 
 def print_accounts(accounts: list[DemoAccount], echo: Callable[[str], object]) -> None:
     """Print the demo accounts, one a line: username, password, role, scope."""
-    echo("示例账号（密码只显示这一次）/ demo accounts (passwords shown once):")
+    echo(tr("示例账号（密码只显示这一次）:", "demo accounts (passwords shown once):"))
     for account in accounts:
         echo(f"  {account.username:<14} {account.password:<18} {account.role:<17} {account.scope}")
 
@@ -69,8 +75,13 @@ def _check_files(demo_dir: Path) -> None:
     missing = [name for name in needed if not (demo_dir / name).is_file()]
     if missing:
         raise ConfigError(
-            f"{demo_dir}: 缺少示例数据 / missing demo files: {', '.join(missing)} "
-            "(run scripts/make_demo_city.py)"
+            tr(
+                f"{demo_dir}: 缺少示例数据: {', '.join(missing)} (run scripts/make_demo_city.py)",
+                (
+                    f"{demo_dir}: missing demo files: {', '.join(missing)} (run "
+                    "scripts/make_demo_city.py)"
+                ),
+            )
         )
 
 
@@ -118,7 +129,7 @@ def create_demo_users(session: so.Session) -> list[DemoAccount]:
         password = secrets.token_urlsafe(9)
         codes = [f"{a.level}:{a.code}" for a in areas]
         create_user(session, username, password, role, name, codes, actor="demo")
-        scope = ", ".join(f"{a.code} {a.name}" for a in areas) or "全市 / whole city"
+        scope = ", ".join(f"{a.code} {a.name}" for a in areas) or tr("全市", "whole city")
         accounts.append(DemoAccount(username, password, role, scope))
     return accounts
 

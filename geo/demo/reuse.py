@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from geo.access.users import list_users, set_password
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.demo.city import DemoAccount, build_demo, print_accounts
 from geo.storage.db import make_engine, transaction
 from geo.storage.schema import head_revision, require_schema
@@ -40,7 +41,8 @@ def prepare_demo(
     stamp = stamp_path(url)
     fingerprint = demo_fingerprint(demo_dir, [taxonomy_path])
     if not rebuild and stamp is not None and _stamp_matches(stamp, url, fingerprint):
-        echo(f"沿用已构建的示例数据库 / reusing the demo database: {stamp.with_suffix('')}")
+        database = stamp.with_suffix("")
+        echo(tr(f"沿用已构建的示例数据库: {database}", f"reusing the demo database: {database}"))
         print_accounts(renew_demo_passwords(url), echo)
         return
     if stamp is not None:
@@ -82,7 +84,9 @@ def renew_demo_passwords(url: str) -> list[DemoAccount]:
                     continue
                 password = secrets.token_urlsafe(9)
                 set_password(session, user.username, password, actor="demo")
-                scope = ", ".join(f"{a.code} {a.name}" for a in user.areas) or "全市 / whole city"
+                scope = ", ".join(f"{a.code} {a.name}" for a in user.areas) or tr(
+                    "全市", "whole city"
+                )
                 accounts.append(DemoAccount(user.username, password, user.role, scope))
     finally:
         engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import tr
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.rounds.rounds import RoundSpec, create_round
 from geo.storage.db import transaction
@@ -56,7 +57,12 @@ def add_demo_round(
         result = ingest_file(
             engine, path, IngestOptions(source="demo-round", actor="demo"), taxonomy
         )
-    echo(f"round: {DEMO_ROUND}, {result.visits} 次测评 / visits")
+    echo(
+        tr(
+            f"round: {DEMO_ROUND}, {result.visits} 次测评",
+            f"round: {DEMO_ROUND}, {result.visits} visits",
+        )
+    )
     return result.visits
 
 

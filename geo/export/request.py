@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import in_lang, tr
 from geo.export import encode as enc
 from geo.export.fields import TITLES
 from geo.export.query import DEFAULT_CHUNK_ROWS
@@ -43,7 +44,9 @@ _SUFFIX_FORMATS = {
 }
 CRS_NAMES = {
     "wgs84": "WGS 84 (EPSG:4326) lon/lat",
-    "gcj02": "GCJ-02 (高德/腾讯 AMap/Tencent) lon/lat — 非 WGS-84 / not WGS-84",
+    "gcj02": tr(
+        "GCJ-02（高德/腾讯）经纬度，非 WGS-84", "GCJ-02 (AMap/Tencent) lon/lat, not WGS-84"
+    ),
 }
 
 
@@ -74,7 +77,7 @@ class ExportRequest:
         """What the file holds, written into it (GeoJSON member, XLSX sheet, GPKG)."""
         return {
             "target": self.target,
-            "coordinate_system": CRS_NAMES[self.crs],
+            "coordinate_system": in_lang(CRS_NAMES[self.crs], self.lang),
             "filters": self.filter.query_args(),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "time_zone": self.tz,
@@ -94,7 +97,10 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     """``value`` if it is one of ``allowed``, else ``InvalidParameterError`` listing them."""
     if value not in allowed:
         raise InvalidParameterError(
-            f"不支持的{name} / unsupported {name} '{value}'; 可选 / one of: {', '.join(allowed)}"
+            tr(
+                f"不支持的{name} '{value}'; 可选: {', '.join(allowed)}",
+                f"unsupported {name} '{value}'; one of: {', '.join(allowed)}",
+            )
         )
     return value
 
@@ -110,8 +116,10 @@ def format_for_path(path: Path) -> str:
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidParameterError(
-            f"无法从文件名判断格式 / cannot tell the format from '{path.name}': "
-            f"use --format ({', '.join(FORMATS)})"
+            tr(
+                f"无法从文件名判断格式 '{path.name}': use --format ({', '.join(FORMATS)})",
+                f"cannot tell the format from '{path.name}': use --format ({', '.join(FORMATS)})",
+            )
         )
     return fmt
 

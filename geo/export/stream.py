@@ -24,6 +24,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import ExportError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, ID_FIELD
 from geo.export.gpkg import write_gpkg
@@ -103,11 +104,16 @@ class _Counter:
 def _open_part(path: Path) -> Path:
     part = path.with_name(path.name + ".part")
     if path.is_dir():
-        raise ExportError(f"{path}: 是一个目录 / is a directory")
+        raise ExportError(tr(f"{path}: 是一个目录", f"{path}: is a directory"))
     try:
         part.open("wb").close()
     except OSError as exc:
-        raise ExportError(f"{path}: 无法写入 / cannot write: {exc.strerror or exc}") from exc
+        raise ExportError(
+            tr(
+                f"{path}: 无法写入: {exc.strerror or exc}",
+                f"{path}: cannot write: {exc.strerror or exc}",
+            )
+        ) from exc
     return part
 
 

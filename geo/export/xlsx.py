@@ -24,6 +24,7 @@ from openpyxl.styles import Font
 
 from geo.core.errors import ExportError
 from geo.core.safety import neutralise_cell
+from geo.core.text import Text, in_lang, tr
 from geo.export import encode as enc
 from geo.export.fields import FIELDS, Field
 from geo.export.query import Chunk
@@ -37,9 +38,13 @@ def check_rows(total: int) -> None:
     """Raise ``ExportError`` when ``total`` rows do not fit in one Excel sheet."""
     if total > MAX_ROWS:
         raise ExportError(
-            f"XLSX 最多 {MAX_ROWS:,} 行，本次导出 {total:,} 行 / XLSX holds at most "
-            f"{MAX_ROWS:,} rows, this export has {total:,}: 请用 CSV 或 GPKG，或加筛选条件 / "
-            "use CSV or GPKG, or filter"
+            tr(
+                f"XLSX 最多 {MAX_ROWS:,} 行，本次导出 {total:,} 行: 请用 CSV 或 GPKG，或加筛选条件",
+                (
+                    f"XLSX holds at most {MAX_ROWS:,} rows, this export has "
+                    f"{total:,}: use CSV or GPKG, or filter"
+                ),
+            )
         )
 
 
@@ -115,26 +120,29 @@ def _about_sheet(
     sheet = book.create_sheet("说明 About")
     meta = request.metadata()
     rows: list[list[Any]] = [
-        ["导出内容 / content", str(meta["target"])],
-        ["坐标系 / coordinate system", str(meta["coordinate_system"])],
-        ["筛选条件 / filters", _filters_text(meta["filters"])],
-        ["导出时间 / exported at", str(meta["exported_at"])],
-        ["时区 / time zone", str(meta["time_zone"])],
+        [tr("导出内容", "content"), str(meta["target"])],
+        [tr("坐标系", "coordinate system"), str(meta["coordinate_system"])],
+        [tr("筛选条件", "filters"), in_lang(_filters_text(meta["filters"]), request.lang)],
+        [tr("导出时间", "exported at"), str(meta["exported_at"])],
+        [tr("时区", "time zone"), str(meta["time_zone"])],
     ]
     if skipped:
         rows.append(
             [
                 "WKT",
-                f"{skipped} 个几何超出单元格长度未写入 / geometries too long for a cell: use GPKG",
+                tr(
+                    f"{skipped} 个几何超出单元格长度未写入，请用 GPKG",
+                    f"{skipped} geometries too long for a cell: use GPKG",
+                ),
             ]
         )
-    rows += [[], ["字段 / field", "说明", "description"]]
+    rows += [[], [tr("字段", "field"), "说明", "description"]]
     rows += [[f.name, f.zh, f.en] for f in fields]
-    for row in rows:
-        sheet.append(row)
+    for row in rows:  # labels in the export's language; the field table keeps both
+        sheet.append([in_lang(c, request.lang) if isinstance(c, Text) else c for c in row])
 
 
 def _filters_text(filters: object) -> str:
     if not isinstance(filters, dict) or not filters:
-        return "无 / none"
+        return tr("无", "none")
     return "; ".join(f"{k}={v}" for k, v in filters.items())

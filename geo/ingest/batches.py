@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.core.text import in_lang
 from geo.ingest.result import IngestOptions, IngestResult
 from geo.ingest.sources.base import SurveySource
 from geo.storage.models import IngestBatch, Problem
@@ -73,7 +74,11 @@ def close_batch(batch: IngestBatch, result: IngestResult) -> None:
     batch.outside = result.outside
     batch.linked = result.linked
     batch.visits = result.visits
-    batch.reject_reasons = result.rejected_by_reason()
+    # Stored batch metadata keeps its format: each reason's two languages in one key.
+    batch.reject_reasons = {
+        f"{in_lang(k, 'zh')} / {in_lang(k, 'en')}": n
+        for k, n in result.rejected_by_reason().items()
+    }
     batch.finished_at = _utcnow()
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from geo.core.errors import IngestError, InvalidParameterError
+from geo.core.text import Text, tr
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "编号", "问题编号", "external_id", "序号id"),
@@ -105,8 +106,13 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
             key = "external_id" if name.strip().lower() == "id" else name.strip().lower()
             if key not in CANONICAL:
                 raise InvalidParameterError(
-                    f"--map: 未知的列名 / unknown column name '{name}' "
-                    f"(可用 / use one of: id, {', '.join(CANONICAL)})"
+                    tr(
+                        f"--map: 未知的列名 '{name}'(可用: id, {', '.join(CANONICAL)})",
+                        (
+                            f"--map: unknown column name '{name}' (use one of: id, "
+                            f"{', '.join(CANONICAL)})"
+                        ),
+                    )
                 )
             mapping[key] = str(header).strip()
     return mapping
@@ -136,8 +142,16 @@ def _explicit(
         found = header if header in headers else by_norm.get(normalise_header(header))
         if found is None:
             raise IngestError(
-                f"{where}--map {name}={header}: 文件中没有这一列 / no such column; "
-                f"文件中的列 / columns in file: {shown_headers(headers)}"
+                tr(
+                    (
+                        f"{where}--map {name}={header}: 文件中没有这一列; 文件中的列: "
+                        f"{shown_headers(headers)}"
+                    ),
+                    (
+                        f"{where}--map {name}={header}: no such column; columns in "
+                        f"file: {shown_headers(headers)}"
+                    ),
+                )
             )
         plan.columns[name] = found
 
@@ -213,7 +227,7 @@ def _geopoint_parts(headers: list[str]) -> dict[str, str]:
 
 def default_found_at(
     plan: ColumnPlan, explicit: datetime | None, strict: bool, now: datetime, where: str = ""
-) -> tuple[datetime | None, str | None]:
+) -> tuple[datetime | None, Text | None]:
     """The found time (naive UTC) of rows that give none, and a note saying so.
 
     ``explicit`` (``--found-at``) wins; a file without a time column gets the ingest time
@@ -224,15 +238,19 @@ def default_found_at(
     if "found_at" in plan.columns:
         return None, None
     if strict:
+        headers = "/".join(ALIASES["found_at"][:5])
         raise IngestError(
-            f"{where}缺少时间列 / no time column ({'/'.join(ALIASES['found_at'][:5])}): "
-            "--strict 要求文件给出发现时间 / --strict needs the file to give the found time; "
-            "或用 / or give --found-at DATETIME"
+            tr(
+                f"{where}缺少时间列（{headers}）：--strict 要求文件给出发现时间；"
+                "或用 --found-at DATETIME",
+                f"{where}no time column ({headers}): --strict needs the file to give the "
+                "found time; or give --found-at DATETIME",
+            )
         )
     stamp = f"{now:%Y-%m-%d %H:%M:%S} UTC"
-    return now, (
-        f"文件没有时间列，发现时间取导入时间 {stamp} / no time column: found time = ingest "
-        f"time {stamp} (--found-at sets it)"
+    return now, tr(
+        f"文件没有时间列，发现时间取导入时间 {stamp}（可用 --found-at 指定）",
+        f"no time column: found time = ingest time {stamp} (--found-at sets it)",
     )
 
 
@@ -255,9 +273,19 @@ def _check_required(plan: ColumnPlan, headers: list[str], where: str) -> None:
         return
     hints = "; ".join(f"{m}: {'/'.join(ALIASES[m][:5])}" for m in missing)
     raise IngestError(
-        f"{where}缺少必需的列 / missing required column(s): {', '.join(missing)} "
-        f"(可用表头 / accepted headers: {hints}; 或用 / or use --map {missing[0]}=<表头 header>; "
-        f"文件中的列 / columns in file: {shown_headers(headers)})"
+        tr(
+            (
+                f"{where}缺少必需的列: {', '.join(missing)}（可用表头: "
+                f"{hints}；或用 --map {missing[0]}=<表头>；文件中的列: "
+                f"{shown_headers(headers)}）"
+            ),
+            (
+                f"{where}missing required column(s): {', '.join(missing)} "
+                f"(accepted headers: {hints}; or use --map "
+                f"{missing[0]}=<header>; columns in file: "
+                f"{shown_headers(headers)})"
+            ),
+        )
     )
 
 
@@ -265,7 +293,10 @@ def _mapping_file(item: str) -> list[tuple[str, str]]:
     path = Path(item)
     if not path.is_file():
         raise InvalidParameterError(
-            f"--map {item}: 应为 名称=表头 或映射文件 / expected name=header or a mapping file"
+            tr(
+                f"--map {item}: 应为 名称=表头 或映射文件",
+                f"--map {item}: expected name=header or a mapping file",
+            )
         )
     try:
         if path.suffix.lower() == ".json":
@@ -274,12 +305,18 @@ def _mapping_file(item: str) -> list[tuple[str, str]]:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidParameterError(
-            f"--map {item}: 映射文件无法读取 / unreadable mapping file ({exc})"
+            tr(
+                f"--map {item}: 映射文件无法读取（{exc}）",
+                f"--map {item}: unreadable mapping file ({exc})",
+            )
         ) from exc
     if isinstance(data, dict) and isinstance(data.get("columns"), dict):
         data = data["columns"]
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise InvalidParameterError(
-            f'--map {item}: 映射文件应为 名称 = "表头" / the file must map names to header text'
+            tr(
+                f'--map {item}: 映射文件应为 名称 = "表头"',
+                f"--map {item}: the file must map names to header text",
+            )
         )
     return [(str(k), v) for k, v in data.items()]

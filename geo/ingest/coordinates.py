@@ -15,10 +15,14 @@ import sqlalchemy.orm as so
 
 from geo.areas.assign import AreaIndex, assign_lonlat
 from geo.core.crs import lonlat_to_wgs84
+from geo.core.text import tr
 from geo.ingest.cells import as_text, flag
 from geo.storage.models import Area
 
-SWAPPED = "经纬度疑似颠倒 / latitude and longitude look swapped (use --fix-swapped)"
+SWAPPED = tr(
+    "经纬度疑似颠倒（可用 --fix-swapped 纠正）",
+    "latitude and longitude look swapped (use --fix-swapped)",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def parse_coordinates(
             value[failed] = _retry_numbers(text.iloc[failed], bad, failed, axis)
         numbers[axis] = value
     x, y = numbers["lon"], numbers["lat"]
-    flag(bad, (x == 0) & (y == 0), "坐标为 0,0 / coordinates are 0,0")
+    flag(bad, (x == 0) & (y == 0), tr("坐标为 0,0", "coordinates are 0,0"))
     lon, lat = lonlat_to_wgs84(x, y, crs)
     fixed = np.zeros(len(table), bool)
     if city is not None:
@@ -72,7 +76,7 @@ def parse_coordinates(
             lon, lat = lon.copy(), lat.copy()
             lon[fixed], lat[fixed] = lat_lon_swapped(x[fixed], y[fixed], crs)
     out = ~((lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90))
-    flag(bad, out, "坐标超出范围 / coordinates out of range")
+    flag(bad, out, tr("坐标超出范围", "coordinates out of range"))
     table["lon"], table["lat"] = lon, lat
     return fixed
 
@@ -84,9 +88,15 @@ def _retry_numbers(text: pd.Series, bad: pd.Series, rows: np.ndarray, axis: str)
     value = pd.to_numeric(stripped, errors="coerce").to_numpy(float)
     mask = np.zeros(len(bad), bool)
     for reason, hit in (
-        (f"缺少坐标 / missing coordinate ({axis})", stripped == ""),
-        (f"坐标使用了逗号小数 / comma decimal in {axis}", stripped.str.contains(",", regex=False)),
-        (f"坐标不是数字 / non-numeric {axis}", pd.Series(~np.isfinite(value), index=text.index)),
+        (tr("缺少坐标", f"missing coordinate ({axis})"), stripped == ""),
+        (
+            tr("坐标使用了逗号小数", f"comma decimal in {axis}"),
+            stripped.str.contains(",", regex=False),
+        ),
+        (
+            tr("坐标不是数字", f"non-numeric {axis}"),
+            pd.Series(~np.isfinite(value), index=text.index),
+        ),
     ):
         mask[:] = False
         mask[rows[hit.to_numpy(bool)]] = True
@@ -137,9 +147,11 @@ def _split_geopoint(table: pd.DataFrame, bad: pd.Series) -> None:
     parts = parts.reindex(columns=range(2)).astype(object).fillna("")
     table["lat"], table["lon"] = parts[0].to_numpy(), parts[1].to_numpy()
     blank = text.str.strip() == ""
-    flag(bad, blank, "缺少坐标 / missing coordinate (geopoint)")
+    flag(bad, blank, tr("缺少坐标", "missing coordinate (geopoint)"))
     flag(
-        bad, ~blank & (parts[1] == ""), "定位格式错误 / malformed geopoint (want 'lat lon alt acc')"
+        bad,
+        ~blank & (parts[1] == ""),
+        tr("定位格式错误", "malformed geopoint (want 'lat lon alt acc')"),
     )
 
 

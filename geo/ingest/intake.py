@@ -23,6 +23,7 @@ from geo.access.scope import Scope
 from geo.areas.assign import AreaIndex
 from geo.core.errors import AlreadyExistsError, ForbiddenError, InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.core.timeparse import parse_time
 from geo.storage.models import ANCESTRY_COLUMNS, Area, InspectionPoint, Problem, ProblemEvent
 from geo.summary import counts as summary
@@ -61,7 +62,7 @@ def create_problem(
     values = _validated(session, data, taxonomy, tz)
     values.update(_assignment(session, values["lon"], values["lat"]))
     if scope is not None and not scope.contains(*(values[c] for c in ANCESTRY_COLUMNS)):
-        raise ForbiddenError("位置不在您的管辖范围内 / the location is outside your scope")
+        raise ForbiddenError(tr("位置不在您的管辖范围内", "the location is outside your scope"))
     summary.advance_clock(session)  # before writing: see geo/summary/counts.py
     problem = Problem(**values, status="found", reopen_count=0, version=1)
     problem.geom = shapely.Point(values["lon"], values["lat"])
@@ -88,20 +89,27 @@ def _validated(
     unknown = [str(k)[:40] for k in data if k not in FIELDS]
     if unknown:
         raise InvalidParameterError(
-            f"未知字段 / unknown field(s): {', '.join(unknown)}; "
-            f"可用 / accepted: {', '.join(FIELDS)}"
+            tr(
+                f"未知字段: {', '.join(unknown)}; 可用: {', '.join(FIELDS)}",
+                f"unknown field(s): {', '.join(unknown)}; accepted: {', '.join(FIELDS)}",
+            )
         )
     for key, value in data.items():
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL text cannot hold NUL, and no real report needs one.
-            raise InvalidParameterError(f"字段 {key} 含有空字符 / {key} contains a NUL character")
+            raise InvalidParameterError(
+                tr(f"字段 {key} 含有空字符", f"{key} contains a NUL character")
+            )
     lon, lat = _coordinate(data, "lon", 180), _coordinate(data, "lat", 90)
     if lon == 0 and lat == 0:
-        raise InvalidParameterError("坐标为 0,0 / coordinates are 0,0")
+        raise InvalidParameterError(tr("坐标为 0,0", "coordinates are 0,0"))
     description = str(data.get("description") or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidParameterError(
-            f"问题描述过长 / description longer than {MAX_DESCRIPTION} characters"
+            tr(
+                f"问题描述超过 {MAX_DESCRIPTION} 个字符",
+                f"description longer than {MAX_DESCRIPTION} characters",
+            )
         )
     source = str(data.get("source") or "api").strip()[:100]
     external_id = str(data.get("external_id") or uuid.uuid4().hex).strip()[:200]
@@ -128,21 +136,24 @@ def _coordinate(data: Mapping[str, Any], key: str, limit: float) -> float:
     except ValueError:
         value = float("nan")
     if raw is None or str(raw).strip() == "":
-        raise InvalidParameterError(f"缺少坐标 / missing {key}")
+        raise InvalidParameterError(tr(f"缺少坐标 {key}", f"missing {key}"))
     if value != value or not -limit <= value <= limit:
         raise InvalidParameterError(
-            f"坐标无效 / invalid {key} '{raw}': a number in −{limit}…{limit} (WGS-84 degrees)"
+            tr(
+                f"坐标无效 '{raw}': a number in −{limit}…{limit} (WGS-84 degrees)",
+                f"invalid {key} '{raw}': a number in −{limit}…{limit} (WGS-84 degrees)",
+            )
         )
     return value
 
 
 def _resolve(resolve: Any, value: Any, field: str) -> str:
     if value is None or str(value).strip() == "":
-        raise InvalidParameterError(f"缺少字段 / missing {field}")
+        raise InvalidParameterError(tr(f"缺少字段 {field}", f"missing {field}"))
     try:
         return str(resolve(str(value)).code)
     except TaxonomyError as exc:
-        raise InvalidParameterError(str(exc)) from None
+        raise InvalidParameterError(exc.bilingual) from None
 
 
 def _found_at(value: Any, tz: str) -> datetime:
@@ -150,7 +161,9 @@ def _found_at(value: Any, tz: str) -> datetime:
         return _utcnow()
     parsed = parse_time(str(value).strip(), tz)
     if not isinstance(parsed, datetime):
-        raise InvalidParameterError(f"时间格式错误 / malformed found_at '{value}' (ISO 8601)")
+        raise InvalidParameterError(
+            tr(f"时间格式错误 '{value}'", f"malformed found_at '{value}' (ISO 8601)")
+        )
     return parsed
 
 
@@ -160,7 +173,10 @@ def _check_new(session: so.Session, source: str, external_id: str) -> None:
     )
     if exists is not None:
         raise AlreadyExistsError(
-            f"问题已存在 / problem already exists: source '{source}', id '{external_id}'"
+            tr(
+                f"问题已存在: source '{source}', id '{external_id}'",
+                f"problem already exists: source '{source}', id '{external_id}'",
+            )
         )
 
 
@@ -169,7 +185,7 @@ def _point_id(session: so.Session, code: Any) -> int | None:
         return None
     found = session.scalar(sa.select(InspectionPoint.id).where(InspectionPoint.code == str(code)))
     if found is None:
-        raise InvalidParameterError(f"未知的点位编码 / unknown point code '{code}'")
+        raise InvalidParameterError(tr(f"未知的点位编码 '{code}'", f"unknown point code '{code}'"))
     return int(found)
 
 

@@ -34,6 +34,7 @@ from geo.core.crs import normalise_crs_name
 from geo.core.errors import IngestError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import en, tr
 from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
 from geo.ingest.columns import ColumnPlan, default_found_at, plan_columns
 from geo.ingest.coordinates import city_extent
@@ -104,8 +105,13 @@ def ingest_file(
                 raise
     except (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         raise IngestError(
-            f"{source.path}: 另一个导入同时写入了相同的问题，已回滚，请重新运行 / another ingest "
-            "wrote the same problems at the same time; nothing was written, run it again"
+            tr(
+                f"{source.path}: 另一个导入同时写入了相同的问题，已回滚，请重新运行",
+                (
+                    f"{source.path}: another ingest wrote the same problems at "
+                    "the same time; nothing was written, run it again"
+                ),
+            )
         ) from exc
     finally:
         result.seconds = time.perf_counter() - started
@@ -182,7 +188,10 @@ class _Run:
         result = self.result
         hint = self.code_samples.hint(self.session, self.crs)
         if hint is not None and self.options.strict:
-            raise IngestError(f"{self.source.path}: {hint.message()}")
+            message = hint.message()
+            raise IngestError(
+                tr(f"{self.source.path}: {message}", f"{self.source.path}: {en(message)}")
+            )
         result.crs_hint = None if hint is None else hint.message()
         if self.options.strict and result.rejects:
             raise IngestError(
@@ -238,8 +247,13 @@ class _Run:
             self.result.notes += [note] if note else []
             if self.source.layout and self.plan.flavour == "plain":
                 self.result.notes.append(
-                    f"--format {self.source.layout}: 未发现该格式的列 / no {self.source.layout} "
-                    "columns found; read as a plain table"
+                    tr(
+                        f"--format {self.source.layout}: 未发现该格式的列",
+                        (
+                            f"--format {self.source.layout}: no {self.source.layout} "
+                            "columns found; read as a plain table"
+                        ),
+                    )
                 )
         return self.plan
 

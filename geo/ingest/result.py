@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.areas.link import DEFAULT_LINK_DISTANCE_M
+from geo.core.text import Text, in_lang, tr
 from geo.ingest.rows import Reject
 
 DEFAULT_MAX_MB = 1024
@@ -89,14 +90,15 @@ class IngestResult:
     def rejected(self) -> int:
         return len(self.rejects)
 
-    def rejected_by_reason(self) -> dict[str, int]:
-        """Count of rejects per reason (zh / en), most frequent first; reasons that
+    def rejected_by_reason(self) -> dict[Text, int]:
+        """Count of rejects per reason (a Text), most frequent first; reasons that
         name a value ("unknown category 'x'") are grouped by their general part."""
         counts = Counter(_general(r) for r in self.rejects)
         return dict(counts.most_common())
 
-    def to_dict(self, max_rejects: int = 1000) -> dict[str, Any]:
-        """Plain JSON-ready summary (the first ``max_rejects`` rejects in full)."""
+    def to_dict(self, max_rejects: int = 1000, lang: str = "zh") -> dict[str, Any]:
+        """Plain JSON-ready summary (the first ``max_rejects`` rejects in full, each with
+        its reason in both languages; counts per reason in ``lang``)."""
         return {
             "file_name": self.file_name,
             "format": self.format,
@@ -105,14 +107,16 @@ class IngestResult:
             "rows": self.rows,
             "accepted": self.accepted,
             "rejected": self.rejected,
-            "rejected_by_reason": self.rejected_by_reason(),
+            "rejected_by_reason": {
+                in_lang(k, lang): n for k, n in self.rejected_by_reason().items()
+            },
             "duplicates": self.duplicates,
             "outside": self.outside,
             "far_outside": self.far_outside,
             "linked": self.linked,
             "swapped_fixed": self.swapped_fixed,
             "found_at_defaulted": self.found_at_defaulted,
-            "crs_hint": self.crs_hint,
+            "crs_hint": None if self.crs_hint is None else in_lang(self.crs_hint, lang),
             "visits": self.visits,
             "batch_id": self.batch_id,
             "dry_run": self.dry_run,
@@ -153,24 +157,28 @@ def write_rejects(path: Path, result: IngestResult) -> None:
             )
 
 
-def refusal(path: Path, row_label: str, rejects: list[Reject], strict: bool) -> str:
+def refusal(path: Path, row_label: str, rejects: list[Reject], strict: bool) -> Text:
     """Why a file is refused as a whole: strict with bad rows, or no usable row."""
-    first = min(rejects, key=lambda r: r.row)
+    first, n = min(rejects, key=lambda r: r.row), len(rejects)
     label = "要素" if row_label == "feature" else "行"
-    where = f"第 {first.row} {label} / {row_label} {first.row}: {first.reason}"
+    where_zh = f"第 {first.row} {label}: {first.reason_zh}"
+    where_en = f"{row_label} {first.row}: {first.reason_en}"
     if strict:
-        more = f" (共 {len(rejects)} 行有误 / {len(rejects)} bad rows in all)"
-        return f"{path}: {where}" + (more if len(rejects) > 1 else "")
-    return (
-        f"{path}: 没有可导入的行，全部 {len(rejects)} 行有误 / no usable row, all "
-        f"{len(rejects)} rows rejected; 首个 / first: {where}"
+        more = n > 1
+        return tr(
+            f"{path}: {where_zh}" + (f"（共 {n} 行有误）" if more else ""),
+            f"{path}: {where_en}" + (f" ({n} bad rows in all)" if more else ""),
+        )
+    return tr(
+        f"{path}: 没有可导入的行，全部 {n} 行有误；首个: {where_zh}",
+        f"{path}: no usable row, all {n} rows rejected; first: {where_en}",
     )
 
 
-def _general(reject: Reject) -> str:
+def _general(reject: Reject) -> Text:
     zh = reject.reason_zh
     en = reject.reason_en.split(" '", 1)[0].split(" (", 1)[0].rstrip(": ")
-    return f"{zh} / {en}"
+    return Text(zh, en)
 
 
 def _safe_cell(text: str) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import Text, in_lang, tr
 from geo.core.timeparse import parse_time, parse_times
 from geo.ingest.cells import as_text, flag
 from geo.ingest.coordinates import CityExtent, parse_coordinates
@@ -33,7 +34,7 @@ TIME_COLUMNS = ("found_at", "deadline", "rectified_at", "closed_at")
 
 @dataclass(frozen=True)
 class Reject:
-    """A refused row: its number in the file and why (zh / en); ``values`` are the
+    """A refused row: its number in the file and why (in both languages); ``values`` are the
     file's own cells (header, text) for the reject report."""
 
     row: int
@@ -43,8 +44,8 @@ class Reject:
     values: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
-    def reason(self) -> str:
-        return f"{self.reason_zh} / {self.reason_en}"
+    def reason(self) -> Text:
+        return Text(self.reason_zh, self.reason_en)
 
 
 @dataclass
@@ -125,8 +126,7 @@ class SeenIds:
 
 
 def _split_reason(reason: str) -> tuple[str, str]:
-    zh, _, en = reason.partition(" / ")
-    return zh, en
+    return in_lang(reason, "zh"), in_lang(reason, "en")
 
 
 def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
@@ -139,7 +139,7 @@ def _nul_characters(table: pd.DataFrame, bad: pd.Series) -> None:
                 continue  # one scan of the joined text instead of one per cell
             hit = values.astype(str).str.contains("\x00", regex=False).to_numpy(bool)
             if hit.any():
-                flag(bad, hit, f"{column} 含有空字符 / NUL character in {column}")
+                flag(bad, hit, tr(f"{column} 含有空字符", f"NUL character in {column}"))
 
 
 def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
@@ -155,7 +155,10 @@ def _visit_result(table: pd.DataFrame, bad: pd.Series) -> np.ndarray:
     flag(
         bad,
         unknown,
-        "未知的测评结果 / unknown result (合格 pass / 不合格 fail / 严重不合格 serious_fail)",
+        tr(
+            "未知的测评结果（合格 pass、不合格 fail、严重不合格 serious_fail）",
+            "unknown result (pass, fail or serious_fail)",
+        ),
     )
     if "category" not in table:
         table["category"] = ""
@@ -176,21 +179,24 @@ def _category(
         if code is None:
             text = str(value).strip()
             reason = (
-                _unknown_category(taxonomy, text) if text else "缺少问题类别 / missing category"
+                _unknown_category(taxonomy, text)
+                if text
+                else tr("缺少问题类别", "missing category")
             )
             flag(bad, (values == value).to_numpy() & ~visit_only, reason)
     table["category"] = values.map(codes).astype(object)
 
 
-def _unknown_category(taxonomy: Taxonomy, text: str) -> str:
+def _unknown_category(taxonomy: Taxonomy, text: str) -> Text:
     """The reason for an unknown category, naming the closest ones when there are any."""
     close = taxonomy.suggest_categories(text)
     if not close:
-        return f"未知的问题类别 / unknown category '{text}'"
+        return tr(f"未知的问题类别 '{text}'", f"unknown category '{text}'")
     zh = "、".join(c.zh for c in close)
     en = "; ".join(f"{c.en} ({c.code})" for c in close)
-    return (
-        f"未知的问题类别 '{text}'，是否为：{zh}？ / unknown category '{text}', did you mean: {en}?"
+    return tr(
+        f"未知的问题类别 '{text}'，是否为：{zh}？",
+        f"unknown category '{text}', did you mean: {en}?",
     )
 
 
@@ -205,13 +211,13 @@ def _times(
             continue
         text = as_text(table[column])
         parsed = parse_times(text, "UTC" if column in utc else tz)
-        flag(bad, (text != "") & parsed.isna(), f"时间格式错误 / malformed time in {column}")
+        flag(bad, (text != "") & parsed.isna(), tr("时间格式错误", f"malformed time in {column}"))
         table[column] = parsed
         if column == "found_at":
             blank = (text == "").to_numpy()
     if default is not None:
         table.loc[blank, "found_at"] = pd.Timestamp(default)
-    flag(bad, table["found_at"].isna(), "缺少发现时间 / missing found_at")
+    flag(bad, table["found_at"].isna(), tr("缺少发现时间", "missing found_at"))
     return blank if default is not None else np.zeros(len(table), dtype=bool)
 
 
@@ -221,11 +227,17 @@ def explicit_found_at(text: str, tz: str, now: datetime) -> datetime:
     value = parse_time(text.strip(), tz)
     if value is None:
         raise InvalidParameterError(
-            f"--found-at '{text}': 时间格式错误 / malformed time (e.g. 2024-05-01 10:00)"
+            tr(
+                f"--found-at '{text}': 时间格式错误（例如 2024-05-01 10:00）",
+                f"--found-at '{text}': malformed time (e.g. 2024-05-01 10:00)",
+            )
         )
     if value > now:
         raise InvalidParameterError(
-            f"--found-at '{text}': 发现时间在将来 / found time is in the future"
+            tr(
+                f"--found-at '{text}': 发现时间在将来",
+                f"--found-at '{text}': found time is in the future",
+            )
         )
     return value
 
@@ -234,13 +246,15 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
     status = text_or_none(table["status"]) if "status" in table else None
     status = status.where(status.notna(), "found") if status is not None else "found"
     table["status"] = pd.Series(status, index=table.index, dtype=object)
-    flag(bad, ~table["status"].isin(STATUSES), "未知的状态 / unknown status")
+    flag(bad, ~table["status"].isin(STATUSES), tr("未知的状态", "unknown status"))
     if "reopened" in table:
         reopened = text_or_none(table["reopened"]).fillna("0")
         table["reopened"] = pd.to_numeric(reopened, errors="coerce")
     else:
         table["reopened"] = 0
-    flag(bad, table["reopened"].isna() | (table["reopened"] < 0), "返工次数无效 / bad reopened")
+    flag(
+        bad, table["reopened"].isna() | (table["reopened"] < 0), tr("返工次数无效", "bad reopened")
+    )
     for column in ("unit", "point_code", "description", "campaign", "round", "inspector"):
         table[column] = text_or_none(table[column]) if column in table else None
     if table["campaign"].notna().any():
@@ -252,7 +266,7 @@ def _lifecycle(table: pd.DataFrame, taxonomy: Taxonomy, bad: pd.Series) -> None:
         flag(
             bad,
             table["campaign"].notna() & ~table["campaign"].isin(known),
-            "未知的专项行动 / unknown campaign",
+            tr("未知的专项行动", "unknown campaign"),
         )
         table["campaign"] = table["campaign"].map(known).astype(object)
 
@@ -292,9 +306,12 @@ def _identity(table: pd.DataFrame, bad: pd.Series, defaulted: np.ndarray) -> Non
     first = table.groupby("external_id", sort=False)["row"].transform("min")
     dup = (table["row"] != first).to_numpy() & (bad == "").to_numpy()
     for idx in np.flatnonzero(dup):
-        bad.iloc[idx] = (
-            f"文件内编号重复 / duplicate id in file: '{table['external_id'].iloc[idx]}' "
-            f"(also row {first.iloc[idx]})"
+        bad.iloc[idx] = tr(
+            f"文件内编号重复: '{table['external_id'].iloc[idx]}'（同第 {first.iloc[idx]} 行）",
+            (
+                f"duplicate id in file: '{table['external_id'].iloc[idx]}' "
+                f"(also row {first.iloc[idx]})"
+            ),
         )
 
 

@@ -22,6 +22,7 @@ from geo.access.scope import Principal, require_whole_city
 from geo.core.errors import IngestError, InvalidParameterError, UnsupportedFileError
 from geo.core.safety import SURVEY_TYPES, check_upload_type, safe_upload_name
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import en, in_lang, tr
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
 from geo.ingest.rows import Reject
 from geo.storage.db import transaction
@@ -40,8 +41,9 @@ class UploadOutcome:
     message: str = ""
     rejects: list[Reject] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        """The API body: the batch summary and the rejects (row numbers and reasons)."""
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        """The API body: the batch summary and the rejects (row numbers and reasons in
+        both languages); a refusal's message in ``lang``."""
         r = self.result
         body: dict[str, Any] = {
             "batch": {
@@ -56,7 +58,9 @@ class UploadOutcome:
             "rejects": [reject_json(x) for x in sorted(self.rejects, key=lambda x: x.row)],
         }
         if self.message:
-            body = {"error": {"code": "IngestError", "message": self.message, **body}}
+            body = {
+                "error": {"code": "IngestError", "message": in_lang(self.message, lang), **body}
+            }
         return body
 
 
@@ -74,11 +78,14 @@ def check_source(source: object, default: str = "survey") -> str:
     """The ingest source name (scopes external ids): 1-100 of letters, digits, _.@:-
     (anything but text, e.g. a JSON object, is refused like a bad name)."""
     if source is not None and not isinstance(source, str):
-        raise InvalidParameterError("source 必须是文本 / source must be text")
+        raise InvalidParameterError(tr("source 必须是文本", "source must be text"))
     value = (source or "").strip() or default
     if not SOURCE_RE.match(value):
         raise InvalidParameterError(
-            f"source 无效 / invalid source '{value[:60]}' (1-100 letters, digits, _.@:-)"
+            tr(
+                f"source 无效 '{value[:60]}'",
+                f"invalid source '{value[:60]}' (1-100 letters, digits, _.@:-)",
+            )
         )
     return value
 
@@ -125,7 +132,7 @@ def _save(path: Path, head: bytes, stream: IO[bytes], text: bool) -> None:
                 # A text file with NUL bytes is binary in disguise (and PostgreSQL text
                 # cannot store NUL); refuse it before anything reads it.
                 raise UnsupportedFileError(
-                    f"{path.name}: 文本文件中有空字符 / NUL byte in a text file"
+                    tr(f"{path.name}: 文本文件中有空字符", f"{path.name}: NUL byte in a text file")
                 )
             out.write(chunk)
 
@@ -136,7 +143,9 @@ def _ingest(
     try:
         result = ingest_file(engine, path, options, taxonomy)
     except IngestError as exc:
-        message = str(exc).replace(str(path), path.name)  # never show server paths
+        message = tr(  # never show server paths
+            str(exc).replace(str(path), path.name), en(exc).replace(str(path), path.name)
+        )
         if not options.strict:
             raise IngestError(message) from None
         # Strict refusal: list every bad row (a lenient dry pass writes nothing).

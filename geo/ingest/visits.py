@@ -26,6 +26,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from geo.core.errors import NotFoundError
+from geo.core.text import in_lang, tr
 from geo.ingest.rows import Reject
 from geo.rounds.rounds import (
     FAILED,
@@ -101,7 +102,7 @@ class VisitRounds:
         self._scope(rows, is_visit & (reasons == ""), reasons)
         bad = (reasons != "").to_numpy()
         for i in np.flatnonzero(bad):
-            zh, _, en = reasons.iloc[i].partition(" / ")
+            zh, en = in_lang(reasons.iloc[i], "zh"), in_lang(reasons.iloc[i], "en")
             rejects.append(
                 Reject(int(rows["row"].iloc[i]), zh, en, rows["external_id"].iloc[i] or None)
             )
@@ -140,7 +141,7 @@ class VisitRounds:
 
     def _no_point(self, rows: pd.DataFrame, mask: pd.Series, reasons: pd.Series) -> None:
         missing = mask & rows["point_id"].isna()
-        reasons[missing] = "测评记录需要点位编码 / a visit needs a point code (点位编码)"
+        reasons[missing] = tr("测评记录需要点位编码", "a visit needs a point code (点位编码)")
 
     def _round_ids(self, rows: pd.DataFrame, mask: pd.Series, reasons: pd.Series) -> None:
         names = rows["round"].where(rows["round"].notna(), self.default)
@@ -148,7 +149,7 @@ class VisitRounds:
             rnd = self._round(str(name))
             hit = mask & (names == name)
             if rnd is None:
-                reasons[hit] = f"未知的测评轮次 / unknown round '{name}'"
+                reasons[hit] = tr(f"未知的测评轮次 '{name}'", f"unknown round '{name}'")
             else:
                 rows.loc[hit, "round_id"] = rnd.id
         guess = mask & names.isna()
@@ -170,13 +171,13 @@ class VisitRounds:
         one = mask & (count == 1)
         if one.any():
             rows.loc[one, "round_id"] = hits.loc[one].idxmax(axis=1).astype("int64")
-        reasons[mask & (count == 0)] = (
-            "没有包含该点位和时间的测评轮次 / no round holds this point and time "
-            "(add a 轮次/round column or --round)"
+        reasons[mask & (count == 0)] = tr(
+            "没有包含该点位和时间的测评轮次（请加“轮次”列或 --round）",
+            "no round holds this point and time (add a 轮次/round column or --round)",
         )
-        reasons[mask & (count > 1)] = (
-            "多个测评轮次包含该点位和时间 / several rounds hold this point and time "
-            "(add a 轮次/round column or --round)"
+        reasons[mask & (count > 1)] = tr(
+            "多个测评轮次包含该点位和时间（请加“轮次”列或 --round）",
+            "several rounds hold this point and time (add a 轮次/round column or --round)",
         )
 
     def _scope(self, rows: pd.DataFrame, mask: pd.Series, reasons: pd.Series) -> None:
@@ -185,14 +186,17 @@ class VisitRounds:
             assert rnd is not None
             mine = mask & (rows["round_id"] == round_id)
             outside = mine & ~rows["point_id"].isin(self._scope_of(rnd))
-            reasons[outside] = (
-                f"点位不在「{rnd.name}」的测评范围内 / point outside the scope of round "
-                f"'{rnd.name}'"
+            reasons[outside] = tr(
+                f"点位不在「{rnd.name}」的测评范围内",
+                f"point outside the scope of round '{rnd.name}'",
             )
             late = mine & ~outside & ~in_period(rnd, rows["found_at"], self.tz)
-            reasons[late] = (
-                f"测评时间不在「{rnd.name}」期间 / visit time outside the period of round "
-                f"'{rnd.name}' ({rnd.starts_on} – {rnd.ends_on})"
+            reasons[late] = tr(
+                f"测评时间不在「{rnd.name}」期间（{rnd.starts_on} – {rnd.ends_on}）",
+                (
+                    f"visit time outside the period of round '{rnd.name}' "
+                    f"({rnd.starts_on} – {rnd.ends_on})"
+                ),
             )
 
     def _round(self, name: str) -> InspectionRound | None:

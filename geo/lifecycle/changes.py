@@ -17,6 +17,7 @@ import sqlalchemy.orm as so
 from geo.access.actions import Action
 from geo.core.errors import InvalidParameterError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.core.workcal import WorkCalendar, deadline_for, default_calendar
 from geo.lifecycle.selection import Selection
 from geo.storage.models import Problem, ProblemEvent
@@ -54,35 +55,42 @@ class Rules:
 def validate(change: Change, action: Action, now: datetime, selection: Selection) -> None:
     """Refuse a change that is incomplete or inconsistent, before anything is read."""
     if not change.actor.strip():
-        raise InvalidParameterError("请填写操作人 / the actor (who acts) is required")
+        raise InvalidParameterError(tr("请填写操作人", "the actor (who acts) is required"))
     if len(change.actor) > MAX_ACTOR:
-        raise InvalidParameterError(f"操作人过长 / actor longer than {MAX_ACTOR} characters")
+        raise InvalidParameterError(tr("操作人过长", f"actor longer than {MAX_ACTOR} characters"))
     if action.note_required and not change.note.strip():
         raise InvalidParameterError(
-            f"{action.zh}需要填写说明 / a note is required to {action.en.lower()}"
+            tr(f"{action.zh}需要填写说明", f"a note is required to {action.en.lower()}")
         )
     if len(change.note) > MAX_NOTE:
-        raise InvalidParameterError(f"说明过长 / note longer than {MAX_NOTE} characters")
+        raise InvalidParameterError(tr("说明过长", f"note longer than {MAX_NOTE} characters"))
     if action.name == "assign" and not (change.unit or "").strip():
-        raise InvalidParameterError("交办需要责任单位 / assigning needs a responsible unit")
+        raise InvalidParameterError(tr("交办需要责任单位", "assigning needs a responsible unit"))
     if action.name == "request_extension" and change.deadline is None:
         raise InvalidParameterError(
-            "申请延期需要新的整改时限 / an extension request needs the new deadline"
+            tr("申请延期需要新的整改时限", "an extension request needs the new deadline")
         )
     if change.deadline is not None and action.name not in DEADLINE_ACTIONS:
         raise InvalidParameterError(
-            f"整改时限只用于交办和延期，不能用于{action.zh} / a deadline only applies to "
-            f"assign and extensions, not to {action.en.lower()}"
+            tr(
+                f"整改时限只用于交办和延期，不能用于{action.zh}",
+                f"a deadline only applies to assign and extensions, not to {action.en.lower()}",
+            )
         )
     if change.deadline is not None and change.deadline <= now:
         raise InvalidParameterError(
-            f"整改时限已过 / the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past"
+            tr(
+                f"整改时限 {change.deadline:%Y-%m-%d %H:%M} UTC 已过",
+                f"the deadline {change.deadline:%Y-%m-%d %H:%M} UTC is in the past",
+            )
         )
     if change.version is not None and len(selection.ids) != 1:
-        raise InvalidParameterError("版本号只能用于单个问题 / a version applies to one problem")
+        raise InvalidParameterError(
+            tr("版本号只能用于单个问题", "a version applies to one problem")
+        )
     if not selection.ids and not selection.has_filters:
         raise InvalidParameterError(
-            "请指定问题编号或筛选条件 / give problem ids or at least one filter"
+            tr("请指定问题编号或筛选条件", "give problem ids or at least one filter")
         )
 
 

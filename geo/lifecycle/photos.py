@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo.core.errors import PhotoError
+from geo.core.text import tr
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 _NAME = re.compile(r"^\d+/[0-9a-f]{32}\.(jpg|png|webp)$")
@@ -25,7 +26,10 @@ def check_photo(data: bytes, max_bytes: int) -> str:
     ``max_bytes``; raise ``PhotoError`` otherwise (type is read from the content)."""
     if len(data) > max_bytes:
         raise PhotoError(
-            f"照片过大 / photo too large: {len(data) / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB"
+            tr(
+                f"照片过大: {len(data) / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB",
+                f"photo too large: {len(data) / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB",
+            )
         )
     from PIL import Image, UnidentifiedImageError
 
@@ -34,9 +38,16 @@ def check_photo(data: bytes, max_bytes: int) -> str:
             kind = image.format or ""
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoError("不是有效的图片 / not a valid image file (JPEG, PNG or WebP)") from exc
+        raise PhotoError(
+            tr("不是有效的图片", "not a valid image file (JPEG, PNG or WebP)")
+        ) from exc
     if kind not in FORMATS:
-        raise PhotoError(f"不支持的图片格式 / unsupported image type {kind}: use JPEG, PNG or WebP")
+        raise PhotoError(
+            tr(
+                f"不支持的图片格式 {kind}，请用 JPEG、PNG 或 WebP",
+                f"unsupported image type {kind}: use JPEG, PNG or WebP",
+            )
+        )
     return FORMATS[kind]
 
 

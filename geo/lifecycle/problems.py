@@ -16,6 +16,7 @@ from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.geojson import feature_collection
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.lifecycle.selection import SELECTION_LEVELS
 from geo.storage import statuses
 from geo.storage.models import (
@@ -53,7 +54,7 @@ def get_problem(session: so.Session, problem_id: int, scope: Scope | None = None
         .where(Problem.id == problem_id, *_in_scope(scope))
     )
     if problem is None:
-        raise NotFoundError(f"问题不存在 / no problem with id {problem_id}")
+        raise NotFoundError(tr(f"问题不存在: {problem_id}", f"no problem with id {problem_id}"))
     return problem
 
 
@@ -143,8 +144,10 @@ def area_ref(
     when the area lies outside ``scope``)."""
     if level not in SELECTION_LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; "
-            f"可选 / one of: {', '.join(SELECTION_LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(SELECTION_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(SELECTION_LEVELS)}",
+            )
         )
     row = session.execute(
         sa.select(Area.id, Area.name).where(
@@ -154,7 +157,7 @@ def area_ref(
         )
     ).first()
     if row is None:
-        raise NotFoundError(f"未找到区域 / no {level} with code '{code}'")
+        raise NotFoundError(tr(f"未找到区域 '{code}'", f"no {level} with code '{code}'"))
     return row.id, AreaRef(level, code, row.name)
 
 
@@ -199,14 +202,17 @@ def add_unit(session: so.Session, name: str, kind: str | None = None) -> Respons
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidParameterError(
-            "单位名称应为 1–200 个字符 / unit name must be 1–200 characters"
+            tr("单位名称应为 1–200 个字符", "unit name must be 1–200 characters")
         )
     if kind is not None and kind not in UNIT_KINDS:
         raise InvalidParameterError(
-            f"未知的单位类型 / unknown unit kind '{kind}'; 可选 / one of: {', '.join(UNIT_KINDS)}"
+            tr(
+                f"未知的单位类型 '{kind}'; 可选: {', '.join(UNIT_KINDS)}",
+                f"unknown unit kind '{kind}'; one of: {', '.join(UNIT_KINDS)}",
+            )
         )
     if session.scalar(sa.select(ResponsibleUnit.id).where(ResponsibleUnit.name == name)):
-        raise InvalidParameterError(f"责任单位已存在 / unit '{name}' already exists")
+        raise InvalidParameterError(tr(f"责任单位已存在 '{name}'", f"unit '{name}' already exists"))
     unit = ResponsibleUnit(name=name, kind=kind)
     session.add(unit)
     session.flush()

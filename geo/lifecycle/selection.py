@@ -17,6 +17,7 @@ from geo.access.actions import Action
 from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.storage.models import Area, Problem, ResponsibleUnit
 
 SELECTION_LEVELS = ("district", "street", "community", "grid")
@@ -71,7 +72,12 @@ def conditions(
             sa.select(ResponsibleUnit.id).where(ResponsibleUnit.name == selection.unit)
         )
         if unit is None:
-            raise NotFoundError(f"未知的责任单位 / unknown responsible unit '{selection.unit}'")
+            raise NotFoundError(
+                tr(
+                    f"未知的责任单位 '{selection.unit}'",
+                    f"unknown responsible unit '{selection.unit}'",
+                )
+            )
         where.append(Problem.unit_id == unit)
     if selection.overdue:
         where.append(Problem.deadline < now)
@@ -84,12 +90,14 @@ def area_condition(session: so.Session, level: str, code: str) -> Any:
     """SQL condition: the problem lies in the area of ``level`` with ``code``."""
     if level not in SELECTION_LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: "
-            f"{', '.join(SELECTION_LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(SELECTION_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(SELECTION_LEVELS)}",
+            )
         )
     area_id = session.scalar(sa.select(Area.id).where(Area.level == level, Area.code == code))
     if area_id is None:
-        raise NotFoundError(f"未找到区域 / no {level} with code '{code}'")
+        raise NotFoundError(tr(f"未找到区域 '{code}'", f"no {level} with code '{code}'"))
     return getattr(Problem, f"{level}_id") == area_id
 
 

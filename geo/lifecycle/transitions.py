@@ -41,6 +41,7 @@ from geo.access.scope import visible
 from geo.core.errors import InvalidParameterError, NotFoundError, StaleVersionError, TransitionError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
+from geo.core.text import tr
 from geo.lifecycle.changes import Change, Rules, new_values, record_events, validate
 from geo.lifecycle.selection import Selection, conditions, problem_rows
 from geo.storage.db import transaction
@@ -132,16 +133,19 @@ def bulk_transition(
     return _result(action, after)
 
 
-_STALE = (
-    "问题已被他人修改，请刷新后重试 / the problem was changed by someone else "
-    "since you loaded it: reload and try again"
+_STALE = tr(
+    "问题已被他人修改，请刷新后重试",
+    "the problem was changed by someone else since you loaded it: reload and try again",
 )
 
 
 def _action(name: str) -> Action:
     if name not in ACTIONS:
         raise InvalidParameterError(
-            f"未知的操作 / unknown action '{name}'; 可选 / one of: {', '.join(ACTIONS)}"
+            tr(
+                f"未知的操作 '{name}'; 可选: {', '.join(ACTIONS)}",
+                f"unknown action '{name}'; one of: {', '.join(ACTIONS)}",
+            )
         )
     return ACTIONS[name]
 
@@ -151,8 +155,10 @@ def _unit_id(session: so.Session, name: str | None) -> int:
     found = session.scalar(sa.select(ResponsibleUnit.id).where(ResponsibleUnit.name == wanted))
     if found is None:
         raise InvalidParameterError(
-            f"未知的责任单位 / unknown responsible unit '{wanted}' "
-            "(add it first: civicgrid units add NAME)"
+            tr(
+                f"未知的责任单位 '{wanted}'",
+                f"unknown responsible unit '{wanted}' (add it first: civicgrid units add NAME)",
+            )
         )
     return found
 
@@ -177,17 +183,27 @@ def _check_explicit(
     found = session.execute(stmt).all()
     unknown = sorted(missing - {r.id for r in found})
     if unknown:
-        raise NotFoundError(f"问题不存在 / no problem with id {', '.join(map(str, unknown))}")
+        ids = ", ".join(map(str, unknown))
+        raise NotFoundError(tr(f"问题不存在: {ids}", f"no problem with id {ids}"))
     for row in sorted(found):
         if change.version is not None and row.version != change.version:
-            raise StaleVersionError(f"{_STALE} (#{row.id}: v{change.version} → v{row.version})")
+            versions = f" (#{row.id}: v{change.version} → v{row.version})"
+            raise StaleVersionError(tr(str.__str__(_STALE) + versions, _STALE.en + versions))
         if row.status in action.sources and not allows(action, row.status, row.pending):
             raise TransitionError(pending_refusal(row.id, action, row.pending))
         raise TransitionError(
-            f"问题 #{row.id} 当前状态为「{taxonomy.status_label(row.status)}」，"
-            f"不能{action.zh} / problem #{row.id} "
-            f"is {row.status}: cannot {action.en.lower()} (allowed from "
-            f"{', '.join(sorted(action.sources))})"
+            tr(
+                (
+                    f"问题 #{row.id} 当前状态为「"
+                    f"{taxonomy.status_label(row.status)}」，不能{action.zh}（只能"
+                    f"从 {', '.join(sorted(action.sources))} 状态{action.zh}）"
+                ),
+                (
+                    f"problem #{row.id} is {row.status}: cannot "
+                    f"{action.en.lower()} (allowed from "
+                    f"{', '.join(sorted(action.sources))})"
+                ),
+            )
         )
 
 

@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
 from geo.export.request import ExportRequest
 from geo.export.stream import feature_batches
@@ -93,7 +94,12 @@ def item(
 
 
 def _missing(coll: Collection, feature_id: str) -> NotFoundError:
-    return NotFoundError(f"集合 {coll.id} 中没有 / no item '{feature_id}' in collection {coll.id}")
+    return NotFoundError(
+        tr(
+            f"集合 {coll.id} 中没有 '{feature_id}'",
+            f"no item '{feature_id}' in collection {coll.id}",
+        )
+    )
 
 
 def _features(

@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 from geo.access.scope import Scope
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.core.timeparse import range_bound
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
@@ -131,8 +132,10 @@ def collection(collection_id: str) -> Collection:
     found = COLLECTIONS.get(collection_id)
     if found is None:
         raise NotFoundError(
-            f"没有这个集合 / no collection '{collection_id}'; "
-            f"可用 / available: {', '.join(COLLECTIONS)}"
+            tr(
+                f"没有这个集合 '{collection_id}'; 可用: {', '.join(COLLECTIONS)}",
+                f"no collection '{collection_id}'; available: {', '.join(COLLECTIONS)}",
+            )
         )
     return found
 
@@ -149,7 +152,10 @@ def parse_items(
     unknown = [k for k in args if k not in coll.item_keys()]
     if unknown:
         raise InvalidParameterError(
-            f"未知的参数 / unknown parameter(s): {', '.join(sorted(unknown))}; "
+            tr(
+                f"未知的参数: {', '.join(sorted(unknown))}; ",
+                f"unknown parameter(s): {', '.join(sorted(unknown))}; ",
+            )
             + allowed_keys_message(coll.item_keys())
         )
     filter_args = {k: args.getlist(k) if hasattr(args, "getlist") else args[k] for k in args}
@@ -181,17 +187,25 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(map(_finite, numbers)):
         raise InvalidParameterError(
-            f"bbox 须为 4 个数字 / bbox must be 4 numbers minlon,minlat,maxlon,maxlat: '{text}'"
+            tr(
+                f"bbox 须为 4 个数字: '{text}'",
+                f"bbox must be 4 numbers minlon,minlat,maxlon,maxlat: '{text}'",
+            )
         )
     x0, y0, x1, y1 = numbers
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise InvalidParameterError(
-            f"bbox 超出经纬度范围 / bbox outside lon −180…180, lat −90…90: '{text}'"
+            tr(f"bbox 超出经纬度范围: '{text}'", f"bbox outside lon −180…180, lat −90…90: '{text}'")
         )
     if y0 > y1 or x0 > x1:
         raise InvalidParameterError(
-            f"bbox 最小值大于最大值 / bbox minimum above maximum (or crossing the antimeridian, "
-            f"not supported): '{text}'"
+            tr(
+                f"bbox 最小值大于最大值: '{text}'",
+                (
+                    "bbox minimum above maximum (or crossing the antimeridian, "
+                    f"not supported): '{text}'"
+                ),
+            )
         )
     return x0, y0, x1, y1
 
@@ -207,10 +221,15 @@ def parse_datetime(text: str | None, tz: str) -> tuple[datetime | None, datetime
     start = _bound(start_text, tz, end=False)
     end = _bound(end_text, tz, end=True)
     if start is None and end is None:
-        raise InvalidParameterError("datetime 区间两端都为空 / datetime interval open at both ends")
+        raise InvalidParameterError(
+            tr("datetime 区间两端都为空", "datetime interval open at both ends")
+        )
     if start is not None and end is not None and start >= end:
         raise InvalidParameterError(
-            f"datetime 区间起点晚于终点 / datetime interval starts after it ends: '{text}'"
+            tr(
+                f"datetime 区间起点晚于终点: '{text}'",
+                f"datetime interval starts after it ends: '{text}'",
+            )
         )
     return start, end
 
@@ -218,9 +237,13 @@ def parse_datetime(text: str | None, tz: str) -> tuple[datetime | None, datetime
 def _bound(text: str, tz: str, end: bool) -> datetime | None:
     if text in ("", ".."):
         return None
-    malformed = (
-        f"datetime 格式错误 / malformed datetime '{text}' (RFC 3339, e.g. "
-        "2024-05-01T00:00:00Z, 2024-05-01, 2024-05-01/2024-06-01, ../2024-06-01)"
+    malformed = tr(
+        f"datetime 格式错误 '{text}'",
+        (
+            f"malformed datetime '{text}' (RFC 3339, e.g. "
+            "2024-05-01T00:00:00Z, 2024-05-01, 2024-05-01/2024-06-01, "
+            "../2024-06-01)"
+        ),
     )
     return range_bound(text, tz, end=end, malformed=malformed)
 
@@ -267,7 +290,10 @@ def temporal_extent(session: so.Session) -> tuple[datetime | None, datetime | No
 def _check_bbox_crs(value: str | None) -> None:
     if value not in (None, CRS84):
         raise InvalidParameterError(
-            f"不支持的 bbox-crs / unsupported bbox-crs '{value}': only {CRS84}"
+            tr(
+                f"不支持的 bbox-crs '{value}': only {CRS84}",
+                f"unsupported bbox-crs '{value}': only {CRS84}",
+            )
         )
 
 
@@ -282,7 +308,10 @@ def _int_arg(
         value = minimum - 1
     if value < minimum:
         raise InvalidParameterError(
-            f"{name} 须为不小于 {minimum} 的整数 / {name} must be an integer ≥ {minimum}: '{text}'"
+            tr(
+                f"{name} 须为不小于 {minimum} 的整数: '{text}'",
+                f"{name} must be an integer ≥ {minimum}: '{text}'",
+            )
         )
     return min(value, clamp) if clamp is not None else value
 

@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.export.encode import iso_times
 from geo.export.rows import EPOCH
 from geo.protocols.ogcapi import parse_datetime
@@ -99,7 +100,7 @@ def services(taxonomy: Taxonomy, lang: str = "zh") -> list[dict[str, Any]]:
 def service_definition(taxonomy: Taxonomy, code: str) -> dict[str, Any]:
     """The definition of a service: civicgrid asks for no extra attributes."""
     if code not in taxonomy.categories:
-        raise NotFoundError(f"没有这个服务 / no service '{code}'")
+        raise NotFoundError(tr(f"没有这个服务 '{code}'", f"no service '{code}'"))
     return {"service_code": code, "attributes": []}
 
 
@@ -108,23 +109,30 @@ def parse_requests(args: Mapping[str, Any], taxonomy: Taxonomy, tz: str) -> Requ
     unknown = [k for k in args if k not in REQUEST_KEYS]
     if unknown:
         raise InvalidParameterError(
-            f"未知的参数 / unknown parameter(s): {', '.join(unknown)}; "
+            tr(
+                f"未知的参数: {', '.join(unknown)}; ",
+                f"unknown parameter(s): {', '.join(unknown)}; ",
+            )
             + allowed_keys_message(REQUEST_KEYS)
         )
     codes = _split(args.get("service_code"))
     for code in codes:
         if code not in taxonomy.categories:
             raise InvalidParameterError(
-                f"未知的服务 / unknown service_code '{code}'; "
-                f"可选 / one of: {', '.join(taxonomy.categories)}"
+                tr(
+                    f"未知的服务 '{code}'; 可选: {', '.join(taxonomy.categories)}",
+                    f"unknown service_code '{code}'; one of: {', '.join(taxonomy.categories)}",
+                )
             )
     statuses = _split(args.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
-        raise InvalidParameterError("status 须为 open 或 closed / status must be open or closed")
+        raise InvalidParameterError(
+            tr("status 须为 open 或 closed", "status must be open or closed")
+        )
     start = _date(args.get("start_date"), "start_date", tz, end=False)
     end = _date(args.get("end_date"), "end_date", tz, end=True)
     if start is not None and end is not None and start >= end:
-        raise InvalidParameterError("start_date 晚于 end_date / start_date is after end_date")
+        raise InvalidParameterError(tr("start_date 晚于 end_date", "start_date is after end_date"))
     return RequestsQuery(
         ids=tuple(_request_id(v) for v in _split(args.get("service_request_id"))),
         service_codes=codes,
@@ -166,10 +174,14 @@ def service_request(
 ) -> list[dict[str, Any]]:
     """The one request ``request_id`` (a list of one, as GeoReport answers)."""
     if not request_id.isdigit():
-        raise NotFoundError(f"没有这个请求 / no service request '{request_id}'")
+        raise NotFoundError(
+            tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")
+        )
     rows = session.execute(filt.apply(_select().where(Problem.id == int(request_id)))).all()
     if not rows:
-        raise NotFoundError(f"没有这个请求 / no service request '{request_id}'")
+        raise NotFoundError(
+            tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")
+        )
     return _records(session, rows, taxonomy, lang, tz)
 
 
@@ -287,7 +299,9 @@ def _split(value: Any) -> tuple[str, ...]:
 
 def _request_id(value: str) -> int:
     if not value.isdigit():
-        raise InvalidParameterError(f"service_request_id 须为数字 / must be a number: '{value}'")
+        raise InvalidParameterError(
+            tr(f"service_request_id 须为数字: '{value}'", f"must be a number: '{value}'")
+        )
     return int(value)
 
 
@@ -298,8 +312,10 @@ def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
         interval = parse_datetime(str(value).strip(), tz)
     except InvalidParameterError:
         raise InvalidParameterError(
-            f"{name} 格式错误 / malformed {name} '{value}' "
-            "(ISO 8601, e.g. 2024-05-01T00:00:00+08:00)"
+            tr(
+                f"{name} 格式错误 '{value}'",
+                f"malformed {name} '{value}' (ISO 8601, e.g. 2024-05-01T00:00:00+08:00)",
+            )
         ) from None
     assert interval is not None
     return interval[1] if end else interval[0]
@@ -311,7 +327,7 @@ def _positive(value: Any, name: str, default: int) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) < 1:
         raise InvalidParameterError(
-            f"{name} 须为正整数 / {name} must be a positive integer: '{value}'"
+            tr(f"{name} 须为正整数: '{value}'", f"{name} must be a positive integer: '{value}'")
         )
     return int(text)
 
@@ -322,18 +338,25 @@ def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:
     unknown = [k for k in form if k not in POST_KEYS and not k.startswith("attribute[")]
     if unknown:
         raise InvalidParameterError(
-            f"未知的参数 / unknown parameter(s): {', '.join(unknown)}; "
+            tr(
+                f"未知的参数: {', '.join(unknown)}; ",
+                f"unknown parameter(s): {', '.join(unknown)}; ",
+            )
             + allowed_keys_message(POST_KEYS)
         )
     if not form.get("lat") or not form.get("long"):
         raise InvalidParameterError(
-            "需要 lat 和 long（WGS-84）/ lat and long (WGS-84) are required; "
-            "address-only requests are not supported"
+            tr(
+                "需要 lat 和 long（WGS-84）；不支持只有地址的请求",
+                "lat and long (WGS-84) are required; address-only requests are not supported",
+            )
         )
     description = str(form.get("description") or "").strip()
     address = str(form.get("address_string") or "").strip()
     if address:
-        description = f"{description}\n地址 / address: {address}".strip()
+        description = tr(
+            f"{description}\n地址: {address}", f"{description}\naddress: {address}"
+        ).strip()
     return {
         "category": form.get("service_code"),
         "lon": form.get("long"),

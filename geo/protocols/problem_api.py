@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from geo.access.scope import Scope, scoped
 from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.protocols.problem_query import ProblemQuery
 from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
 
@@ -36,7 +37,7 @@ def get_problem(
     if 0 < problem_id <= MAX_ID:
         row = session.execute(_select(scope).where(Problem.id == problem_id)).first()
     if row is None:
-        raise NotFoundError(f"没有这个问题 / no problem {problem_id}")
+        raise NotFoundError(tr(f"没有这个问题: {problem_id}", f"no problem {problem_id}"))
     item = _as_json(row, taxonomy, lang)
     problem = session.get(Problem, problem_id)
     assert problem is not None

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from geo.access.audit import utcnow
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import en, tr
 from geo.core.timeparse import parse_time
 from geo.storage.models import Area, Problem
 from geo.storage.statuses import RESOLVED, STATUSES, map_overdue_sql
@@ -65,8 +66,13 @@ class ProblemQuery:
         unknown = sorted(k for k in args if k not in PARAMS)
         if unknown:
             raise InvalidParameterError(
-                f"未知的参数 / unknown parameter(s): {', '.join(unknown)[:200]}; "
-                f"可用 / accepted: {', '.join(PARAMS)}"
+                tr(
+                    f"未知的参数: {', '.join(unknown)[:200]}; 可用: {', '.join(PARAMS)}",
+                    (
+                        f"unknown parameter(s): {', '.join(unknown)[:200]}; accepted: "
+                        f"{', '.join(PARAMS)}"
+                    ),
+                )
             )
         return cls(
             status=_statuses(args.get("status", "")),
@@ -121,7 +127,10 @@ def _statuses(text: str) -> tuple[str, ...]:
     bad = [v for v in values if v not in STATUSES]
     if bad:
         raise InvalidParameterError(
-            f"未知的状态 / unknown status '{bad[0][:60]}'; 可选 / one of: {', '.join(STATUSES)}"
+            tr(
+                f"未知的状态 '{bad[0][:60]}'; 可选: {', '.join(STATUSES)}",
+                f"unknown status '{bad[0][:60]}'; one of: {', '.join(STATUSES)}",
+            )
         )
     return tuple(values)
 
@@ -130,7 +139,7 @@ def _categories(text: str, taxonomy: Taxonomy) -> tuple[str, ...]:
     try:
         return tuple(taxonomy.resolve_category(v).code for v in _split(text))
     except TaxonomyError as exc:
-        raise InvalidParameterError(f"category: {exc}") from exc
+        raise InvalidParameterError(tr(f"category: {exc}", f"category: {en(exc)}")) from exc
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -145,8 +154,10 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
         ok = -180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90
     if not ok:
         raise InvalidParameterError(
-            "bbox 应为 最小经度,最小纬度,最大经度,最大纬度 / bbox must be "
-            "min_lon,min_lat,max_lon,max_lat in degrees"
+            tr(
+                "bbox 应为 最小经度,最小纬度,最大经度,最大纬度",
+                "bbox must be min_lon,min_lat,max_lon,max_lat in degrees",
+            )
         )
     return values[0], values[1], values[2], values[3]
 
@@ -157,7 +168,9 @@ def _time(args: Mapping[str, str], name: str, tz: str) -> datetime | None:
         return None
     value = parse_time(text, tz)
     if not isinstance(value, datetime):
-        raise InvalidParameterError(f"{name}: 时间格式错误 / not an ISO 8601 date or time")
+        raise InvalidParameterError(
+            tr(f"{name}: 时间格式错误", f"{name}: not an ISO 8601 date or time")
+        )
     return value
 
 
@@ -167,7 +180,7 @@ def _bool(text: str, name: str) -> bool:
         return True
     if value in ("false", "0", "no"):
         return False
-    raise InvalidParameterError(f"{name}: 应为 true 或 false / must be true or false")
+    raise InvalidParameterError(tr(f"{name}: 应为 true 或 false", f"{name}: must be true or false"))
 
 
 def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -175,5 +188,7 @@ def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
         return default
     digits = text.isascii() and text.isdigit() and len(text) <= 10
     if not digits or not low <= int(text) <= high:
-        raise InvalidParameterError(f"{name}: 应为 {low}–{high} 的整数 / integer {low}-{high}")
+        raise InvalidParameterError(
+            tr(f"{name}: 应为 {low}–{high} 的整数", f"{name}: integer {low}-{high}")
+        )
     return int(text)

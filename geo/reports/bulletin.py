@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.reports.bulletin_map import district_heat_png
 from geo.reports.rankings import Ranking, rankings
 from geo.reports.stats import period_cutoff
@@ -89,10 +90,15 @@ def write_bulletin(
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InvalidParameterError(
-            f"{output}: 输出文件应为 .html 或 .pdf / output must end in .html or .pdf"
+            tr(
+                f"{output}: 输出文件应为 .html 或 .pdf",
+                f"{output}: output must end in .html or .pdf",
+            )
         )
     if not output.parent.is_dir():
-        raise InvalidParameterError(f"{output.parent}: 目录不存在 / folder does not exist")
+        raise InvalidParameterError(
+            tr(f"{output.parent}: 目录不存在", f"{output.parent}: folder does not exist")
+        )
     html = render_html(build_bulletin(session, period, taxonomy, tz, top, now), taxonomy)
     if suffix == ".pdf":
         from weasyprint import HTML
@@ -173,7 +179,7 @@ def overdue_by_unit(
     zone = ZoneInfo(tz)
     return [
         {
-            "unit": name or "（未交办 / unassigned）",
+            "unit": name or tr("（未交办）", "(unassigned)"),
             "count": int(n),
             "items": _overdue_items(session, unit_id, overdue, cutoff, taxonomy, zone),
         }

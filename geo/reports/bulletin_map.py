@@ -16,6 +16,7 @@ import geopandas as gpd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.core.text import tr
 from geo.storage.models import Area, Problem
 from geo.storage.statuses import open_at_sql
 
@@ -76,7 +77,11 @@ def _draw(ax: object, frame: gpd.GeoDataFrame, title: str) -> None:
     axes.set_title(f"未销号问题分布（按区）· {title}", fontsize=11)
     if frame.empty:
         axes.text(
-            0.5, 0.5, "尚未加载区界 / no districts loaded", ha="center", transform=axes.transAxes
+            0.5,
+            0.5,
+            tr("尚未加载区界", "no districts loaded"),
+            ha="center",
+            transform=axes.transAxes,
         )
         return
     frame.plot(

@@ -37,6 +37,7 @@ import sqlalchemy.orm as so
 from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import en, tr
 from geo.core.timeparse import range_bound
 from geo.storage.models import LEVELS, Area, InspectionPoint, Problem
 from geo.storage.statuses import STATUSES, map_overdue_sql, unresolved_sql
@@ -121,8 +122,10 @@ class ProblemFilter:
                 stmt = stmt.where(Area.level == level)
             if session.scalar(stmt) is None:
                 raise InvalidParameterError(
-                    f"未知的区域编码 / unknown area code '{spec}' "
-                    "(可加层级前缀 / you may prefix the level, e.g. grid:CODE)"
+                    tr(
+                        f"未知的区域编码 '{spec}'(可加层级前缀",
+                        f"unknown area code '{spec}' (you may prefix the level, e.g. grid:CODE)",
+                    )
                 )
 
     def apply(self, stmt: S) -> S:
@@ -178,14 +181,17 @@ class ProblemFilter:
 
 def allowed_keys_message(allowed: Iterable[str]) -> str:
     """ "可用参数 / allowed parameters: a, b, c" for error messages."""
-    return "可用参数 / allowed parameters: " + ", ".join(allowed)
+    return tr("可用参数: ", "allowed parameters: ") + ", ".join(allowed)
 
 
 def _check_keys(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = [key for key in args if key not in allowed]
     if unknown:
         raise InvalidParameterError(
-            f"未知的参数 / unknown parameter(s): {', '.join(sorted(unknown))}; "
+            tr(
+                f"未知的参数: {', '.join(sorted(unknown))}; ",
+                f"unknown parameter(s): {', '.join(sorted(unknown))}; ",
+            )
             + allowed_keys_message(allowed)
         )
 
@@ -206,7 +212,10 @@ def _statuses(values: tuple[str, ...], taxonomy: Taxonomy) -> tuple[str, ...]:
     for value in values:
         if value not in allowed:
             raise InvalidParameterError(
-                f"未知的状态 / unknown status '{value}'; 可选 / one of: {', '.join(allowed)}"
+                tr(
+                    f"未知的状态 '{value}'; 可选: {', '.join(allowed)}",
+                    f"unknown status '{value}'; one of: {', '.join(allowed)}",
+                )
             )
     return () if "all" in values else values
 
@@ -219,7 +228,10 @@ def _resolve(values: tuple[str, ...], resolve: Any) -> tuple[str, ...]:
         except TaxonomyError as exc:
             section = resolve.__name__.removeprefix("resolve_")
             raise InvalidParameterError(
-                f"{exc}; 可选 / one of: {_choices(resolve, section)}"
+                tr(
+                    f"{exc}; 可选: {_choices(resolve, section)}",
+                    f"{en(exc)}; one of: {_choices(resolve, section)}",
+                )
             ) from None
     return tuple(dict.fromkeys(codes))
 
@@ -234,7 +246,10 @@ def _levels(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         if value not in LEVELS:
             raise InvalidParameterError(
-                f"未知的区域层级 / unknown level '{value}'; 可选 / one of: {', '.join(LEVELS)}"
+                tr(
+                    f"未知的区域层级 '{value}'; 可选: {', '.join(LEVELS)}",
+                    f"unknown level '{value}'; one of: {', '.join(LEVELS)}",
+                )
             )
     return values
 
@@ -243,7 +258,9 @@ def _area_specs(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         _level, code = _split_area(value)
         if not code:
-            raise InvalidParameterError(f"区域编码为空 / empty area code in '{value}'")
+            raise InvalidParameterError(
+                tr(f"区域编码为空 '{value}'", f"empty area code in '{value}'")
+            )
     return values
 
 
@@ -253,8 +270,10 @@ def _split_area(spec: str) -> tuple[str | None, str]:
         return None, spec
     if level not in LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}' in area '{spec}'; "
-            f"可选 / one of: {', '.join(LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}' '{spec}'; 可选: {', '.join(LEVELS)}",
+                f"unknown level '{level}' in area '{spec}'; one of: {', '.join(LEVELS)}",
+            )
         )
     return level, code.strip()
 
@@ -266,7 +285,10 @@ def _date_range(
     end = _parse_bound(ends, "to", tz, end=True)
     if start is not None and end is not None and start >= end:
         raise InvalidParameterError(
-            f"起始时间晚于结束时间 / 'from' ({starts[0]}) is after 'to' ({ends[0]})"
+            tr(
+                f"起始时间 ({starts[0]}) 晚于结束时间 ({ends[0]})",
+                f"'from' ({starts[0]}) is after 'to' ({ends[0]})",
+            )
         )
     return start, end
 
@@ -275,11 +297,19 @@ def _parse_bound(values: tuple[str, ...], key: str, tz: str, end: bool) -> datet
     if not values:
         return None
     if len(values) > 1:
-        raise InvalidParameterError(f"参数 {key} 只能有一个值 / '{key}' takes one value")
+        raise InvalidParameterError(
+            tr(f"参数 {key} 只能有一个值 '{key}'", f"'{key}' takes one value")
+        )
     text = values[0]
-    malformed = (
-        f"时间格式错误 / malformed time in '{key}': '{text}' "
-        "(YYYY-MM-DD 或 ISO 8601, e.g. 2024-05-01 or 2024-05-01T08:00:00+08:00)"
+    malformed = tr(
+        (
+            f"时间格式错误 '{key}': '{text}'（YYYY-MM-DD 或 ISO 8601，例如"
+            " 2024-05-01 或 2024-05-01T08:00:00+08:00）"
+        ),
+        (
+            f"malformed time in '{key}': '{text}' (YYYY-MM-DD or ISO "
+            "8601, e.g. 2024-05-01 or 2024-05-01T08:00:00+08:00)"
+        ),
     )
     return range_bound(text, tz, end=end, malformed=malformed)
 

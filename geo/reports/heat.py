@@ -27,6 +27,7 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope, visible
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.reports.heat_filters import FilterError, HeatFilters
 from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
 from geo.storage.statuses import map_overdue_sql, unresolved_sql
@@ -94,7 +95,12 @@ def area_heat(
     now = now or summary.utcnow()
     meta = summary.read_meta(session)
     if meta.stale:
-        raise ConfigError("统计需要重建 / summary is stale: run `civicgrid summary rebuild`")
+        raise ConfigError(
+            tr(
+                "统计需要重建：请运行 `civicgrid summary rebuild`",
+                "summary is stale: run `civicgrid summary rebuild`",
+            )
+        )
     within = within or district_ref(session, view.district)
     catalog = area_catalog(session, view.level, within, meta.areas_version, scope)
     measures, source = _measures(session, view, catalog, meta, now)

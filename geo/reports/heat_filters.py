@@ -17,6 +17,7 @@ from typing import Any
 
 from geo.core.errors import InvalidParameterError, TaxonomyError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import Text
 
 HEAT_LEVELS: tuple[str, ...] = ("district", "street", "community", "grid")
 METRICS: tuple[str, ...] = ("count", "density", "ontime")
@@ -28,7 +29,7 @@ class FilterError(InvalidParameterError):
     """A filter value is not allowed; ``field`` names the argument."""
 
     def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
+        super().__init__(Text(zh, en))
         self.field, self.zh, self.en = field, zh, en
 
     def text(self, lang: str) -> str:

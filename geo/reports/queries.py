@@ -15,6 +15,7 @@ from geo.access.scope import Scope, scoped
 from geo.core.errors import InvalidParameterError
 from geo.core.geojson import feature_collection
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.storage.models import LEVELS, Area, InspectionPoint, Problem
 
 
@@ -32,7 +33,10 @@ def check_level(level: str) -> str:
     """Return ``level`` if it is one of LEVELS, else raise ``InvalidParameterError``."""
     if level not in LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: {', '.join(LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(LEVELS)}",
+            )
         )
     return level
 

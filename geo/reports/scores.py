@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.storage.models import Area, Problem
 from geo.storage.statuses import VOIDED
 
@@ -42,11 +43,17 @@ def quarterly_scores(
     """
     if level not in SCORE_LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: {', '.join(SCORE_LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(SCORE_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(SCORE_LEVELS)}",
+            )
         )
     if quarter.kind != "quarter":
         raise InvalidParameterError(
-            f"季度测评需要季度 / scores need a quarter such as 2026-Q4, not '{quarter.code}'"
+            tr(
+                f"季度测评需要季度 '{quarter.code}'",
+                f"scores need a quarter such as 2026-Q4, not '{quarter.code}'",
+            )
         )
     start, end = quarter.utc_bounds(tz)
     indicators = _indicators(level, start, end).subquery()

@@ -44,6 +44,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
+from geo.core.text import tr
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, ResponsibleUnit
 from geo.summary import counts as summary
@@ -66,7 +67,10 @@ def check_rate_level(level: str) -> str:
     """Return ``level`` if rates can be grouped by it, else raise ``InvalidParameterError``."""
     if level not in RATE_LEVELS:
         raise InvalidParameterError(
-            f"未知的统计层级 / unknown level '{level}'; 可选 / one of: {', '.join(RATE_LEVELS)}"
+            tr(
+                f"未知的统计层级 '{level}'; 可选: {', '.join(RATE_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(RATE_LEVELS)}",
+            )
         )
     return level
 

@@ -31,6 +31,7 @@ from geo.access.scope import Scope, visible
 from geo.core.errors import InvalidParameterError
 from geo.core.geojson import feature_collection
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.rounds.rounds import FAILED, result_label, scope_conditions
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint
@@ -196,7 +197,10 @@ def _local_texts(times: list[Any], tz: str) -> list[str | None]:
 def _level_column(level: str) -> Any:
     if level not in COVERAGE_LEVELS:
         raise InvalidParameterError(
-            f"未知的区域层级 / unknown level '{level}'; 可选 / one of: {', '.join(COVERAGE_LEVELS)}"
+            tr(
+                f"未知的区域层级 '{level}'; 可选: {', '.join(COVERAGE_LEVELS)}",
+                f"unknown level '{level}'; one of: {', '.join(COVERAGE_LEVELS)}",
+            )
         )
     return getattr(InspectionPoint, f"{level}_id")
 
@@ -300,7 +304,7 @@ def _area_rows(session: so.Session, counts: dict[Any, Counts]) -> list[dict[str,
     ]
     rows.sort(key=lambda r: r["key"])
     if None in counts:  # points outside every area of the level
-        rows.append({"key": None, "label": "区域外 / outside", **counts[None].to_dict()})
+        rows.append({"key": None, "label": tr("区域外", "outside"), **counts[None].to_dict()})
     return rows
 
 

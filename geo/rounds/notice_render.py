@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 from geo.lifecycle.photos import photo_path
 from geo.rounds.notices import NoticeDoc
 
@@ -49,10 +50,15 @@ def write_notice(doc: NoticeDoc, output: Path, photo_dir: Path, lang: str = "zh"
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InvalidParameterError(
-            f"{output}: 输出文件应为 .html 或 .pdf / output must end in .html or .pdf"
+            tr(
+                f"{output}: 输出文件应为 .html 或 .pdf",
+                f"{output}: output must end in .html or .pdf",
+            )
         )
     if not output.parent.is_dir():
-        raise InvalidParameterError(f"{output.parent}: 目录不存在 / folder does not exist")
+        raise InvalidParameterError(
+            tr(f"{output.parent}: 目录不存在", f"{output.parent}: folder does not exist")
+        )
     html = render_document(doc, embedded_photos(photo_dir), lang)
     if suffix == ".pdf":
         from weasyprint import HTML

@@ -24,6 +24,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.core.workcal import WorkCalendar
 from geo.lifecycle import transitions as lifecycle
 from geo.lifecycle.changes import Change, Rules
@@ -137,7 +138,7 @@ def issued_notice(
     """An issued notice as recorded: its number, visits and problems (current states)."""
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise NotFoundError(f"抄告单不存在 / no notice with id {notice_id}")
+        raise NotFoundError(tr(f"抄告单不存在: {notice_id}", f"no notice with id {notice_id}"))
     visits = list(
         session.scalars(
             sa.select(Visit)
@@ -176,13 +177,15 @@ def issue_notice(
     lifecycle's errors for a bad assignment; nothing is written then."""
     actor = actor.strip()
     if not actor or len(actor) > 100:
-        raise InvalidParameterError("请填写签发人 / who issues the notice (1–100 characters)")
+        raise InvalidParameterError(tr("请填写签发人", "who issues the notice (1–100 characters)"))
     now = now or datetime.now(UTC).replace(tzinfo=None)
     draft = build_notice(session, rnd, street_code, taxonomy, settings, now)
     if not draft.points:
         raise InvalidParameterError(
-            f"「{rnd.name}」中{draft.street_name}没有不合格点位，无需抄告 / no point of "
-            f"{draft.street_code} failed in round '{rnd.name}': nothing to notify"
+            tr(
+                f"「{rnd.name}」中{draft.street_name}没有不合格点位，无需抄告",
+                f"no point of {draft.street_code} failed in round '{rnd.name}': nothing to notify",
+            )
         )
     year, seq = _next_number(session, now, settings.tz)
     number = f"{settings.prefix}〔{year}〕第{seq}号"

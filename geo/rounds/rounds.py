@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.storage.bulk import insert_problems
 from geo.storage.models import ANCESTRY_COLUMNS, LEVELS, Area, InspectionPoint, Problem
 from geo.storage.round_models import InspectionRound, RoundArea, Visit, VisitProblem
@@ -129,7 +130,7 @@ def find_round(session: so.Session, ref: int | str) -> InspectionRound:
     if rnd is None:
         rnd = session.scalar(sa.select(InspectionRound).where(InspectionRound.name == text))
     if rnd is None:
-        raise NotFoundError(f"未找到测评轮次 / no round '{text}'")
+        raise NotFoundError(tr(f"未找到测评轮次 '{text}'", f"no round '{text}'"))
     return rnd
 
 
@@ -148,16 +149,27 @@ def resolve_area(session: so.Session, ref: str) -> tuple[int, str, str]:
     if level:
         if level not in LEVELS:
             raise InvalidParameterError(
-                f"未知的区域层级 / unknown level '{level}'; 可选 / one of: {', '.join(LEVELS)}"
+                tr(
+                    f"未知的区域层级 '{level}'; 可选: {', '.join(LEVELS)}",
+                    f"unknown level '{level}'; one of: {', '.join(LEVELS)}",
+                )
             )
         stmt = stmt.where(Area.level == level)
     rows = session.execute(stmt).all()
     if not rows:
-        raise NotFoundError(f"未找到区域 / no area with code '{ref.strip()}'")
+        raise NotFoundError(tr(f"未找到区域 '{ref.strip()}'", f"no area with code '{ref.strip()}'"))
     if len(rows) > 1:
         raise InvalidParameterError(
-            f"区域编码有歧义 / area code '{code}' exists at several levels "
-            f"({', '.join(r.level for r in rows)}): write level:code"
+            tr(
+                (
+                    f"区域编码 '{code}' 有歧义，存在于多个层级（"
+                    f"{', '.join(r.level for r in rows)}）：请写成 层级:编码"
+                ),
+                (
+                    f"area code '{code}' exists at several levels "
+                    f"({', '.join(r.level for r in rows)}): write level:code"
+                ),
+            )
         )
     return rows[0].id, rows[0].level, rows[0].code
 
@@ -261,16 +273,20 @@ def _check_spec(session: so.Session, spec: RoundSpec) -> str:
     name = spec.name.strip()
     if not name or len(name) > 200:
         raise InvalidParameterError(
-            "轮次名称应为 1–200 个字符 / round name must be 1–200 characters"
+            tr("轮次名称应为 1–200 个字符", "round name must be 1–200 characters")
         )
     if spec.ends_on < spec.starts_on:
         raise InvalidParameterError(
-            f"结束日期 {spec.ends_on} 早于开始日期 {spec.starts_on} / the round ends "
-            f"({spec.ends_on}) before it starts ({spec.starts_on})"
+            tr(
+                f"结束日期 {spec.ends_on} 早于开始日期 {spec.starts_on}",
+                f"the round ends ({spec.ends_on}) before it starts ({spec.starts_on})",
+            )
         )
     taken = session.scalar(sa.select(InspectionRound.id).where(InspectionRound.name == name))
     if taken is not None:
-        raise InvalidParameterError(f"轮次名称已存在 / a round named '{name}' already exists")
+        raise InvalidParameterError(
+            tr(f"轮次名称已存在 '{name}'", f"a round named '{name}' already exists")
+        )
     return name
 
 
@@ -278,7 +294,7 @@ def _point_in_scope(session: so.Session, rnd: InspectionRound, code: str) -> Ins
     code = code.strip()
     point = session.scalar(sa.select(InspectionPoint).where(InspectionPoint.code == code))
     if point is None:
-        raise NotFoundError(f"未知的点位编码 / unknown point code '{code}'")
+        raise NotFoundError(tr(f"未知的点位编码 '{code}'", f"unknown point code '{code}'"))
     scoped = session.scalar(
         sa.select(InspectionPoint.id).where(
             InspectionPoint.id == point.id, *scope_conditions(session, rnd)
@@ -286,8 +302,10 @@ def _point_in_scope(session: so.Session, rnd: InspectionRound, code: str) -> Ins
     )
     if scoped is None:
         raise InvalidParameterError(
-            f"点位 {code} 不在「{rnd.name}」的测评范围内 / point {code} is outside the "
-            f"scope of round '{rnd.name}'"
+            tr(
+                f"点位 {code} 不在「{rnd.name}」的测评范围内",
+                f"point {code} is outside the scope of round '{rnd.name}'",
+            )
         )
     return point
 
@@ -298,16 +316,25 @@ def _check_visit(
     result = parse_result(visit.result)
     if result is None:
         raise InvalidParameterError(
-            f"未知的测评结果 / unknown result '{visit.result}' (合格 pass / 不合格 fail / "
-            "严重不合格 serious_fail)"
+            tr(
+                (
+                    f"未知的测评结果 '{visit.result}'（合格 pass、不合格 fail、严"
+                    "重不合格 serious_fail）"
+                ),
+                f"unknown result '{visit.result}' (pass, fail or serious_fail)",
+            )
         )
     if not visit.inspector.strip() or len(visit.inspector) > 100:
-        raise InvalidParameterError("请填写测评员 / the inspector (1–100 characters) is required")
+        raise InvalidParameterError(
+            tr("请填写测评员", "the inspector (1–100 characters) is required")
+        )
     if not bool(in_period(rnd, pd.Series([visit.visited_at]), tz).iloc[0]):
         local = visit.visited_at.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         raise InvalidParameterError(
-            f"测评时间 {local:%Y-%m-%d %H:%M} 不在本轮期间 / the visit time is outside the "
-            f"round's period {rnd.starts_on} – {rnd.ends_on}"
+            tr(
+                f"测评时间 {local:%Y-%m-%d %H:%M} 不在本轮期间 {rnd.starts_on} – {rnd.ends_on}",
+                f"the visit time is outside the round's period {rnd.starts_on} – {rnd.ends_on}",
+            )
         )
     clash = session.scalar(
         sa.select(Visit.id).where(
@@ -318,7 +345,10 @@ def _check_visit(
     )
     if clash is not None:
         raise InvalidParameterError(
-            f"该点位此时的测评已登记 / a visit of {point.code} at that time is already recorded"
+            tr(
+                f"点位 {point.code} 此时的测评已登记",
+                f"a visit of {point.code} at that time is already recorded",
+            )
         )
     return result
 

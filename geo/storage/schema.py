@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.storage.db import writer
 
 
@@ -67,7 +68,11 @@ def require_schema(engine: Engine) -> None:
     """Raise ``ConfigError`` unless the database is at the newest schema revision."""
     current = current_revision(engine)
     if current != head_revision():
-        state = "未初始化 / not initialised" if current is None else f"at revision {current}"
+        state_zh = "未初始化" if current is None else f"当前版本 {current}"
+        state_en = "not initialised" if current is None else f"at revision {current}"
         raise ConfigError(
-            f"数据库结构需要更新 / database schema {state}: run `civicgrid init` first"
+            tr(
+                f"数据库结构需要更新（{state_zh}）：请先运行 `civicgrid init`",
+                f"database schema {state_en}: run `civicgrid init` first",
+            )
         )

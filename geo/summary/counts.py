@@ -42,6 +42,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import ConfigError
 from geo.core.periods import utc_offset_minutes
+from geo.core.text import tr
 from geo.storage.models import (
     ANCESTRY_COLUMNS,
     Area,
@@ -311,7 +312,12 @@ def read_meta(session: so.Session) -> Meta:
     """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
     row = session.execute(sa.select(*meta_columns()).where(SummaryMeta.id == 1)).first()
     if row is None:
-        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+        raise ConfigError(
+            tr(
+                "数据库未初始化：请运行 `civicgrid init`",
+                "summary bookkeeping missing: run `civicgrid init`",
+            )
+        )
     return meta_from_row(row)
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.storage.models import SummaryMeta
 
 VERSIONS = ("problems_version", "areas_version", "points_version")
@@ -53,7 +54,12 @@ def lock_meta(session: so.Session, bump: str) -> Meta:
         .returning(*meta_columns())
     ).first()
     if row is None:
-        raise ConfigError("数据库未初始化 / summary bookkeeping missing: run `civicgrid init`")
+        raise ConfigError(
+            tr(
+                "数据库未初始化：请运行 `civicgrid init`",
+                "summary bookkeeping missing: run `civicgrid init`",
+            )
+        )
     return meta_from_row(row)
 
 

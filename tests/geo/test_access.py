@@ -24,7 +24,7 @@ from geo.core.errors import ForbiddenError, InvalidParameterError
 from geo.core.taxonomy_file import default_taxonomy
 from geo.reports import queries
 from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
-from tests.helpers import area_ids, load_scoped_city
+from tests.helpers import area_ids, load_scoped_city, raises_msg
 
 
 def test_permission_table() -> None:
@@ -40,16 +40,16 @@ def test_permission_table() -> None:
 
 
 def test_unknown_action_is_a_programming_error_not_a_grant() -> None:
-    with pytest.raises(ValueError, match="unknown action"):
+    with raises_msg(ValueError, "unknown action"):
         can("admin", "veiw")
 
 
 def test_require_names_the_role_and_action() -> None:
     planner = Principal("user", "p", "planner")
-    with pytest.raises(ForbiddenError, match=r"planner.*ingest"):
+    with raises_msg(ForbiddenError, r"planner.*ingest"):
         require(planner, "ingest")
     district = Principal("token", "t", "city_officer", Scope(False, frozenset({1})))
-    with pytest.raises(ForbiddenError, match="whole-city"):
+    with raises_msg(ForbiddenError, "whole-city"):
         require_whole_city(district, "ingest")
 
 
@@ -65,7 +65,7 @@ def test_require_names_the_role_and_action() -> None:
     ],
 )
 def test_scope_levels_fit_the_role(role, levels, fragment) -> None:
-    with pytest.raises(InvalidParameterError, match=fragment):
+    with raises_msg(InvalidParameterError, fragment):
         check_scope_levels(role, levels)
 
 

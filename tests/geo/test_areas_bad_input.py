@@ -17,6 +17,7 @@ from tests.helpers import (
     box_feature,
     load_tiny_city,
     point_feature,
+    raises_msg,
     table_counts,
     write_geojson,
 )
@@ -146,7 +147,7 @@ def test_bad_input_names_feature_and_reason_and_writes_nothing(engine, tmp_path,
     path, options = build(tmp_path)
     with pytest.raises(error) as excinfo:
         load_areas(engine, path, options)
-    message = str(excinfo.value)
+    message = excinfo.value.message("en")
     for fragment in fragments:
         assert fragment in message, message
     assert "\n" not in message.strip()
@@ -162,7 +163,7 @@ def test_failure_after_valid_features_rolls_back_all(engine, tmp_path):
         box_feature(120.80, 32.00, 120.81, 32.01, code="329901001001", name="ok"),
         box_feature(125.00, 32.00, 125.01, 32.01, code="329901001002", name="far"),
     ]
-    with pytest.raises(AreaLoadError, match="feature 2"):
+    with raises_msg(AreaLoadError, "feature 2"):
         load_areas(
             engine,
             write_geojson(tmp_path / "c.geojson", features),

@@ -14,7 +14,7 @@ from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage import bulk
 from geo.storage.models import Problem
 from geo.summary import counts as summary
-from tests.helpers import load_tiny_city, table_counts, write_csv
+from tests.helpers import load_tiny_city, raises_msg, table_counts, write_csv
 
 HEADER = "id,lon,lat,category,found_at,description\n"
 
@@ -80,7 +80,7 @@ def test_failed_bulk_load_leaves_schema_and_data_as_they_were(city, tmp_path, mo
     rows = "B1,120.81,32.02,litter,2024-05-01,\nB2,120.82,32.02,litter,2024-05-01,\n"
     rows += "B3,abc,32.02,litter,2024-05-01,\n"
     path = write_csv(tmp_path / "b.csv", HEADER + rows)
-    with pytest.raises(IngestError, match="row 4"):
+    with raises_msg(IngestError, "row 4"):
         ingest_file(city, path, IngestOptions(chunk_rows=2, strict=True))
     city.dispose()
     assert _schema(city) == before_schema
@@ -98,6 +98,6 @@ def test_rows_written_meanwhile_by_another_ingest(city, tmp_path, monkeypatch) -
     before = table_counts(city)
     # As if the other ingest committed after this one checked for stored ids.
     monkeypatch.setattr(geo.ingest.pipeline, "source_has_rows", lambda session, source: False)
-    with pytest.raises(IngestError, match="another ingest wrote the same problems"):
+    with raises_msg(IngestError, "another ingest wrote the same problems"):
         ingest_file(city, path, IngestOptions(chunk_rows=2))
     assert table_counts(city) == before

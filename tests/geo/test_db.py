@@ -23,6 +23,7 @@ from geo.storage.models import Area, Base, InspectionPoint, Problem
 from geo.storage.schema import current_revision, head_revision, require_schema
 from geo.storage.sqltypes import Geometry
 from geo.summary.upgrade import upgrade
+from tests.helpers import raises_msg
 
 TABLES = {"areas", "units", "inspection_points", "ingest_batches", "problems", "problem_events"}
 GEOMETRY_COLUMNS = {
@@ -63,10 +64,11 @@ def test_migrated_columns_match_the_models(engine):
 def test_require_schema_refuses_an_empty_database(db_url):
     engine = make_engine(db_url)
     try:
-        with pytest.raises(ConfigError, match="civicgrid init") as excinfo:
+        with raises_msg(ConfigError, "civicgrid init") as excinfo:
             require_schema(engine)
         assert excinfo.value.exit_code == 2
-        assert "not initialised" in str(excinfo.value)
+        assert "not initialised" in excinfo.value.message("en")
+        assert "未初始化" in str(excinfo.value)
     finally:
         engine.dispose()
 

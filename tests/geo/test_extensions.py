@@ -21,7 +21,7 @@ from geo.lifecycle.selection import Selection
 from geo.storage.db import transaction
 from geo.storage.models import Problem, ProblemEvent
 from geo.summary import counts as summary
-from tests.helpers import table_counts
+from tests.helpers import raises_msg, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 NOW = datetime(2026, 11, 10, 2, 0)  # Tue 10:00 Beijing; C1 is due 11 Nov 09:00 (01:00 UTC)
@@ -302,7 +302,7 @@ def test_bad_changes_are_refused_and_change_nothing(city) -> None:
         if setup is not None:
             setup(city)
         before = _snapshot(city)
-        with pytest.raises(error, match=message):
+        with raises_msg(error, message):
             _act(city, problem_id(city, external_id), change)
         assert _snapshot(city) == before, (external_id, change.action)
         with transaction(city) as session:  # undo the set-up for the next case
@@ -313,7 +313,7 @@ def test_bad_changes_are_refused_and_change_nothing(city) -> None:
 def test_extension_maximum_is_a_setting(city) -> None:
     pid = problem_id(city, "C1")
     change = Change("request_extension", "东门", "工期", deadline=datetime(2026, 11, 16), at=NOW)
-    with pytest.raises(InvalidParameterError, match="maximum of 3 days"):
+    with raises_msg(InvalidParameterError, "maximum of 3 days"):
         _act(city, pid, change, Rules(max_extension_days=3))
     _act(city, pid, change, Rules(max_extension_days=10))
     assert _problem(city, pid).pending == "extension"

@@ -19,7 +19,7 @@ from geo.reports.problem_list import PAGE_SIZE, area_problems, find_area, proble
 from geo.storage.db import transaction
 from geo.storage.models import Area, AreaSummary, InspectionPoint, Problem
 from geo.summary import counts as summary
-from tests.helpers import GRIDS, load_heat_city
+from tests.helpers import GRIDS, load_heat_city, raises_msg
 
 NOW = datetime(2026, 11, 22, 4, 0)
 
@@ -129,7 +129,7 @@ def test_district_filter_and_unknown_district(city) -> None:
         result = heat.area_heat(session, HeatFilters(level="grid", district="329902"))
         assert all(c.startswith("329902") for c in result.catalog.codes)
         assert len(result.catalog.codes) == 4
-        with pytest.raises(FilterError, match="329999"):
+        with raises_msg(FilterError, "329999"):
             heat.area_heat(session, HeatFilters(level="grid", district="329999"))
 
 
@@ -139,7 +139,7 @@ def test_stale_summary_is_refused_with_advice(city) -> None:
 
     with transaction(city) as session:
         session.execute(sa.update(SummaryMeta).values(stale=True))
-        with pytest.raises(ConfigError, match="rebuild"):
+        with raises_msg(ConfigError, "rebuild"):
             heat.area_heat(session, HeatFilters())
 
 

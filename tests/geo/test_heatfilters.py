@@ -16,6 +16,7 @@ from geo.reports.heat_filters import (
     parse_filters_strict,
     parse_int,
 )
+from tests.helpers import raises_msg
 
 TAX = default_taxonomy()
 
@@ -58,7 +59,7 @@ def test_bad_values_are_reported_and_dropped(args, field, fragment) -> None:
     assert [e.field for e in errors] == [field]
     assert fragment in errors[0].en and errors[0].zh
     assert view == HeatFilters() or field == "from"
-    with pytest.raises(FilterError, match=fragment):
+    with raises_msg(FilterError, fragment):
         parse_filters_strict(args, TAX)
 
 
@@ -71,7 +72,7 @@ def test_found_bounds_are_local_days_in_utc() -> None:
     "text", ["1,2,3", "a,b,c,d", "1e308,0,1,1", "0,0,200,10", "10,0,5,10", "nan,0,1,1", "0,0,1,inf"]
 )
 def test_bad_bbox_is_refused(text: str) -> None:
-    with pytest.raises(FilterError, match="bbox"):
+    with raises_msg(FilterError, "bbox"):
         parse_bbox(text)
 
 
@@ -79,7 +80,7 @@ def test_bbox_and_int_parsing() -> None:
     assert parse_bbox("120.8,31.9,121,32.1") == (120.8, 31.9, 121.0, 32.1)
     assert parse_bbox("") is None
     assert parse_int("zoom", "12", 3, 0, 22) == 12 and parse_int("zoom", None, 3, 0, 22) == 3
-    with pytest.raises(FilterError, match="zoom"):
+    with raises_msg(FilterError, "zoom"):
         parse_int("zoom", "99", 3, 0, 22)
-    with pytest.raises(FilterError, match="zoom"):
+    with raises_msg(FilterError, "zoom"):
         parse_int("zoom", "x", 3, 0, 22)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from geo.core.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.core.errors import IngestError
+from geo.core.text import en
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.models import Problem
 from tests.helpers import load_tiny_city_with_points, table_counts, write_csv
@@ -40,9 +41,10 @@ def test_amap_coordinates_read_as_wgs84_are_noticed(city, tmp_path, convert, fla
     path = _survey(tmp_path, convert)
     result = ingest_file(city, path, IngestOptions())
     assert result.accepted == len(TRUTH)
-    assert result.crs_hint is not None and f"re-run with --crs {flag}" in result.crs_hint
-    assert "rows naming a point code sit a median" in result.crs_hint
-    assert result.to_dict()["crs_hint"] == result.crs_hint
+    assert result.crs_hint is not None and f"re-run with --crs {flag}" in en(result.crs_hint)
+    assert "rows naming a point code sit a median" in en(result.crs_hint)
+    assert f"请用 --crs {flag} 重新运行" in result.crs_hint
+    assert result.to_dict(lang="en")["crs_hint"] == en(result.crs_hint)
     with city.connect() as conn:  # never converted silently: stored as read
         lon = conn.execute(sa.select(Problem.lon).where(Problem.external_id == "R0")).scalar()
     assert lon == pytest.approx(float(convert(120.82 - 0.0001, 32.01 + 0.0001)[0]), abs=1e-6)
@@ -54,7 +56,7 @@ def test_strict_refuses_and_writes_nothing(city, tmp_path) -> None:
         ingest_file(city, _survey(tmp_path, wgs84_to_gcj02), IngestOptions(strict=True))
     message = str(info.value)
     assert "amap.csv" in message and "坐标疑似 GCJ-02（高德/腾讯）" in message
-    assert "these coordinates look like GCJ-02 (AMap/Tencent)" in message
+    assert "these coordinates look like GCJ-02 (AMap/Tencent)" in info.value.message("en")
     assert "--crs gcj02" in message
     assert table_counts(city) == before
 
@@ -68,4 +70,4 @@ def test_right_crs_or_honest_gps_says_nothing(city, tmp_path) -> None:
 
 def test_gcj02_rows_declared_bd09_are_noticed(city, tmp_path) -> None:
     result = ingest_file(city, _survey(tmp_path, wgs84_to_gcj02), IngestOptions(crs="bd09"))
-    assert result.crs_hint is not None and "--crs gcj02" in result.crs_hint
+    assert result.crs_hint is not None and "--crs gcj02" in en(result.crs_hint)

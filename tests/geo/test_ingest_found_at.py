@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from geo.access.audit import utcnow
 from geo.core.errors import IngestError, InvalidParameterError
+from geo.core.text import en
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.ingest.rows import explicit_found_at
 from geo.storage.models import Problem
@@ -37,7 +38,8 @@ def test_no_time_column_takes_the_ingest_time(city, tmp_path) -> None:
     after = utcnow()
     assert (result.accepted, result.rejected, result.found_at_defaulted) == (2, 0, 2)
     assert result.to_dict()["found_at_defaulted"] == 2
-    assert any("no time column: found time = ingest time" in n for n in result.notes)
+    assert any("no time column: found time = ingest time" in en(n) for n in result.notes)
+    assert any("文件没有时间列，发现时间取导入时间" in n for n in result.notes)
     found = _found(city)
     assert set(found) == {"A1", "A2"}
     assert all(before <= t <= after for t in found.values())
@@ -48,7 +50,7 @@ def test_found_at_option_sets_it(city, tmp_path) -> None:
     assert when == datetime(2024, 5, 1, 2, 0)
     options = IngestOptions(found_at=when)
     result = ingest_file(city, write_csv(tmp_path / "s.csv", NO_TIME), options)
-    assert result.found_at_defaulted == 2 and not any("ingest time" in n for n in result.notes)
+    assert result.found_at_defaulted == 2 and not any("ingest time" in en(n) for n in result.notes)
     assert set(_found(city).values()) == {datetime(2024, 5, 1, 2, 0)}
 
 
@@ -81,8 +83,8 @@ def test_strict_refuses_a_file_without_time_and_writes_nothing(city, tmp_path) -
     with pytest.raises(IngestError) as info:
         ingest_file(city, path, IngestOptions(strict=True))
     message = str(info.value)
-    assert "sheet.csv" in message and "缺少时间列 / no time column" in message
-    assert "--found-at" in message
+    assert "sheet.csv" in message and "缺少时间列" in message and "--found-at" in message
+    assert "no time column" in info.value.message("en")
     assert table_counts(city) == before
     # an explicit found time is not a default: strict accepts it
     result = ingest_file(city, path, IngestOptions(strict=True, found_at=datetime(2024, 5, 1)))
@@ -92,7 +94,7 @@ def test_strict_refuses_a_file_without_time_and_writes_nothing(city, tmp_path) -
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("5/1 morning", "--found-at '5/1 morning': 时间格式错误 / malformed time"),
+        ("5/1 morning", "--found-at '5/1 morning': malformed time"),
         ("", "malformed time"),
         ((datetime.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"), "in the future"),
     ],
@@ -100,4 +102,4 @@ def test_strict_refuses_a_file_without_time_and_writes_nothing(city, tmp_path) -
 def test_bad_found_at_is_refused(text: str, fragment: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
         explicit_found_at(text, "Asia/Shanghai", utcnow())
-    assert fragment in str(info.value)
+    assert fragment in info.value.message("en")

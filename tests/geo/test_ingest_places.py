@@ -157,8 +157,8 @@ def test_merged_header_hiding_the_coordinates(city, tmp_path) -> None:
     before = table_counts(city)
     with pytest.raises(IngestError) as excinfo:
         ingest_file(city, path)
-    assert "missing required column(s): lon, lat" in str(excinfo.value)
-    assert "--map lon=" in str(excinfo.value)
+    assert "missing required column(s): lon, lat" in excinfo.value.message("en")
+    assert "--map lon=" in excinfo.value.message("en")
     assert table_counts(city) == before
     mapped = _opts(mapping={"lon": "位置", "lat": "column_3"})
     assert ingest_file(city, path, mapped).accepted == 1

@@ -17,9 +17,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import IngestError, InvalidParameterError
+from geo.core.text import en
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.models import IngestBatch, Problem
-from tests.helpers import load_tiny_city, table_counts, write_csv
+from tests.helpers import (
+    load_tiny_city,
+    message_for,
+    raises_msg,
+    table_counts,
+    write_csv,
+)
 from tests.helpers import write_geojson as write_features
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,12 +116,19 @@ BAD = {
             p / "a.csv", HEADER + "B1,abc,32.02,litter,2024-05-01,\nB2,0,0,litter,2024-05-01,\n"
         ),
         {},
-        ["no usable row, all 2 rows rejected", "row 2: 坐标不是数字 / non-numeric lon"],
+        [
+            "no usable row, all 2 rows rejected",
+            "row 2: non-numeric lon",
+            "第 2 行: 坐标不是数字",
+        ],
     ),
     "one-bad-row-strict": (
         lambda p: write_csv(p / "s.csv", HEADER + GOOD[1] + "B2,120.83,32.02,乱扔,2024-05-01,\n"),
         {"strict": True},
-        ["第 3 行 / row 3: 未知的问题类别 '乱扔'，是否为：暴露垃圾/环境卫生差？"],
+        [
+            "第 3 行: 未知的问题类别 '乱扔'，是否为：暴露垃圾/环境卫生差？",
+            "row 3: unknown category '乱扔'",
+        ],
     ),
     "two-gigabytes": (
         lambda p: _sparse(p, 2 * 2**30),
@@ -136,7 +150,7 @@ BAD = {
             ],
         ),
         {},
-        ["feature 1: 几何类型为 LineString", "problems must be points"],
+        ["第 1 要素: 几何类型为", "feature 1: geometry is a LineString", "problems must be points"],
     ),
     "mapping-to-missing-header": (
         lambda p: write_csv(p / "x.csv", HEADER + GOOD[1]),
@@ -159,17 +173,18 @@ def test_bad_input_clear_message_and_nothing_written(city, tmp_path, case) -> No
     before = table_counts(city)
     with pytest.raises(IngestError) as excinfo:
         ingest_file(city, path, _opts(**options))
-    message = str(excinfo.value)
-    assert message.startswith(str(path)), message
-    for fragment in fragments:
+    for fragment in [str(path), *fragments]:
+        message = message_for(excinfo.value, fragment)
         assert fragment in message, message
+    assert excinfo.value.message("en").startswith(str(path))
+    assert str(excinfo.value).startswith(str(path))
     assert "\n" not in message
     assert table_counts(city) == before
 
 
 def test_unknown_crs_refused_before_reading(city, tmp_path) -> None:
     before = table_counts(city)
-    with pytest.raises(InvalidParameterError, match="unknown coordinate system 'mars'"):
+    with raises_msg(InvalidParameterError, "unknown coordinate system 'mars'"):
         ingest_file(city, write_csv(tmp_path / "s.csv", HEADER + GOOD[1]), _opts(crs="mars"))
     assert table_counts(city) == before
 
@@ -177,7 +192,7 @@ def test_unknown_crs_refused_before_reading(city, tmp_path) -> None:
 def test_csv_named_file_holding_xlsx_is_read_as_xlsx(city, tmp_path) -> None:
     result = ingest_file(city, _xlsx_named_csv(tmp_path))
     assert (result.format, result.accepted) == ("xlsx", 3)
-    assert any("named .csv but holds XLSX" in note for note in result.notes)
+    assert any("named .csv but holds XLSX" in en(note) for note in result.notes)
 
 
 # --- mixed files, rejects and the report ------------------------------------------------------
@@ -212,7 +227,8 @@ def test_mixed_file_accepts_good_rows_and_reports_bad_ones(city, tmp_path) -> No
         (8, "missing found_at"),
         (9, "7 cells for 6 headers (an unquoted separator?)"),
     ]
-    assert result.rejected_by_reason()["坐标不是数字 / non-numeric lon"] == 1
+    by_reason = {(str(k), k.en): n for k, n in result.rejected_by_reason().items()}
+    assert by_reason[("坐标不是数字", "non-numeric lon")] == 1
     assert _ids(city) == {"G1", "G2", "G3"}
     assert table_counts(city)["problems"] == before["problems"] + 2
 

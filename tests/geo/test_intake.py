@@ -11,7 +11,7 @@ from geo.ingest.intake import create_problem
 from geo.storage.db import session_factory, transaction
 from geo.storage.models import Area, Problem, ProblemEvent
 from geo.summary import counts as summary
-from tests.helpers import load_tiny_city, table_counts
+from tests.helpers import load_tiny_city, raises_msg, table_counts
 
 TAX = default_taxonomy()
 
@@ -54,7 +54,7 @@ def test_created_problem_is_assigned_and_counted(engine, tmp_path) -> None:
 def test_bad_reports_are_refused_and_write_nothing(engine, tmp_path, data, needle) -> None:
     load_tiny_city(engine, tmp_path)
     before = table_counts(engine)
-    with pytest.raises(InvalidParameterError, match=needle), transaction(engine) as session:
+    with raises_msg(InvalidParameterError, needle), transaction(engine) as session:
         create_problem(session, data, "t", TAX)
     assert table_counts(engine) == before
 
@@ -65,7 +65,7 @@ def test_same_external_id_twice_is_refused(engine, tmp_path) -> None:
     with transaction(engine) as session:
         create_problem(session, data, "t", TAX)
     with (
-        pytest.raises(AlreadyExistsError, match="already exists"),
+        raises_msg(AlreadyExistsError, "already exists"),
         transaction(engine) as session,
     ):
         create_problem(session, data, "t", TAX)

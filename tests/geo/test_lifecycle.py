@@ -16,7 +16,7 @@ from geo.lifecycle.selection import Selection
 from geo.storage.db import transaction
 from geo.storage.models import Problem, ProblemEvent
 from geo.summary import counts as summary
-from tests.helpers import table_counts
+from tests.helpers import raises_msg, table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 NOW = datetime(2026, 11, 18, 2, 0)  # naive UTC = 10:00 Beijing time
@@ -136,14 +136,14 @@ def test_bad_changes_are_refused_and_change_nothing(city) -> None:
     before = _snapshot(city)
     for external, change, error, message in BAD_CHANGES:
         pid = problem_id(city, external)
-        with pytest.raises(error, match=message):
+        with raises_msg(error, message):
             lifecycle.apply(city, Selection(ids=(pid,)), change)
         assert _snapshot(city) == before, (external, change)
 
 
 def test_unknown_problem_id_is_not_found(city) -> None:
     before = _snapshot(city)
-    with pytest.raises(NotFoundError, match="99999"):
+    with raises_msg(NotFoundError, "99999"):
         lifecycle.apply(city, Selection(ids=(99999,)), Change("rectify", "张三", note="x"))
     assert _snapshot(city) == before
 
@@ -177,11 +177,11 @@ def test_bulk_assign_every_found_problem_of_a_category_in_a_street(city) -> None
 def test_bulk_filters_refuse_unknown_area_level_or_nothing(city) -> None:
     before = _snapshot(city)
     change = Change("assign", "x", unit="云溪区城管局")
-    with pytest.raises(NotFoundError, match="no street with code"):
+    with raises_msg(NotFoundError, "no street with code"):
         lifecycle.apply(city, Selection(level="street", area_code="000"), change)
-    with pytest.raises(InvalidParameterError, match="unknown level"):
+    with raises_msg(InvalidParameterError, "unknown level"):
         lifecycle.apply(city, Selection(level="planet", area_code="1"), change)
-    with pytest.raises(InvalidParameterError, match="filter"):
+    with raises_msg(InvalidParameterError, "filter"):
         lifecycle.apply(city, Selection(), change)
     assert _snapshot(city) == before
 

@@ -23,7 +23,7 @@ from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.storage.round_models import Notice
 from geo.summary import counts as summary
-from tests.helpers import XSS, table_counts
+from tests.helpers import XSS, raises_msg, table_counts
 from tests.rounds_data import ROUND, load_round_city
 
 TAX = default_taxonomy()
@@ -163,13 +163,13 @@ def test_bad_notices_are_refused_and_record_nothing(city, tmp_path: Path) -> Non
     ]
     for call, error, message in cases:
         before = table_counts(city)
-        with pytest.raises(error, match=message):
+        with raises_msg(error, message):
             call()
         assert table_counts(city) == before
     with transaction(city) as session:
         rnd = find_round(session, ROUND)
-        with pytest.raises(InvalidParameterError, match="who issues"):
+        with raises_msg(InvalidParameterError, "who issues"):
             issue_notice(session, rnd, EAST, " ", TAX, SETTINGS)
-    with pytest.raises(InvalidParameterError, match=r"\.html or \.pdf"):
+    with raises_msg(InvalidParameterError, r"\.html or \.pdf"):
         write_notice(_draft(city), tmp_path / "n.docx", tmp_path)
     assert table_counts(city)["notices"] == 0

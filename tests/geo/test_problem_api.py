@@ -18,7 +18,7 @@ from geo.protocols.problem_api import get_problem, list_problems
 from geo.protocols.problem_query import ProblemQuery
 from geo.storage.db import transaction
 from geo.storage.models import Problem
-from tests.helpers import area_ids, load_scoped_city, table_counts
+from tests.helpers import area_ids, load_scoped_city, raises_msg, table_counts
 
 TAX = default_taxonomy()
 CITY = Principal("token", "nightly", "city_officer")
@@ -46,7 +46,7 @@ def test_create_problem_in_scope_only(city) -> None:
     assert item["grid"] == "329901001000001" and item["found_at"] == "2024-06-01T01:30:00Z"
     before = table_counts(engine)
     for lon in (120.92, 125.0):  # another district; outside every area
-        with pytest.raises(ForbiddenError, match="outside your scope"), transaction(engine) as s:
+        with raises_msg(ForbiddenError, "outside your scope"), transaction(engine) as s:
             create_problem(s, {**body, "lon": lon}, gm.actor, TAX, scope=gm.scope)
     assert table_counts(engine) == before
 
@@ -57,7 +57,7 @@ def test_get_problem_out_of_scope_is_not_found(city) -> None:
     with transaction(engine, write=False) as s:
         assert get_problem(s, gm.scope, ids["IN1"], TAX)["description"] == "IN-GRID-MARKER"
         for key in ("MID1", "OUT1", "FAR1"):
-            with pytest.raises(NotFoundError, match=str(ids[key])):
+            with raises_msg(NotFoundError, str(ids[key])):
                 get_problem(s, gm.scope, ids[key], TAX)
         with pytest.raises(NotFoundError):
             get_problem(s, Scope.city(), 2**40, TAX)  # beyond any integer column

@@ -19,7 +19,7 @@ from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.storage.round_models import Visit, VisitProblem
 from geo.summary import counts as summary
-from tests.helpers import table_counts
+from tests.helpers import raises_msg, table_counts
 from tests.rounds_data import ROUND, SPEC, load_round_city
 
 TAX = default_taxonomy()
@@ -58,9 +58,9 @@ def test_coverage_by_district_and_for_one_area(city) -> None:
     assert districts["329901"]["points"] == 3 and districts["329902"]["visited"] == 0
     one = _coverage(city, "street", "329901001")
     assert (one.total.points, one.total.visited, one.total.failed, one.visits) == (2, 2, 1, 3)
-    with pytest.raises(InvalidParameterError, match="unknown level"):
+    with raises_msg(InvalidParameterError, "unknown level"):
         _coverage(city, "planet")
-    with pytest.raises(NotFoundError, match="no street with code '999'"):
+    with raises_msg(NotFoundError, "no street with code '999'"):
         _coverage(city, "street", "999")
 
 
@@ -151,7 +151,7 @@ def test_bad_visits_are_refused_and_write_nothing(city) -> None:
             _visit(city, visit)
             assert table_counts(city)["visits"] == before["visits"] + 1
             continue
-        with pytest.raises(error, match=re.escape(message)):
+        with raises_msg(error, re.escape(message)):
             _visit(city, visit)
         assert table_counts(city) == before, visit
 
@@ -173,7 +173,7 @@ def test_bad_rounds_are_refused_and_write_nothing(city) -> None:
     for spec, message in BAD_ROUNDS:
         before = table_counts(city)
         errors = (InvalidParameterError, NotFoundError, TaxonomyError)
-        with pytest.raises(errors, match=re.escape(message)):
+        with raises_msg(errors, re.escape(message)):
             _round(city, spec)
         assert table_counts(city) == before, spec.name
 
@@ -183,5 +183,5 @@ def test_find_round_by_id_or_name(city) -> None:
         rnd = find_round(session, ROUND)
         assert find_round(session, str(rnd.id)).name == ROUND == SPEC.name
         assert [a.code for a in rnd.areas] == ["329901", "329902001"]
-        with pytest.raises(NotFoundError, match="no round '第九轮'"):
+        with raises_msg(NotFoundError, "no round '第九轮'"):
             find_round(session, "第九轮")

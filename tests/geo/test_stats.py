@@ -13,6 +13,7 @@ from geo.core.taxonomy_file import default_taxonomy
 from geo.core.workcal import add_working_days
 from geo.reports import rankings, scores, stats
 from geo.storage.db import transaction
+from tests.helpers import raises_msg
 from tests.stats_data import load_stats_city
 
 AFTER = datetime(2026, 12, 1)  # the week is over: cutoff = its end
@@ -60,7 +61,7 @@ def test_rates_midweek_stop_at_now(city) -> None:
 def test_unit_rates_and_levels(city) -> None:
     with transaction(city, write=False) as session:
         units = stats.rates(session, "unit", parse_period("2026-W47"), now=AFTER)
-        with pytest.raises(InvalidParameterError, match="unknown level"):
+        with raises_msg(InvalidParameterError, "unknown level"):
             stats.rates(session, "planet", parse_period("2026-W47"))
     assert _row(units, "东门街道办事处").due == 4
     assert _row(units, "枫桥区市场监管局").closure_rate == 1.0
@@ -129,7 +130,7 @@ def test_period_bounds_are_local_midnights_in_utc_and_previous() -> None:
     "text", ["2026-W60", "2026-W54", "2026-13", "2026-Q5", "2026-00", "W47", ""]
 )
 def test_bad_periods_are_refused(text) -> None:
-    with pytest.raises(InvalidParameterError, match="invalid period"):
+    with raises_msg(InvalidParameterError, "invalid period"):
         parse_period(text)
 
 

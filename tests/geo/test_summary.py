@@ -21,7 +21,14 @@ from geo.storage.db import backend_name, transaction
 from geo.storage.models import ANCESTRY_COLUMNS, Area, AreaSummary, InspectionPoint, Problem
 from geo.storage.sqltypes import geometry_to_db
 from geo.summary import counts as summary
-from tests.helpers import POINTS, box_feature, load_tiny_city, point_feature, write_geojson
+from tests.helpers import (
+    POINTS,
+    box_feature,
+    load_tiny_city,
+    point_feature,
+    raises_msg,
+    write_geojson,
+)
 
 CSV = (
     "id,lon,lat,category,found_at,status,deadline,closed_at,campaign\n"
@@ -164,7 +171,7 @@ def test_a_point_changing_kind_moves_its_problems(engine, tmp_path: Path) -> Non
 
 
 def test_frames_without_the_source_columns_are_refused(engine) -> None:
-    with transaction(engine) as session, pytest.raises(ValueError, match="deadline"):
+    with transaction(engine) as session, raises_msg(ValueError, "deadline"):
         summary.apply_changes(session, None, pd.DataFrame({"category": ["litter"]}))
 
 

@@ -10,6 +10,7 @@ import pytest
 from geo.core.errors import CivicgridError, TaxonomyError
 from geo.core.taxonomy import Category, Taxonomy
 from geo.core.taxonomy_file import DEFAULT_TAXONOMY_PATH, default_taxonomy, load_taxonomy
+from tests.helpers import raises_msg
 
 KINDS = {
     "market", "back_alley", "school_surroundings", "old_residential", "residential",
@@ -161,15 +162,16 @@ def test_resolve_kind_and_campaign(tax: Taxonomy) -> None:
 def test_resolve_unknown_raises(tax: Taxonomy, method: str, fragment: str) -> None:
     with pytest.raises(TaxonomyError) as info:
         getattr(tax, method)("xyz 不存在")
-    message = str(info.value)
-    assert "'xyz 不存在'" in message and fragment in message and "未知" in message
+    zh, en = str(info.value), info.value.message("en")
+    assert "'xyz 不存在'" in zh and "未知" in zh
+    assert "'xyz 不存在'" in en and fragment in en
     assert isinstance(info.value, ValueError) and isinstance(info.value, CivicgridError)
 
 
 def test_resolve_does_not_cross_sections(tax: Taxonomy) -> None:
-    with pytest.raises(TaxonomyError, match="unknown category"):
+    with raises_msg(TaxonomyError, "unknown category"):
         tax.resolve_category("market")
-    with pytest.raises(TaxonomyError, match="unknown point kind"):
+    with raises_msg(TaxonomyError, "unknown point kind"):
         tax.resolve_kind("litter")
 
 
@@ -182,7 +184,7 @@ def test_labels(tax: Taxonomy) -> None:
     assert tax.scheme_label("urban_management", "en") == "Long-term urban management assessment"
     assert tax.label("levels", "grid", "en") == "Grid"
     assert tax.point_kinds["village"].label("en") == "Village"
-    with pytest.raises(TaxonomyError, match="unknown category: 'nope'"):
+    with raises_msg(TaxonomyError, "unknown category: 'nope'"):
         tax.category_label("nope")
 
 

@@ -11,6 +11,7 @@ import pytest
 from geo.core.errors import TaxonomyError
 from geo.core.taxonomy import Category, Taxonomy
 from geo.core.taxonomy_file import load_taxonomy
+from tests.helpers import raises_msg
 
 # --- validation -------------------------------------------------------------------------
 
@@ -185,9 +186,9 @@ def test_validation_errors_name_file_and_key(
     path = _write(tmp_path, edit(MINIMAL))
     with pytest.raises(TaxonomyError) as info:
         load_taxonomy(path)
-    message = str(info.value)
-    assert str(path) in message
-    assert " / " in message  # zh / en
+    zh, message = str(info.value), info.value.message("en")
+    assert str(path) in zh and str(path) in message
+    assert zh != message  # one language each
     for fragment in fragments:
         assert fragment in message
 
@@ -198,27 +199,27 @@ def test_toml_syntax_error_reports_file_and_line(tmp_path: Path) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(TaxonomyError) as info:
         load_taxonomy(path)
-    message = str(info.value)
+    message = info.value.message("en")
     assert str(path) in message and "TOML" in message and f"line {line}" in message
 
 
 def test_duplicate_table_is_a_syntax_error(tmp_path: Path) -> None:
     path = _write(tmp_path, MINIMAL + '\n[campaigns.clean_up]\nzh = "x"\nen = "y"\n')
-    with pytest.raises(TaxonomyError, match="TOML syntax error"):
+    with raises_msg(TaxonomyError, "TOML syntax error"):
         load_taxonomy(path)
 
 
 def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
-    with pytest.raises(TaxonomyError, match=r"nope\.toml"):
+    with raises_msg(TaxonomyError, r"nope\.toml"):
         load_taxonomy(missing)
     gbk = tmp_path / "gbk.toml"
     gbk.write_bytes(MINIMAL.encode("gb18030"))
-    with pytest.raises(TaxonomyError, match="UTF-8"):
+    with raises_msg(TaxonomyError, "UTF-8"):
         load_taxonomy(str(gbk))
 
 
 def test_constructed_taxonomy_is_checked_too() -> None:
     litter = Category("litter", "暴露垃圾", "Litter", None, 1, "natural", ("moon",), {})
-    with pytest.raises(TaxonomyError, match=r"categories\.litter\.point_kinds.*'moon'"):
+    with raises_msg(TaxonomyError, r"categories\.litter\.point_kinds.*'moon'"):
         Taxonomy(point_kinds={}, categories={"litter": litter}, campaigns={}, schemes={})

@@ -36,7 +36,7 @@ from geo.core.errors import (
 )
 from geo.storage.access_models import ApiToken, AuditEntry, User
 from geo.storage.db import transaction
-from tests.helpers import load_tiny_city_with_grids, table_counts
+from tests.helpers import load_tiny_city_with_grids, raises_msg, table_counts
 
 PASSWORD = "a-good-password"
 
@@ -83,7 +83,7 @@ def test_bad_users_are_refused_and_nothing_written(city, kwargs, error, fragment
     args = {"username": "bob-user", "password": PASSWORD, "role": "district_officer"}
     args.update({k: v for k, v in kwargs.items() if k != "codes"})
     codes = kwargs.get("codes", ["329901"])
-    with pytest.raises(error, match=fragment), transaction(city) as s:
+    with raises_msg(error, fragment), transaction(city) as s:
         create_user(s, args["username"], args["password"], args["role"], "", codes)
     assert table_counts(city) == before
 
@@ -102,7 +102,7 @@ def test_scope_role_password_changes_are_audited(city) -> None:
         set_scope(s, "dave", ["329901001000001", "grid:329901001000002"], "cli:root")
     with transaction(city) as s:
         set_role(s, "dave", "district_officer", ["329902"], "cli:root")
-    with pytest.raises(InvalidParameterError, match="whole city only"), transaction(city) as s:
+    with raises_msg(InvalidParameterError, "whole city only"), transaction(city) as s:
         set_role(s, "dave", "admin", None, "cli:root")  # keeps the district: refused
     with transaction(city) as s:
         set_role(s, "dave", "admin", [], "cli:root")
@@ -133,13 +133,13 @@ def test_authenticate(city) -> None:
         create_user(s, "erin", PASSWORD, "grid_manager", "", ["329901001000001"])
     principal = _login(city, "Erin", PASSWORD)
     assert principal.role == "grid_manager" and len(principal.scope.grids) == 1
-    with pytest.raises(AuthenticationError, match="wrong username or password"):
+    with raises_msg(AuthenticationError, "wrong username or password"):
         _login(city, "erin", "wrong-password")
-    with pytest.raises(AuthenticationError, match="wrong username or password"):
+    with raises_msg(AuthenticationError, "wrong username or password"):
         _login(city, "nobody", PASSWORD)  # same message: no user enumeration
     with transaction(city) as s:
         set_disabled(s, "erin", True, "cli")
-    with pytest.raises(AuthenticationError, match="disabled"):
+    with raises_msg(AuthenticationError, "disabled"):
         _login(city, "erin", PASSWORD)
     assert [e.action for e in _audit(city, None)][:4] == [
         "login_failed",
@@ -169,7 +169,7 @@ def test_login_rate_limit_per_username_and_address(city) -> None:
     for _ in range(3):
         with pytest.raises(AuthenticationError):
             _login(city, "gus", "nope-nope", policy=policy)
-    with pytest.raises(RateLimitedError, match="15 minutes"):
+    with raises_msg(RateLimitedError, "15 minutes"):
         _login(city, "gus", PASSWORD, policy=policy)  # even the right password now
     assert _login(city, "gus", PASSWORD, ip="10.0.0.2", policy=policy).name == "gus"
     assert len(_audit(city, "login_blocked")) == 1
@@ -193,9 +193,9 @@ def test_tokens(city) -> None:
         [stored] = list_tokens(s)
         assert stored.last_used_at is not None and token_state(stored) == "active"
         revoke_token(s, "nightly", "cli:root")
-    with pytest.raises(AuthenticationError, match="revoked"), transaction(city) as s:
+    with raises_msg(AuthenticationError, "revoked"), transaction(city) as s:
         authenticate_token(s, secret)
-    with pytest.raises(AuthenticationError, match="invalid token"), transaction(city) as s:
+    with raises_msg(AuthenticationError, "invalid token"), transaction(city) as s:
         authenticate_token(s, secret[:-1] + "x")
     assert [e.action for e in _audit(city, None)][:3] == [
         "token_revoked",
@@ -208,7 +208,7 @@ def test_expired_token(city) -> None:
     with transaction(city) as s:
         _, secret = create_token(s, "old", "planner", [], auditlog.utcnow() + timedelta(hours=1))
         s.execute(sa.update(ApiToken).values(expires_at=auditlog.utcnow() - timedelta(seconds=1)))
-    with pytest.raises(AuthenticationError, match="expired"), transaction(city) as s:
+    with raises_msg(AuthenticationError, "expired"), transaction(city) as s:
         authenticate_token(s, secret)
 
 
@@ -225,7 +225,7 @@ def test_expired_token(city) -> None:
 def test_bad_tokens_are_refused(city, name, role, codes, expires, fragment) -> None:
     before = table_counts(city)
     when = auditlog.utcnow() - timedelta(days=1) if expires else None
-    with pytest.raises(InvalidParameterError, match=fragment), transaction(city) as s:
+    with raises_msg(InvalidParameterError, fragment), transaction(city) as s:
         create_token(s, name, role, codes, when)
     assert table_counts(city) == before
 

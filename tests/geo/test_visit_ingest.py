@@ -15,7 +15,7 @@ from geo.storage.db import transaction
 from geo.storage.models import IngestBatch, Problem
 from geo.storage.round_models import Visit, VisitProblem
 from geo.summary import counts as summary
-from tests.helpers import table_counts, write_csv
+from tests.helpers import raises_msg, table_counts, write_csv
 from tests.rounds_data import ROUND, load_round_city
 
 HEADER = "id,点位编码,测评结果,问题类别,问题描述,检查时间,测评员,轮次,经度,纬度\n"
@@ -105,7 +105,7 @@ def test_bad_visit_rows_are_rejected_with_their_reason(city, tmp_path: Path) -> 
     lines = "".join(f"B{i},{row}\n" for i, (row, _) in enumerate(BAD_ROWS))
     text = HEADER + lines + "OK,M2,合格,,,2026-11-17 09:00,丁,,120.86,32.02\n"
     result = ingest_file(city, write_csv(tmp_path / "b.csv", text), IngestOptions(source="b"))
-    reasons = {r.row: r.reason for r in result.rejects}
+    reasons = {r.row: r.reason_en for r in result.rejects}
     for i, (_, message) in enumerate(BAD_ROWS):
         assert message in reasons[i + 2], (i, reasons.get(i + 2))
     assert (result.accepted, result.visits) == (1, 1)
@@ -116,12 +116,12 @@ def test_strict_mode_refuses_a_file_with_a_bad_visit_and_writes_nothing(
 ) -> None:
     text = GOOD + f"X1,S1,合格,,,2026-11-17 09:00,丁,{ROUND},120.96,32.01\n"
     before = table_counts(city)
-    with pytest.raises(IngestError, match=r"row 6: .*outside the scope of round"):
+    with raises_msg(IngestError, r"row 6: .*outside the scope of round"):
         ingest_file(city, write_csv(tmp_path / "s.csv", text), IngestOptions(strict=True))
     assert table_counts(city) == before
 
 
 def test_plain_problem_files_still_need_a_category(city, tmp_path: Path) -> None:
     text = "id,经度,纬度,发现时间\nX,120.82,32.01,2026-11-17 09:00\n"
-    with pytest.raises(IngestError, match=r"missing required column.*category"):
+    with raises_msg(IngestError, r"missing required column.*category"):
         ingest_file(city, write_csv(tmp_path / "n.csv", text), IngestOptions())

@@ -27,6 +27,7 @@ from geo.lifecycle.selection import Selection
 from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.summary import counts as summary
+from tests.helpers import raises_msg
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 
 CAL = default_calendar()
@@ -103,12 +104,14 @@ def test_working_days_between_inverts_add(start: date, days: int) -> None:
 def test_bad_calendar_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "cal.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(CalendarError, match=message.replace("[", r"\[").replace(".", r"\.")):
+    with raises_msg(CalendarError, message.replace("[", r"\[").replace(".", r"\.")):
         load_calendar(path)
 
 
 def test_negative_days_refused() -> None:
-    with pytest.raises(CalendarError, match="≥ 0"):
+    with raises_msg(CalendarError, "≥ 0，实为 -1"):
+        CAL.add_working_days(date(2026, 1, 5), -1)
+    with raises_msg(CalendarError, "must be ≥ 0, got -1"):
         CAL.add_working_days(date(2026, 1, 5), -1)
 
 
@@ -119,7 +122,7 @@ def test_warning_days_count_back_over_weekends_and_holidays() -> None:
     # Monday 12 October: the Saturday before (10 October) is an adjusted working day.
     assert CAL.working_days_before(date(2026, 10, 12), 1) == date(2026, 10, 10)
     assert CAL.working_days_before(date(2026, 10, 12), 0) == date(2026, 10, 12)
-    with pytest.raises(CalendarError, match="≥ 0"):
+    with raises_msg(CalendarError, "must be ≥ 0, got -2"):
         CAL.working_days_before(date(2026, 10, 12), -2)
 
 
@@ -128,7 +131,7 @@ def test_bad_calendar_file_stops_the_app_with_its_reason(tmp_path: Path) -> None
 
     bad = tmp_path / "cal.toml"
     bad.write_text('[years.2026]\nholidays = ["2026-02-30"]\n', encoding="utf-8")
-    with pytest.raises(CalendarError, match="malformed date '2026-02-30'"):
+    with raises_msg(CalendarError, "malformed date '2026-02-30'"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "CALENDAR": str(bad)})
 
 

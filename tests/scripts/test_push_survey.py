@@ -30,8 +30,10 @@ def server(sqlite_app: Flask, tmp_path: Path):
         yield base, token, engine
 
 
-def _push(base: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CIVICGRID_TOKEN": token}
+def _push(
+    base: str, token: str, *args: str, lang: str = "C.UTF-8"
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CIVICGRID_TOKEN": token, "LC_ALL": lang}
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args, "--url", base],
         capture_output=True,
@@ -68,6 +70,8 @@ def test_push_survey_bad_token_and_no_server(server, tmp_path) -> None:
     base, _, _ = server
     path = write_csv(tmp_path / "s.csv", GOOD)
     done = _push(base, "cg_wrong", str(path))
+    assert done.returncode == 2 and "令牌无效" in done.stdout  # a Chinese terminal
+    done = _push(base, "cg_wrong", str(path), lang="en_US.UTF-8")
     assert done.returncode == 2 and "invalid token" in done.stdout
     gone = _push("http://127.0.0.1:9", "cg_x", str(path))
     assert gone.returncode == 2 and "cannot reach" in gone.stderr

@@ -18,6 +18,7 @@ from tests.helpers import (
     csrf_token,
     load_tiny_city_with_points,
     login_client,
+    raises_msg,
     table_counts,
 )
 from web import create_app, database
@@ -117,7 +118,13 @@ def test_disabled_user_cannot_log_in_and_is_logged_out(city_app: Flask) -> None:
         set_disabled(s, "alice", True, "test")
     assert client.get("/").status_code == 302  # the running session ends at once
     response = login_client(city_app.test_client(), "alice")
-    assert response.status_code == 200 and "disabled" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "账号已停用" in response.get_data(as_text=True)
+    english = city_app.test_client()
+    english.get("/login?lang=en")
+    response = login_client(english, "alice")
+    assert response.status_code == 200 and "this account is disabled" in response.get_data(
+        as_text=True
+    )
 
 
 def test_password_change_ends_other_sessions(city_app: Flask) -> None:
@@ -260,7 +267,7 @@ def test_secret_key_is_required_outside_debug_tests_and_demo(engine, monkeypatch
 
 def test_public_demo_mode(engine, tmp_path) -> None:
     url = engine.url.render_as_string(False)
-    with pytest.raises(ConfigError, match="only"):
+    with raises_msg(ConfigError, "only allowed for the demo"):
         create_app({"DATABASE_URL": url, "SECRET_KEY": "y" * 32, "PUBLIC_DEMO": True})
     load_tiny_city_with_points(engine, tmp_path)
     app = create_app({"DATABASE_URL": url, "DEMO": True, "PUBLIC_DEMO": True})

@@ -20,7 +20,8 @@ from tests.helpers import (
     write_geojson,
 )
 
-ERROR_PREFIX = "错误 / error:"
+ERROR_PREFIX = "错误:"
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 
 SURVEY = (
     "id,lon,lat,category,found_at\n"
@@ -42,17 +43,17 @@ def _load_city(runner, tmp_path: Path) -> None:
     _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
 
 
-def _one_line_error(result) -> str:
+def _one_line_error(result, prefix: str = ERROR_PREFIX) -> str:
     assert result.exit_code not in (0, None), result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(ERROR_PREFIX)]
+    errors = [line for line in lines if line.startswith(prefix)]
     assert len(errors) == 1, result.output
     assert "Traceback" not in result.output
     return errors[0]
 
 
 def test_init_is_idempotent(runner, engine):
-    output = _ok(runner.invoke(args=["init"]))
+    output = _ok(runner.invoke(args=["init"], env=EN))
     assert "database ready" in output
     assert current_revision(engine) == head_revision()
 
@@ -63,7 +64,7 @@ def test_init_creates_the_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     runner = create_app({"DATABASE_URL": url, "TESTING": True}).test_cli_runner()
     output = _ok(runner.invoke(args=["init"]))
-    assert "数据库已就绪 / database ready" in output
+    assert "数据库已就绪" in output and "database ready" not in output
     engine = make_engine(url)
     try:
         assert current_revision(engine) == head_revision()
@@ -74,14 +75,14 @@ def test_init_creates_the_schema(tmp_path):
 def test_areas_load_output(runner, engine, tmp_path):
     d = write_geojson(tmp_path / "districts.geojson", DISTRICTS)
     output = _ok(runner.invoke(args=["areas", "load", str(d), "--level", "district"]))
-    assert "districts.geojson: 2 个district / features" in output
-    assert "新增 inserted 2" in output and "更新 updated 0" in output
+    assert "districts.geojson: 2 个district" in output
+    assert "新增 2" in output and "更新 0" in output
     s = write_geojson(tmp_path / "streets.geojson", STREETS)
-    output = _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
-    assert "新增 inserted 4" in output
+    output = _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"], env=EN))
+    assert "streets.geojson: 4 street features — inserted 4" in output
     assert "parents found by containment: 2" in output
     again = _ok(runner.invoke(args=["areas", "load", str(s), "--level", "street"]))
-    assert "新增 inserted 0" in again and "未变 unchanged 4" in again
+    assert "新增 0" in again and "未变 4" in again
     assert table_counts(engine)["areas"] == 6
 
 
@@ -93,7 +94,7 @@ def test_areas_load_reports_overlaps_repairs_and_options(runner, engine, tmp_pat
     path = write_geojson(tmp_path / "d.geojson", features)
     args = ["areas", "load", str(path), "--level", "district"]
     output = _ok(runner.invoke(args=[*args, "--code-field", "dm", "--name-field", "mc"]))
-    assert "重叠 / overlap: 329901 × 329902:" in output
+    assert "重叠: 329901 × 329902:" in output
     assert "m²" in output
 
 
@@ -105,26 +106,28 @@ def test_points_load_output(runner, engine, tmp_path):
     ]
     path = write_geojson(tmp_path / "points.geojson", features)
     output = _ok(runner.invoke(args=["points", "load", str(path), "--school-buffer", "150"]))
-    assert "points.geojson: 2 个点位 / points" in output
-    assert "新增 inserted 2" in output and "区域外 outside 1" in output
+    assert "points.geojson: 2 个点位" in output
+    assert "新增 2" in output and "区域外 1" in output
     assert table_counts(engine)["inspection_points"] == 2
 
 
 def test_ingest_output(runner, engine, tmp_path):
     _load_city(runner, tmp_path)
     path = write_csv(tmp_path / "survey.csv", SURVEY, bom=True)
-    output = _ok(runner.invoke(args=["ingest", str(path), "--source", "team-a", "--actor", "bob"]))
-    assert "survey.csv: 3 行 / rows" in output
-    assert "导入 accepted 3" in output
+    args = ["ingest", str(path), "--source", "team-a", "--actor", "bob"]
+    output = _ok(runner.invoke(args=args, env=EN))
+    assert "survey.csv: 3 rows" in output
+    assert "accepted 3" in output
     assert "duplicates skipped 0" in output
-    assert "区域外 outside 1" in output
-    assert "批次 batch 1" in output
+    assert "outside 1" in output
+    assert "batch 1" in output
     again = _ok(runner.invoke(args=["ingest", str(path), "--source", "team-a"]))
-    assert "导入 accepted 0" in again and "duplicates skipped 3" in again
+    assert "survey.csv: 3 行" in again
+    assert "导入 0" in again and "已存在跳过 3" in again
     assert table_counts(engine)["problems"] == 3
 
 
-# --- bad input: exit code != 0, one line "错误 / error: ...", database unchanged -----
+# --- bad input: exit code != 0, one line "错误: ..." ("error: ..."), database unchanged ---
 
 
 def _garbage(tmp_path):
@@ -214,8 +217,8 @@ def test_bad_input_one_line_error_and_nothing_written(runner, engine, tmp_path, 
     _ok(runner.invoke(args=["ingest", str(write_csv(tmp_path / "ok.csv", SURVEY))]))
     before = table_counts(engine)
     args, fragment = CLI_BAD_INPUTS[case](tmp_path)
-    result = runner.invoke(args=args)
-    line = _one_line_error(result)
+    result = runner.invoke(args=args, env=EN)
+    line = _one_line_error(result, "error:")
     assert result.exit_code == 1
     assert fragment in line, line
     assert table_counts(engine) == before
@@ -262,7 +265,7 @@ def test_areas_load_gcj02_and_the_warning(runner, engine, tmp_path):
     path = gcj_street_file(tmp_path)
     warned = runner.invoke(args=["areas", "load", str(path), "--level", "street"])
     assert warned.exit_code == 0, warned.output
-    assert "警告 / warning:" in warned.stderr and "re-run with --crs gcj02" in warned.stderr
+    assert "警告:" in warned.stderr and "请用 --crs gcj02 重新运行" in warned.stderr
     right = runner.invoke(args=["areas", "load", str(path), "--level", "street", "--crs", "gcj02"])
     assert right.exit_code == 0 and right.stderr == "", right.output
-    assert "更新 updated 2" in right.output
+    assert "更新 2" in right.output

@@ -13,6 +13,8 @@ from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.stats_data import load_stats_city
 
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
+
 
 def _engine(app: Flask):
     from web import database
@@ -50,7 +52,8 @@ def test_assign_by_filters_then_rectify_close_reopen_by_id(city_app: Flask) -> N
             "东门街道办事处",
             "--actor",
             "脚本",
-        ]
+        ],
+        env=EN,
     )
     assert result.exit_code == 0, result.output
     assert "2 problems → assigned" in result.output
@@ -82,7 +85,8 @@ def test_dry_run_changes_nothing(city_app: Flask) -> None:
             "--actor",
             "x",
             "--dry-run",
-        ]
+        ],
+        env=EN,
     )
     assert result.exit_code == 0 and "3 problems" in result.output and "dry run" in result.output
     assert _state(city_app) == before
@@ -153,17 +157,20 @@ def test_bad_commands_fail_with_one_line_and_change_nothing(city_app) -> None:
     ids = {"A1": problem_id(engine, "A1"), "C1": problem_id(engine, "C1")}
     before = _state(city_app)
     for args, message in BAD_COMMANDS:
-        result = city_app.test_cli_runner().invoke(args=[a.format(**ids) for a in args])
+        runner = city_app.test_cli_runner()
+        result = runner.invoke(args=[a.format(**ids) for a in args], env=EN)
         assert result.exit_code == 1, args
-        assert message in result.output and result.output.startswith("错误 / error:")
+        assert message in result.output and result.output.startswith("error:")
         assert _state(city_app) == before
 
 
 def test_units_add_and_list(city_app: Flask) -> None:
     runner = city_app.test_cli_runner()
     assert runner.invoke(args=["units", "add", "市容环卫处", "--kind", "department"]).exit_code == 0
-    duplicate = runner.invoke(args=["units", "add", "市容环卫处"])
+    duplicate = runner.invoke(args=["units", "add", "市容环卫处"], env=EN)
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    duplicate = runner.invoke(args=["units", "add", "市容环卫处"])
+    assert duplicate.exit_code == 1 and duplicate.output.startswith("错误:")
     listing = runner.invoke(args=["units", "list"]).output
     assert "市容环卫处\tdepartment" in listing and "云溪区城管局" in listing
 

@@ -17,6 +17,8 @@ from tests.helpers import table_counts
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import ROUND, load_round_city
 
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
+
 
 def _engine(app: Flask):
     from web import database
@@ -49,11 +51,14 @@ def test_rounds_add_list_show_and_visit(round_app: Flask) -> None:
             "market",
             "--area",
             "street:329901002",
-        ]
+        ],
+        env=EN,
     )
     assert added.exit_code == 0 and "round created: 十二月暗访" in added.output
     listed = runner.invoke(args=["rounds", "list"])
-    assert ROUND in listed.output and "3/4 75.0%" in listed.output
+    assert ROUND in listed.output and "3/4 75.0%" in listed.output and "不合格率" in listed.output
+    listed = runner.invoke(args=["rounds", "list"], env=EN)
+    assert "3/4 75.0%" in listed.output and "fail rate" in listed.output
     shown = runner.invoke(args=["rounds", "show", ROUND, "--json"])
     assert json.loads(shown.output)["fail_rate"] == pytest.approx(1 / 3)
     visit = runner.invoke(
@@ -74,7 +79,7 @@ def test_rounds_add_list_show_and_visit(round_app: Flask) -> None:
             "litter:门口垃圾",
         ]
     )
-    assert visit.exit_code == 0 and "不合格 (1 个问题 / problems)" in visit.output
+    assert visit.exit_code == 0 and "不合格（1 个问题）" in visit.output
     table = runner.invoke(args=["rounds", "show", "十二月暗访", "--level", "district"])
     assert "云溪区 329901\t1\t1\t0\t0\t1\t0\t100.0%" in table.output
 
@@ -148,9 +153,9 @@ def test_bad_input_is_one_line_exit_1_and_changes_nothing(round_app: Flask, tmp_
     for args, message in BAD:
         args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
         before = table_counts(engine)
-        result = runner.invoke(args=args)
+        result = runner.invoke(args=args, env=EN)
         assert result.exit_code == 1, args
-        assert message in result.output and result.output.startswith("错误 / error:"), args
+        assert message in result.output and result.output.startswith("error:"), args
         assert table_counts(engine) == before, args
 
 
@@ -169,7 +174,10 @@ def test_notice_issue_preview_and_reprint(round_app: Flask, tmp_path: Path) -> N
             "--preview",
         ]
     )
-    assert preview.exit_code == 0 and "草稿 / draft" in preview.output
+    assert preview.exit_code == 0 and "抄告单 草稿: " in preview.output
+    args = ["notice", "--round", ROUND, "--street", "329901001", "-o", str(tmp_path / "e.html")]
+    preview = runner.invoke(args=[*args, "--preview"], env=EN)
+    assert preview.exit_code == 0 and "notice draft: " in preview.output
     assert table_counts(engine)["notices"] == 0
     issued = runner.invoke(
         args=[
@@ -187,7 +195,7 @@ def test_notice_issue_preview_and_reprint(round_app: Flask, tmp_path: Path) -> N
         ]
     )
     assert issued.exit_code == 0, issued.output
-    assert "文明创建督查〔2026〕第1号: 1 个不合格点位 / failed points, 2 个问题" in issued.output
+    assert "抄告单 文明创建督查〔2026〕第1号: 1 个不合格点位, 2 个问题" in issued.output
     assert (tmp_path / "n.pdf").read_bytes().startswith(b"%PDF")
     again = runner.invoke(args=["notice", "--notice", "1", "-o", str(tmp_path / "a.html")])
     assert again.exit_code == 0 and "第1号" in (tmp_path / "a.html").read_text(encoding="utf-8")
@@ -217,7 +225,8 @@ def test_extension_commands_need_the_role(app: Flask, tmp_path: Path) -> None:
     )
     assert asked.exit_code == 0 and "申请延期 1 个问题" in asked.output
     before = table_counts(engine)
-    denied = runner.invoke(args=["problems", "approve-extension", "--id", pid, "--actor", "东门"])
+    args = ["problems", "approve-extension", "--id", pid, "--actor", "东门"]
+    denied = runner.invoke(args=args, env=EN)
     assert denied.exit_code == 1 and "needs the approval right" in denied.output
     assert table_counts(engine) == before
     granted = runner.invoke(

@@ -42,9 +42,10 @@ REPO = Path(__file__).resolve().parents[2]
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     builder = create_app({"DATABASE_URL": url, "TESTING": True})
-    result = builder.test_cli_runner().invoke(args=["demo", "--no-serve", "--database-url", url])
+    args = ["demo", "--no-serve", "--database-url", url]
+    result = builder.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "grid: 1502" in result.output
+    assert "grid: 1502 个区域" in result.output  # a Chinese terminal
     DEMO_OUTPUT["text"] = result.output
     yield create_app({"DATABASE_URL": url, "TESTING": True, "DEMO_OUTPUT": result.output})
 
@@ -78,6 +79,11 @@ def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
         }
     )
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 2
+    assert "缺少示例数据" in result.output and "grids.geojson" in result.output
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--no-serve"], env={"LC_ALL": "en_US.UTF-8"}
+    )
     assert result.exit_code == 2
     assert "missing demo files" in result.output and "grids.geojson" in result.output
 
@@ -127,7 +133,7 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     from tests.helpers import login_client
 
     text = DEMO_OUTPUT["text"]
-    assert "demo accounts (passwords shown once)" in text
+    assert "示例账号（密码只显示这一次）:" in text
     for username, role in [
         ("demo-admin", "admin"),
         ("demo-city", "city_officer"),
@@ -213,10 +219,10 @@ def test_demo_command_serves_until_ctrl_c(
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, output
-    assert "reusing the demo database" in output
+    assert "沿用已构建的示例数据库" in output
     assert "demo-admin" in output and f"http://127.0.0.1:{port}/" in output
     assert "Ignoring a call to 'app.run()'" not in output
-    assert "已停止 / stopped" in output
+    assert "已停止" in output
 
 
 def test_demo_fingerprint_follows_the_files(tmp_path: Path) -> None:

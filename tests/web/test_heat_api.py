@@ -62,7 +62,7 @@ def test_filters_change_the_figures(heat_app: Flask) -> None:
     ],
 )
 def test_bad_filters_are_400_with_a_message(heat_app: Flask, query: str, message: str) -> None:
-    response = signed_in(heat_app).get(f"/api/v1/heat?{query}")
+    response = signed_in(heat_app).get(f"/api/v1/heat?{query}", headers={"Accept-Language": "en"})
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert message in error["message"] and error["code"] == "FilterError"

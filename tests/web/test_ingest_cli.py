@@ -12,7 +12,8 @@ from geo.core.crs import wgs84_to_gcj02
 from tests.helpers import load_tiny_city, load_tiny_city_with_points, table_counts, write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "surveys"
-ERROR_PREFIX = "错误 / error:"
+ERROR_PREFIX = "错误:"
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 HEADER = "id,lon,lat,category,found_at,description\n"
 MIXED = (
     HEADER
@@ -33,9 +34,9 @@ def _ok(result) -> str:
     return result.output
 
 
-def _one_error(result) -> str:
+def _one_error(result, prefix: str = ERROR_PREFIX) -> str:
     assert result.exit_code == 1, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith(ERROR_PREFIX)]
+    errors = [line for line in result.output.splitlines() if line.startswith(prefix)]
     assert len(errors) == 1 and "Traceback" not in result.output, result.output
     return errors[0]
 
@@ -43,12 +44,17 @@ def _one_error(result) -> str:
 def test_summary_lists_rejects_by_reason(runner, city, tmp_path) -> None:
     path = write_csv(tmp_path / "mixed.csv", MIXED)
     output = _ok(runner.invoke(args=["ingest", str(path)]))
-    assert "mixed.csv: 3 行 / rows — 导入 accepted 1, 拒绝 rejected 2" in output
-    assert "拒绝 rejected 1: 坐标不是数字 / non-numeric lon" in output
-    assert "第 3 行 / row 3: 坐标不是数字 / non-numeric lon" in output
-    assert "第 4 行 / row 4: 经纬度疑似颠倒" in output and "--fix-swapped" in output
-    assert "批次 batch 1" in output
+    assert "mixed.csv: 3 行 — 导入 1, 拒绝 2" in output
+    assert "拒绝 1: 坐标不是数字" in output
+    assert "第 3 行: 坐标不是数字" in output
+    assert "第 4 行: 经纬度疑似颠倒" in output and "--fix-swapped" in output
+    assert "批次 1" in output and "non-numeric" not in output
     assert table_counts(city)["problems"] == 1
+    output = _ok(runner.invoke(args=["ingest", str(path), "--dry-run"], env=EN))
+    assert "mixed.csv: 3 rows — accepted 0, rejected 2, duplicates skipped 1" in output
+    assert "rejected 1: non-numeric lon" in output
+    assert "row 3: non-numeric lon" in output
+    assert "row 4: " in output and "--fix-swapped" in output and "坐标" not in output
 
 
 def test_fix_swapped_rejects_file_and_json(runner, city, tmp_path) -> None:
@@ -75,7 +81,10 @@ def test_dry_run_writes_nothing(runner, city, tmp_path) -> None:
     output = _ok(
         runner.invoke(args=["ingest", str(write_csv(tmp_path / "s.csv", MIXED)), "--dry-run"])
     )
-    assert "试运行，未写入 / dry run, nothing written" in output and "导入 accepted 1" in output
+    assert "试运行，未写入" in output and "导入 1" in output
+    args = ["ingest", str(tmp_path / "s.csv"), "--dry-run"]
+    output = _ok(runner.invoke(args=args, env=EN))
+    assert "dry run, nothing written" in output and "accepted 1" in output
     assert table_counts(city) == before
 
 
@@ -83,15 +92,17 @@ def test_strict_refuses_with_one_line(runner, city, tmp_path) -> None:
     before = table_counts(city)
     result = runner.invoke(args=["ingest", str(write_csv(tmp_path / "s.csv", MIXED)), "--strict"])
     line = _one_error(result)
-    assert (
-        "第 3 行 / row 3: 坐标不是数字 / non-numeric lon (共 2 行有误 / 2 bad rows in all)" in line
-    )
+    assert "第 3 行: 坐标不是数字（共 2 行有误）" in line
+    args = ["ingest", str(tmp_path / "s.csv"), "--strict"]
+    line = _one_error(runner.invoke(args=args, env=EN), "error:")
+    assert "row 3: non-numeric lon (2 bad rows in all)" in line
     assert table_counts(city) == before
 
 
 def test_json_error(runner, city, tmp_path) -> None:
-    result = runner.invoke(args=["ingest", str(write_csv(tmp_path / "h.csv", HEADER)), "--json"])
-    line = _one_error(result)
+    args = ["ingest", str(write_csv(tmp_path / "h.csv", HEADER)), "--json"]
+    result = runner.invoke(args=args, env=EN)
+    line = _one_error(result, "error:")
     assert "no data rows" in line
     payload = json.loads(result.output.splitlines()[0])
     assert "no data rows" in payload["error"]
@@ -116,14 +127,14 @@ def test_map_crs_and_link_distance(runner, city, tmp_path) -> None:
         (["--crs", "mars"], "unknown coordinate system 'mars'"),
         (["--format", "xlsx"], "the file holds CSV, not XLSX"),
         (["--encoding", "nope-8"], "unknown encoding 'nope-8'"),
-        (["--found-at", "yesterday-ish"], "--found-at 'yesterday-ish': 时间格式错误 / malformed"),
+        (["--found-at", "yesterday-ish"], "--found-at 'yesterday-ish': malformed time"),
         (["--found-at", "2999-01-01 10:00"], "found time is in the future"),
     ],
 )
 def test_bad_options_one_line_and_nothing_written(runner, city, tmp_path, extra, fragment) -> None:
     before = table_counts(city)
     path = write_csv(tmp_path / "s.csv", MIXED)
-    line = _one_error(runner.invoke(args=["ingest", str(path), *extra]))
+    line = _one_error(runner.invoke(args=["ingest", str(path), *extra], env=EN), "error:")
     assert fragment in line, line
     assert table_counts(city) == before
 
@@ -153,6 +164,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path) -> None:
 
     terminal = Terminal()
     monkeypatch.setattr(ingest_cli.sys, "stderr", terminal)
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
     with ingest_cli._progress(big, enabled=True) as update:
         assert update is not None
         update(big.stat().st_size // 2, big.stat().st_size)
@@ -173,12 +185,12 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path) -> None:
 def test_no_time_column_defaults_to_ingest_time(runner, city, tmp_path) -> None:
     path = write_csv(tmp_path / "sheet.csv", "经度,纬度,问题类别\n120.82,32.02,小广告\n")
     output = _ok(runner.invoke(args=["ingest", str(path)]))
-    assert "found time defaulted (no time in the file): 1" in output
-    assert "no time column: found time = ingest time" in output
+    assert "未给发现时间、取默认: 1" in output
+    assert "文件没有时间列，发现时间取导入时间" in output
     summary = json.loads(_ok(runner.invoke(args=["ingest", str(path), "--json"])).strip())
     assert summary["found_at_defaulted"] == 0 and summary["duplicates"] == 1
     line = _one_error(runner.invoke(args=["ingest", str(path), "--strict", "--source", "x"]))
-    assert "no time column" in line and "--found-at" in line
+    assert "缺少时间列" in line and "--found-at" in line
 
 
 def test_crs_hint_goes_to_stderr(runner, engine, tmp_path) -> None:
@@ -190,8 +202,8 @@ def test_crs_hint_goes_to_stderr(runner, engine, tmp_path) -> None:
     path = write_csv(tmp_path / "amap.csv", "\n".join(lines) + "\n")
     result = runner.invoke(args=["ingest", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    assert "警告 / warning:" in result.stderr and "--crs gcj02" in result.stderr
-    assert json.loads(result.stdout.strip())["crs_hint"].endswith("re-run with --crs gcj02")
+    assert "警告:" in result.stderr and "--crs gcj02" in result.stderr
+    assert json.loads(result.stdout.strip())["crs_hint"].endswith("请用 --crs gcj02 重新运行")
 
 
 def test_help_says_what_a_user_needs(runner) -> None:
@@ -216,5 +228,5 @@ def test_no_internal_column_names_in_messages(runner, city, tmp_path) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     for extra in ([], ["--map", "category=问题"]):
         line = _one_error(runner.invoke(args=["ingest", str(path), *extra]))
-        assert "columns in file: 备注" in line, line
+        assert "文件中的列: 备注" in line, line
         assert "__" not in line, line

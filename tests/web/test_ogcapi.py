@@ -174,7 +174,7 @@ def test_single_items(city_app) -> None:
     ],
 )
 def test_bad_requests_answer_in_ogc_exception_format(city_app, url, status, code, needle) -> None:
-    response = signed_in(city_app).get(url)
+    response = signed_in(city_app).get(url, headers={"Accept-Language": "en"})
     assert response.status_code == status
     body = json.loads(response.get_data(as_text=True))
     assert body["code"] == code and needle in body["description"]

@@ -36,7 +36,7 @@ def post(app: Flask, path: str, form: dict[str, str]):
     """POST like a machine client: no login, the api_key field names a token."""
     if "api_key" in form:
         form = {**form, "api_key": SECRETS.get(form["api_key"], form["api_key"])}
-    return app.test_client().post(path, data=form)
+    return app.test_client().post(path, data=form, headers={"Accept-Language": "en"})
 
 
 def writes(engine) -> dict[str, int]:
@@ -116,7 +116,7 @@ def test_requests_as_xml(city_app) -> None:
     ],
 )
 def test_bad_requests_use_the_georeport_error_format(city_app, url, status, needle) -> None:
-    response = signed_in(city_app).get(url)
+    response = signed_in(city_app).get(url, headers={"Accept-Language": "en"})
     assert response.status_code == status
     if url.endswith(".xml") or ".xml?" in url:
         error = ET.fromstring(response.get_data()).find("error")

@@ -114,7 +114,7 @@ def test_stale_form_shows_a_conflict(city_app: Flask, browser) -> None:
             form.locator("textarea[name=note]").fill(f"{who}整改")
             _submit(page, form)
         assert "已整改" in first.inner_text("[data-testid=status]")
-        assert "reload" in second.inner_text("[data-testid=error]")
+        assert "请刷新后重试 (#" in second.inner_text("[data-testid=error]")  # a Chinese browser
         screenshot(second, "problem-conflict")
         first.close()
         second.close()

@@ -87,6 +87,8 @@ def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
     assert 'data-testid="form-reopen"' in html
 
 
+EN = {"Accept-Language": "en"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD_FORMS = [
     ("C1", "rectify", {"version": "1"}, 400, "note is required"),
     ("C1", "rectify", {"note": "x", "version": "9"}, 409, "reload"),
@@ -122,7 +124,9 @@ def test_bad_form_input_is_refused_and_changes_nothing(city_app) -> None:
     for external, action, data, status, message in BAD_FORMS:
         pid = problem_id(_engine(city_app), external)
         token = _token(client, f"/problems/{pid}")
-        response = client.post(f"/problems/{pid}/{action}", data={**data, "csrf_token": token})
+        form = {**data, "csrf_token": token}
+        headers = {} if CJK.search(message) else EN  # the message's language
+        response = client.post(f"/problems/{pid}/{action}", data=form, headers=headers)
         assert response.status_code == status, (action, data)
         assert message in response.get_data(as_text=True)
         assert _state(city_app) == before
@@ -176,7 +180,7 @@ def test_bad_photos_are_refused_and_leave_nothing(city_app, tmp_path) -> None:
         body = payload if payload is not None else _png(400) + b"\x00" * 60_000
         data = {"note": "x", "version": "1", "photo": (io.BytesIO(body), "x.png")}
         data["csrf_token"] = _token(client, f"/problems/{pid}")
-        response = client.post(f"/problems/{pid}/rectify", data=data)
+        response = client.post(f"/problems/{pid}/rectify", data=data, headers=EN)
         assert response.status_code == 400 and message in response.get_data(as_text=True)
         assert _state(city_app) == before
         photos = tmp_path / "photos"
@@ -217,6 +221,9 @@ def test_bulk_assign_with_unknown_unit_changes_nothing(city_app: Flask) -> None:
         "csrf_token": _token(client, page),
     }
     response = client.post("/problems/bulk-assign", data=data, follow_redirects=True)
+    assert "未知的责任单位" in response.get_data(as_text=True)
+    data["csrf_token"] = _token(client, page)
+    response = client.post("/problems/bulk-assign?lang=en", data=data, follow_redirects=True)
     assert "unknown responsible unit" in response.get_data(as_text=True)
     assert _state(city_app) == before
 

@@ -47,7 +47,7 @@ BAD_QUERIES = [
 
 def test_bad_ranking_parameters_are_400_json(stats_app: Flask) -> None:
     for query, message in BAD_QUERIES:
-        response = signed_in(stats_app).get(f"/api/v1/rankings?{query}")
+        response = signed_in(stats_app).get(f"/api/v1/rankings?{query}&lang=en")
         assert response.status_code == 400
         assert message in response.get_json()["error"]["message"]
 

@@ -60,10 +60,10 @@ def test_api_gives_rounds_coverage_and_points(round_app: Flask) -> None:
     layer = client.get(f"/api/v1/rounds/{rid}/points?visited=0")
     assert layer.mimetype == "application/geo+json"
     assert [f["properties"]["code"] for f in layer.get_json()["features"]] == ["A2"]
-    bad = client.get(f"/api/v1/rounds/{rid}/points?visited=maybe")
+    bad = client.get(f"/api/v1/rounds/{rid}/points?visited=maybe&lang=en")
     assert bad.status_code == 400 and "visited must be 0 or 1" in bad.get_json()["error"]["message"]
     assert client.get(f"/api/v1/rounds/{rid}?level=planet").status_code == 400
-    missing = client.get("/api/v1/rounds/999")
+    missing = client.get("/api/v1/rounds/999", headers={"Accept-Language": "en"})
     assert missing.status_code == 404 and "no round '999'" in missing.get_json()["error"]["message"]
 
 
@@ -152,6 +152,12 @@ def test_approval_on_the_problem_page_needs_the_right(city_app: Flask) -> None:
         f"{url}/approve_extension", data={"version": "2", "csrf_token": csrf_token(planner, url)}
     )
     assert denied.status_code == 403
+    assert "不能执行 approve_extension" in denied.get_data(as_text=True)
+    denied = planner.post(
+        f"{url}/approve_extension?lang=en",
+        data={"version": "2", "csrf_token": csrf_token(planner, url)},
+    )
+    assert denied.status_code == 403
     assert "cannot approve_extension" in denied.get_data(as_text=True)
     assert _state(city_app) == before
     granted = client.post(
@@ -178,6 +184,7 @@ def test_request_extension_form_refuses_beyond_the_maximum(city_app: Flask) -> N
             "version": "1",
             "csrf_token": _token(client, url),
         },
+        headers={"Accept-Language": "en"},
     )
     assert response.status_code == 400
     assert "maximum of 5 days" in response.get_data(as_text=True)

@@ -82,6 +82,9 @@ def test_strict_upload_lists_every_bad_row_and_writes_nothing(city) -> None:
     before = table_counts(engine)
     response = _upload(app.test_client(), tokens["city"], bad)
     assert response.status_code == 422
+    assert "第 4 行" in response.get_json()["error"]["message"]
+    response = _upload(app.test_client(), {**tokens["city"], "Accept-Language": "en"}, bad)
+    assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "IngestError" and "row 4" in error["message"]
     assert [(r["row"], r["reason_en"]) for r in error["rejects"]] == [
@@ -114,7 +117,8 @@ def test_bad_upload_types(light, name, content, status, fragment) -> None:
     app, engine, header = light
     before = table_counts(engine)["problems"]
     data = {"file": (io.BytesIO(content), name)}
-    response = app.test_client().post("/api/v1/surveys", data=data, headers=header)
+    headers = {**header, "Accept-Language": "en"}
+    response = app.test_client().post("/api/v1/surveys", data=data, headers=headers)
     assert response.status_code == status, response.get_json()
     assert fragment in response.get_json()["error"]["message"]
     assert table_counts(engine)["problems"] == before
@@ -172,7 +176,7 @@ def test_upload_needs_ingest_and_a_whole_city_scope(city) -> None:
 )
 def test_bad_tokens_are_401(light, header, fragment) -> None:
     app, *_ = light
-    response = app.test_client().get("/api/v1/problems", headers=header)
+    response = app.test_client().get("/api/v1/problems?lang=en", headers=header)
     assert response.status_code == 401
     assert fragment in response.get_json()["error"]["message"]
 
@@ -188,8 +192,8 @@ def test_expired_and_revoked_tokens(city) -> None:
             .where(ApiToken.name == "district-app")
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
-    revoked = client.get("/api/v1/problems", headers=tokens["city"])
-    expired = client.get("/api/v1/problems", headers=tokens["district"])
+    revoked = client.get("/api/v1/problems?lang=en", headers=tokens["city"])
+    expired = client.get("/api/v1/problems?lang=en", headers=tokens["district"])
     assert (revoked.status_code, expired.status_code) == (401, 401)
     assert "revoked" in revoked.get_json()["error"]["message"]
     assert "expired" in expired.get_json()["error"]["message"]
@@ -308,11 +312,16 @@ def test_nul_characters_never_reach_the_database(city) -> None:
     client = app.test_client()
     before = table_counts(engine)["problems"]
     response = client.get("/api/v1/problems?campaign=a%00b", headers=tokens["city"])
+    assert response.status_code == 400 and "'campaign'" in response.get_json()["error"]["message"]
+    english = {**tokens["city"], "Accept-Language": "en"}
+    response = client.get("/api/v1/problems?campaign=a%00b", headers=english)
     assert response.status_code == 400 and "NUL" in response.get_json()["error"]["message"]
     body = {**NEW, "description": "a\x00b"}
     assert client.post("/api/v1/problems", json=body, headers=tokens["city"]).status_code == 400
     late_nul = SURVEY + "S3,120.82,32.01,litter,2024-06-01," + "x" * 9000 + "\x00\n"
     response = _upload(client, tokens["city"], late_nul)
+    assert response.status_code == 415 and "空字符" in response.get_json()["error"]["message"]
+    response = _upload(client, english, late_nul)
     assert response.status_code == 415 and "NUL" in response.get_json()["error"]["message"]
     assert table_counts(engine)["problems"] == before
     login = client.post("/login", data={"username": "a\x00b", "password": "x"})

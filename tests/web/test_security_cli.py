@@ -11,7 +11,8 @@ from geo.access.audit import entries
 from geo.storage.db import transaction
 from tests.helpers import load_tiny_city_with_grids, table_counts
 
-ERROR = "错误 / error:"
+ERROR = "error:"
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def _ok(result) -> str:
 def test_users_add_list_disable_set_scope(city_runner, engine, client) -> None:
     add = ["users", "add", "zhangwei", "--role", "district_officer", "--name", "张伟"]
     output = _ok(city_runner.invoke(args=[*add, "--scope", "329901", "--password-stdin"],
-                                    input="long-enough-pw\n"))  # fmt: skip
-    assert "added zhangwei" in output and "329901 云溪区" in output
+                                    input="long-enough-pw\n", env=EN))  # fmt: skip
+    assert "added zhangwei: District officer" in output and "329901 云溪区" in output
     listing = _ok(city_runner.invoke(args=["users", "list"]))
     assert re.search(r"zhangwei\s+district_officer\s+启用 active", listing)
     output = _ok(city_runner.invoke(args=["users", "set-scope", "zhangwei", "329901", "329902"]))
@@ -38,13 +39,20 @@ def test_users_add_list_disable_set_scope(city_runner, engine, client) -> None:
     assert "停用 disabled" in _ok(city_runner.invoke(args=["users", "list"]))
     _ok(city_runner.invoke(args=["users", "disable", "zhangwei", "--enable"]))
     output = _ok(
-        city_runner.invoke(args=["users", "set-role", "zhangwei", "city_officer", "--whole-city"])
+        city_runner.invoke(args=["users", "set-role", "zhangwei", "planner", "--whole-city"])
+    )
+    assert "zhangwei: 规划" in output and "全市" in output
+    output = _ok(
+        city_runner.invoke(
+            args=["users", "set-role", "zhangwei", "city_officer", "--whole-city"], env=EN
+        )
     )
     assert "whole city" in output
     with transaction(engine, write=False) as s:
         actions = [e.action for e in entries(s)]
         actors = {e.actor for e in entries(s)}
-    assert actions[:5] == [
+    assert actions[:6] == [
+        "role_changed",
         "role_changed",
         "user_enabled",
         "user_disabled",
@@ -86,7 +94,7 @@ def test_generated_password_is_printed_once_and_works(city_runner, app) -> None:
 )  # fmt: skip
 def test_cli_refusals_are_one_line_and_write_nothing(city_runner, engine, args, stdin, fragment):
     before = table_counts(engine)
-    result = city_runner.invoke(args=args, input=stdin)
+    result = city_runner.invoke(args=args, input=stdin, env=EN)
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if line.startswith(ERROR)]
     assert len(errors) == 1 and fragment in errors[0], result.output
@@ -117,7 +125,7 @@ def test_tokens_create_list_revoke(city_runner, app) -> None:
     _ok(city_runner.invoke(args=["tokens", "revoke", "nightly"]))
     assert "revoked" in _ok(city_runner.invoke(args=["tokens", "list"]))
     assert client.get("/api/v1/problems", headers=auth).status_code == 401
-    again = city_runner.invoke(args=["tokens", "create", "nightly", "--role", "planner"])
+    again = city_runner.invoke(args=["tokens", "create", "nightly", "--role", "planner"], env=EN)
     assert again.exit_code == 1 and "exists already" in again.output
 
 

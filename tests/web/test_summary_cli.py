@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from geo.storage.models import AreaSummary, Problem, RateSummary
 from tests.helpers import load_heat_city
 
+EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
+
 
 def test_check_rebuild_refresh(app, runner, tmp_path: Path) -> None:
     from web import database
@@ -22,17 +24,17 @@ def test_check_rebuild_refresh(app, runner, tmp_path: Path) -> None:
     broken = runner.invoke(args=["summary", "check"])
     assert broken.exit_code == 1 and "summary rebuild" in broken.output
     rebuilt = runner.invoke(args=["summary", "rebuild"])
-    assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "统计已重建" in rebuilt.output
     assert runner.invoke(args=["summary", "check"]).exit_code == 0
     with engine.begin() as conn:
         conn.execute(sa.update(RateSummary).values(due=RateSummary.due + 1))
     broken = runner.invoke(args=["summary", "check"])
     assert broken.exit_code == 1 and "summary rebuild" in broken.output
-    rebuilt = runner.invoke(args=["summary", "rebuild"])
+    rebuilt = runner.invoke(args=["summary", "rebuild"], env=EN)
     problems = _problem_count(engine)
     assert rebuilt.exit_code == 0 and f"rate counts: {problems:,}/{problems:,}" in rebuilt.output
     assert runner.invoke(args=["summary", "check"]).exit_code == 0
-    refreshed = runner.invoke(args=["summary", "refresh"])
+    refreshed = runner.invoke(args=["summary", "refresh"], env=EN)
     assert refreshed.exit_code == 0 and "overdue counts moved" in refreshed.output
     bad = runner.invoke(args=["summary", "rebuild", "--day-offset", "5000"])
     assert bad.exit_code == 2 and "5000" in bad.output

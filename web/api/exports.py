@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, request, send_file
 from geo.access.audit import audit
 from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
+from geo.core.text import tr
 from geo.export.request import FORMATS, MEDIA_TYPES, STREAMED, ExportRequest, check_choice
 from geo.export.stream import export_to_file, stream_export
 from geo.reports.filters import TARGETS, Target
@@ -82,8 +83,10 @@ def _streamed(session: so.Session, export: ExportRequest, taxonomy: Taxonomy) ->
 def _export_request(target: str, fmt: str) -> ExportRequest:
     if target not in TARGETS or fmt not in FORMATS:
         raise NotFoundError(
-            f"没有这种导出 / no such export '{target}.{fmt}': "
-            f"{'|'.join(TARGETS)} × {'|'.join(FORMATS)}"
+            tr(
+                f"没有这种导出 '{target}.{fmt}': {'|'.join(TARGETS)} × {'|'.join(FORMATS)}",
+                f"no such export '{target}.{fmt}': {'|'.join(TARGETS)} × {'|'.join(FORMATS)}",
+            )
         )
     filt = request_filter(_target(target), extra=("crs",))
     crs = check_choice("crs", request.args.get("crs", "wgs84"), ("wgs84", "gcj02"))

@@ -15,6 +15,7 @@ from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 from geo.export.fields import FIELDS, ID_FIELD
 from geo.protocols.ogc_items import ItemsPage
 from geo.protocols.ogcapi import COLLECTIONS, CRS84, Collection, spatial_extent, temporal_extent
@@ -41,7 +42,10 @@ def wants_html() -> bool:
     if f is not None:
         if f not in _FORMATS:
             raise InvalidParameterError(
-                f"不支持的格式 / unsupported f '{f}'; 可选 / one of: {', '.join(_FORMATS)}"
+                tr(
+                    f"不支持的格式 '{f}'; 可选: {', '.join(_FORMATS)}",
+                    f"unsupported f '{f}'; one of: {', '.join(_FORMATS)}",
+                )
             )
         return f == "html"
     best = request.accept_mimetypes.best_match(
@@ -227,7 +231,10 @@ def check_item_args() -> None:
     unknown = [k for k in request.args if k not in ("f", "lang")]
     if unknown:
         raise InvalidParameterError(
-            f"未知的参数 / unknown parameter(s): {', '.join(unknown)}; "
+            tr(
+                f"未知的参数: {', '.join(unknown)}; ",
+                f"unknown parameter(s): {', '.join(unknown)}; ",
+            )
             + allowed_keys_message(("f", "lang"))
         )
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from geo.core.errors import CivicgridError, NotFoundError
+from geo.core.text import tr
 from geo.ingest.intake import create_problem
 from geo.protocols import open311
 from geo.reports.filters import ProblemFilter
@@ -112,7 +113,12 @@ def request_create(fmt: str) -> Response:
 
 def _format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise NotFoundError(f"不支持的格式 / unsupported format '.{fmt}': use .json or .xml")
+        raise NotFoundError(
+            tr(
+                f"不支持的格式 '.{fmt}'：请用 .json 或 .xml",
+                f"unsupported format '.{fmt}': use .json or .xml",
+            )
+        )
     return fmt
 
 

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from geo.access.audit import audit
 from geo.access.scope import require
 from geo.core.errors import ValidationError
+from geo.core.text import tr
 from geo.core.timeparse import parse_time
 from geo.ingest.intake import create_problem
 from geo.ingest.pipeline import IngestOptions
@@ -47,7 +48,7 @@ def upload_survey() -> ResponseReturnValue:
     """Upload a survey file (multipart field ``file``): the batch summary and rejects."""
     upload = request.files.get("file")
     if upload is None:
-        raise ValidationError("缺少文件字段 file / missing multipart field 'file'")
+        raise ValidationError(tr("缺少文件字段 file", "missing multipart field 'file'"))
     options = IngestOptions(
         source=check_source(request.form.get("source")),
         actor=authenticated_principal().actor,
@@ -60,7 +61,7 @@ def upload_survey() -> ResponseReturnValue:
         authenticated_principal(), database.taxonomy(),
     )  # fmt: skip
     status = 422 if outcome.message else (201 if outcome.written else 200)
-    return jsonify(outcome.as_json()), status
+    return jsonify(outcome.as_json(current_lang())), status
 
 
 @bp.post("/problems")
@@ -122,8 +123,10 @@ def transition(problem_id: int) -> ResponseReturnValue:
     action = str(data.get("action") or "")
     if action not in lifecycle.ACTIONS:
         raise ValidationError(
-            f"未知的操作 / unknown action '{action[:40]}'; 可选 / one of: "
-            f"{', '.join(lifecycle.ACTIONS)}"
+            tr(
+                f"未知的操作 '{action[:40]}'; 可选: {', '.join(lifecycle.ACTIONS)}",
+                f"unknown action '{action[:40]}'; one of: {', '.join(lifecycle.ACTIONS)}",
+            )
         )
     require(principal, action)
     change = _change(data, action, principal.actor, principal.role)
@@ -139,15 +142,22 @@ def transition(problem_id: int) -> ResponseReturnValue:
 def _change(data: dict[str, Any], action: str, actor: str, role: str) -> Change:
     unknown = sorted(set(data) - {"action", "version", "note", "unit", "deadline"})
     if unknown:
-        raise ValidationError(f"未知的字段 / unknown field(s): {', '.join(unknown)[:200]}")
+        raise ValidationError(
+            tr(
+                f"未知的字段: {', '.join(unknown)[:200]}",
+                f"unknown field(s): {', '.join(unknown)[:200]}",
+            )
+        )
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValidationError("version 必须是正整数 / version must be a positive integer")
+        raise ValidationError(tr("version 必须是正整数", "version must be a positive integer"))
     deadline = None
     if data.get("deadline") not in (None, ""):
         deadline = parse_time(str(data["deadline"]), current_app.config["TIMEZONE"])
         if deadline is None:
-            raise ValidationError(f"时间格式错误 / malformed deadline '{data['deadline']}'")
+            raise ValidationError(
+                tr(f"时间格式错误 '{data['deadline']}'", f"malformed deadline '{data['deadline']}'")
+            )
     return Change(
         action=action,
         actor=actor,
@@ -164,14 +174,16 @@ def _text(data: dict[str, Any], key: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > limit:
-        raise ValidationError(f"{key} 必须是不超过 {limit} 字的文本 / {key}: text up to {limit}")
+        raise ValidationError(
+            tr(f"{key} 必须是不超过 {limit} 字的文本", f"{key}: text up to {limit} characters")
+        )
     return value
 
 
 def _json_object() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ValidationError("请求体必须是 JSON 对象 / the body must be a JSON object")
+        raise ValidationError(tr("请求体必须是 JSON 对象", "the body must be a JSON object"))
     return data
 
 
@@ -180,5 +192,5 @@ def _flag(name: str, default: bool) -> bool:
     if not value:
         return default
     if value not in ("true", "false", "1", "0"):
-        raise ValidationError(f"{name} 应为 true 或 false / {name} must be true or false")
+        raise ValidationError(tr(f"{name} 应为 true 或 false", f"{name} must be true or false"))
     return value in ("true", "1")

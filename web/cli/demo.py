@@ -17,8 +17,9 @@ from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.demo.reuse import prepare_demo
-from web.cli.common import domain_errors
+from web.cli.common import domain_errors, echo
 
 
 @click.command("demo")
@@ -38,7 +39,7 @@ def demo_command(
     构建示例城市并启动."""
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
     demo_dir = Path(current_app.config["DEMO_DIR"])
-    prepare_demo(url, demo_dir, Path(current_app.config["TAXONOMY"]), click.echo, rebuild)
+    prepare_demo(url, demo_dir, Path(current_app.config["TAXONOMY"]), echo, rebuild)
     if serve:
         create_app = current_app.extensions["civicgrid.create_app"]
         serve_app(create_app({"DATABASE_URL": url, "DEMO": True}), host, port)
@@ -49,21 +50,23 @@ def serve_app(app: Flask, host: str, port: int) -> None:
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
+        reason = exc.strerror or exc
         raise ConfigError(
-            f"无法监听 / cannot listen on {host}:{port}: {exc.strerror or exc} "
-            "(port in use? try --port 5001)"
+            tr(
+                f"无法监听 {host}:{port}: {reason}（端口被占用？试试 --port 5001）",
+                f"cannot listen on {host}:{port}: {reason} (port in use? try --port 5001)",
+            )
         ) from exc
     _stop_on_sigterm()
-    click.echo(
-        f"示例城市 / demo city: http://{host}:{server.port}/  (按 Ctrl-C 停止 / Ctrl-C stops)"
-    )
+    url = f"http://{host}:{server.port}/"
+    echo(tr(f"示例城市: {url}（按 Ctrl-C 停止）", f"demo city: {url}  (Ctrl-C stops)"))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-        click.echo("已停止 / stopped")
+        echo(tr("已停止", "stopped"))
 
 
 def _stop_on_sigterm() -> None:

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from geo.core.text import tr
 from geo.export.request import (
     FORMATS,
     STREAMED,
@@ -23,7 +24,7 @@ from geo.export.stream import export_to_file, stream_export
 from geo.reports.filters import TARGETS, ProblemFilter, Target
 from geo.storage.models import LEVELS
 from web import database
-from web.cli.common import domain_errors, ready_engine
+from web.cli.common import domain_errors, echo, ready_engine, say
 
 _FILTERS = ("status", "category", "kind", "campaign", "area", "level")
 
@@ -93,14 +94,26 @@ def _to_file(request: ExportRequest, path: Path) -> None:
 
     def progress(done: int, total: int) -> None:
         if not bars:
-            bars.append(click.progressbar(length=total, label="导出 / exporting", file=sys.stderr))
+            bars.append(
+                click.progressbar(length=total, label=say(tr("导出", "exporting")), file=sys.stderr)
+            )
         bars[0].update(done - bars[0].pos)
 
     result = export_to_file(database.session(), request, database.taxonomy(), path, progress)
     for bar in bars:
         bar.render_finish()
-    crs = " (坐标系 GCJ-02 / coordinates in GCJ-02)" if request.crs == "gcj02" else ""
-    click.echo(
-        f"已导出 / exported {result.features} {title(request.target, request.lang)} "
-        f"→ {result.path}{crs}"
+    gcj02 = request.crs == "gcj02"
+    echo(
+        tr(
+            (
+                f"已导出 {result.features} 个"
+                f"{title(request.target, 'zh')} → {result.path}"
+                + ("（坐标系 GCJ-02）" if gcj02 else "")
+            ),
+            (
+                f"exported {result.features} "
+                f"{title(request.target, 'en')} → {result.path}"
+                + (" (coordinates in GCJ-02)" if gcj02 else "")
+            ),
+        )
     )

@@ -20,12 +20,13 @@ from flask.cli import with_appcontext
 
 from geo.access.audit import utcnow
 from geo.core.errors import CivicgridError
+from geo.core.text import en, tr
 from geo.ingest.columns import ALIASES, parse_mapping
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
 from geo.ingest.rows import explicit_found_at
 from geo.ingest.sources.survey import FORMATS
 from web import database
-from web.cli.common import ready_engine
+from web.cli.common import echo, ready_engine, say, terminal_lang
 
 _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
 
@@ -131,15 +132,15 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
             )
     except CivicgridError as exc:
         if as_json:
-            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        click.echo(f"错误 / error: {exc}", err=True)
+            echo(json.dumps({"error": say(exc)}, ensure_ascii=False))
+        echo(tr(f"错误: {exc}", f"error: {en(exc)}"), err=True)
         sys.exit(exc.exit_code)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        echo(json.dumps(result.to_dict(lang=terminal_lang()), ensure_ascii=False))
     elif not quiet:
         print_summary(result, fields.get("rejects_path"))
     if result.crs_hint:
-        click.echo(f"警告 / warning: {result.crs_hint}", err=True)
+        echo(tr(f"警告: {result.crs_hint}", f"warning: {en(result.crs_hint)}"), err=True)
 
 
 def _options(
@@ -178,7 +179,7 @@ def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
             step = min(read, total) - done[0]
             if step > 0:
                 if done[0] + step >= total:  # read through: indexes and counts remain
-                    bar.label = f"{file.name} 收尾中 / finishing"
+                    bar.label = say(tr(f"{file.name} 收尾中", f"{file.name} finishing"))
                 bar.update(step)
                 done[0] += step
 
@@ -187,34 +188,64 @@ def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
 
 def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
     """The human summary of an ingest."""
-    unit = "要素 / features" if r.row_label == "feature" else "行 / rows"
-    batch = "试运行，未写入 / dry run, nothing written" if r.dry_run else f"批次 batch {r.batch_id}"
-    click.echo(
-        f"{r.file_name}: {r.rows} {unit} — 导入 accepted {r.accepted}, "
-        f"拒绝 rejected {r.rejected}, 已存在跳过 duplicates skipped {r.duplicates}, "
-        f"区域外 outside {r.outside}, {batch}"
+    unit = tr("要素", "features") if r.row_label == "feature" else tr("行", "rows")
+    batch = (
+        tr("试运行，未写入", "dry run, nothing written")
+        if r.dry_run
+        else tr(f"批次 {r.batch_id}", f"batch {r.batch_id}")
+    )
+    echo(
+        tr(
+            f"{r.file_name}: {r.rows} {unit} — 导入 {r.accepted}, 拒绝 {r.rejected}, "
+            f"已存在跳过 {r.duplicates}, 区域外 {r.outside}, {batch}",
+            f"{r.file_name}: {r.rows} {en(unit)} — accepted {r.accepted}, "
+            f"rejected {r.rejected}, duplicates skipped {r.duplicates}, "
+            f"outside {r.outside}, {en(batch)}",
+        )
     )
     for reason, count in r.rejected_by_reason().items():
-        click.echo(f"  拒绝 rejected {count}: {reason}")
+        echo(tr(f"  拒绝 {count}: {reason}", f"  rejected {count}: {en(reason)}"))
     label = "要素" if r.row_label == "feature" else "行"
     for reject in sorted(r.rejects, key=lambda x: x.row)[:10]:
-        click.echo(f"    第 {reject.row} {label} / {r.row_label} {reject.row}: {reject.reason}")
+        echo(
+            tr(
+                f"    第 {reject.row} {label}: {reject.reason_zh}",
+                f"    {r.row_label} {reject.row}: {reject.reason_en}",
+            )
+        )
     if r.rejected > 10:
-        click.echo(f"    … 另有 {r.rejected - 10} 行 / {r.rejected - 10} more")
+        echo(tr(f"    … 另有 {r.rejected - 10} 行", f"    … {r.rejected - 10} more"))
     if r.far_outside:
         rows = ", ".join(str(x) for x in r.far_rows[:10])
-        click.echo(f"  远离所有区域 / far outside every area: {r.far_outside} (rows {rows})")
+        echo(
+            tr(
+                f"  远离所有区域: {r.far_outside} (rows {rows})",
+                f"  far outside every area: {r.far_outside} (rows {rows})",
+            )
+        )
     if r.found_at_defaulted:
-        click.echo(
-            f"  未给发现时间、取默认 / found time defaulted (no time in the file): "
-            f"{r.found_at_defaulted}"
+        echo(
+            tr(
+                f"  未给发现时间、取默认: {r.found_at_defaulted}",
+                f"  found time defaulted (no time in the file): {r.found_at_defaulted}",
+            )
         )
     if r.swapped_fixed:
-        click.echo(f"  已交换经纬度 / latitude-longitude swapped back: {r.swapped_fixed}")
-    click.echo(f"  关联点位 / linked to inspection points: {r.linked}; 坐标系 / CRS: {r.crs}")
+        echo(
+            tr(
+                f"  已交换经纬度: {r.swapped_fixed}",
+                f"  latitude-longitude swapped back: {r.swapped_fixed}",
+            )
+        )
+    echo(
+        tr(
+            f"  关联点位: {r.linked}; 坐标系: {r.crs}",
+            f"  linked to inspection points: {r.linked}; CRS: {r.crs}",
+        )
+    )
     if r.visits:
-        click.echo(f"  测评记录 / visits recorded: {r.visits}")
+        echo(tr(f"  测评记录: {r.visits}", f"  visits recorded: {r.visits}"))
     for note in r.notes:
-        click.echo(f"  {note}")
+        echo(f"  {note}")
     if rejects_path is not None:
-        click.echo(f"  拒绝明细 / reject report: {rejects_path}")
+        echo(tr(f"  拒绝明细: {rejects_path}", f"  reject report: {rejects_path}"))

@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from geo.access.actions import Action
 from geo.access.scope import ROLES
 from geo.core.periods import parse_period
+from geo.core.text import tr
 from geo.core.workcal import end_of_local_day
 from geo.lifecycle import problems as geoproblems
 from geo.lifecycle import transitions as lifecycle
@@ -26,7 +27,7 @@ from geo.reports import scores as geoscores
 from geo.reports.stats import RATE_LEVELS
 from geo.storage.db import transaction
 from web import database
-from web.cli.common import domain_errors, ready_engine
+from web.cli.common import domain_errors, echo, ready_engine
 
 problems_group = AppGroup(
     "problems",
@@ -88,14 +89,16 @@ def _run_action(action: Action, kw: dict[str, Any]) -> None:
         if kw["dry_run"]:
             session.rollback()
     verb = "将" if kw["dry_run"] else "已"
-    click.echo(
-        f"{verb}{action.zh} {result.changed} 个问题 / {action.en.lower()}: "
-        f"{result.changed} problems → {result.status}" + (" (dry run)" if kw["dry_run"] else "")
+    echo(
+        tr(
+            f"{verb}{action.zh} {result.changed} 个问题 → {result.status}"
+            + ("（试运行）" if kw["dry_run"] else ""),
+            f"{action.en.lower()}: {result.changed} problems → {result.status}"
+            + (" (dry run)" if kw["dry_run"] else ""),
+        )
     )
     if result.ids:
-        click.echo(
-            "ids: " + " ".join(map(str, result.ids[:50])) + (" …" if result.changed > 50 else "")
-        )
+        echo("ids: " + " ".join(map(str, result.ids[:50])) + (" …" if result.changed > 50 else ""))
 
 
 def _make_action(name: str) -> click.Command:
@@ -143,7 +146,12 @@ def units_add(name: str, kind: str | None) -> None:
     """Add a responsible unit 新增责任单位."""
     with transaction(ready_engine()) as session:
         unit = geoproblems.add_unit(session, name, kind)
-        click.echo(f"已新增责任单位 / unit added: {unit.name} (id {unit.id})")
+        echo(
+            tr(
+                f"已新增责任单位: {unit.name} (id {unit.id})",
+                f"unit added: {unit.name} (id {unit.id})",
+            )
+        )
 
 
 @units_group.command("list")
@@ -152,7 +160,7 @@ def units_list() -> None:
     """List responsible units 责任单位列表."""
     with transaction(ready_engine(), write=False) as session:
         for unit in geoproblems.units(session):
-            click.echo(f"{unit.id}\t{unit.name}\t{unit.kind or ''}")
+            echo(f"{unit.id}\t{unit.name}\t{unit.kind or ''}")
 
 
 @click.command("rank")
@@ -172,19 +180,24 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
         )
     rows = ranking.records()
     if as_json:
-        click.echo(
+        echo(
             json.dumps(
                 {"level": level, "period": ranking.period.code, "rows": rows}, ensure_ascii=False
             )
         )
         return
-    click.echo(f"{ranking.period.label()} · 对比 / vs {ranking.previous.code}")
-    click.echo(
+    echo(
+        tr(
+            f"{ranking.period.label()} · 对比 {ranking.previous.code}",
+            f"{ranking.period.label('en')} · vs {ranking.previous.code}",
+        )
+    )
+    echo(
         "名次 rank\t名称 name\t应结案 due\t结案率 closure\t按期 on-time\t返工 rework\t"
         "延期 extended\t超期 overdue\t平均天数 days\t变化 Δrank\t榜 list"
     )
     for r in rows:
-        click.echo(
+        echo(
             "\t".join(
                 [
                     str(r["rank"] or "—"),
@@ -218,7 +231,7 @@ def scores_command(level: str, period: str) -> None:
             session, level, parse_period(period), taxonomy, current_app.config["TIMEZONE"]
         )
     schemes = list(taxonomy.schemes)
-    click.echo(
+    echo(
         "\t".join(
             [
                 "代码 code",
@@ -230,7 +243,7 @@ def scores_command(level: str, period: str) -> None:
         )
     )
     for row in frame.to_dict(orient="records"):
-        click.echo(
+        echo(
             "\t".join(
                 [
                     row["code"],
@@ -270,7 +283,7 @@ def bulletin_command(period: str, output: Path, top: int) -> None:
             current_app.config["TIMEZONE"],
             top,
         )
-    click.echo(f"已生成周通报 / bulletin written: {written}")
+    echo(tr(f"已生成周通报: {written}", f"bulletin written: {written}"))
 
 
 def _pct(value: float | None) -> str:

@@ -15,13 +15,14 @@ from flask.cli import AppGroup, with_appcontext
 
 from geo.areas.loading import AreaLoadOptions, AreaLoadReport, load_areas
 from geo.areas.points import PointLoadOptions, load_points
+from geo.core.text import en, tr
 from geo.storage.models import LEVELS
 from geo.summary.upgrade import upgrade
 from web import database
 from web.cli import lifecycle as cli_lifecycle
 from web.cli import rounds as cli_rounds
 from web.cli import security as security_cli
-from web.cli.common import domain_errors, ready_engine
+from web.cli.common import domain_errors, echo, ready_engine
 from web.cli.demo import demo_command
 from web.cli.export import export_command
 from web.cli.ingest import ingest_command
@@ -59,7 +60,12 @@ def init_app(app: Flask) -> None:
 def init_command() -> None:
     """Create or upgrade the database schema 创建/升级数据库."""
     upgrade(database.engine())
-    click.echo(f"数据库已就绪 / database ready: {current_app.config['DATABASE_URL']}")
+    echo(
+        tr(
+            f"数据库已就绪: {current_app.config['DATABASE_URL']}",
+            f"database ready: {current_app.config['DATABASE_URL']}",
+        )
+    )
 
 
 @areas_group.command("load")
@@ -83,30 +89,53 @@ def areas_load(file: Path, level: str, **fields: Any) -> None:
 
 
 def _print_area_report(file: Path, r: AreaLoadReport) -> None:
-    click.echo(
-        f"{file.name}: {r.features} 个{r.level} / features — 新增 inserted {r.inserted}, "
-        f"更新 updated {r.updated}, 未变 unchanged {r.unchanged}"
+    echo(
+        tr(
+            (
+                f"{file.name}: {r.features} 个{r.level} — 新增 {r.inserted}, "
+                f"更新 {r.updated}, 未变 {r.unchanged}"
+            ),
+            (
+                f"{file.name}: {r.features} {r.level} features — inserted "
+                f"{r.inserted}, updated {r.updated}, unchanged {r.unchanged}"
+            ),
+        )
     )
     if r.crs_hint:
-        click.echo(f"警告 / warning: {r.crs_hint}", err=True)
+        echo(tr(f"警告: {r.crs_hint}", f"warning: {en(r.crs_hint)}"), err=True)
     if r.parents_by_containment:
-        click.echo(
-            f"  按空间包含确定上级 / parents found by containment: {r.parents_by_containment}"
+        echo(
+            tr(
+                f"  按空间包含确定上级: {r.parents_by_containment}",
+                f"  parents found by containment: {r.parents_by_containment}",
+            )
         )
     for line in r.repaired:
-        click.echo(f"  已修复几何 / repaired geometry: {line}")
+        echo(tr(f"  已修复几何: {line}", f"  repaired geometry: {line}"))
     for o in r.overlaps[:20]:
-        click.echo(f"  重叠 / overlap: {o.code_a} × {o.code_b}: {o.m2:.2f} m²")
+        echo(
+            tr(
+                f"  重叠: {o.code_a} × {o.code_b}: {o.m2:.2f} m²",
+                f"  overlap: {o.code_a} × {o.code_b}: {o.m2:.2f} m²",
+            )
+        )
     if r.gaps:
         total = sum(g.m2 for g in r.gaps)
-        click.echo(f"  空隙 / gaps: {len(r.gaps)} 处, 共 {total:.1f} m²")
+        echo(
+            tr(
+                f"  空隙: {len(r.gaps)} 处, 共 {total:.1f} m²",
+                f"  gaps: {len(r.gaps)}, {total:.1f} m² in all",
+            )
+        )
         for g in r.gaps[:20]:
             where = f"in {g.parent_code} " if g.parent_code else ""
-            click.echo(f"    {where}{g.m2:.1f} m² near {g.lon:.6f},{g.lat:.6f}")
+            echo(f"    {where}{g.m2:.1f} m² near {g.lon:.6f},{g.lat:.6f}")
     if r.reassigned_problems or r.reassigned_points:
-        click.echo(
-            f"  重新归属 / re-assigned: {r.reassigned_problems} problems, "
-            f"{r.reassigned_points} points"
+        echo(
+            tr(
+                f"  重新归属: {r.reassigned_problems} problems, {r.reassigned_points} points",
+                f"  re-assigned: {r.reassigned_problems} problems, {r.reassigned_points} points",
+            )
         )
 
 
@@ -135,9 +164,19 @@ def _print_area_report(file: Path, r: AreaLoadReport) -> None:
 def points_load(file: Path, **fields: Any) -> None:
     """Load inspection points 加载点位."""
     report = load_points(ready_engine(), file, PointLoadOptions(**fields), database.taxonomy())
-    click.echo(
-        f"{file.name}: {report.features} 个点位 / points — 新增 inserted {report.inserted}, "
-        f"更新 updated {report.updated}, 区域外 outside {report.outside}"
+    echo(
+        tr(
+            (
+                f"{file.name}: {report.features} 个点位 — 新增 "
+                f"{report.inserted}, 更新 {report.updated}, 区域外 "
+                f"{report.outside}"
+            ),
+            (
+                f"{file.name}: {report.features} points — inserted "
+                f"{report.inserted}, updated {report.updated}, outside "
+                f"{report.outside}"
+            ),
+        )
     )
     if report.crs_hint:
-        click.echo(f"警告 / warning: {report.crs_hint}", err=True)
+        echo(tr(f"警告: {report.crs_hint}", f"warning: {en(report.crs_hint)}"), err=True)

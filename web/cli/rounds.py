@@ -15,12 +15,13 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 from geo.core.timeparse import parse_time
 from geo.rounds import coverage, notice_render, notices
 from geo.rounds import rounds as georounds
 from geo.storage.db import transaction
 from web import database
-from web.cli.common import domain_errors, ready_engine
+from web.cli.common import domain_errors, echo, ready_engine, say, terminal_lang
 
 rounds_group = AppGroup("rounds", help="实地测评轮次 Rounds of field evaluation and their visits.")
 
@@ -53,7 +54,12 @@ def rounds_add(name: str, start: datetime, end: datetime, **kw: Any) -> None:
     )
     with transaction(ready_engine()) as session:
         rnd = georounds.create_round(session, spec, database.taxonomy())
-        click.echo(f"已新建测评轮次 / round created: {rnd.name} (id {rnd.id})")
+        echo(
+            tr(
+                f"已新建测评轮次: {rnd.name} (id {rnd.id})",
+                f"round created: {rnd.name} (id {rnd.id})",
+            )
+        )
 
 
 @rounds_group.command("list")
@@ -64,10 +70,12 @@ def rounds_list() -> None:
     with transaction(ready_engine(), write=False) as session:
         for rnd in georounds.list_rounds(session):
             c = coverage.round_coverage(session, rnd, tax).total
-            click.echo(
+            lang = terminal_lang()
+            fail_rate = "fail rate" if lang == "en" else "不合格率"
+            echo(
                 f"{rnd.id}\t{rnd.name}\t{rnd.starts_on} – {rnd.ends_on}\t"
-                f"{georounds.scope_label(rnd, tax)}\t{c.visited}/{c.points} {_pct(c.coverage)}\t"
-                f"不合格率 fail rate {_pct(c.fail_rate)}"
+                f"{georounds.scope_label(rnd, tax, lang)}\t{c.visited}/{c.points} "
+                f"{_pct(c.coverage)}\t{fail_rate} {_pct(c.fail_rate)}"
             )
 
 
@@ -84,17 +92,17 @@ def rounds_show(round_ref: str, level: str, as_json: bool) -> None:
         cov = coverage.round_coverage(session, rnd, tax, level)
         name = rnd.name
     if as_json:
-        click.echo(json.dumps({"round": name, **cov.to_dict()}, ensure_ascii=False))
+        echo(json.dumps({"round": name, **cov.to_dict()}, ensure_ascii=False))
         return
     t = cov.total
-    click.echo(
+    echo(
         f"{name}: 应测评 points {t.points}, 已测评 visited {t.visited} ({_pct(t.coverage)}), "
         f"未测评 not visited {t.not_visited}, 不合格率 fail rate {_pct(t.fail_rate)}"
     )
     for title, rows in (("点位类型 kind", cov.by_kind), (f"区域 {level}", cov.by_area)):
-        click.echo(f"\n{title}\t应测评\t已测评\t未测评\t合格\t不合格\t严重\t不合格率")
+        echo(f"\n{title}\t应测评\t已测评\t未测评\t合格\t不合格\t严重\t不合格率")
         for r in rows:
-            click.echo(
+            echo(
                 f"{r['label']} {r['key'] or ''}\t{r['points']}\t{r['visited']}\t"
                 f"{r['not_visited']}\t{r['passed']}\t{r['failed']}\t{r['serious']}\t"
                 f"{_pct(r['fail_rate'])}"
@@ -124,9 +132,17 @@ def rounds_visit(round_ref: str, at_text: str | None, **kw: Any) -> None:
     with transaction(ready_engine()) as session:
         rnd = georounds.find_round(session, round_ref)
         row = georounds.record_visit(session, rnd, visit, database.taxonomy(), tz)
-        click.echo(
-            f"已登记 / visit recorded: #{row.id} {kw['point']} "
-            f"{georounds.result_label(row.result)} ({len(found)} 个问题 / problems)"
+        echo(
+            tr(
+                (
+                    f"已登记: #{row.id} {kw['point']} "
+                    f"{georounds.result_label(row.result)}（{len(found)} 个问题）"
+                ),
+                (
+                    f"visit recorded: #{row.id} {kw['point']} "
+                    f"{georounds.result_label(row.result, 'en')} ({len(found)} problems)"
+                ),
+            )
         )
 
 
@@ -152,10 +168,18 @@ def notice_command(output: Path, **kw: Any) -> None:
     with transaction(ready_engine(), write=not kw["preview"]) as session:
         doc = _notice_doc(session, kw)
         written = notice_render.write_notice(doc, output, _photo_dir(), kw["lang"])
-    label = doc.number or "草稿 / draft"
-    click.echo(
-        f"抄告单 / notice {label}: {len(doc.points)} 个不合格点位 / failed points, "
-        f"{doc.problem_count} 个问题 / problems → {written}"
+    label = doc.number or say(tr("草稿", "draft"))
+    echo(
+        tr(
+            (
+                f"抄告单 {label}: {len(doc.points)} 个不合格点位, "
+                f"{doc.problem_count} 个问题 → {written}"
+            ),
+            (
+                f"notice {label}: {len(doc.points)} failed points, "
+                f"{doc.problem_count} problems → {written}"
+            ),
+        )
     )
 
 
@@ -165,7 +189,7 @@ def _notice_doc(session: Any, kw: dict[str, Any]) -> notices.NoticeDoc:
     if kw["notice_id"] is not None:
         return notices.issued_notice(session, kw["notice_id"], tax, settings, lang)
     if not kw["round_ref"] or not kw["street"]:
-        raise InvalidParameterError("请指定 --round 和 --street / give --round and --street")
+        raise InvalidParameterError(tr("请指定 --round 和 --street", "give --round and --street"))
     rnd = georounds.find_round(session, kw["round_ref"])
     if kw["preview"]:
         return notices.build_notice(session, rnd, kw["street"], tax, settings, lang=lang)
@@ -193,7 +217,9 @@ def _when(text: str | None, tz: str) -> datetime:
         return datetime.now(UTC).replace(tzinfo=None)
     parsed = parse_time(text, tz)
     if parsed is None:
-        raise InvalidParameterError(f"--at: 时间格式错误 / malformed time '{text}'")
+        raise InvalidParameterError(
+            tr(f"--at: 时间格式错误 '{text}'", f"--at: malformed time '{text}'")
+        )
     return parsed
 
 

@@ -30,9 +30,10 @@ from geo.access.users import (
     set_scope,
 )
 from geo.core.errors import ConfigError
+from geo.core.text import tr
 from geo.storage.db import transaction
 from geo.storage.models import Area
-from web.cli.common import domain_errors, ready_engine
+from web.cli.common import domain_errors, echo, ready_engine, say
 from web.security.guard import secret_key_message
 
 users_group = AppGroup("users", help="用户与角色 Users, roles and their area scopes.")
@@ -56,7 +57,7 @@ def _actor() -> str:
 
 def _scope_text(areas: list[Area]) -> str:
     if not areas:
-        return "全市 / whole city"
+        return say(tr("全市", "whole city"))
     return ", ".join(f"{a.code} {a.name}" for a in areas)
 
 
@@ -67,7 +68,9 @@ def _password(from_stdin: bool, generate: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     return str(
         click.prompt(
-            f"密码 / password (≥{MIN_PASSWORD})", hide_input=True, confirmation_prompt=True
+            say(tr(f"密码（≥{MIN_PASSWORD}）", f"password (≥{MIN_PASSWORD})")),
+            hide_input=True,
+            confirmation_prompt=True,
         )
     )
 
@@ -92,12 +95,20 @@ def users_add(
     password = _password(password_stdin, generate_password)
     with transaction(ready_engine()) as session:
         user = create_user(session, username, password, role, display_name, scope, _actor())
-        click.echo(
-            f"已添加 / added {user.username}: {role_label(role)} ({role}), "
-            f"范围 / scope: {_scope_text(user.areas)}"
+        echo(
+            tr(
+                (
+                    f"已添加 {user.username}: {role_label(role)} ({role}), 范围: "
+                    f"{_scope_text(user.areas)}"
+                ),
+                (
+                    f"added {user.username}: {role_label(role, 'en')} ({role}), scope: "
+                    f"{_scope_text(user.areas)}"
+                ),
+            )
         )
     if generate_password:
-        click.echo(f"密码（只显示这一次）/ password (shown once): {password}")
+        echo(tr(f"密码（只显示这一次）: {password}", f"password (shown once): {password}"))
 
 
 @users_group.command("list")
@@ -107,11 +118,16 @@ def users_list() -> None:
     with transaction(ready_engine(), write=False) as session:
         users = list_users(session)
         if not users:
-            click.echo("还没有用户 / no users yet: civicgrid users add NAME --role admin")
+            echo(
+                tr(
+                    "还没有用户: civicgrid users add NAME --role admin",
+                    "no users yet: civicgrid users add NAME --role admin",
+                )
+            )
         for u in users:
             state = "停用 disabled" if u.disabled else "启用 active"
             last = u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "-"
-            click.echo(
+            echo(
                 f"{u.username:<20} {u.role:<17} {state:<12} last login {last:<16} "
                 f"{u.display_name}  [{_scope_text(u.areas)}]"
             )
@@ -125,7 +141,12 @@ def users_disable(username: str, enable: bool) -> None:
     """Disable a user (their sessions end at once) 停用用户."""
     with transaction(ready_engine()) as session:
         user = set_disabled(session, username, not enable, _actor())
-        click.echo(f"{user.username}: {'已启用 / enabled' if enable else '已停用 / disabled'}")
+        echo(
+            tr(
+                f"{user.username}: {'已启用' if enable else '已停用'}",
+                f"{user.username}: {'enabled' if enable else 'disabled'}",
+            )
+        )
 
 
 @users_group.command("set-scope")
@@ -136,7 +157,12 @@ def users_set_scope(username: str, areas: tuple[str, ...]) -> None:
     """Limit a user to AREAS (codes); none = whole city 设置管辖范围."""
     with transaction(ready_engine()) as session:
         user = set_scope(session, username, areas, _actor())
-        click.echo(f"{user.username}: 范围 / scope: {_scope_text(user.areas)}")
+        echo(
+            tr(
+                f"{user.username}: 范围: {_scope_text(user.areas)}",
+                f"{user.username}: scope: {_scope_text(user.areas)}",
+            )
+        )
 
 
 @users_group.command("set-role")
@@ -150,7 +176,13 @@ def users_set_role(username: str, role: str, scope: tuple[str, ...], whole_city:
     codes = [] if whole_city else (list(scope) if scope else None)
     with transaction(ready_engine()) as session:
         user = set_role(session, username, role, codes, _actor())
-        click.echo(f"{user.username}: {role_label(role)} ({role}), {_scope_text(user.areas)}")
+        scope_text = _scope_text(user.areas)
+        echo(
+            tr(
+                f"{user.username}: {role_label(role)} ({role}), {scope_text}",
+                f"{user.username}: {role_label(role, 'en')} ({role}), {scope_text}",
+            )
+        )
 
 
 @users_group.command("set-password")
@@ -163,9 +195,9 @@ def users_set_password(username: str, password_stdin: bool, generate_password: b
     password = _password(password_stdin, generate_password)
     with transaction(ready_engine()) as session:
         user = set_password(session, username, password, _actor())
-    click.echo(f"{user.username}: 密码已更新 / password changed")
+    echo(tr(f"{user.username}: 密码已更新", f"{user.username}: password changed"))
     if generate_password:
-        click.echo(f"密码（只显示这一次）/ password (shown once): {password}")
+        echo(tr(f"密码（只显示这一次）: {password}", f"password (shown once): {password}"))
 
 
 @tokens_group.command("create")
@@ -188,12 +220,14 @@ def tokens_create(
     with transaction(ready_engine()) as session:
         token, secret = create_token(session, name, role, scope, expires, _actor())
         until = token.expires_at.isoformat(timespec="minutes") if token.expires_at else "never"
-        click.echo(
-            f"令牌 / token {token.name}: {role}, 范围 / scope: {_scope_text(token.areas)}, "
-            f"过期 / expires: {until}"
+        echo(
+            tr(
+                f"令牌 {token.name}: {role}, 范围: {_scope_text(token.areas)}, 过期: {until}",
+                f"token {token.name}: {role}, scope: {_scope_text(token.areas)}, expires: {until}",
+            )
         )
-    click.echo("只显示这一次，请妥善保存 / shown once, keep it safe:")
-    click.echo(secret)
+    echo(tr("只显示这一次，请妥善保存", "shown once, keep it safe:"))
+    echo(secret)
 
 
 @tokens_group.command("list")
@@ -203,11 +237,11 @@ def tokens_list() -> None:
     with transaction(ready_engine(), write=False) as session:
         tokens = list_tokens(session)
         if not tokens:
-            click.echo("还没有令牌 / no tokens yet")
+            echo(tr("还没有令牌", "no tokens yet"))
         for t in tokens:
             used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "-"
             until = t.expires_at.isoformat(timespec="minutes") if t.expires_at else "never"
-            click.echo(
+            echo(
                 f"{t.name:<20} {t.prefix}…  {t.role:<17} {token_state(t):<8} "
                 f"expires {until:<16} last used {used:<16} [{_scope_text(t.areas)}]"
             )
@@ -220,7 +254,7 @@ def tokens_revoke(name: str) -> None:
     """Revoke a token (it stops working at once) 吊销令牌."""
     with transaction(ready_engine()) as session:
         token = revoke_token(session, name, _actor())
-    click.echo(f"{token.name}: 已吊销 / revoked")
+    echo(tr(f"{token.name}: 已吊销", f"{token.name}: revoked"))
 
 
 @click.command(
@@ -234,6 +268,12 @@ def run_command(ctx: click.Context, info: ScriptInfo, **kwargs: object) -> None:
     """Flask's `run`, refusing to start without a usable secret key."""
     app = info.load_app()
     if app.config.get("SECRET_KEY_MISSING"):
-        click.echo(f"错误 / error: {ConfigError(secret_key_message())}", err=True)
+        echo(
+            tr(
+                f"错误: {ConfigError(secret_key_message())}",
+                f"error: {ConfigError(secret_key_message())}",
+            ),
+            err=True,
+        )
         sys.exit(2)
     ctx.invoke(flask_run_command, **kwargs)

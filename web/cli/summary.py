@@ -6,11 +6,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from geo.core.text import tr
 from geo.storage.db import transaction
 from geo.storage.schema import require_schema
 from geo.summary import counts as summary
 from web import database
-from web.cli.common import domain_errors
+from web.cli.common import domain_errors, echo
 
 summary_group = AppGroup("summary", help="统计 Per-area summary counts behind the heat maps.")
 
@@ -24,8 +25,11 @@ def refresh_command() -> None:
     with transaction(engine) as session:
         touched = summary.advance_clock(session)
         as_of = summary.read_meta(session).overdue_as_of
-    click.echo(
-        f"超期统计已更新 / overdue counts moved to {as_of:%Y-%m-%d %H:%M} UTC ({touched} rows)"
+    echo(
+        tr(
+            f"超期统计已更新至 {as_of:%Y-%m-%d %H:%M} UTC（{touched} 行）",
+            f"overdue counts moved to {as_of:%Y-%m-%d %H:%M} UTC ({touched} rows)",
+        )
     )
 
 
@@ -45,11 +49,14 @@ def rebuild_command(day_offset: int | None) -> None:
     with transaction(engine) as session:
         tz = current_app.config["TIMEZONE"]
         summary.rebuild(session, day_offset, progress=_show_progress, tz=tz)
-    click.echo("统计已重建 / summary rebuilt")
+    echo(tr("统计已重建", "summary rebuilt"))
 
 
 def _show_progress(done: int, total: int) -> None:
-    click.echo(f"整改率统计 / rate counts: {done:,}/{total:,} 个问题 problems", err=True)
+    echo(
+        tr(f"整改率统计: {done:,}/{total:,} 个问题", f"rate counts: {done:,}/{total:,} problems"),
+        err=True,
+    )
 
 
 @summary_group.command("check")
@@ -61,7 +68,12 @@ def check_command() -> None:
     with transaction(engine, write=False) as session:
         bad = summary.mismatches(session)
     if bad.empty:
-        click.echo("统计与问题表一致 / summary agrees with the problems table")
+        echo(tr("统计与问题表一致", "summary agrees with the problems table"))
         return
-    click.echo(f"统计不一致 / {len(bad)} summary rows differ; run `civicgrid summary rebuild`")
+    echo(
+        tr(
+            f"统计不一致: {len(bad)} 行不同，请运行 `civicgrid summary rebuild`",
+            f"{len(bad)} summary rows differ; run `civicgrid summary rebuild`",
+        )
+    )
     raise SystemExit(1)

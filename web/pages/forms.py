@@ -9,20 +9,22 @@ from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from geo.core.text import tr
+
 
 class TransitionForm(FlaskForm):
     """Rectify, close or reopen one problem (note required; photo optional)."""
 
-    note = TextAreaField("说明 / note", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(tr("说明", "note"), validators=[Optional(), Length(max=2000)])
     version = IntegerField(validators=[DataRequired()])
-    photo = FileField("照片 / photo")
+    photo = FileField(tr("照片", "photo"))
 
 
 class AssignForm(TransitionForm):
     """Assign one problem to a responsible unit with an optional deadline date."""
 
-    unit = SelectField("责任单位 / unit", choices=[], validate_choice=False)
-    deadline = DateField("整改时限 / deadline", validators=[Optional()])
+    unit = SelectField(tr("责任单位", "unit"), choices=[], validate_choice=False)
+    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional()])
 
 
 class BulkAssignForm(FlaskForm):
@@ -30,20 +32,20 @@ class BulkAssignForm(FlaskForm):
 
     level = HiddenField(validators=[DataRequired()])
     code = HiddenField(validators=[DataRequired()])
-    category = SelectField("问题类别 / category", choices=[], validate_choice=False)
-    unit = SelectField("责任单位 / unit", choices=[], validate_choice=False)
-    deadline = DateField("整改时限 / deadline", validators=[Optional()])
-    note = TextAreaField("说明 / note", validators=[Optional(), Length(max=2000)])
+    category = SelectField(tr("问题类别", "category"), choices=[], validate_choice=False)
+    unit = SelectField(tr("责任单位", "unit"), choices=[], validate_choice=False)
+    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional()])
+    note = TextAreaField(tr("说明", "note"), validators=[Optional(), Length(max=2000)])
 
 
 class DeadlineForm(TransitionForm):
     """Request an extension (new deadline required) or approve one (a deadline other than
     the one requested, optional)."""
 
-    deadline = DateField("新的整改时限 / new deadline", validators=[Optional()])
+    deadline = DateField(tr("新的整改时限", "new deadline"), validators=[Optional()])
 
 
 class NoticeIssueForm(FlaskForm):
     """Issue (number and record) a notice; optionally assign its found problems to a unit."""
 
-    unit = SelectField("交办给 / assign to", choices=[], validate_choice=False)
+    unit = SelectField(tr("交办给", "assign to"), choices=[], validate_choice=False)

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.scope import area_in_scope
 from geo.core.errors import CivicgridError, InvalidParameterError, NotFoundError
+from geo.core.text import tr
 from geo.lifecycle import problems as geoproblems
 from geo.reports import maps
 from geo.rounds import notice_render, notices
@@ -46,7 +47,7 @@ def issue(round_id: int, street: str) -> ResponseReturnValue:
     try:
         notice_id, number = _issue(round_id, street, form)
     except CivicgridError as exc:
-        return _render_draft(round_id, street, form, str(exc), exc.http_status)
+        return _render_draft(round_id, street, form, exc.message(current_lang()), exc.http_status)
     flash(translate(f"已签发抄告单 {number}", f"Notice {number} issued"))
     return redirect(url_for("notices.page", notice_id=notice_id))
 
@@ -109,7 +110,7 @@ def _check_visible(notice_id: int) -> None:
     db = database.session()
     notice = db.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
     if notice is None or not area_in_scope(db, current_scope(), notice.area_id):
-        raise NotFoundError(f"抄告单不存在 / no notice {notice_id}")
+        raise NotFoundError(tr(f"抄告单不存在: {notice_id}", f"no notice {notice_id}"))
 
 
 def _issuer() -> str:

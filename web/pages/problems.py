@@ -90,7 +90,11 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
         version = _apply_with_photo(problem_id, change, form.photo.data)
     except CivicgridError as exc:
         return _render_detail(
-            problem_id, error=str(exc), status=exc.http_status, form=form, action=action
+            problem_id,
+            error=exc.message(current_lang()),
+            status=exc.http_status,
+            form=form,
+            action=action,
         )
     done = lifecycle.ACTIONS[action]
     flash(translate(f"已{done.zh}（版本 {version}）", f"Done: {action} (version {version})"))
@@ -178,7 +182,7 @@ def bulk_assign() -> ResponseReturnValue:
             database.rules(),
         )
     except CivicgridError as exc:
-        flash(str(exc), "error")
+        flash(exc.message(current_lang()), "error")
         return redirect(back)
     flash(translate(f"已交办 {result.changed} 个问题", f"Assigned {result.changed} problems"))
     return redirect(back)

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from geo.access.scope import require_whole_city, visible_area_ids
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period, current_period, parse_period
+from geo.core.text import tr
 from geo.reports import rankings as georankings
 from geo.reports import scores as geoscores
 from geo.reports.stats import check_rate_level
@@ -111,7 +112,7 @@ def _args() -> tuple[str, Period, int]:
     period = parse_period(text) if text else _default("week")
     top = request.args.get("top", georankings.DEFAULT_TOP, type=int)
     if top is None or not 1 <= top <= 100:
-        raise InvalidParameterError("top 应为 1–100 / top must be 1–100")
+        raise InvalidParameterError(tr("top 应为 1–100", "top must be 1–100"))
     return level, period, top
 
 

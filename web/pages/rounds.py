@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.scope import visible_area_ids
 from geo.core.errors import InvalidParameterError
+from geo.core.text import tr
 from geo.reports import maps, queries
 from geo.rounds import coverage
 from geo.rounds import rounds as georounds
@@ -137,7 +138,7 @@ def _visited_arg(value: str | None) -> bool | None:
     if value in (None, ""):
         return None
     if value not in ("0", "1", "true", "false"):
-        raise InvalidParameterError("visited 应为 0 或 1 / visited must be 0 or 1")
+        raise InvalidParameterError(tr("visited 应为 0 或 1", "visited must be 0 or 1"))
     return value in ("1", "true")
 
 

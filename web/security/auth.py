@@ -16,6 +16,7 @@ from geo.access.users import LoginPolicy, authenticate, get_user, load_session_u
 from geo.core.errors import AuthenticationError, RateLimitedError
 from geo.storage.db import transaction
 from web import database
+from web.i18n import current_lang, translate
 from web.security.guard import LoginUser, client_ip, current_principal, public, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -38,13 +39,19 @@ def login() -> ResponseReturnValue:
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form, error=None)
     if not form.validate():
-        return render_template("auth/login.html", form=form, error=_missing()), 400
+        return render_template(
+            "auth/login.html",
+            form=form,
+            error=translate("请输入用户名和密码", "enter a username and a password"),
+        ), 400
     error, principal_id = _check(form.username.data or "", form.password.data or "")
     if error is not None:
         # The form again with the reason: 200 like any re-shown form (a 401 would need a
         # WWW-Authenticate challenge), 429 when rate-limited.
         status = 429 if isinstance(error, RateLimitedError) else 200
-        return render_template("auth/login.html", form=form, error=str(error)), status
+        return render_template(
+            "auth/login.html", form=form, error=error.message(current_lang())
+        ), status
     _start_session(principal_id)
     return redirect(safe_next(form.next.data))
 
@@ -68,10 +75,6 @@ def logout() -> ResponseReturnValue:
 def _logged_in() -> bool:
     principal = current_principal()
     return principal is not None and principal.kind == "user"
-
-
-def _missing() -> str:
-    return "请输入用户名和密码 / enter a username and a password"
 
 
 def _check(

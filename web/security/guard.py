@@ -27,6 +27,7 @@ from geo.access.scope import PUBLIC_ROLE, Principal, Scope, require, role_label
 from geo.access.tokens import authenticate_token
 from geo.access.users import load_session_user
 from geo.core.errors import AuthenticationError, ConfigError, ForbiddenError, InvalidParameterError
+from geo.core.text import tr
 from geo.reports.maps import basemap_for
 from geo.storage.db import transaction
 from web import database
@@ -81,7 +82,7 @@ def authenticated_principal() -> Principal:
     """The principal of a route that needs one (the gate has already checked)."""
     principal = current_principal()
     if principal is None:
-        raise AuthenticationError("需要登录 / login required")
+        raise AuthenticationError(tr("需要登录", "login required"))
     return principal
 
 
@@ -135,8 +136,13 @@ def _configure(app: Flask) -> None:
     _check_secret_key(app)
     if cfg.get("PUBLIC_DEMO") and not cfg.get("DEMO"):
         raise ConfigError(
-            "CIVICGRID_PUBLIC_DEMO 只能用于 `civicgrid demo` / CIVICGRID_PUBLIC_DEMO=true is only "
-            "allowed for the demo (`civicgrid demo`), never on real data"
+            tr(
+                "CIVICGRID_PUBLIC_DEMO 只能用于 `civicgrid demo`",
+                (
+                    "CIVICGRID_PUBLIC_DEMO=true is only allowed for the demo "
+                    "(`civicgrid demo`), never on real data"
+                ),
+            )
         )
     https = bool(cfg.get("HTTPS"))
     cfg.update(
@@ -174,11 +180,20 @@ def _check_secret_key(app: Flask) -> None:
 
 def secret_key_message() -> str:
     """What to do when no usable secret key is configured."""
-    return (
-        f"CIVICGRID_SECRET_KEY 未设置或太短 / CIVICGRID_SECRET_KEY is not set or shorter than "
-        f"{MIN_KEY_LENGTH} characters: set a long random value, e.g. the output of "
-        "`python -c 'import secrets; print(secrets.token_hex(32))'` "
-        "(for development only: CIVICGRID_DEBUG=true)"
+    return tr(
+        (
+            f"CIVICGRID_SECRET_KEY 未设置或短于 {MIN_KEY_LENGTH} 个字符："
+            "请设置一个长随机值，例如 `python -c 'import secrets; "
+            "print(secrets.token_hex(32))'` 的输出（仅开发时可用 "
+            "CIVICGRID_DEBUG=true）"
+        ),
+        (
+            "CIVICGRID_SECRET_KEY is not set or shorter than "
+            f"{MIN_KEY_LENGTH} characters: set a long random value, e.g. "
+            "the output of `python -c 'import secrets; "
+            "print(secrets.token_hex(32))'` (for development only: "
+            "CIVICGRID_DEBUG=true)"
+        ),
     )
 
 
@@ -221,7 +236,10 @@ def _refuse_nul_characters() -> None:
         for key, value in source.items(multi=True):
             if "\x00" in f"{key}{value}":
                 raise InvalidParameterError(
-                    f"参数含有空字符 / parameter {str(key)[:40]!r} contains a NUL character"
+                    tr(
+                        f"参数 {str(key)[:40]!r} 含有空字符 (NUL)",
+                        f"parameter {str(key)[:40]!r} contains a NUL character",
+                    )
                 )
 
 
@@ -262,7 +280,9 @@ def _token_secret() -> str | None:
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise AuthenticationError("Authorization 头应为 / header must be: Bearer <token>")
+            raise AuthenticationError(
+                tr("Authorization 头应为: Bearer <token>", "header must be: Bearer <token>")
+            )
         return secret.strip()
     if request.path.startswith("/open311/"):
         key = (request.form.get("api_key") or request.args.get("api_key") or "").strip()
@@ -274,8 +294,10 @@ def _csrf_error(exc: CSRFError) -> Any:
     return error_response(
         400,
         "csrf_failed",
-        f"CSRF 令牌缺失或无效，请刷新页面后重试 / CSRF token missing or invalid "
-        f"({exc.description}): reload the page and try again",
+        tr(
+            f"CSRF 令牌缺失或无效（{exc.description}），请刷新页面后重试",
+            f"CSRF token missing or invalid ({exc.description}): reload the page and try again",
+        ),
     )
 
 
@@ -284,13 +306,13 @@ def _access_rule(endpoint: str) -> str:
     rule = getattr(view, "access_rule", None) or PUBLIC_ENDPOINTS.get(endpoint)
     if rule is None:
         current_app.logger.error("route %s has no access rule: refused", endpoint)
-        raise ForbiddenError("此地址未声明访问规则 / this route declares no access rule")
+        raise ForbiddenError(tr("此地址未声明访问规则", "this route declares no access rule"))
     return str(rule)
 
 
 def _unauthenticated() -> Response:
     if request.path.startswith(TOKEN_PATHS) or request.method not in SAFE_METHODS:
-        raise AuthenticationError("需要登录或令牌 / login or a bearer token required")
+        raise AuthenticationError(tr("需要登录或令牌", "login or a bearer token required"))
     return redirect(url_for("auth.login", next=_relative_url()))  # type: ignore[return-value]
 
 

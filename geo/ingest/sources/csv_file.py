@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from geo.core.errors import IngestError
+from geo.core.text import tr
 from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource, header_score
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -77,8 +78,16 @@ def detect_encoding(path: Path, sample: bytes) -> str:
         if candidate == "utf-8" or _plausible_chinese(text):
             return candidate
     raise IngestError(
-        f"{path}: 无法识别的文件编码（不是 UTF-8 或 GBK）/ unknown encoding (neither UTF-8 nor "
-        "GBK/GB18030); 请用 --encoding 指定 / give it with --encoding, e.g. --encoding big5"
+        tr(
+            (
+                f"{path}: 无法识别的文件编码（不是 UTF-8 或 GBK/GB18030）；"
+                "请用 --encoding 指定，例如 --encoding big5"
+            ),
+            (
+                f"{path}: unknown encoding (neither UTF-8 nor GBK/GB18030); "
+                "give it with --encoding, e.g. --encoding big5"
+            ),
+        )
     )
 
 
@@ -97,7 +106,9 @@ def _check_encoding(path: Path, encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
     except LookupError as exc:
-        raise IngestError(f"{path}: 未知的编码 / unknown encoding '{encoding}'") from exc
+        raise IngestError(
+            tr(f"{path}: 未知的编码 '{encoding}'", f"{path}: unknown encoding '{encoding}'")
+        ) from exc
 
 
 def _decode_sample(sample: bytes, encoding: str, path: Path) -> str:
@@ -105,8 +116,16 @@ def _decode_sample(sample: bytes, encoding: str, path: Path) -> str:
         return codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
     except UnicodeDecodeError as exc:
         raise IngestError(
-            f"{path}: 文件不是 {encoding} 编码 / the file is not {encoding} (byte {exc.start}: "
-            f"{exc.reason}); 请用 --encoding 指定 / give the right one with --encoding"
+            tr(
+                (
+                    f"{path}: 文件不是 {encoding} 编码（第 {exc.start} 字节: {exc.reason}）; "
+                    "请用 --encoding 指定"
+                ),
+                (
+                    f"{path}: the file is not {encoding} (byte {exc.start}: "
+                    f"{exc.reason}); give the right one with --encoding"
+                ),
+            )
         ) from exc
 
 
@@ -140,7 +159,9 @@ def _read_csv_chunks(
         # last good chunk with the csv module, refusing just the malformed lines.
         yield from _csv_module_chunks(source, header_index, chunk_rows, first_row, state)
     if not state["rows"]:
-        raise IngestError(f"{source.path}: 只有表头，没有数据行 / no data rows (header only)")
+        raise IngestError(
+            tr(f"{source.path}: 只有表头，没有数据行", f"{source.path}: no data rows (header only)")
+        )
 
 
 def _open_text(source: SurveySource) -> io.TextIOWrapper:
@@ -175,7 +196,7 @@ def _pandas_chunks(
             state["rows"] += len(chunk)
             yield chunk.reset_index(drop=True)
     except pd.errors.EmptyDataError as exc:
-        raise IngestError(f"{source.path}: 文件为空 / empty file") from exc
+        raise IngestError(tr(f"{source.path}: 文件为空", f"{source.path}: empty file")) from exc
     except UnicodeDecodeError as exc:
         raise _decode_error(source, exc) from exc
     finally:
@@ -206,7 +227,9 @@ def _csv_module_chunks(
     except UnicodeDecodeError as exc:
         raise _decode_error(source, exc) from exc
     except csv.Error as exc:
-        raise IngestError(f"{source.path}: CSV 格式错误 / malformed CSV: {exc}") from exc
+        raise IngestError(
+            tr(f"{source.path}: CSV 格式错误: {exc}", f"{source.path}: malformed CSV: {exc}")
+        ) from exc
     finally:
         text.close()
 
@@ -216,8 +239,10 @@ def _fit(record: list[str], width: int) -> list[str]:
     extra = [c for c in record[width:] if c.strip()]
     cells = (record + [""] * width)[:width]
     reason = (
-        f"字段数多于表头（{len(record)} > {width}），可能含未加引号的逗号 / "
-        f"{len(record)} cells for {width} headers (an unquoted separator?)"
+        tr(
+            f"字段数多于表头（{len(record)} > {width}），可能含未加引号的逗号",
+            f"{len(record)} cells for {width} headers (an unquoted separator?)",
+        )
         if extra
         else ""
     )
@@ -244,9 +269,13 @@ def _dedupe_headers(header: list[str]) -> list[str]:
 
 def _decode_error(source: SurveySource, exc: UnicodeDecodeError) -> IngestError:
     return IngestError(
-        f"{source.path}: 文件不是 {source.encoding} 编码 / the file is not valid "
-        f"{source.encoding} (byte {source.bytes_read}); 请用 --encoding 指定 / give it with "
-        "--encoding"
+        tr(
+            f"{source.path}: 文件不是 {source.encoding} 编码; 请用 --encoding 指定",
+            (
+                f"{source.path}: the file is not valid {source.encoding} "
+                f"(byte {source.bytes_read}); give it with --encoding"
+            ),
+        )
     )
 
 

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from geo.core.errors import IngestError
+from geo.core.text import tr
 from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource
 from geo.ingest.sources.csv_file import setup_csv
 from geo.ingest.sources.vector_file import setup_vector
@@ -73,8 +74,13 @@ def open_survey(
     source = SurveySource(path=path, format=kind, size=size, layout=layout)
     if wanted is None and _SUFFIX_FORMATS.get(path.suffix.lower(), kind) != kind:
         source.notes.append(
-            f"文件扩展名为 {path.suffix}，但内容是 {_LABELS[kind]}，已按 {_LABELS[kind]} 读取 / "
-            f"the file is named {path.suffix} but holds {_LABELS[kind]}; read as {_LABELS[kind]}"
+            tr(
+                f"文件扩展名为 {path.suffix}，但内容是 {_LABELS[kind]}，已按 {_LABELS[kind]} 读取",
+                (
+                    f"the file is named {path.suffix} but holds {_LABELS[kind]}; "
+                    f"read as {_LABELS[kind]}"
+                ),
+            )
         )
     if kind == "csv":
         setup_csv(source, sample, encoding, chunk_rows)
@@ -110,19 +116,27 @@ def detect_format(path: Path, sample: bytes) -> str:
 
 def _check_file(path: Path, max_bytes: int | None) -> int:
     if not path.exists():
-        raise IngestError(f"{path}: 文件不存在 / file not found")
+        raise IngestError(tr(f"{path}: 文件不存在", f"{path}: file not found"))
     size = (
         sum(p.stat().st_size for p in path.iterdir() if p.is_file())
         if path.is_dir()
         else path.stat().st_size
     )
     if size == 0:
-        raise IngestError(f"{path}: 文件为空 / empty file")
+        raise IngestError(tr(f"{path}: 文件为空", f"{path}: empty file"))
     if max_bytes is not None and size > max_bytes:
         raise IngestError(
-            f"{path}: 文件太大 / file too large: {size / 2**20:,.0f} MB > "
-            f"{max_bytes / 2**20:,.0f} MB (CIVICGRID_INGEST_MAX_MB); "
-            "请拆分文件或调高上限 / split the file or raise the limit"
+            tr(
+                (
+                    f"{path}: 文件太大: {size / 2**20:,.0f} MB > {max_bytes / 2**20:,.0f} MB "
+                    "(CIVICGRID_INGEST_MAX_MB); 请拆分文件或调高上限"
+                ),
+                (
+                    f"{path}: file too large: {size / 2**20:,.0f} MB > "
+                    f"{max_bytes / 2**20:,.0f} MB (CIVICGRID_INGEST_MAX_MB); "
+                    "split the file or raise the limit"
+                ),
+            )
         )
     return size
 
@@ -139,13 +153,18 @@ def _zip_kind(path: Path) -> str:
         with zipfile.ZipFile(path) as archive:
             names = [n.lower() for n in archive.namelist()]
     except zipfile.BadZipFile as exc:
-        raise IngestError(f"{path}: 损坏的压缩文件 / damaged zip or XLSX file") from exc
+        raise IngestError(
+            tr(f"{path}: 损坏的压缩文件", f"{path}: damaged zip or XLSX file")
+        ) from exc
     if "xl/workbook.xml" in names:
         return "xlsx"
     if any(n.endswith(".shp") for n in names):
         return "shp"
     raise IngestError(
-        f"{path}: 压缩包中没有 XLSX 表格或 Shapefile / the zip holds no XLSX workbook or Shapefile"
+        tr(
+            f"{path}: 压缩包中没有 XLSX 表格或 Shapefile",
+            f"{path}: the zip holds no XLSX workbook or Shapefile",
+        )
     )
 
 
@@ -158,19 +177,34 @@ def _is_binary(sample: bytes) -> bool:
 def _choose_format(path: Path, detected: str, wanted: str | None) -> str:
     if detected == "binary":
         raise IngestError(
-            f"{path}: 二进制文件，不是可识别的调查表 / binary file, not a survey table "
-            "(CSV, XLSX, GeoJSON, GeoPackage or Shapefile)"
+            tr(
+                f"{path}: 二进制文件，不是可识别的调查表",
+                (
+                    f"{path}: binary file, not a survey table (CSV, XLSX, "
+                    "GeoJSON, GeoPackage or Shapefile)"
+                ),
+            )
         )
     if detected == "xls":
         raise IngestError(
-            f"{path}: 旧版 Excel 97-2003 (.xls) 文件，请另存为 .xlsx 或 CSV / "
-            "legacy .xls workbook: save it as .xlsx or CSV"
+            tr(
+                f"{path}: 旧版 Excel 97-2003 (.xls) 文件，请另存为 .xlsx 或 CSV",
+                f"{path}: legacy .xls workbook: save it as .xlsx or CSV",
+            )
         )
     if wanted is not None and wanted != detected:
         # Text can only be CSV; binary containers must be what they say they are.
         raise IngestError(
-            f"{path}: 文件内容是 {_LABELS[detected]}，不是 {_LABELS[wanted]} / the file holds "
-            f"{_LABELS[detected]}, not {_LABELS[wanted]} (--format {wanted}); "
-            "去掉 --format 自动识别 / drop --format to detect it"
+            tr(
+                (
+                    f"{path}: 文件内容是 {_LABELS[detected]}，不是 "
+                    f"{_LABELS[wanted]}; 去掉 --format 自动识别"
+                ),
+                (
+                    f"{path}: the file holds {_LABELS[detected]}, not "
+                    f"{_LABELS[wanted]} (--format {wanted}); drop --format to "
+                    "detect it"
+                ),
+            )
         )
     return detected

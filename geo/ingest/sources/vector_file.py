@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.core.errors import IngestError, InputFileError
+from geo.core.text import tr
 from geo.core.vectorfile import read_vector_file
 from geo.ingest.sources.base import READ_ERROR, ROW, SurveySource
 from geo.ingest.sources.xlsx_file import cell_text
@@ -43,14 +44,18 @@ def _read(source: SurveySource) -> gpd.GeoDataFrame:
     if path.is_dir():  # a Shapefile handed over as its folder
         shapes = sorted(path.glob("*.shp"))
         if not shapes:
-            raise IngestError(f"{path}: 文件夹中没有 Shapefile / no .shp file in the folder")
+            raise IngestError(
+                tr(f"{path}: 文件夹中没有 Shapefile", f"{path}: no .shp file in the folder")
+            )
         path = shapes[0]
     try:
         frame = read_vector_file(path)
     except InputFileError as exc:
-        raise IngestError(str(exc)) from exc
+        raise IngestError(exc.bilingual) from exc
     if frame.empty:
-        raise IngestError(f"{source.path}: 文件中没有要素 / the file has no features")
+        raise IngestError(
+            tr(f"{source.path}: 文件中没有要素", f"{source.path}: the file has no features")
+        )
     source.crs = frame.crs.to_string() if frame.crs is not None else None
     return frame
 
@@ -92,8 +97,10 @@ def _coordinates(geoms: np.ndarray) -> tuple[list[str], list[str], list[str]]:
     error = [
         ""
         if ok or gone
-        else f"几何类型为 {g.geom_type}，问题必须是点 / geometry is a {g.geom_type}, "
-        "problems must be points"
+        else tr(
+            f"几何类型为 {g.geom_type}，问题必须是点",
+            f"geometry is a {g.geom_type}, problems must be points",
+        )
         for ok, gone, g in zip(is_point, missing, geoms, strict=True)
     ]
     return lon, lat, error

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from geo.core.errors import IngestError
+from geo.core.text import tr
 from geo.ingest.sources.base import ROW, SurveySource, header_score
 
 _HEADER_SCAN_ROWS = 20
@@ -49,7 +50,7 @@ def _open(source: SurveySource, handle: Any) -> Any:
         return openpyxl.load_workbook(handle, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise IngestError(
-            f"{source.path}: XLSX 文件无法读取 / unreadable XLSX file ({exc})"
+            tr(f"{source.path}: XLSX 文件无法读取", f"{source.path}: unreadable XLSX file ({exc})")
         ) from exc
 
 
@@ -63,9 +64,12 @@ def _pick_sheet(source: SurveySource, workbook: Any, sheet: str | None) -> Any:
         chosen = names[int(sheet) - 1]
     else:
         raise IngestError(
-            f"{source.path}: 没有工作表 / no sheet '{sheet}'; 工作表 / sheets: {', '.join(names)}"
+            tr(
+                f"{source.path}: 没有工作表 '{sheet}'; 工作表: {', '.join(names)}",
+                f"{source.path}: no sheet '{sheet}'; sheets: {', '.join(names)}",
+            )
         )
-    source.notes.append(f"工作表 / sheet: {chosen}")
+    source.notes.append(tr(f"工作表: {chosen}", f"sheet: {chosen}"))
     return workbook[chosen]
 
 
@@ -80,7 +84,7 @@ def _header(
     """
 
     if not any(any(cell_text(v) for v in values) for _, values in first):
-        raise IngestError(f"{source.path}: 工作表为空 / the sheet is empty")
+        raise IngestError(tr(f"{source.path}: 工作表为空", f"{source.path}: the sheet is empty"))
     scores = [header_score(list(values)) for _, values in first]
     best = scores.index(max(scores)) if max(scores) > 0 else _first_filled(first)
     end = best
@@ -132,8 +136,10 @@ def _chunks(
         yield _frame(headers, numbers, records, row_column)
     if not total:
         raise IngestError(
-            f"{source.path}: 只有表头（第 {header_row} 行），没有数据行 / "
-            f"no data rows below the header (row {header_row})"
+            tr(
+                f"{source.path}: 只有表头（第 {header_row} 行），没有数据行",
+                f"{source.path}: no data rows below the header (row {header_row})",
+            )
         )
 
 
