@@ -40,24 +40,24 @@ def _column_lines() -> str:
 
 
 INGEST_EPILOG = f"""\b
-列 / Columns (header matched ignoring case, width and a trailing (…); --map NAME=HEADER
+列 Columns (header matched ignoring case, width and a trailing (…); --map NAME=HEADER
 for anything else):
 {_column_lines()}
-  found_at: 没有时间列时取导入时间（或 --found-at）/ without a time column the ingest time
-  (or --found-at) is the found time; --strict refuses such a file.
+  found_at: without a time column the ingest time (or --found-at) is the found time
+  (没有时间列时取导入时间); --strict refuses such a file.
 
 \b
-坐标系 / Coordinates (--crs): GPS phones give wgs84 (the default; cgcs2000 is the same
+坐标系 Coordinates (--crs): GPS phones give wgs84 (the default; cgcs2000 is the same
 here); points picked on AMap/Gaode or Tencent maps are gcj02; Baidu maps give bd09;
 projected files EPSG:n. Forgetting --crs gcj02 puts rows 300-700 m off: rows naming a
 point code are checked and a warning names the flag to use.
 
 \b
-重复交付 / Re-delivery: ids are unique within --source; deliver a corrected or longer
+重复交付 Re-delivery: ids are unique within --source; deliver a corrected or longer
 file again with the same --source and only its new rows are added.
 
 \b
-示例 / Examples:
+示例 Examples:
   civicgrid ingest 暗访督查.xlsx --source 2024-w18 --crs gcj02 --rejects bad.csv
   civicgrid ingest kobo.csv --source kobo --map category=问题类型 --strict --json
 """
