@@ -67,8 +67,8 @@ def domain_errors(func: F) -> F:
 def error_line(exc: CivicgridError) -> Text:
     """The one line that reports ``exc``: ``错误: …`` / ``error: …``, with the driver's
     own words in parentheses for a database fault (disk full, connection refused…)."""
-    detail = f"（{exc.detail}）" if isinstance(exc, DatabaseUnavailableError) else ""
-    detail_en = f" ({exc.detail})" if detail else ""
+    fault = exc.detail if isinstance(exc, DatabaseUnavailableError) else ""
+    detail, detail_en = (f"（{fault}）", f" ({fault})") if fault else ("", "")
     return tr(f"错误: {exc}{detail}", f"error: {en(exc)}{detail_en}")
 
 
