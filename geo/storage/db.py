@@ -89,3 +89,31 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[so.Session]:
     bind = writer(engine) if write else engine
     with session_factory(bind)() as session, session.begin():
         yield session
+
+
+QUICK_WAIT_MS = 100
+"""How long bookkeeping writes (token last use) wait for the write lock before giving up."""
+
+
+@contextmanager
+def quick_transaction(engine: Engine, wait_ms: int = QUICK_WAIT_MS) -> Iterator[so.Session]:
+    """A short write transaction that waits at most ``wait_ms`` for a lock held by
+    another writer (an ingest), then raises ``OperationalError`` (database is locked /
+    lock timeout) instead of waiting the full busy timeout. For bookkeeping a read request
+    may skip: the caller catches the error and carries on."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # On the driver connection: a PRAGMA through SQLAlchemy would begin a transaction.
+            conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={int(wait_ms)}")  # type: ignore[union-attr]
+        try:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with so.Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                if not sqlite:
+                    session.execute(sa.text(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'"))
+                yield session
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+                )
