@@ -151,3 +151,22 @@ def test_bugs_are_not_faults() -> None:
     assert is_fault(sa_exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"))
     assert unavailable(sa_exc.TimeoutError("QueuePool limit")).kind == "busy"
     assert sa.text  # keep the import honest
+
+
+def test_exhausted_pool_is_503(sqlite_engine) -> None:
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "DB_POOL_SIZE": 1, "DB_POOL_TIMEOUT": 1}
+    )
+    with app.app_context():
+        engine = database.engine()
+    token = add_token(engine, "nightly", "city_officer")
+    held = [engine.connect(), engine.connect()]  # the pool (1) and its overflow (1)
+    try:
+        response = app.test_client().get("/api/v1/problems?lang=en", headers=token)
+        _service_unavailable(response)
+        assert response.get_json()["error"]["message"].startswith("the database is busy")
+    finally:
+        for conn in held:
+            conn.close()
+    assert app.test_client().get("/api/v1/problems", headers=token).status_code == 200
