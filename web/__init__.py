@@ -24,7 +24,7 @@ class IdConverter(IntegerConverter):
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
     from web import assets, config, database, errors, httpcache, i18n
-    from web.api import exports, ogcapi, open311
+    from web.api import exports, health, ogcapi, open311
     from web.api import heat as heat_api
     from web.api import layers as api
     from web.api import scripts as scripts_api
@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         open311,
         rounds,
         notices,
+        health,
     ):
         app.register_blueprint(module.bp)
     cli.init_app(app)

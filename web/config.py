@@ -204,6 +204,19 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int("CIVICGRID_SESSION_HOURS"),
     ),
     Setting(
+        "CIVICGRID_DB_POOL_SIZE",
+        10,
+        "Database connections kept open per server process (set it to at least the "
+        "server's threads per process); as many again may be opened at peaks.",
+        _positive_int("CIVICGRID_DB_POOL_SIZE"),
+    ),
+    Setting(
+        "CIVICGRID_DB_POOL_TIMEOUT",
+        10,
+        "Seconds a request waits for a free database connection before HTTP 503.",
+        _positive_int("CIVICGRID_DB_POOL_TIMEOUT"),
+    ),
+    Setting(
         "CIVICGRID_PROXY_HOPS",
         0,
         "Number of trusted reverse proxies in front (their X-Forwarded-For/-Proto are "
