@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
-from geo.protocols.problem_api import MAX_ID
 from geo.protocols.problem_query import MAX_LIMIT
 from geo.storage.models import LEVELS, STATUSES
 from web.api.openapi_views import error_refs, transition_operation, view_paths
