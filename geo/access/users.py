@@ -27,6 +27,7 @@ from geo.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from geo.core.params import record_id
 from geo.core.text import tr
 from geo.storage.models import LEVELS, Area, User
 
@@ -152,6 +153,7 @@ def set_disabled(session: so.Session, username: str, disabled: bool, actor: str)
     """Disable (or enable again) a user; a disabled user's sessions stop working at once."""
     user = get_user(session, username)
     user.disabled = disabled
+    end_sessions(user)
     auditlog.audit(session, actor, "user_disabled" if disabled else "user_enabled", user.username)
     return user
 
@@ -185,6 +187,7 @@ def set_role(
     check_scope_levels(role, [a.level for a in areas])
     detail = {"from": user.role, "to": role, "scope": _codes(areas)}
     user.role, user.areas = role, list(areas)
+    end_sessions(user)
     auditlog.audit(session, actor, "role_changed", user.username, detail)
     return user
 
@@ -194,6 +197,7 @@ def set_password(session: so.Session, username: str, password: str, actor: str) 
     user = get_user(session, username)
     check_password(password, user.username)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
     auditlog.audit(session, actor, "password_changed", user.username)
     return user
 
@@ -257,17 +261,36 @@ def principal_for(session: so.Session, user: User) -> Principal:
 
 
 def session_stamp(user: User) -> str:
-    """Changes whenever the password does: part of the session id, to end old sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes whenever the password or the session generation does: part of the
+    session id, so that old sessions end (a cookie copied before a logout included)."""
+    material = f"{user.password_hash}|{user.session_generation or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``: the ids issued so far no longer match its stamp.
+
+    Called on logout, password change, disabling and role change; the caller commits.
+    """
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def logout(session: so.Session, user_id: int, actor: str, ip: str | None) -> None:
+    """Log user ``user_id`` out: end its sessions (every copy of the cookie) and audit."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
+        auditlog.audit(session, actor, "logout", user.username, ip=ip)
 
 
 def load_session_user(session: so.Session, session_id: str) -> Principal | None:
     """The principal for a stored ``<user id>.<stamp>`` session id, or None when the user
-    is gone, disabled, or changed password since."""
+    is gone, disabled, changed password, logged out or changed role since."""
     user_id, _, stamp = session_id.partition(".")
-    if not user_id.isdigit():
+    number = record_id(user_id)
+    if number is None:
         return None
-    user = session.get(User, int(user_id))
+    user = session.get(User, number)
     if user is None or user.disabled or not secrets.compare_digest(stamp, session_stamp(user)):
         return None
     return principal_for(session, user)
