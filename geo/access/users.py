@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.access import audit as auditlog
+from geo.access.passwords import check_password
 from geo.access.scope import ROLES, Principal, check_scope_levels, resolve_scope
 from geo.core.errors import (
     AlreadyExistsError,
@@ -32,7 +33,6 @@ from geo.core.text import tr
 from geo.storage.models import LEVELS, Area, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
-MIN_PASSWORD = 8
 _BAD_LOGIN = tr("用户名或密码错误", "wrong username or password")
 # Checked when the username is unknown, so that both paths cost one scrypt verification.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
@@ -49,21 +49,6 @@ def normalise_username(username: str) -> str:
             )
         )
     return name
-
-
-def check_password(password: str, username: str) -> None:
-    """Refuse passwords shorter than MIN_PASSWORD or equal to the username."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidParameterError(
-            tr(
-                f"密码至少 {MIN_PASSWORD} 个字符",
-                f"password needs at least {MIN_PASSWORD} characters",
-            )
-        )
-    if password.strip().lower() == username:
-        raise InvalidParameterError(
-            tr("密码不能与用户名相同", "password must differ from username")
-        )
 
 
 def areas_for_codes(session: so.Session, codes: Iterable[str]) -> list[Area]:
