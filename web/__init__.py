@@ -37,13 +37,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.pages import areas as area_pages
     from web.pages import notices, problems, rankings, rounds
     from web.pages import overview as pages
-    from web.security import auth
+    from web.security import auth, logs
     from web.security import guard as security
 
     app = Flask(__name__, instance_relative_config=True)
     # Commands that start another app (the demo) build it with this same factory.
     app.extensions["civicgrid.create_app"] = create_app
     app.url_map.converters["int"] = IdConverter
+    logs.init_app(app)
     config.init_app(app, test_config)
     database.init_app(app)
     assets.init_app(app)
