@@ -189,10 +189,12 @@ def set_password(session: so.Session, username: str, password: str, actor: str) 
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """At most ``attempts`` failed logins per username and address within ``window``."""
+    """At most ``attempts`` failed logins per username and address, and at most
+    ``address_attempts`` per address whatever the usernames, within ``window``."""
 
     attempts: int = 5
     window: timedelta = timedelta(minutes=15)
+    address_attempts: int = 20
 
 
 def authenticate(
@@ -210,7 +212,7 @@ def authenticate(
     """
     policy = policy or LoginPolicy()
     name = username.strip().lower()[:64]
-    if auditlog.recent_failures(session, name, ip, policy.window) >= policy.attempts:
+    if _throttled(session, name, ip, policy):
         auditlog.audit(session, name, auditlog.LOGIN_BLOCKED, name, ip=ip)
         minutes = int(policy.window.total_seconds() // 60)
         raise RateLimitedError(
@@ -231,6 +233,13 @@ def authenticate(
     user.last_login_at = auditlog.utcnow()
     auditlog.audit(session, name, auditlog.LOGIN_OK, name, {"role": user.role}, ip)
     return principal_for(session, user)
+
+
+def _throttled(session: so.Session, name: str, ip: str | None, policy: LoginPolicy) -> bool:
+    """Too many failures for this username from this address, or from this address."""
+    if auditlog.recent_failures(session, name, ip, policy.window) >= policy.attempts:
+        return True
+    return auditlog.address_failures(session, ip, policy.window) >= policy.address_attempts
 
 
 def principal_for(session: so.Session, user: User) -> Principal:

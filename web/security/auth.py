@@ -85,6 +85,7 @@ def _check(
     policy = LoginPolicy(
         int(cfg.get("LOGIN_ATTEMPTS", 5)),
         timedelta(minutes=int(cfg.get("LOGIN_WINDOW_MINUTES", 15))),
+        int(cfg.get("LOGIN_ADDRESS_ATTEMPTS", 20)),
     )
     with transaction(database.engine()) as s:
         try:
