@@ -238,3 +238,27 @@ def test_the_probe_city_exists(world: dict[str, Any]) -> None:
     response = _client(world).get("/api/v1/problems/1", headers=world["token"])
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert Path  # keep the import for type checkers of fixtures
+
+
+PAGE_FORMS = [
+    ("assign", {"version": str(2**70), "unit": "城管"}),
+    ("assign", {"version": str(2**63), "unit": "城管"}),
+    ("assign", {"version": "-1", "unit": "城管"}),
+    ("assign", {"version": "1", "unit": "城管", "deadline": "9999-12-31"}),
+    ("assign", {"version": "1", "unit": "城管", "deadline": "0001-01-01"}),
+    ("rectify", {"version": "1", "note": "x" * 10_000}),
+]
+
+
+@pytest.mark.parametrize(("action", "form"), PAGE_FORMS)
+def test_malformed_lifecycle_forms_never_crash(
+    world: dict[str, Any], action: str, form: dict[str, str]
+) -> None:
+    from tests.helpers import csrf_token
+
+    browser = world["browser"]
+    before = table_counts(world["engine"])
+    token = csrf_token(browser, "/problems/1")
+    response = browser.post(f"/problems/1/{action}", data={**form, "csrf_token": token})
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
+    assert table_counts(world["engine"]) == before
