@@ -9,6 +9,7 @@ as a 400 naming the parameter instead of failing later inside a driver.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from geo.core.errors import InvalidParameterError
@@ -24,7 +25,12 @@ well inside a 64-bit column or a JavaScript number)."""
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays and objects a JSON body may have."""
 
+MAX_JSON_BYTES = 1_000_000
+"""Largest JSON body (a problem or a transition needs a few kB)."""
+
 _MAX_DIGITS = 19
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def as_int(text: object, low: int = -MAX_INT, high: int = MAX_INT) -> int | None:
@@ -87,6 +93,13 @@ def load_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
     Raises ``InvalidParameterError`` saying what is wrong.
     """
+    if len(raw) > MAX_JSON_BYTES:
+        raise InvalidParameterError(
+            tr(
+                f"JSON 请求体超过 {MAX_JSON_BYTES} 字节",
+                f"the JSON body is larger than {MAX_JSON_BYTES} bytes",
+            )
+        )
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -110,23 +123,14 @@ def load_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 
 def _depth(text: str) -> int:
-    """The deepest bracket nesting of a JSON text, brackets inside strings ignored."""
+    """The deepest bracket nesting of a JSON text, brackets inside strings ignored
+    (strings are cut out by one regular expression, then only brackets are walked)."""
     depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif char in "]}":
+        else:
             depth -= 1
     return deepest
 

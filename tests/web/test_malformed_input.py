@@ -262,3 +262,17 @@ def test_malformed_lifecycle_forms_never_crash(
     response = browser.post(f"/problems/1/{action}", data={**form, "csrf_token": token})
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     assert table_counts(world["engine"]) == before
+
+
+def test_json_depth_ignores_brackets_in_strings_and_is_linear() -> None:
+    import time
+
+    from geo.core.errors import InvalidParameterError
+    from geo.core.params import load_json
+
+    assert load_json('{"a": "[[[[[[\\" {{{{", "b": [[1]]}') == {"a": '[[[[[[" {{{{', "b": [[1]]}
+    started = time.perf_counter()
+    with pytest.raises(InvalidParameterError) as excinfo:
+        load_json("[" * 400_000 + "]" * 400_000)
+    assert time.perf_counter() - started < 2
+    assert "nested deeper than 32" in excinfo.value.message("en")
