@@ -192,6 +192,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int("CIVICGRID_LOGIN_ATTEMPTS"),
     ),
     Setting(
+        "CIVICGRID_LOGIN_ADDRESS_ATTEMPTS",
+        20,
+        "Failed logins allowed per address (any usernames) within the login window.",
+        _positive_int("CIVICGRID_LOGIN_ADDRESS_ATTEMPTS"),
+    ),
+    Setting(
         "CIVICGRID_LOGIN_WINDOW_MINUTES",
         15,
         "The login window (minutes) for CIVICGRID_LOGIN_ATTEMPTS.",

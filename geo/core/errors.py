@@ -24,8 +24,10 @@ class CivicgridError(Exception):
         return str.__str__(self.bilingual)
 
     def message(self, lang: str) -> str:
-        """The message in ``lang`` ("zh" or "en")."""
-        return in_lang(self.bilingual, lang)
+        """The message in ``lang`` ("zh" or "en"), always encodable as UTF-8 (a lone
+        surrogate quoted from the input is shown escaped)."""
+        text = in_lang(self.bilingual, lang)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class TaxonomyError(CivicgridError, ValueError):
