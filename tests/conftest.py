@@ -317,7 +317,7 @@ def worker_id_session(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """A headless Debian Chromium driven by Playwright (skipped when not installed)."""
-    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, ChineseBrowser
 
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
@@ -327,25 +327,8 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield _ChineseBrowser(chromium)
+        yield ChineseBrowser(chromium)
         chromium.close()
-
-
-class _ChineseBrowser:
-    """The browser of a Chinese-speaking user: pages send ``Accept-Language: zh-CN``
-    (the app answers in the browser's language; headless Chromium would say en-US)."""
-
-    def __init__(self, browser: Any) -> None:
-        self._browser = browser
-
-    def new_page(self, **options: Any) -> Any:
-        return self._browser.new_page(**{"locale": "zh-CN", **options})
-
-    def new_context(self, **options: Any) -> Any:
-        return self._browser.new_context(**{"locale": "zh-CN", **options})
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._browser, name)
 
 
 # --- logging in (issue 6): every page and API call needs a user or a token ------------

@@ -6,25 +6,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1
-"""Largest id a database integer column holds."""
+from geo.core.params import MAX_ID
 
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` in every route: ids beyond a database integer are simply not found
-    (a 404 at routing), instead of overflowing a query."""
+    (a 404 for every method), instead of overflowing a query.
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    The digits still match the rule, so ``POST /api/v1/problems/2147483648`` is a 404
+    like its GET, not a 405 from the router falling through to another rule.
+    """
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > 10 or int(value) > MAX_ID:
+            raise NotFound()
+        return super().to_python(value)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
     from web import assets, config, database, errors, httpcache, i18n
-    from web.api import exports, ogcapi, open311
+    from web.api import exports, health, ogcapi, open311
     from web.api import heat as heat_api
     from web.api import layers as api
     from web.api import scripts as scripts_api
@@ -32,13 +37,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.pages import areas as area_pages
     from web.pages import notices, problems, rankings, rounds
     from web.pages import overview as pages
-    from web.security import auth
+    from web.security import auth, logs
     from web.security import guard as security
 
     app = Flask(__name__, instance_relative_config=True)
     # Commands that start another app (the demo) build it with this same factory.
     app.extensions["civicgrid.create_app"] = create_app
     app.url_map.converters["int"] = IdConverter
+    logs.init_app(app)
     config.init_app(app, test_config)
     database.init_app(app)
     assets.init_app(app)
@@ -60,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         open311,
         rounds,
         notices,
+        health,
     ):
         app.register_blueprint(module.bp)
     cli.init_app(app)

@@ -192,6 +192,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int("CIVICGRID_LOGIN_ATTEMPTS"),
     ),
     Setting(
+        "CIVICGRID_LOGIN_ADDRESS_ATTEMPTS",
+        20,
+        "Failed logins allowed per address (any usernames) within the login window.",
+        _positive_int("CIVICGRID_LOGIN_ADDRESS_ATTEMPTS"),
+    ),
+    Setting(
         "CIVICGRID_LOGIN_WINDOW_MINUTES",
         15,
         "The login window (minutes) for CIVICGRID_LOGIN_ATTEMPTS.",
@@ -202,6 +208,19 @@ SETTINGS: tuple[Setting, ...] = (
         12,
         "How long a login lasts (hours).",
         _positive_int("CIVICGRID_SESSION_HOURS"),
+    ),
+    Setting(
+        "CIVICGRID_DB_POOL_SIZE",
+        10,
+        "Database connections kept open per server process (set it to at least the "
+        "server's threads per process); as many again may be opened at peaks.",
+        _positive_int("CIVICGRID_DB_POOL_SIZE"),
+    ),
+    Setting(
+        "CIVICGRID_DB_POOL_TIMEOUT",
+        10,
+        "Seconds a request waits for a free database connection before HTTP 503.",
+        _positive_int("CIVICGRID_DB_POOL_TIMEOUT"),
     ),
     Setting(
         "CIVICGRID_PROXY_HOPS",

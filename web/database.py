@@ -18,7 +18,11 @@ _EXT = "civicgrid"
 def init_app(app: Flask) -> None:
     """Create the engine, load the taxonomy and the working calendar for ``app``; close
     sessions at teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        pool_size=int(app.config["DB_POOL_SIZE"]),
+        pool_timeout=int(app.config["DB_POOL_TIMEOUT"]),
+    )
     app.extensions[_EXT] = {
         "engine": engine,
         "sessions": session_factory(engine),

@@ -9,18 +9,56 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
-from geo.core.errors import CivicgridError
+from geo.core.errors import CivicgridError, DatabaseUnavailableError
+from geo.core.text import tr
+from geo.storage.faults import FAULTS, is_fault, unavailable
 from web.i18n import current_lang
+
+RETRY_AFTER_SECONDS = 5
+"""``Retry-After`` of a 503: how long a client should wait before trying again."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(CivicgridError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
+    for fault in FAULTS:
+        app.register_error_handler(fault, _database_fault)
+    app.after_request(_retry_after)
+
+
+def _database_fault(exc: Exception) -> ResponseReturnValue:
+    """A busy, full or unreachable database: 503 in the shape of the API that was asked
+    (blueprints with their own error format handle the typed error), never a 500."""
+    if not is_fault(exc):
+        raise exc  # a bug (IntegrityError...): the usual 500
+    error = unavailable(exc)
+    current_app.logger.warning("database unavailable (%s): %s", error.kind, error.detail)
+    if "_login_user" not in g:
+        # Flask-Login would load the session's user again to render the error page.
+        g._login_user = AnonymousUserMixin()
+    if request.method not in SAFE_METHODS:
+        error = DatabaseUnavailableError(
+            tr(
+                f"{str.__str__(error.bilingual)}。本次修改未保存，可用同一版本重试",
+                f"{error.bilingual.en}; nothing was changed: retry with the same version",
+            ),
+            kind=error.kind,
+            detail=error.detail,
+        )
+    return current_app.handle_user_exception(error)
+
+
+def _retry_after(response: Response) -> Response:
+    if response.status_code == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _wants_json() -> bool:
@@ -28,7 +66,8 @@ def _wants_json() -> bool:
 
 
 def _domain_error(exc: CivicgridError) -> ResponseReturnValue:
-    return _respond(exc.http_status, type(exc).__name__, exc.message(current_lang()))
+    code = "ServiceUnavailable" if isinstance(exc, DatabaseUnavailableError) else None
+    return _respond(exc.http_status, code or type(exc).__name__, exc.message(current_lang()))
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -50,7 +89,7 @@ def ogc_error(exc: CivicgridError) -> ResponseReturnValue:
     """An error of the OGC API: JSON ``{"code", "description"}`` (OGC exception), or the
     HTML error page when the client asked for HTML."""
     status, message = exc.http_status, exc.message(current_lang())
-    codes = {400: "InvalidParameterValue", 404: "NotFound"}
+    codes = {400: "InvalidParameterValue", 404: "NotFound", 503: "ServiceUnavailable"}
     offered = ["application/json", "application/geo+json", "text/html"]
     best = request.accept_mimetypes.best_match(offered, default="application/json")
     if request.args.get("f") == "html" or ("f" not in request.args and best == "text/html"):

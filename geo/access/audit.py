@@ -71,6 +71,20 @@ def recent_failures(session: so.Session, username: str, ip: str | None, window: 
     )
 
 
+def address_failures(session: so.Session, ip: str | None, window: timedelta) -> int:
+    """Failed logins from ``ip`` within ``window``, whatever the username (successes do
+    not reset it: one valid account must not let an address guess others)."""
+    same_ip = AuditEntry.ip == ip if ip else AuditEntry.ip.is_(None)
+    return (
+        session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(
+                AuditEntry.action == LOGIN_FAILED, same_ip, AuditEntry.at > utcnow() - window
+            )
+        )
+        or 0
+    )
+
+
 def entries(session: so.Session, action: str | None = None, limit: int = 100) -> list[AuditEntry]:
     """The newest entries, optionally of one action (newest first)."""
     stmt = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

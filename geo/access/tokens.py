@@ -8,13 +8,15 @@ stored (enough for a secret this strong; lookups stay one indexed equality), wit
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.engine import Engine
 
 from geo.access import audit as auditlog
 from geo.access.scope import TOKEN_ROLES, Principal, resolve_scope
@@ -27,10 +29,15 @@ from geo.core.errors import (
 )
 from geo.core.text import tr
 from geo.storage.access_models import ApiToken
+from geo.storage.db import quick_transaction, transaction
+from geo.storage.faults import FAULTS, driver_line, is_fault
 
 TOKEN_PREFIX = "cg_"
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
 _BAD_TOKEN = tr("令牌无效", "invalid token")
+USE_RECORD_INTERVAL = timedelta(minutes=5)
+"""A token's use is recorded (last use, audit ``token_use``) at most this often."""
+log = logging.getLogger(__name__)
 
 
 def hash_token(secret: str) -> str:
@@ -123,26 +130,68 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
 def authenticate_token(
     session: so.Session, secret: str, ip: str | None = None, target: str = ""
 ) -> Principal:
-    """The principal of an active token; records its use (or the refusal) in the audit log.
+    """The principal of an active token; records its use (at most once per
+    ``USE_RECORD_INTERVAL``) or the refusal in the audit log, in ``session``.
 
     Raises ``AuthenticationError`` for an unknown, expired or revoked token. The caller
-    commits even when this raises, so that refusals are kept.
+    commits even when this raises, so that refusals are kept. Web requests use
+    ``authenticate_request`` instead, which never writes in the request's transaction.
     """
+    token, state = find_token(session, secret)
+    actor = f"token:{token.name}" if token is not None else "token:?"
+    if token is None or state != "active":
+        auditlog.audit(session, actor, "token_rejected", target, {"reason": state}, ip)
+        raise token_error(state)
+    if use_due(token):
+        token.last_used_at = auditlog.utcnow()
+        auditlog.audit(session, actor, "token_use", target, ip=ip)
+    return token_principal(session, token)
+
+
+def authenticate_request(
+    engine: Engine, secret: str, ip: str | None = None, target: str = ""
+) -> Principal:
+    """``authenticate_token`` for a web request: the token is looked up in a read
+    transaction, and its use (at most once per ``USE_RECORD_INTERVAL``) or refusal is
+    recorded afterwards in a short transaction of its own that gives up at once when a
+    writer (an ingest) holds the lock, so a read never waits for a write and never
+    fails because of the bookkeeping."""
+    with transaction(engine, write=False) as session:
+        token, state = find_token(session, secret)
+        principal = token_principal(session, token) if token and state == "active" else None
+    actor = f"token:{token.name}" if token is not None else "token:?"
+    if principal is None:
+        _record(engine, token, actor, "token_rejected", target, {"reason": state}, ip)
+        raise token_error(state)
+    if token is not None and use_due(token):
+        _record(engine, token, actor, "token_use", target, None, ip)
+    return principal
+
+
+def find_token(session: so.Session, secret: str) -> tuple[ApiToken | None, str]:
+    """The token of ``secret`` (scope areas loaded) and its state: ``active``,
+    ``expired``, ``revoked``, or ``unknown`` (then no token)."""
     token = None
     if secret.startswith(TOKEN_PREFIX) and len(secret) < 200:
-        token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    if token is None:
-        auditlog.audit(session, "token:?", "token_rejected", target, {"reason": "unknown"}, ip)
-        raise AuthenticationError(_BAD_TOKEN)
-    state = token_state(token)
-    actor = f"token:{token.name}"
-    if state != "active":
-        auditlog.audit(session, actor, "token_rejected", target, {"reason": state}, ip)
-        raise AuthenticationError(
-            tr(f"令牌已{'吊销' if state == 'revoked' else '过期'}", f"token {state}")
+        token = session.scalar(
+            sa.select(ApiToken)
+            .options(so.selectinload(ApiToken.areas))
+            .where(ApiToken.token_hash == hash_token(secret))
         )
-    token.last_used_at = auditlog.utcnow()
-    auditlog.audit(session, actor, "token_use", target, ip=ip)
+    return token, "unknown" if token is None else token_state(token)
+
+
+def token_error(state: str) -> AuthenticationError:
+    """The refusal of a token in ``state`` (unknown, expired, revoked)."""
+    if state == "unknown":
+        return AuthenticationError(_BAD_TOKEN)
+    return AuthenticationError(
+        tr(f"令牌已{'吊销' if state == 'revoked' else '过期'}", f"token {state}")
+    )
+
+
+def token_principal(session: so.Session, token: ApiToken) -> Principal:
+    """Who a token acts as: its name, role and resolved scope."""
     return Principal(
         kind="token",
         name=token.name,
@@ -151,3 +200,36 @@ def authenticate_token(
         id=token.id,
         display_name=token.name,
     )
+
+
+def use_due(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether the token's use should be recorded now (never, or not in the last
+    ``USE_RECORD_INTERVAL``): the last-use time is accurate to that interval."""
+    now = now or auditlog.utcnow()
+    return token.last_used_at is None or now - token.last_used_at >= USE_RECORD_INTERVAL
+
+
+def _record(
+    engine: Engine,
+    token: ApiToken | None,
+    actor: str,
+    action: str,
+    target: str,
+    detail: dict[str, str] | None,
+    ip: str | None,
+) -> bool:
+    try:
+        with quick_transaction(engine) as session:
+            if token is not None and action == "token_use":
+                session.execute(
+                    sa.update(ApiToken)
+                    .where(ApiToken.id == token.id)
+                    .values(last_used_at=auditlog.utcnow())
+                )
+            auditlog.audit(session, actor, action, target, detail, ip)
+        return True
+    except FAULTS as exc:
+        if not is_fault(exc):
+            raise
+        log.warning("%s of %s not recorded (%s)", action, actor, driver_line(exc))
+        return False

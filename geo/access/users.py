@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.access import audit as auditlog
+from geo.access.passwords import check_password
 from geo.access.scope import ROLES, Principal, check_scope_levels, resolve_scope
 from geo.core.errors import (
     AlreadyExistsError,
@@ -27,12 +28,12 @@ from geo.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from geo.core.params import record_id
 from geo.core.text import tr
 from geo.storage.access_models import User
 from geo.storage.models import LEVELS, Area
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
-MIN_PASSWORD = 8
 _BAD_LOGIN = tr("用户名或密码错误", "wrong username or password")
 # Checked when the username is unknown, so that both paths cost one scrypt verification.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
@@ -49,21 +50,6 @@ def normalise_username(username: str) -> str:
             )
         )
     return name
-
-
-def check_password(password: str, username: str) -> None:
-    """Refuse passwords shorter than MIN_PASSWORD or equal to the username."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidParameterError(
-            tr(
-                f"密码至少 {MIN_PASSWORD} 个字符",
-                f"password needs at least {MIN_PASSWORD} characters",
-            )
-        )
-    if password.strip().lower() == username:
-        raise InvalidParameterError(
-            tr("密码不能与用户名相同", "password must differ from username")
-        )
 
 
 def areas_for_codes(session: so.Session, codes: Iterable[str]) -> list[Area]:
@@ -153,6 +139,7 @@ def set_disabled(session: so.Session, username: str, disabled: bool, actor: str)
     """Disable (or enable again) a user; a disabled user's sessions stop working at once."""
     user = get_user(session, username)
     user.disabled = disabled
+    end_sessions(user)
     auditlog.audit(session, actor, "user_disabled" if disabled else "user_enabled", user.username)
     return user
 
@@ -186,6 +173,7 @@ def set_role(
     check_scope_levels(role, [a.level for a in areas])
     detail = {"from": user.role, "to": role, "scope": _codes(areas)}
     user.role, user.areas = role, list(areas)
+    end_sessions(user)
     auditlog.audit(session, actor, "role_changed", user.username, detail)
     return user
 
@@ -195,16 +183,19 @@ def set_password(session: so.Session, username: str, password: str, actor: str) 
     user = get_user(session, username)
     check_password(password, user.username)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
     auditlog.audit(session, actor, "password_changed", user.username)
     return user
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """At most ``attempts`` failed logins per username and address within ``window``."""
+    """At most ``attempts`` failed logins per username and address, and at most
+    ``address_attempts`` per address whatever the usernames, within ``window``."""
 
     attempts: int = 5
     window: timedelta = timedelta(minutes=15)
+    address_attempts: int = 20
 
 
 def authenticate(
@@ -222,7 +213,7 @@ def authenticate(
     """
     policy = policy or LoginPolicy()
     name = username.strip().lower()[:64]
-    if auditlog.recent_failures(session, name, ip, policy.window) >= policy.attempts:
+    if _throttled(session, name, ip, policy):
         auditlog.audit(session, name, auditlog.LOGIN_BLOCKED, name, ip=ip)
         minutes = int(policy.window.total_seconds() // 60)
         raise RateLimitedError(
@@ -245,6 +236,13 @@ def authenticate(
     return principal_for(session, user)
 
 
+def _throttled(session: so.Session, name: str, ip: str | None, policy: LoginPolicy) -> bool:
+    """Too many failures for this username from this address, or from this address."""
+    if auditlog.recent_failures(session, name, ip, policy.window) >= policy.attempts:
+        return True
+    return auditlog.address_failures(session, ip, policy.window) >= policy.address_attempts
+
+
 def principal_for(session: so.Session, user: User) -> Principal:
     """The request principal of ``user`` (role and resolved scope, read fresh)."""
     return Principal(
@@ -258,17 +256,36 @@ def principal_for(session: so.Session, user: User) -> Principal:
 
 
 def session_stamp(user: User) -> str:
-    """Changes whenever the password does: part of the session id, to end old sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes whenever the password or the session generation does: part of the
+    session id, so that old sessions end (a cookie copied before a logout included)."""
+    material = f"{user.password_hash}|{user.session_generation or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``: the ids issued so far no longer match its stamp.
+
+    Called on logout, password change, disabling and role change; the caller commits.
+    """
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def logout(session: so.Session, user_id: int, actor: str, ip: str | None) -> None:
+    """Log user ``user_id`` out: end its sessions (every copy of the cookie) and audit."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
+        auditlog.audit(session, actor, "logout", user.username, ip=ip)
 
 
 def load_session_user(session: so.Session, session_id: str) -> Principal | None:
     """The principal for a stored ``<user id>.<stamp>`` session id, or None when the user
-    is gone, disabled, or changed password since."""
+    is gone, disabled, changed password, logged out or changed role since."""
     user_id, _, stamp = session_id.partition(".")
-    if not user_id.isdigit():
+    number = record_id(user_id)
+    if number is None:
         return None
-    user = session.get(User, int(user_id))
+    user = session.get(User, number)
     if user is None or user.disabled or not secrets.compare_digest(stamp, session_stamp(user)):
         return None
     return principal_for(session, user)

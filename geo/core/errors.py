@@ -24,8 +24,10 @@ class CivicgridError(Exception):
         return str.__str__(self.bilingual)
 
     def message(self, lang: str) -> str:
-        """The message in ``lang`` ("zh" or "en")."""
-        return in_lang(self.bilingual, lang)
+        """The message in ``lang`` ("zh" or "en"), always encodable as UTF-8 (a lone
+        surrogate quoted from the input is shown escaped)."""
+        text = in_lang(self.bilingual, lang)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class TaxonomyError(CivicgridError, ValueError):
@@ -125,3 +127,23 @@ class ValidationError(CivicgridError):
     """A well-formed request whose content is refused (bad field values)."""
 
     http_status = 422
+
+
+# --- The database is busy, full or down (issue 22) ------------------------------------
+
+
+class DatabaseUnavailableError(CivicgridError):
+    """The database cannot answer now: locked by a writer, out of connections, out of
+    disk, unreadable or unreachable. Nothing was changed; the same request may be retried.
+
+    ``kind`` is ``busy``, ``full``, ``access`` or ``down``; ``detail`` is the driver's
+    first line (for logs and the CLI, never shown on web pages).
+    """
+
+    http_status = 503
+    exit_code = 2
+
+    def __init__(self, message: object = "", kind: str = "down", detail: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.detail = detail

@@ -15,6 +15,11 @@ import pandas as pd
 
 from geo.core.errors import InvalidParameterError
 
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2200, 1, 1)
+"""The sane window of query time-range ends and of parsed times: anything outside is
+a typo or a probe (``-1`` parses as the year -1), refused before it reaches a query."""
+
 _AWARE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
 _CHINESE = (
     (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"), r"\1-\2-\3"),
@@ -75,13 +80,7 @@ def parse_time(text: str, tz: str) -> datetime | None:
         return None
     if pd.isna(stamp):
         return None
-    try:
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize(tz)
-        # Years pandas can parse but Python cannot hold (e.g. "-1") fail only here.
-        return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
-    except (ValueError, TypeError, OverflowError):
-        return None
+    return _utc(stamp, tz)
 
 
 def range_bound(text: str, tz: str, *, end: bool, malformed: str) -> datetime:
@@ -95,14 +94,24 @@ def range_bound(text: str, tz: str, *, end: bool, malformed: str) -> datetime:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
-    if pd.isna(stamp):
+    bound = None if pd.isna(stamp) else _utc(stamp, tz)
+    if bound is None:
         raise InvalidParameterError(malformed)
-    date_only = len(text) <= 10
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
     if end:
-        stamp += timedelta(days=1) if date_only else timedelta(microseconds=1)
-    return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+        bound += timedelta(days=1) if len(text) <= 10 else timedelta(microseconds=1)
+    return bound
+
+
+def _utc(stamp: pd.Timestamp, tz: str) -> datetime | None:
+    """``stamp`` (local in ``tz`` when naive) as naive UTC, None outside the sane window."""
+    try:
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize(tz)
+        # Years pandas can parse but Python cannot hold (e.g. "-1") fail only here.
+        value = stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return value if EARLIEST <= value < LATEST else None
 
 
 def _local(stamps: pd.Series, tz: str) -> pd.Series:

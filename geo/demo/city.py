@@ -126,7 +126,7 @@ def create_demo_users(session: so.Session) -> list[DemoAccount]:
     for username, role, name, areas in plan:
         if role in SCOPE_REQUIRED and not areas:
             continue  # a demo city without districts or grids
-        password = secrets.token_urlsafe(9)
+        password = secrets.token_urlsafe(12)
         codes = [f"{a.level}:{a.code}" for a in areas]
         create_user(session, username, password, role, name, codes, actor="demo")
         scope = ", ".join(f"{a.code} {a.name}" for a in areas) or tr("全市", "whole city")

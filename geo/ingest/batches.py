@@ -1,10 +1,12 @@
-"""What the database already holds for an ingest: stored ids of a source (re-deliveries
-are de-duplicated by source and external id) and the batch record of each ingest."""
+"""An ingest and the database: stored ids of a source (re-deliveries are de-duplicated
+by source and external id), the batch record of each ingest, and the frame of rows as
+the problems table stores them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -12,7 +14,7 @@ import sqlalchemy.orm as so
 from geo.core.text import in_lang
 from geo.ingest.result import IngestOptions, IngestResult
 from geo.ingest.sources.base import SurveySource
-from geo.storage.models import IngestBatch, Problem
+from geo.storage.models import ANCESTRY_COLUMNS, IngestBatch, Problem
 from geo.summary import counts as summary
 
 ID_QUERY_CHUNK = 5_000
@@ -84,3 +86,35 @@ def close_batch(batch: IngestBatch, result: IngestResult) -> None:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def problem_frame(
+    rows: pd.DataFrame, units: dict[str, int], source: str, batch_id: int
+) -> pd.DataFrame:
+    """Validated, assigned rows as the problems table stores them (one batch's)."""
+    found = rows["found_at"]
+    return pd.DataFrame(
+        {
+            "source": source,
+            "external_id": rows["external_id"],
+            "category": rows["category"],
+            "description": rows["description"].fillna(""),
+            "lon": rows["lon"].astype(float),
+            "lat": rows["lat"].astype(float),
+            "outside": rows["outside"].astype(bool),
+            **{c: rows[c].astype("Int64") for c in ANCESTRY_COLUMNS},
+            "point_id": rows["point_id"].astype("Int64"),
+            "status": rows["status"],
+            "unit_id": rows["unit"].map(units).astype("Int64"),
+            "found_at": found,
+            "assigned_at": found.where(rows["status"] != "found"),
+            "deadline": rows["deadline"],
+            "rectified_at": rows["rectified_at"],
+            "closed_at": rows["closed_at"],
+            "reopen_count": rows["reopened"].astype(np.int64),
+            "campaign": rows["campaign"],
+            "batch_id": batch_id,
+            "version": 1,
+            "extension_count": 0,
+        }
+    )

@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 from geo.access.scope import Scope
 from geo.areas.assign import AreaIndex
 from geo.core.errors import AlreadyExistsError, ForbiddenError, InvalidParameterError, TaxonomyError
+from geo.core.params import check_text
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import parse_time
@@ -40,6 +41,17 @@ FIELDS = (
     "campaign",
     "point_code",
 )
+TEXT_LIMITS = {
+    "category": 100,
+    "description": MAX_DESCRIPTION,
+    "found_at": 64,
+    "source": 100,
+    "external_id": 200,
+    "campaign": 100,
+    "point_code": 100,
+}
+"""Longest text of each text field; JSON numbers, lists and objects are refused there
+(never stored as their Python repr)."""
 
 
 def create_problem(
@@ -94,6 +106,7 @@ def _validated(
                 f"unknown field(s): {', '.join(unknown)}; accepted: {', '.join(FIELDS)}",
             )
         )
+    _check_types(data)
     for key, value in data.items():
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL text cannot hold NUL, and no real report needs one.
@@ -129,11 +142,27 @@ def _validated(
     }
 
 
+def _check_types(data: Mapping[str, Any]) -> None:
+    """Text fields are text within their limits and coordinates numbers (or numeric
+    text), each refused by name otherwise."""
+    for key, limit in TEXT_LIMITS.items():
+        if data.get(key) is not None:
+            check_text(key, data[key], limit)
+    for key in ("lon", "lat"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            raise InvalidParameterError(
+                tr(f"{key} 必须是数字", f"{key} must be a number (WGS-84 degrees)")
+            )
+        if isinstance(value, str):
+            check_text(key, value, 40)
+
+
 def _coordinate(data: Mapping[str, Any], key: str, limit: float) -> float:
     raw = data.get(key)
     try:
         value = float(str(raw).strip())
-    except ValueError:
+    except (ValueError, OverflowError):
         value = float("nan")
     if raw is None or str(raw).strip() == "":
         raise InvalidParameterError(tr(f"缺少坐标 {key}", f"missing {key}"))

@@ -35,7 +35,13 @@ from geo.core.errors import IngestError
 from geo.core.taxonomy import Taxonomy
 from geo.core.taxonomy_file import default_taxonomy
 from geo.core.text import en, tr
-from geo.ingest.batches import close_batch, open_batch, source_has_rows, stored_ids
+from geo.ingest.batches import (
+    close_batch,
+    open_batch,
+    problem_frame,
+    source_has_rows,
+    stored_ids,
+)
 from geo.ingest.columns import ColumnPlan, default_found_at, plan_columns
 from geo.ingest.coordinates import city_extent
 from geo.ingest.crs_check import CodeSamples
@@ -352,7 +358,7 @@ class _Run:
         links = self.visits.write(rows, self.batch.id, self.options.actor)
         rows = rows[rows["category"].notna()]  # visit-only rows hold no problem
         units = unit_ids(self.session, rows["unit"].dropna().unique())
-        frame = _problem_frame(rows, units, self.options.source, self.batch.id)
+        frame = problem_frame(rows, units, self.options.source, self.batch.id)
         self.writer.write(frame)
         if not links.empty:
             self.writer.wait()  # the visits link to problems that must be stored first
@@ -367,34 +373,3 @@ class _Run:
         if not read or read >= self.source.size:
             return self.result.rows
         return int(self.result.rows * self.source.size / read)
-
-
-def _problem_frame(
-    rows: pd.DataFrame, units: dict[str, int], source: str, batch_id: int
-) -> pd.DataFrame:
-    found = rows["found_at"]
-    return pd.DataFrame(
-        {
-            "source": source,
-            "external_id": rows["external_id"],
-            "category": rows["category"],
-            "description": rows["description"].fillna(""),
-            "lon": rows["lon"].astype(float),
-            "lat": rows["lat"].astype(float),
-            "outside": rows["outside"].astype(bool),
-            **{c: rows[c].astype("Int64") for c in ANCESTRY_COLUMNS},
-            "point_id": rows["point_id"].astype("Int64"),
-            "status": rows["status"],
-            "unit_id": rows["unit"].map(units).astype("Int64"),
-            "found_at": found,
-            "assigned_at": found.where(rows["status"] != "found"),
-            "deadline": rows["deadline"],
-            "rectified_at": rows["rectified_at"],
-            "closed_at": rows["closed_at"],
-            "reopen_count": rows["reopened"].astype(np.int64),
-            "campaign": rows["campaign"],
-            "batch_id": batch_id,
-            "version": 1,
-            "extension_count": 0,
-        }
-    )

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import NotFoundError
+from geo.core.params import record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
@@ -81,9 +82,10 @@ def item(
     """
     model = model_of(coll.target)
     if coll.target == "problems":
-        if not feature_id.isdigit():
+        number = record_id(feature_id)
+        if number is None:
             raise _missing(coll, feature_id)
-        cond: sa.ColumnElement[bool] = Problem.id == int(feature_id)
+        cond: sa.ColumnElement[bool] = Problem.id == number
     else:
         cond = model.code == feature_id  # type: ignore[union-attr]
     query = ItemsQuery(coll, filt, limit=1)

@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope
 from geo.core.errors import InvalidParameterError, NotFoundError
+from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import range_bound
@@ -30,6 +31,7 @@ from geo.storage.models import Area, Problem
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+MAX_OFFSET = 10**9
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -302,15 +304,12 @@ def _int_arg(
 ) -> int:
     if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
+    value = as_int(text, minimum, MAX_OFFSET)
+    if value is None:
         raise InvalidParameterError(
             tr(
-                f"{name} 须为不小于 {minimum} 的整数: '{text}'",
-                f"{name} must be an integer ≥ {minimum}: '{text}'",
+                f"{name} 须为 {minimum}–{MAX_OFFSET} 的整数: '{text[:40]}'",
+                f"{name} must be an integer from {minimum} to {MAX_OFFSET}: '{text[:40]}'",
             )
         )
     return min(value, clamp) if clamp is not None else value

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
+from geo.core.params import MAX_ID, MAX_INT, as_int, record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.export.encode import iso_times
@@ -33,6 +34,7 @@ STATUS_MAP = {s: "open" if s in UNRESOLVED else "closed" for s in ALL_STATUSES}
 """civicgrid status → Open311's open/closed: unresolved is open (geo.storage.statuses)."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1_000
+MAX_PAGE = 1_000_000
 REQUEST_KEYS = (
     "service_request_id",
     "service_code",
@@ -173,11 +175,12 @@ def service_request(
     tz: str,
 ) -> list[dict[str, Any]]:
     """The one request ``request_id`` (a list of one, as GeoReport answers)."""
-    if not request_id.isdigit():
+    number = record_id(request_id)
+    if number is None:
         raise NotFoundError(
-            tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")
+            tr(f"没有这个请求 '{request_id[:40]}'", f"no service request '{request_id[:40]}'")
         )
-    rows = session.execute(filt.apply(_select().where(Problem.id == int(request_id)))).all()
+    rows = session.execute(filt.apply(_select().where(Problem.id == number))).all()
     if not rows:
         raise NotFoundError(
             tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")
@@ -298,11 +301,15 @@ def _split(value: Any) -> tuple[str, ...]:
 
 
 def _request_id(value: str) -> int:
-    if not value.isdigit():
+    number = as_int(value, 0, MAX_ID)
+    if number is None:
         raise InvalidParameterError(
-            tr(f"service_request_id 须为数字: '{value}'", f"must be a number: '{value}'")
+            tr(
+                f"service_request_id 须为 0–{MAX_ID} 的数字: '{value[:40]}'",
+                f"service_request_id must be a number from 0 to {MAX_ID}: '{value[:40]}'",
+            )
         )
-    return int(value)
+    return number
 
 
 def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
@@ -324,12 +331,13 @@ def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
 def _positive(value: Any, name: str, default: int) -> int:
     if value is None or str(value).strip() == "":
         return default
-    text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    number = as_int(value, 1, MAX_PAGE if name == "page" else MAX_INT)
+    if number is None:
+        text = str(value)[:40]
         raise InvalidParameterError(
-            tr(f"{name} 须为正整数: '{value}'", f"{name} must be a positive integer: '{value}'")
+            tr(f"{name} 须为正整数: '{text}'", f"{name} must be a positive integer: '{text}'")
         )
-    return int(text)
+    return number
 
 
 def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,13 +17,11 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope, scoped
 from geo.core.errors import NotFoundError
+from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.protocols.problem_query import ProblemQuery
 from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
-
-MAX_ID = 2**31 - 1
-"""Largest id a database integer column holds; larger ones are simply not found."""
 
 
 def get_problem(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from geo.access.audit import utcnow
 from geo.core.errors import InvalidParameterError, TaxonomyError
+from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import en, tr
 from geo.core.timeparse import parse_time
@@ -186,9 +187,9 @@ def _bool(text: str, name: str) -> bool:
 def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text is None or text == "":
         return default
-    digits = text.isascii() and text.isdigit() and len(text) <= 10
-    if not digits or not low <= int(text) <= high:
+    value = as_int(text, low, high)
+    if value is None:
         raise InvalidParameterError(
             tr(f"{name}: 应为 {low}–{high} 的整数", f"{name}: integer {low}-{high}")
         )
-    return int(text)
+    return value

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from geo.core.errors import InvalidParameterError, TaxonomyError
+from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import Text
 
@@ -177,11 +178,8 @@ def parse_int(name: str, text: str | None, default: int, low: int, high: int) ->
     """An integer argument within [low, high]; raises ``FilterError`` otherwise."""
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
+    value = as_int(text, low, high)
+    if value is None:
         raise FilterError(
             name,
             f"参数 {name} 应为 {low}–{high} 的整数：{text!r}",

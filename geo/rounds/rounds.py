@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError
+from geo.core.params import record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.storage.bulk import insert_problems
@@ -125,8 +126,9 @@ def find_round(session: so.Session, ref: int | str) -> InspectionRound:
     """A round by id or name; ``NotFoundError`` when there is none."""
     text = str(ref).strip()
     rnd = None
-    if text.isdigit():
-        rnd = session.get(InspectionRound, int(text))
+    number = record_id(text)
+    if number is not None:
+        rnd = session.get(InspectionRound, number)
     if rnd is None:
         rnd = session.scalar(sa.select(InspectionRound).where(InspectionRound.name == text))
     if rnd is None:

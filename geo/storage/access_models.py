@@ -30,6 +30,9 @@ class User(Base):
     disabled: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+    session_generation: so.Mapped[int] = so.mapped_column(sa.Integer, default=0, server_default="0")
+    """Part of every session id; one more ends all the user's sessions (logout, password,
+    disable, role change)."""
 
     areas: so.Mapped[list[Area]] = so.relationship(secondary="user_scopes", order_by=Area.code)
 

@@ -19,23 +19,34 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "civicgrid_write"
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, echo: bool = False, pool_size: int | None = None, pool_timeout: int | None = None
+) -> Engine:
     """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
     For SQLite the parent folder is created, and every connection gets WAL mode,
-    a busy timeout and enforced foreign keys.
+    a busy timeout and enforced foreign keys. ``pool_size`` connections are kept open
+    (as many again may be opened at peaks); a caller waits ``pool_timeout`` seconds for
+    a free one, then gets ``sqlalchemy.exc.TimeoutError`` (a 503 on the web). None keeps
+    SQLAlchemy's defaults (5, and 30 s).
     """
     sa_url = sa.make_url(url)
+    pool: dict[str, Any] = {}
+    if pool_size is not None:
+        pool.update(pool_size=pool_size, max_overflow=pool_size)
+    if pool_timeout is not None:
+        pool.update(pool_timeout=pool_timeout)
     if sa_url.get_backend_name() == "sqlite":
-        return _make_sqlite_engine(sa_url, echo)
-    return sa.create_engine(sa_url, echo=echo, pool_pre_ping=True)
+        in_memory = sa_url.database in (None, "", ":memory:")
+        return _make_sqlite_engine(sa_url, echo, {} if in_memory else pool)
+    return sa.create_engine(sa_url, echo=echo, pool_pre_ping=True, **pool)
 
 
-def _make_sqlite_engine(url: sa.URL, echo: bool) -> Engine:
+def _make_sqlite_engine(url: sa.URL, echo: bool, pool: dict[str, Any]) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
     )
 
     @sa.event.listens_for(engine, "connect")
@@ -89,3 +100,31 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[so.Session]:
     bind = writer(engine) if write else engine
     with session_factory(bind)() as session, session.begin():
         yield session
+
+
+QUICK_WAIT_MS = 100
+"""How long bookkeeping writes (token last use) wait for the write lock before giving up."""
+
+
+@contextmanager
+def quick_transaction(engine: Engine, wait_ms: int = QUICK_WAIT_MS) -> Iterator[so.Session]:
+    """A short write transaction that waits at most ``wait_ms`` for a lock held by
+    another writer (an ingest), then raises ``OperationalError`` (database is locked /
+    lock timeout) instead of waiting the full busy timeout. For bookkeeping a read request
+    may skip: the caller catches the error and carries on."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # On the driver connection: a PRAGMA through SQLAlchemy would begin a transaction.
+            conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={int(wait_ms)}")  # type: ignore[union-attr]
+        try:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with so.Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                if not sqlite:
+                    session.execute(sa.text(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'"))
+                yield session
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+                )

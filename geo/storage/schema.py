@@ -76,3 +76,23 @@ def require_schema(engine: Engine) -> None:
                 f"database schema {state_en}: run `civicgrid init` first",
             )
         )
+
+
+def readiness(engine: Engine) -> dict[str, object]:
+    """Whether the database answers and is at the newest schema revision.
+
+    Returns ``{"ready", "database", "revision", "head"}``; ``database`` is ``ok``,
+    ``outdated`` (reachable, not at head) or ``unavailable`` (the driver's first line in
+    ``detail``). Never raises for a database fault.
+    """
+    from geo.storage.faults import driver_line, is_fault
+
+    head = head_revision()
+    try:
+        current = current_revision(engine)
+    except Exception as exc:
+        if not is_fault(exc):
+            raise
+        return {"ready": False, "database": "unavailable", "head": head, "detail": driver_line(exc)}
+    state = "ok" if current == head else "outdated"
+    return {"ready": state == "ok", "database": state, "revision": current, "head": head}

@@ -77,8 +77,10 @@ def test_a_date_given_as_deadline_ends_with_the_local_day() -> None:
 
 
 def test_unknown_deadline_unit_refused() -> None:
-    with pytest.raises(CalendarError, match="unknown deadline unit 'fortnight'"):
+    with pytest.raises(CalendarError) as excinfo:
         deadline_for(datetime(2026, 10, 8), 1, "fortnight", CAL, "Asia/Shanghai")
+    assert str(excinfo.value) == "未知的时限单位 'fortnight'"
+    assert excinfo.value.message("en") == "unknown deadline unit 'fortnight'"
 
 
 @given(st.dates(date(2026, 1, 1), date(2027, 12, 1)), st.integers(0, 40))

@@ -103,6 +103,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/api/v1/openapi.json", "GET"): same(
         Probe("/api/v1/openapi.json"), Probe("/api/v1/openapi.json?lang=en"), EVERYONE
     ),
+    ("/healthz", "GET"): same(Probe("/healthz"), Probe("/healthz?lang=en"), EVERYONE),
+    ("/readyz", "GET"): same(Probe("/readyz"), Probe("/readyz?lang=en"), EVERYONE),
     ("/login", "GET"): same(
         Probe("/login"),
         Probe("/login?next=//evil.example/"),

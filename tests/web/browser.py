@@ -147,3 +147,20 @@ def logged_in_page(
         context.close()
     context = browser.new_context(storage_state=states[username], **context_kw)
     return context.new_page()
+
+
+class ChineseBrowser:
+    """The browser of a Chinese-speaking user: pages send ``Accept-Language: zh-CN``
+    (the app answers in the browser's language; headless Chromium would say en-US)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, **options: Any) -> Any:
+        return self._browser.new_page(**{"locale": "zh-CN", **options})
+
+    def new_context(self, **options: Any) -> Any:
+        return self._browser.new_context(**{"locale": "zh-CN", **options})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)

@@ -288,3 +288,25 @@ def test_xss_in_login_form_is_escaped(city_app: Flask) -> None:
     response = login_client(client, XSS)
     html = response.get_data(as_text=True)
     assert XSS not in html and "&lt;img src=x" in html
+
+
+def test_login_is_throttled_per_address_too(engine) -> None:
+    """Many usernames from one address: blocked after LOGIN_ADDRESS_ATTEMPTS failures,
+    with the same 429 and audit entries; another address is not affected."""
+    app = create_app(
+        {
+            "DATABASE_URL": engine.url.render_as_string(False),
+            "TESTING": True,
+            "LOGIN_ADDRESS_ATTEMPTS": 3,
+        }
+    )
+    add_user(engine, "carol", "planner")
+    client = app.test_client()
+    for name in ("u1", "u2", "u3"):
+        assert login_client(client, name, "wrong-wrong-wrong").status_code == 200
+    blocked = login_client(client, "carol")  # a right password, still refused
+    assert blocked.status_code == 429
+    assert "login_blocked" in _audit_actions(app)
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert login_client(elsewhere, "carol").status_code == 302

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from geo.access.audit import entries
 from geo.storage.db import transaction
-from tests.helpers import load_tiny_city_with_grids, table_counts
+from tests.helpers import add_user, load_tiny_city_with_grids, table_counts
 
 ERROR = "error:"
 EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
@@ -29,7 +29,7 @@ def _ok(result) -> str:
 def test_users_add_list_disable_set_scope(city_runner, engine, client) -> None:
     add = ["users", "add", "zhangwei", "--role", "district_officer", "--name", "张伟"]
     output = _ok(city_runner.invoke(args=[*add, "--scope", "329901", "--password-stdin"],
-                                    input="long-enough-pw\n", env=EN))  # fmt: skip
+                                    input="long-enough-pass\n", env=EN))  # fmt: skip
     assert "added zhangwei: District officer" in output and "329901 云溪区" in output
     listing = _ok(city_runner.invoke(args=["users", "list"]))
     assert re.search(r"zhangwei\s+district_officer\s+启用 active", listing)
@@ -77,14 +77,14 @@ def test_generated_password_is_printed_once_and_works(city_runner, app) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin", "fragment"),
     [
-        (["users", "add", "wang", "--role", "grid_manager", "--password-stdin"], "pw-pw-pw-pw\n",
+        (["users", "add", "wang", "--role", "grid_manager", "--password-stdin"], "plum-river-sky\n",
          "needs at least one area"),
         (["users", "add", "wang", "--role", "grid_manager", "--scope", "329901",
-          "--password-stdin"], "pw-pw-pw-pw\n", "cannot be scoped to district"),
+          "--password-stdin"], "plum-river-sky\n", "cannot be scoped to district"),
         (["users", "add", "wang", "--role", "planner", "--password-stdin"], "short\n",
-         "at least 8"),
+         "at least 12"),
         (["users", "add", "wang", "--role", "planner", "--scope", "9", "--password-stdin"],
-         "pw-pw-pw-pw\n", "unknown area code '9'"),
+         "plum-river-sky\n", "unknown area code '9'"),
         (["users", "disable", "nobody"], "", "no user 'nobody'"),
         (["users", "set-scope", "nobody"], "", "no user"),
         (["tokens", "revoke", "nothing"], "", "no token called"),
@@ -161,3 +161,28 @@ def test_a_server_started_around_the_check_answers_503(tmp_path, monkeypatch) ->
     response = app.test_client().get("/login")
     assert response.status_code == 503
     assert "CIVICGRID_SECRET_KEY" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("password", "fragment"),
+    [
+        ("password", "at least 12"),
+        ("12345678", "at least 12"),
+        ("        ", "at least 12"),
+        ("aaaaaaaa", "at least 12"),
+        ("qwertyui", "at least 12"),
+        ("qwertyuiop123", "very common"),
+        ("zzzzzzzzzzzzzz", "repeated"),
+        ("wang-my-own-pass", "username"),
+    ],
+)
+def test_users_add_and_set_password_refuse_weak_passwords(
+    city_runner, engine, password, fragment
+) -> None:
+    add_user(engine, "wang", "planner")
+    before = table_counts(engine)
+    for args in (["users", "add", "wang", "--role", "planner"], ["users", "set-password", "wang"]):
+        result = city_runner.invoke(args=[*args, "--password-stdin"], input=password + "\n", env=EN)
+        assert result.exit_code == 1, result.output
+        assert fragment in result.output, result.output
+    assert table_counts(engine) == before

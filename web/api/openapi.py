@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
-from geo.protocols.problem_api import MAX_ID
 from geo.protocols.problem_query import MAX_LIMIT
 from geo.storage.models import LEVELS
 from geo.storage.statuses import STATUSES

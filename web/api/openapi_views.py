@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.core.params import MAX_ID
 from geo.lifecycle.transitions import ACTIONS
 from geo.reports.heat_filters import HEAT_LEVELS, METRICS, STATUS_FILTERS
 from geo.reports.stats import RATE_LEVELS
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
-MAX_ID = 2**31 - 1
 
 _TEXT = {"type": "string", "maxLength": 200}
 _LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from geo.access.audit import audit
 from geo.access.scope import require
 from geo.core.errors import ValidationError
+from geo.core.params import MAX_ID, check_text, load_json
 from geo.core.text import tr
 from geo.core.timeparse import parse_time
 from geo.ingest.intake import create_problem
@@ -120,7 +121,7 @@ def transition(problem_id: int) -> ResponseReturnValue:
     """
     data = _json_object()
     principal = authenticated_principal()
-    action = str(data.get("action") or "")
+    action: str = data["action"] if isinstance(data.get("action"), str) else ""
     if action not in lifecycle.ACTIONS:
         raise ValidationError(
             tr(
@@ -149,11 +150,12 @@ def _change(data: dict[str, Any], action: str, actor: str, role: str) -> Change:
             )
         )
     version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_ID:
         raise ValidationError(tr("version 必须是正整数", "version must be a positive integer"))
     deadline = None
     if data.get("deadline") not in (None, ""):
-        deadline = parse_time(str(data["deadline"]), current_app.config["TIMEZONE"])
+        text = check_text("deadline", data["deadline"], 64)
+        deadline = parse_time(text, current_app.config["TIMEZONE"])
         if deadline is None:
             raise ValidationError(
                 tr(f"时间格式错误 '{data['deadline']}'", f"malformed deadline '{data['deadline']}'")
@@ -173,15 +175,14 @@ def _text(data: dict[str, Any], key: str, limit: int) -> str:
     value = data.get(key)
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise ValidationError(
-            tr(f"{key} 必须是不超过 {limit} 字的文本", f"{key}: text up to {limit} characters")
-        )
-    return value
+    return check_text(key, value, limit)
 
 
 def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The body as a JSON object: depth capped before parsing, strings valid Unicode."""
+    if not request.is_json:
+        raise ValidationError(tr("请求体必须是 JSON 对象", "the body must be a JSON object"))
+    data = load_json(request.get_data(cache=True))
     if not isinstance(data, dict):
         raise ValidationError(tr("请求体必须是 JSON 对象", "the body must be a JSON object"))
     return data

@@ -1,5 +1,6 @@
 """What every command shares: the app's engine with a current schema, domain errors
-turned into one line on stderr with the error's exit code (1 bad input, 2 setup), and
+turned into one line on stderr with the error's exit code (1 bad input, 2 setup or a
+database that is busy, full, unreadable or unreachable), and
 messages in the terminal's language (``LC_ALL``/``LC_MESSAGES``/``LANG``: ``en*`` →
 English, anything else or unset → Chinese)."""
 
@@ -14,8 +15,9 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import Engine
 
-from geo.core.errors import CivicgridError
-from geo.core.text import en, in_lang, tr
+from geo.core.errors import CivicgridError, DatabaseUnavailableError
+from geo.core.text import Text, en, in_lang, tr
+from geo.storage.faults import FAULTS, is_fault, unavailable
 from geo.storage.schema import require_schema
 from web import database
 
@@ -50,10 +52,32 @@ def domain_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CivicgridError as exc:
-            echo(tr(f"错误: {exc}", f"error: {en(exc)}"), err=True)
+            echo(error_line(exc), err=True)
             sys.exit(exc.exit_code)
+        except FAULTS as exc:
+            if not is_fault(exc):
+                raise
+            error = unavailable(exc)
+            echo(error_line(error), err=True)
+            sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def error_line(exc: CivicgridError) -> Text:
+    """The one line that reports ``exc``: ``错误: …`` / ``error: …``, with the driver's
+    own words in parentheses for a database fault (disk full, connection refused…)."""
+    fault = exc.detail if isinstance(exc, DatabaseUnavailableError) else ""
+    detail, detail_en = (f"（{fault}）", f" ({fault})") if fault else ("", "")
+    return tr(f"错误: {exc}{detail}", f"error: {en(exc)}{detail_en}")
+
+
+def as_domain_error(exc: BaseException) -> CivicgridError | None:
+    """``exc`` as a typed error (a database fault becomes ``DatabaseUnavailableError``),
+    or None when it is neither (a bug)."""
+    if isinstance(exc, CivicgridError):
+        return exc
+    return unavailable(exc) if is_fault(exc) else None
 
 
 def ready_engine() -> Engine:

@@ -19,14 +19,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from geo.access.audit import utcnow
-from geo.core.errors import CivicgridError
 from geo.core.text import en, tr
 from geo.ingest.columns import ALIASES, parse_mapping
 from geo.ingest.pipeline import IngestOptions, IngestResult, ingest_file
 from geo.ingest.rows import explicit_found_at
 from geo.ingest.sources.survey import FORMATS
 from web import database
-from web.cli.common import echo, ready_engine, say, terminal_lang
+from web.cli.common import as_domain_error, echo, error_line, ready_engine, say, terminal_lang
 
 _PROGRESS_MIN_BYTES = 512 * 1024  # about five thousand survey rows
 
@@ -130,11 +129,14 @@ def ingest_command(file: Path, quiet: bool, as_json: bool, **fields: Any) -> Non
                 IngestOptions(**{**options, "progress": progress}),
                 database.taxonomy(),
             )
-    except CivicgridError as exc:
+    except Exception as exc:
+        error = as_domain_error(exc)
+        if error is None:
+            raise
         if as_json:
-            echo(json.dumps({"error": say(exc)}, ensure_ascii=False))
-        echo(tr(f"错误: {exc}", f"error: {en(exc)}"), err=True)
-        sys.exit(exc.exit_code)
+            echo(json.dumps({"error": say(error)}, ensure_ascii=False))
+        echo(error_line(error), err=True)
+        sys.exit(error.exit_code)
     if as_json:
         echo(json.dumps(result.to_dict(lang=terminal_lang()), ensure_ascii=False))
     elif not quiet:

@@ -18,10 +18,10 @@ from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from flask.cli import run_command as flask_run_command
 
 from geo.access.audit import utcnow
+from geo.access.passwords import MIN_PASSWORD
 from geo.access.scope import ROLES, TOKEN_ROLES, role_label
 from geo.access.tokens import create_token, list_tokens, revoke_token, token_state
 from geo.access.users import (
-    MIN_PASSWORD,
     create_user,
     list_users,
     set_disabled,
@@ -63,7 +63,7 @@ def _scope_text(areas: list[Area]) -> str:
 
 def _password(from_stdin: bool, generate: bool) -> str:
     if generate:
-        return secrets.token_urlsafe(12)
+        return secrets.token_urlsafe(16)
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return str(

@@ -4,19 +4,31 @@ Who acts is the signed-in user: no form asks for an actor or a role."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from geo.core.params import MAX_ID
 from geo.core.text import tr
+from web.i18n import translate
+
+_VERSION = NumberRange(min=1, max=MAX_ID)
+
+
+def _deadline(form: FlaskForm, field: DateField) -> None:
+    """A deadline within the sane window (a year-9999 date would overflow later)."""
+    if field.data is not None and not date(1900, 1, 1) <= field.data <= date(2199, 12, 31):
+        raise ValidationError(translate("时限须在 1900–2199 年之间", "years 1900–2199 only"))
 
 
 class TransitionForm(FlaskForm):
     """Rectify, close or reopen one problem (note required; photo optional)."""
 
     note = TextAreaField(tr("说明", "note"), validators=[Optional(), Length(max=2000)])
-    version = IntegerField(validators=[DataRequired()])
+    version = IntegerField(validators=[DataRequired(), _VERSION])
     photo = FileField(tr("照片", "photo"))
 
 
@@ -24,7 +36,7 @@ class AssignForm(TransitionForm):
     """Assign one problem to a responsible unit with an optional deadline date."""
 
     unit = SelectField(tr("责任单位", "unit"), choices=[], validate_choice=False)
-    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional()])
+    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional(), _deadline])
 
 
 class BulkAssignForm(FlaskForm):
@@ -34,7 +46,7 @@ class BulkAssignForm(FlaskForm):
     code = HiddenField(validators=[DataRequired()])
     category = SelectField(tr("问题类别", "category"), choices=[], validate_choice=False)
     unit = SelectField(tr("责任单位", "unit"), choices=[], validate_choice=False)
-    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional()])
+    deadline = DateField(tr("整改时限", "deadline"), validators=[Optional(), _deadline])
     note = TextAreaField(tr("说明", "note"), validators=[Optional(), Length(max=2000)])
 
 

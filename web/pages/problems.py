@@ -32,6 +32,7 @@ from flask.typing import ResponseReturnValue
 from geo.access.actions import REQUEST_KINDS
 from geo.access.scope import require
 from geo.core.errors import CivicgridError, InvalidParameterError
+from geo.core.params import int_param
 from geo.core.workcal import end_of_local_day
 from geo.lifecycle import photos
 from geo.lifecycle import problems as geoproblems
@@ -136,7 +137,7 @@ def area_assign(level: str, code: str) -> str:
     """An area's unresolved problems and the bulk-assign form."""
     db = database.session()
     area_id, area = geoproblems.area_ref(db, level, code, current_scope())
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_param("page", request.args.get("page"), 1, 1, 1_000_000)
     rows, total = geoproblems.open_problems(db, level, area_id, page)
     return render_template(
         "problems/area_assign.html",

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.scope import require_whole_city, visible_area_ids
 from geo.core.errors import InvalidParameterError
+from geo.core.params import int_param
 from geo.core.periods import Period, current_period, parse_period
 from geo.core.text import tr
 from geo.reports import rankings as georankings
@@ -34,7 +35,7 @@ def page() -> ResponseReturnValue:
     """Sorted ranking table with the red and black lists highlighted."""
     level, period, top = _args()
     ranking = _ranking(level, period, top)
-    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    page_no = int_param("page", request.args.get("page"), 1, 1, 1_000_000)
     rows = ranking.records()
     return render_template(
         "rankings/page.html",

@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from geo.access.audit import audit
 from geo.access.users import LoginPolicy, authenticate, get_user, load_session_user, session_stamp
+from geo.access.users import logout as end_user_sessions
 from geo.core.errors import AuthenticationError, RateLimitedError
 from geo.storage.db import transaction
 from web import database
@@ -61,9 +61,9 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """End the session (a form button in the page header; POST with a CSRF token)."""
     principal = current_principal()
-    if principal is not None and principal.kind == "user":
+    if principal is not None and principal.kind == "user" and principal.id is not None:
         with transaction(database.engine()) as s:
-            audit(s, principal.actor, "logout", principal.name, ip=client_ip())
+            end_user_sessions(s, principal.id, principal.actor, client_ip())
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -85,6 +85,7 @@ def _check(
     policy = LoginPolicy(
         int(cfg.get("LOGIN_ATTEMPTS", 5)),
         timedelta(minutes=int(cfg.get("LOGIN_WINDOW_MINUTES", 15))),
+        int(cfg.get("LOGIN_ADDRESS_ATTEMPTS", 20)),
     )
     with transaction(database.engine()) as s:
         try:

@@ -24,12 +24,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geo.access.scope import PUBLIC_ROLE, Principal, Scope, require, role_label
-from geo.access.tokens import authenticate_token
+from geo.access.tokens import authenticate_request
 from geo.access.users import load_session_user
 from geo.core.errors import AuthenticationError, ConfigError, ForbiddenError, InvalidParameterError
 from geo.core.text import tr
 from geo.reports.maps import basemap_for
-from geo.storage.db import transaction
 from web import database
 from web.errors import error_response
 
@@ -260,16 +259,9 @@ def _bearer_principal() -> Principal | None:
     secret = _token_secret()
     if secret is None:
         return None
-    error: AuthenticationError | None = None
-    with transaction(database.engine()) as session:
-        try:
-            principal = authenticate_token(
-                session, secret, client_ip(), f"{request.method} {request.path}"
-            )
-        except AuthenticationError as exc:
-            error = exc  # the refusal is audited: commit, then raise
-    if error is not None:
-        raise error
+    # Read-only lookup; the use is recorded outside the request, never waiting for a writer.
+    target = f"{request.method} {request.path}"
+    principal = authenticate_request(database.engine(), secret, client_ip(), target)
     g.token_auth = True
     return principal
 

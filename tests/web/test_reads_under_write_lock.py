@@ -1,0 +1,86 @@
+"""Reads never wait for writers (issue 22): with a write transaction held open on SQLite
+(an ingest), token GETs and logged-in page GETs are answered within a second; the token's
+last use is recorded at most once per interval, outside the request, or skipped."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from geo.access.audit import entries, utcnow
+from geo.storage.access_models import ApiToken
+from geo.storage.db import transaction
+from tests.helpers import add_token, add_user, load_tiny_city_with_points, login_client
+from web import database
+
+
+@contextmanager
+def _write_lock(engine: sa.Engine) -> Iterator[None]:
+    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _city(app: Flask, tmp_path: Path):
+    with app.app_context():
+        engine = database.engine()
+    load_tiny_city_with_points(engine, tmp_path)
+    add_user(engine, "alice", "city_officer")
+    return engine, add_token(engine, "nightly", "city_officer")
+
+
+def _timed(call) -> tuple[float, object]:
+    start = time.perf_counter()
+    response = call()
+    return time.perf_counter() - start, response
+
+
+def _uses(engine: sa.Engine) -> int:
+    with transaction(engine, write=False) as s:
+        return len(entries(s, "token_use"))
+
+
+def test_reads_are_served_while_a_writer_holds_the_lock(sqlite_app: Flask, tmp_path) -> None:
+    engine, token = _city(sqlite_app, tmp_path)
+    page_client = sqlite_app.test_client()
+    assert login_client(page_client, "alice").status_code == 302
+    api = sqlite_app.test_client()
+    with _write_lock(engine):
+        for path in ("/api/v1/problems", "/api/v1/areas?level=district", "/ogcapi/collections"):
+            seconds, response = _timed(lambda p=path: api.get(p, headers=token))
+            assert response.status_code == 200, (path, response.get_data(as_text=True)[:200])
+            assert seconds < 1.0, (path, seconds)
+        for path in ("/", "/rankings", "/api/v1/problems"):
+            seconds, response = _timed(lambda p=path: page_client.get(p))
+            assert response.status_code == 200 and seconds < 1.0, (path, seconds)
+        bad = api.get("/api/v1/problems", headers={"Authorization": "Bearer cg_nope"})
+        assert bad.status_code == 401  # refused at once; its audit entry is skipped
+    assert _uses(engine) == 0  # the use could not be recorded under the lock: skipped
+    assert api.get("/api/v1/problems", headers=token).status_code == 200
+    assert _uses(engine) == 1  # recorded by the next request
+
+
+def test_token_use_is_recorded_at_most_once_per_interval(sqlite_app: Flask, tmp_path) -> None:
+    engine, token = _city(sqlite_app, tmp_path)
+    api = sqlite_app.test_client()
+    for _ in range(3):
+        assert api.get("/api/v1/problems", headers=token).status_code == 200
+    assert _uses(engine) == 1
+    with transaction(engine) as s:
+        s.execute(sa.update(ApiToken).values(last_used_at=utcnow() - timedelta(minutes=6)))
+    assert api.get("/api/v1/problems", headers=token).status_code == 200
+    assert _uses(engine) == 2
+    with transaction(engine, write=False) as s:
+        used = s.scalar(sa.select(ApiToken.last_used_at))
+    assert used is not None and utcnow() - used < timedelta(minutes=1)
