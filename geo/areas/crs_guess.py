@@ -28,6 +28,7 @@ from geo.core.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from geo.core.errors import AreaLoadError
 from geo.core.text import Text, tr
 from geo.storage.models import LEVELS, Area
 
@@ -174,3 +175,14 @@ def reference_union(session: so.Session, level: str) -> BaseGeometry | None:
         if geoms:
             return shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object)))
     return None
+
+
+def check_area_crs(
+    session: so.Session, geoms: ArrayLike, level: str, declared: str, strict: bool
+) -> Text | None:
+    """The hint for a boundary file of ``level`` (or None); with ``strict`` a hint is an
+    ``AreaLoadError`` instead."""
+    hint = guess_from_areas(declared, geoms, reference_union(session, level))
+    if hint is not None and strict:
+        raise AreaLoadError(hint.message())
+    return None if hint is None else hint.message()

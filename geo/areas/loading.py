@@ -19,13 +19,13 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from geo.areas import quality
 from geo.areas.assign import AreaIndex, representative_points
-from geo.areas.crs_guess import guess_from_areas, reference_union
+from geo.areas.crs_guess import check_area_crs
+from geo.areas.quality import as_multipolygon, polygonal_part
 from geo.areas.reassign import reassign_within
 from geo.core.crs import areas_m2, normalise_crs_name, to_wgs84
 from geo.core.errors import AreaLoadError, InvalidParameterError
@@ -82,7 +82,9 @@ def load_areas(engine: Engine, path: str | Path, options: AreaLoadOptions) -> Ar
     report = AreaLoadReport(level=_check_level(options.level))
     frame = _read_features(path, options, report)
     with transaction(engine) as session:
-        _check_crs(session, frame, options, report)
+        report.crs_hint = check_area_crs(
+            session, frame.geometry.values, options.level, report.input_crs, options.strict
+        )
         parent_level = _resolve_parents(session, frame, options, report)
         report.overlaps = quality.overlaps(frame)
         report.gaps = quality.gaps(frame, _parent_frame(session, parent_level))
@@ -113,20 +115,6 @@ def refresh_ancestry(session: so.Session) -> None:
                 .scalar_subquery()
             )
         session.execute(sa.update(Area).where(Area.level == level).values(**values))
-
-
-def _check_crs(
-    session: so.Session, frame: gpd.GeoDataFrame, options: AreaLoadOptions, report: AreaLoadReport
-) -> None:
-    """Say when the file fits the loaded areas clearly better in another Chinese lon/lat
-    system (geo/areas/crs_guess.py); with ``strict``, refuse it."""
-    reference = reference_union(session, options.level)
-    hint = guess_from_areas(report.input_crs, frame.geometry.values, reference)
-    if hint is None:
-        return
-    if options.strict:
-        raise AreaLoadError(hint.message())
-    report.crs_hint = hint.message()
 
 
 def _check_level(level: str) -> str:
@@ -249,7 +237,7 @@ def _repaired_geometries(
     if invalid.any():
         geoms = geoms.copy()
         reasons = shapely.is_valid_reason(geoms[invalid].values)
-        repaired = _polygonal_part(shapely.make_valid(geoms[invalid].values))
+        repaired = polygonal_part(shapely.make_valid(geoms[invalid].values))
         for feature, code, reason, fixed in zip(
             frame.loc[invalid, "feature"],
             frame.loc[invalid, "code"],
@@ -269,19 +257,7 @@ def _repaired_geometries(
                 )
             report.repaired.append(f"feature {feature} ({code}): {reason}")
         geoms[invalid] = repaired
-    return geoms.map(_as_multipolygon)
-
-
-def _polygonal_part(geoms: np.ndarray) -> list[BaseGeometry | None]:
-    out: list[BaseGeometry | None] = []
-    for geom in geoms:
-        parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
-        out.append(shapely.union_all(parts) if parts else None)
-    return out
-
-
-def _as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
-    return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
+    return geoms.map(as_multipolygon)
 
 
 def _parent_level(session: so.Session, level: str) -> str | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
 
 from geo.core.crs import metric_crs_for
 
@@ -95,3 +97,20 @@ def _gaps_of(parent_code: str | None, geom: object, crs: object, holes_only: boo
         for m2, pt in zip(sizes, where, strict=True)
         if m2 > GAP_MIN_M2
     ]
+
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def polygonal_part(geoms: np.ndarray) -> list[BaseGeometry | None]:
+    """The polygonal part of each geometry (what ``make_valid`` left of an area), or None."""
+    out: list[BaseGeometry | None] = []
+    for geom in geoms:
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL]
+        out.append(shapely.union_all(parts) if parts else None)
+    return out
+
+
+def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    """``geom`` (a Polygon or MultiPolygon) as a MultiPolygon."""
+    return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.helpers import (
     write_geojson,
 )
 
+NEXT_MONTH = (datetime.now() + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
 ERROR_PREFIX = "错误:"
 EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 
@@ -193,7 +195,7 @@ def _projected_without_crs(tmp_path):
 
 def _found_at_in_the_future(tmp_path):
     path = write_csv(tmp_path / "sheet.csv", "经度,纬度,问题类别\n120.83,32.02,小广告\n")
-    return ["ingest", str(path), "--found-at", "2999-05-01 10:00"], "in the future"
+    return ["ingest", str(path), "--found-at", NEXT_MONTH], "in the future"
 
 
 CLI_BAD_INPUTS = {

@@ -225,6 +225,23 @@ def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
                 f"  far outside every area: {r.far_outside} (rows {rows})",
             )
         )
+    _print_fixes(r)
+    echo(
+        tr(
+            f"  关联点位: {r.linked}; 坐标系: {r.crs}",
+            f"  linked to inspection points: {r.linked}; CRS: {r.crs}",
+        )
+    )
+    if r.visits:
+        echo(tr(f"  测评记录: {r.visits}", f"  visits recorded: {r.visits}"))
+    for note in r.notes:
+        echo(f"  {note}")
+    if rejects_path is not None:
+        echo(tr(f"  拒绝明细: {rejects_path}", f"  reject report: {rejects_path}"))
+
+
+def _print_fixes(r: IngestResult) -> None:
+    """What the ingest filled in or put right: defaulted found times, swapped lon/lat."""
     if r.found_at_defaulted:
         echo(
             tr(
@@ -239,15 +256,3 @@ def print_summary(r: IngestResult, rejects_path: Path | None = None) -> None:
                 f"  latitude-longitude swapped back: {r.swapped_fixed}",
             )
         )
-    echo(
-        tr(
-            f"  关联点位: {r.linked}; 坐标系: {r.crs}",
-            f"  linked to inspection points: {r.linked}; CRS: {r.crs}",
-        )
-    )
-    if r.visits:
-        echo(tr(f"  测评记录: {r.visits}", f"  visits recorded: {r.visits}"))
-    for note in r.notes:
-        echo(f"  {note}")
-    if rejects_path is not None:
-        echo(tr(f"  拒绝明细: {rejects_path}", f"  reject report: {rejects_path}"))
