@@ -82,7 +82,7 @@ def renew_demo_passwords(url: str) -> list[DemoAccount]:
             for user in list_users(session):
                 if not user.username.startswith("demo-"):
                     continue
-                password = secrets.token_urlsafe(9)
+                password = secrets.token_urlsafe(12)  # as long as build_demo's
                 set_password(session, user.username, password, actor="demo")
                 scope = ", ".join(f"{a.code} {a.name}" for a in user.areas) or tr(
                     "全市", "whole city"
