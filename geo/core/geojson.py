@@ -6,7 +6,9 @@ Coordinates are EPSG:4326 lon/lat rounded to ``precision`` decimals (6 ≈ 0.1 m
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,13 +23,40 @@ def rounded(geoms: Sequence[Any] | np.ndarray, precision: int = DEFAULT_PRECISIO
     return shapely.transform(array, lambda xy: np.round(xy, precision))
 
 
+def geojson_texts(
+    geoms: Sequence[Any] | np.ndarray, precision: int = DEFAULT_PRECISION, ccw: bool = False
+) -> np.ndarray:
+    """GeoJSON text of each geometry (None stays None), coordinates rounded to ``precision``
+    decimals; ``ccw``: exterior rings counter-clockwise, holes clockwise (RFC 7946).
+
+    GEOS writes 17 significant digits, so a rounded 32.019679 comes out as
+    32.019678999999996: such numbers are written again, shortest (Python's ``repr``).
+    """
+    geoms = rounded(geoms, precision)
+    if ccw:
+        geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    texts = shapely.to_geojson(geoms).astype(object)
+    long_number, short = _long_number(precision), _shortest(precision)
+    return np.array([t if t is None else long_number.sub(short, t) for t in texts], dtype=object)
+
+
+@cache
+def _long_number(precision: int) -> re.Pattern[str]:
+    return re.compile(rf"-?\d+\.\d{{{precision + 1},}}(?:[eE][-+]?\d+)?")
+
+
+@cache
+def _shortest(precision: int) -> Any:
+    return lambda match: repr(round(float(match.group()), precision))
+
+
 def feature_collection(
     geoms: Sequence[Any] | np.ndarray,
     properties: Iterable[Mapping[str, Any]],
     precision: int = DEFAULT_PRECISION,
 ) -> str:
     """A GeoJSON FeatureCollection as text; geometries EPSG:4326, rounded."""
-    texts = shapely.to_geojson(rounded(geoms, precision))
+    texts = geojson_texts(geoms, precision)
     features = (
         f'{{"type":"Feature","geometry":{g},"properties":'
         f"{json.dumps(dict(p), ensure_ascii=False, default=str)}}}"

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.core.crs import wgs84_to_gcj02, wgs84_to_gcj02_xy
-from geo.core.geojson import DEFAULT_PRECISION
+from geo.core.geojson import DEFAULT_PRECISION, geojson_texts
 from geo.core.safety import FORMULA_TRIGGERS, neutralise_cell
 from geo.export.fields import Field
 from geo.export.query import Chunk
@@ -99,9 +99,7 @@ def geometry_texts(chunk: Chunk, precision: int = DEFAULT_PRECISION) -> list[str
         lat = coordinate_cells(chunk.lat, precision, missing="null")
         head, mid, tail = repeat('{"type":"Point","coordinates":['), repeat(","), repeat("]}")
         return list(map("".join, zip(head, lon, mid, lat, tail)))  # noqa: B905
-    geoms = shapely.transform(chunk.geoms, lambda xy: np.round(xy, precision))
-    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
-    texts = shapely.to_geojson(geoms).astype(object)
+    texts = geojson_texts(chunk.geoms, precision, ccw=True)
     texts[pd.isna(texts)] = "null"
     return texts.tolist()
 
