@@ -128,3 +128,22 @@ def _compress(response: Response) -> Response:
     if etag and not weak:
         response.set_etag(etag, weak=True)  # the gzipped bytes differ from the file's
     return response
+
+
+def make_private(response: Response) -> Response:
+    """Mark a response whose content depends on the caller (login, token, scope) as
+    private: no shared cache may keep it, and it varies by Authorization and Cookie.
+
+    No Cache-Control yet → ``no-store``; ``public`` → ``private`` (browsers may still keep
+    their own copy as long as they did, e.g. immutable shape layers for a year).
+    """
+    directives = [
+        d.strip()
+        for d in (response.headers.get("Cache-Control") or "no-store").split(",")
+        if d.strip() and d.strip().lower() not in ("public", "private")
+    ]
+    if "no-store" not in directives:
+        directives.insert(0, "private")
+    response.headers["Cache-Control"] = ", ".join(directives)
+    response.vary.update(("Authorization", "Cookie"))
+    return response

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from geo.access.scope import Scope
+from geo.access.scope import Scope, scoped
 from geo.core.errors import InvalidParameterError, NotFoundError
 from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
@@ -263,29 +263,29 @@ def time_conditions(query: ItemsQuery) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
-def spatial_extent(session: so.Session, coll: Collection) -> list[float] | None:
-    """[minlon, minlat, maxlon, maxlat] of the collection (of the city for problems and
-    points, which lie inside it; of the level's areas otherwise)."""
+def spatial_extent(session: so.Session, coll: Collection, scope: Scope) -> list[float] | None:
+    """[minlon, minlat, maxlon, maxlat] of the collection within ``scope``: of the areas in
+    scope for problems and points (which lie inside them); of the level's areas in scope
+    otherwise. A scoped caller never learns the extent of what it may not see."""
     if coll.level is None:
-        extent = city_extent(session, scope=Scope.city())  # metadata, not data
+        extent = city_extent(session, scope=scope)
         if extent is None:
             return None
         return [extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat]
-    row = session.execute(
-        sa.select(
-            sa.func.min(Area.min_lon),
-            sa.func.min(Area.min_lat),
-            sa.func.max(Area.max_lon),
-            sa.func.max(Area.max_lat),
-        ).where(Area.level == coll.level)
-    ).one()
+    stmt = sa.select(
+        sa.func.min(Area.min_lon),
+        sa.func.min(Area.min_lat),
+        sa.func.max(Area.max_lon),
+        sa.func.max(Area.max_lat),
+    ).where(Area.level == coll.level)
+    row = session.execute(scoped(stmt, scope, Area)).one()
     return None if row[0] is None else [float(v) for v in row]
 
 
-def temporal_extent(session: so.Session) -> tuple[datetime | None, datetime | None]:
-    """First and last found time of the problems (naive UTC)."""
-    first = session.scalar(sa.select(sa.func.min(Problem.found_at)))
-    last = session.scalar(sa.select(sa.func.max(Problem.found_at)))
+def temporal_extent(session: so.Session, scope: Scope) -> tuple[datetime | None, datetime | None]:
+    """First and last found time (naive UTC) of the problems ``scope`` may see."""
+    stmt = sa.select(sa.func.min(Problem.found_at), sa.func.max(Problem.found_at))
+    first, last = session.execute(scoped(stmt, scope, Problem)).one()
     return first, last
 
 

@@ -161,6 +161,9 @@ def test_photo_is_stored_shown_and_served(city_app: Flask, tmp_path: Path) -> No
     src = re.search(r'<img class="cg-photo" src="([^"]+)"', html).group(1)
     served = client.get(src)
     assert served.status_code == 200 and served.data == _png()
+    # Only for whoever may see the problem: the browser's cache, never a shared one.
+    assert served.headers["Cache-Control"] == "private, max-age=3600"
+    assert {"Authorization", "Cookie"} <= set(served.vary)
     assert len(list((tmp_path / "photos" / str(pid)).iterdir())) == 1
     assert client.get(f"/problems/{pid}/photos/{pid}/../../secret.png").status_code == 404
 

@@ -157,11 +157,12 @@ def collection(session: so.Session, coll: Collection, nested: bool = False) -> d
 
 def _extent(session: so.Session, coll: Collection) -> dict[str, Any]:
     extent: dict[str, Any] = {}
-    bbox = spatial_extent(session, coll)
+    scope = current_scope()  # extents of what the caller may see, never the whole city
+    bbox = spatial_extent(session, coll, scope)
     if bbox is not None:
         extent["spatial"] = {"bbox": [bbox], "crs": CRS84}
     if coll.temporal:
-        first, last = temporal_extent(session)
+        first, last = temporal_extent(session, scope)
         interval = [_iso(first), _iso(last)]
         extent["temporal"] = {
             "interval": [interval],

@@ -31,6 +31,7 @@ from geo.core.text import tr
 from geo.reports.maps import basemap_for
 from web import database
 from web.errors import error_response
+from web.httpcache import make_private
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -335,8 +336,8 @@ def _headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if current_app.config.get("HTTPS"):
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    if request.endpoint not in PUBLIC_ENDPOINTS and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        make_private(response)  # depends on who asks: never in a shared cache
     if response.status_code == 401 and request.path.startswith(TOKEN_PATHS):
         headers["WWW-Authenticate"] = 'Bearer realm="civicgrid"'
     return response
