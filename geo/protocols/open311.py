@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
-from geo.core.params import MAX_ID, MAX_INT, as_int, record_id
+from geo.core.params import MAX_ID, MAX_INT, as_int, int_param, record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.export.encode import iso_times
@@ -329,15 +329,7 @@ def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
 
 
 def _positive(value: Any, name: str, default: int) -> int:
-    if value is None or str(value).strip() == "":
-        return default
-    number = as_int(value, 1, MAX_PAGE if name == "page" else MAX_INT)
-    if number is None:
-        text = str(value)[:40]
-        raise InvalidParameterError(
-            tr(f"{name} 须为正整数: '{text}'", f"{name} must be a positive integer: '{text}'")
-        )
-    return number
+    return int_param(name, value, default, 1, MAX_PAGE if name == "page" else MAX_INT)
 
 
 def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from geo.access.audit import utcnow
 from geo.core.errors import InvalidParameterError, TaxonomyError
-from geo.core.params import as_int
+from geo.core.params import int_param
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import en, tr
 from geo.core.timeparse import parse_time
@@ -85,8 +85,8 @@ class ProblemQuery:
             overdue=_bool(args["overdue"], "overdue") if "overdue" in args else None,
             campaign=args.get("campaign") or None,
             source=args.get("source") or None,
-            limit=_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-            offset=_int(args.get("offset"), "offset", 0, 0, 10**9),
+            limit=int_param("limit", args.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
+            offset=int_param("offset", args.get("offset"), 0, 0, 10**9),
         )
 
     def apply(self, stmt: Any) -> Any:
@@ -182,14 +182,3 @@ def _bool(text: str, name: str) -> bool:
     if value in ("false", "0", "no"):
         return False
     raise InvalidParameterError(tr(f"{name}: 应为 true 或 false", f"{name}: must be true or false"))
-
-
-def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
-    if text is None or text == "":
-        return default
-    value = as_int(text, low, high)
-    if value is None:
-        raise InvalidParameterError(
-            tr(f"{name}: 应为 {low}–{high} 的整数", f"{name}: integer {low}-{high}")
-        )
-    return value
