@@ -10,7 +10,14 @@ from flask.typing import ResponseReturnValue
 from geo.reports.maps import Assets
 
 # package → folder inside it that may be served; nothing else under node_modules is.
-VENDOR_DIRS = {"leaflet": "dist", "leaflet.heat": "dist"}
+VENDOR_DIRS = {
+    "leaflet": "dist",
+    "leaflet.heat": "dist",
+    "leaflet.markercluster": "dist",
+    "protomaps-leaflet": "dist",
+    "pmtiles": "dist",
+    "echarts": "dist",
+}
 _MISSING_HINT = "front-end assets missing: run `npm ci` (or `make demo`) in the repository root"
 
 
