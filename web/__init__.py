@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.api import scripts as scripts_api
     from web.cli import main as cli
     from web.pages import areas as area_pages
-    from web.pages import notices, problems, rankings, rounds
+    from web.pages import mywork, nav, notices, problems, rankings, rounds
     from web.pages import overview as pages
     from web.security import auth, logs
     from web.security import guard as security
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     httpcache.init_app(app)
     security.init_app(app)
+    nav.init_app(app)
     for module in (
         auth,
         pages,
@@ -67,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         rounds,
         notices,
         health,
+        mywork,
     ):
         app.register_blueprint(module.bp)
     cli.init_app(app)

@@ -57,6 +57,7 @@ FORM_CLOSE = statuses(
     409, anonymous=401, token_city=401, token_district=401, planner=403, grid_manager=403
 )
 API_CLOSE = statuses(409, anonymous=401, planner=403, grid_manager=403)
+REPORT_PAGE = {**PAGE, "planner": 403}
 ASSIGN_PAGE = {**PAGE, "planner": 403, "grid_manager": 403}
 OPEN311_IN = statuses(200, anonymous=401, planner=403)
 OPEN311_OUT = {**OPEN311_IN, **SCOPED_403}
@@ -337,6 +338,28 @@ ROUTES: dict[tuple[str, str], Entry] = {
         },
         {"in": OPEN311_IN, "out": OPEN311_OUT},
     ),
+    # --- the phone app (issue 17) ---
+    ("/my", "GET"): same(Probe("/my"), Probe("/my?lang=en"), PAGE),
+    ("/report", "GET"): same(Probe("/report"), Probe("/report?lang=en"), REPORT_PAGE),
+    ("/api/v1/my/markers", "GET"): same(
+        Probe("/api/v1/my/markers"), Probe("/api/v1/my/markers?lang=en"), READ_API
+    ),
+    ("/api/v1/reports/points", "GET"): same(
+        Probe("/api/v1/reports/points?lon=120.82&lat=32.01"),
+        Probe("/api/v1/reports/points?lon=120.92&lat=32.01"),
+        statuses(200, anonymous=401, planner=403),
+    ),
+    ("/api/v1/reports", "POST"): Entry(
+        {
+            "in": Probe("/api/v1/reports", "report_in"),
+            "out": Probe("/api/v1/reports", "report_out"),
+        },
+        {"in": REPORTERS_IN, "out": REPORTERS_OUT},
+    ),
+    ("/manifest.webmanifest", "GET"): same(
+        Probe("/manifest.webmanifest"), Probe("/manifest.webmanifest?lang=en"), EVERYONE
+    ),
+    ("/sw.js", "GET"): same(Probe("/sw.js"), Probe("/sw.js?lang=en"), EVERYONE),
     ("/static/<path:filename>", "GET"): Entry(
         {"in": Probe("/static/civicgrid.css"), "out": Probe("/static/../README.md")},
         {"in": EVERYONE, "out": statuses(404)},

@@ -119,6 +119,8 @@ def _payload(kind: str | None, world: World, csrf: str) -> dict:
         None: {},
         "problem_in": {"json": {**problem, **here, "external_id": f"M{n}"}},
         "problem_out": {"json": {**problem, **there, "external_id": f"M{n}"}},
+        "report_in": {"data": {"client_id": f"matrix-report-{n}", "category": "litter", **here}},
+        "report_out": {"data": {"client_id": f"matrix-report-{n}", "category": "litter", **there}},
         "close_form": {"data": {"version": "1", "note": "matrix"}},
         "close_json": {"json": {"action": "close", "version": 1, "note": "matrix"}},
         "bulk_in": {"data": {"level": "grid", "code": IN_GRID, "unit": ""}},

@@ -333,7 +333,8 @@ def _headers(response: Response) -> Response:
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # The report form (/report) asks for the phone's location and camera, on this origin only.
+    headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=(self)"
     if current_app.config.get("HTTPS"):
         headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.endpoint not in PUBLIC_ENDPOINTS:

@@ -1,0 +1,232 @@
+"""The phone app (issue 17): the header menu, /my, /report and its intake, the manifest
+and the service worker; every bad report is refused with its reason and writes nothing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Blueprint, Flask
+
+from geo.storage.models import Problem, ProblemEvent
+from tests.helpers import csrf_token, ensure_user, login_client, table_counts
+from tests.lifecycle_data import load_lifecycle_city, problem_id
+
+GRID = "grid:329901001001001"  # 东门一网格: problems A1-A3 and C1 lie in it
+
+
+@pytest.fixture
+def city_app(app: Flask, tmp_path: Path) -> Flask:
+    from web import database
+
+    app.config["PHOTO_DIR"] = str(tmp_path / "photos")
+    app.config["PHOTO_MAX_MB"] = 0.05
+    with app.app_context():
+        load_lifecycle_city(database.engine(), tmp_path)
+    return app
+
+
+def _engine(app: Flask):
+    from web import database
+
+    with app.app_context():
+        return database.engine()
+
+
+def _as(app: Flask, role: str, scope: list[str] | None = None):
+    client = app.test_client()
+    login_client(client, ensure_user(app, role, scope))
+    return client
+
+
+def _png(size: int = 8) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _noise_png() -> bytes:
+    """A PNG of random pixels: about 120 kB, more than the tests' 50 kB limit."""
+    import os
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (200, 200), os.urandom(120_000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _report(client, client_id: str = "c1-0000-aaaa", **fields):
+    data = {"client_id": client_id, "category": "litter", "lon": "120.81", "lat": "32.011"}
+    data.update(fields)
+    return client.post(
+        "/api/v1/reports",
+        data=data,
+        headers={"X-CSRFToken": csrf_token(client, "/my")},
+        content_type="multipart/form-data",
+    )
+
+
+def _mobile_problems(app: Flask) -> list[tuple[int, str]]:
+    with _engine(app).connect() as conn:
+        stmt = sa.select(Problem.id, Problem.status).where(Problem.source == "mobile")
+        return [tuple(r) for r in conn.execute(stmt)]
+
+
+# --- the header menu -------------------------------------------------------------------
+
+
+def _menu(html: str) -> list[str]:
+    import re
+
+    nav = html.split('class="cg-menu-list"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'href="([^"]+)"', nav)
+
+
+def test_menu_shows_only_what_the_role_may_see(city_app: Flask) -> None:
+    grid = _menu(_as(city_app, "grid_manager", [GRID]).get("/rankings").get_data(as_text=True))
+    assert grid == ["/", "/my", "/report", "/rankings", "/scores", "/rounds", "/ogcapi/"]
+    planner = _menu(_as(city_app, "planner").get("/").get_data(as_text=True))
+    assert "/report" not in planner and "/my" in planner
+
+
+def test_menu_adds_pages_of_other_blueprints_and_the_search_box_once_they_exist(
+    engine, tmp_path: Path
+) -> None:
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": engine.url.render_as_string(False), "TESTING": True})
+    html = _as(app, "city_officer").get("/my").get_data(as_text=True)
+    assert "/bulletins" not in _menu(html) and 'data-testid="search-box"' not in html
+
+    extra = Blueprint("bulletins", __name__)
+    extra.add_url_rule("/bulletins", "index", lambda: "")
+    search = Blueprint("search", __name__)
+    search.add_url_rule("/search", "index", lambda: "")
+    app = create_app({"DATABASE_URL": engine.url.render_as_string(False), "TESTING": True})
+    app.register_blueprint(extra)
+    app.register_blueprint(search)
+    html = _as(app, "city_officer").get("/my").get_data(as_text=True)
+    assert "/bulletins" in _menu(html)
+    assert 'action="/search"' in html and 'name="q"' in html
+
+
+# --- /my ---------------------------------------------------------------------------------
+
+
+def test_my_work_counts_and_lists_the_grid_managers_problems(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    html = client.get("/my").get_data(as_text=True)
+    assert 'data-testid="count-overdue">1<' in html  # C1, due 11 Nov 2026
+    assert 'data-testid="count-found">3<' in html  # A1-A3
+    assert f"/problems/{problem_id(_engine(city_app), 'C1')}" in html
+    markers = client.get("/api/v1/my/markers").get_json()
+    states = sorted(f["properties"]["state"] for f in markers["features"])
+    assert states == ["found", "found", "found", "overdue"]  # nothing of the other grids
+
+
+# --- /report -----------------------------------------------------------------------------
+
+
+def test_a_report_sent_three_times_after_lost_responses_creates_one_problem(
+    city_app: Flask,
+) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    first = _report(client, description="垃圾堆", point_code="")
+    assert first.status_code == 201, first.get_data(as_text=True)
+    again = [_report(client, description="垃圾堆") for _ in range(3)]
+    assert [r.status_code for r in again] == [200, 200, 200]
+    assert {r.get_json()["id"] for r in again} == {first.get_json()["id"]}
+    assert _mobile_problems(city_app) == [(first.get_json()["id"], "found")]
+
+
+def test_fixed_on_the_spot_is_found_and_rectified_with_both_photos(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    response = _report(
+        client,
+        fixed="1",
+        note="当场清理",
+        photo=(io.BytesIO(_png()), "before.png"),
+        after=(io.BytesIO(_png()), "after.png"),
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    pid = response.get_json()["id"]
+    with _engine(city_app).connect() as conn:
+        events = conn.execute(
+            sa.select(ProblemEvent.action, ProblemEvent.to_status, ProblemEvent.photo)
+            .where(ProblemEvent.problem_id == pid)
+            .order_by(ProblemEvent.id)
+        ).all()
+    assert [(a, s) for a, s, _ in events] == [("report", "found"), ("rectify", "rectified")]
+    assert all(photo for _, _, photo in events)
+    page = client.get(f"/problems/{pid}").get_data(as_text=True)
+    assert "当场清理" in page
+
+
+BAD_REPORTS = [
+    ({"photo": lambda: (io.BytesIO(b"%PDF-1.4 not an image"), "x.jpg")}, 400, "not a valid image"),
+    ({"photo": lambda: (io.BytesIO(_noise_png()), "big.png")}, 400, "too large"),
+    ({"lon": "120.96", "lat": "32.02"}, 403, "outside your scope"),
+    ({"client_id": "bad id!"}, 400, "client_id"),
+    ({"fixed": "1", "note": " "}, 400, "note is required"),
+    ({"category": "no_such"}, 400, "category"),
+]
+
+
+@pytest.mark.parametrize(("fields", "status", "message"), BAD_REPORTS)
+def test_a_bad_report_is_refused_with_its_reason_and_writes_nothing(
+    city_app: Flask, fields: dict, status: int, message: str
+) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    before = table_counts(_engine(city_app))
+    fields = {k: v() if callable(v) else v for k, v in fields.items()}
+    client_id = fields.pop("client_id", "c1-bad-0001")
+    response = client.post(
+        "/api/v1/reports?lang=en",
+        data={"client_id": client_id, "category": "litter", "lon": "120.81", "lat": "32.011"}
+        | fields,
+        headers={"X-CSRFToken": csrf_token(client, "/my"), "Accept-Language": "en"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == status
+    assert message in response.get_json()["error"]["message"]
+    assert table_counts(_engine(city_app)) == before
+    photos = Path(city_app.config["PHOTO_DIR"])
+    assert not photos.exists() or not any(p.is_file() for p in photos.rglob("*"))
+
+
+def test_a_report_after_the_session_expired_asks_to_log_in(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    token = csrf_token(client, "/my")
+    client.post("/logout", data={"csrf_token": token})
+    response = client.post(
+        "/api/v1/reports", data={"client_id": "c1-late-0001"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 401
+    assert _mobile_problems(city_app) == []
+
+
+def test_nearby_points_come_nearest_first_within_scope(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    body = client.get("/api/v1/reports/points?lon=120.82&lat=32.01").get_json()
+    distances = [p["distance_m"] for p in body["points"]]
+    assert distances == sorted(distances) and all(d <= 500 for d in distances)
+    bad = client.get("/api/v1/reports/points?lon=abc&lat=32")
+    assert bad.status_code == 400 and "lon" in bad.get_json()["error"]["message"]
+
+
+def test_the_planner_may_not_report(city_app: Flask) -> None:
+    client = _as(city_app, "planner")
+    assert client.get("/report").status_code == 403
+    assert _report(client).status_code == 403
+
+
+def test_manifest_and_service_worker_come_from_the_app_origin(client) -> None:
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.get_json()["start_url"] == "/my"
+    worker = client.get("/sw.js")
+    assert worker.mimetype == "text/javascript" and b'addEventListener("fetch"' in worker.data

@@ -1,0 +1,199 @@
+"""The field worker's phone app: "my work" (/my), reporting a problem (/report, also
+fixed on the spot 即查即改), and what makes it installable and usable offline: the web
+app manifest and the service worker, both served from the app's own origin.
+
+Thin routes over geo/reports/mywork.py and geo/ingest/fieldreport.py. A report is a
+multipart POST to /api/v1/reports with the phone's client id; sent again (a retry, the
+offline queue) it answers with the problem it already created.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from geo.core.errors import InvalidParameterError
+from geo.core.params import check_text
+from geo.ingest import fieldreport
+from geo.lifecycle import photos
+from geo.reports import maps, mywork
+from geo.storage.db import transaction
+from web import database
+from web.i18n import current_lang, translate
+from web.security.guard import authenticated_principal, current_scope, public, requires
+
+bp = Blueprint("mywork", __name__)
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+REPORT_FIELDS = ("category", "lon", "lat", "description", "point_code")
+
+
+@bp.get("/my")
+@requires("view")
+def my() -> str:
+    """What needs the signed-in person now, in their scope, and the map of it."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    lists = mywork.work_lists(
+        database.session(), current_scope(), now, database.calendar(), database.taxonomy(),
+        current_lang(), current_app.config["TIMEZONE"],
+    )  # fmt: skip
+    return render_template("mywork/my.html", lists=lists, names=mywork.LISTS, tiles=_tiles())
+
+
+@bp.get("/api/v1/my/markers")
+@requires("view")
+def markers() -> Response:
+    """The open problems of the caller's scope as coloured markers (GeoJSON, WGS-84)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    body = mywork.marker_geojson(
+        database.session(), current_scope(), now, database.calendar(),
+        current_app.config["TIMEZONE"],
+    )  # fmt: skip
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/report")
+@requires("report")
+def report() -> str:
+    """The report form: location, nearby point, category, description, photos."""
+    lang = current_lang()
+    categories = [
+        {"code": c.code, "label": c.label(lang), "kinds": list(c.point_kinds)}
+        for c in database.taxonomy().categories.values()
+    ]
+    limit = float(current_app.config["PHOTO_MAX_MB"])
+    return render_template(
+        "mywork/report.html", categories=categories, photo_max_mb=limit, tiles=_tiles()
+    )
+
+
+@bp.get("/api/v1/reports/points")
+@requires("report")
+def nearby() -> Response:
+    """Inspection points in scope near ``lon``/``lat`` (WGS-84), nearest first, metres."""
+    lon = _coordinate("lon", 180)
+    lat = _coordinate("lat", 90)
+    points = fieldreport.nearby_points(database.session(), current_scope(), lon, lat)
+    kinds = database.taxonomy().point_kinds
+    for p in points:
+        kind = kinds.get(p["kind"])
+        p["kind_label"] = kind.label(current_lang()) if kind else p["kind"]
+    return jsonify(points=points)
+
+
+@bp.post("/api/v1/reports")
+@requires("report")
+def submit() -> ResponseReturnValue:
+    """Create the problem of one report (multipart: ``client_id``, the intake fields,
+    ``photo``, and ``fixed``/``note``/``after`` for a fix on the spot); 201 the first
+    time, 200 with the same problem when the report is sent again."""
+    principal = authenticated_principal()
+    client_id = request.form.get("client_id", "")
+    done = fieldreport.existing_report(database.session(), client_id, principal.scope)
+    if done is None:
+        done = _create(client_id, principal)
+    return _answer(done)
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest() -> Response:
+    """The web app manifest: name, icon, start page (/my), standalone display."""
+    body = {
+        "name": translate("文明城市创建 · 网格化管理", "Civilized city · grid management"),
+        "short_name": translate("创文网格", "civicgrid"),
+        "start_url": url_for("mywork.my"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#c0392b",
+        "icons": [
+            {
+                "src": url_for("static", filename="favicon.svg"),
+                "sizes": "any",
+                "type": "image/svg+xml",
+            }
+        ],
+    }
+    return Response(_json(body), mimetype="application/manifest+json")
+
+
+@bp.get("/sw.js")
+@public
+def service_worker() -> Response:
+    """The service worker, from the origin's root so that it may control every page."""
+    response = Response((STATIC / "civicgrid-sw.js").read_bytes(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a new version is picked up at once
+    return response
+
+
+def _create(client_id: str, principal: Any) -> fieldreport.Outcome:
+    """The report's problem, its photos and (fixed on the spot) its rectification, in
+    one transaction: a refused report leaves neither rows nor files behind."""
+    data = {k: request.form.get(k) for k in REPORT_FIELDS}
+    fixed = request.form.get("fixed") == "1"
+    before, after = _upload("photo"), _upload("after") if fixed else None
+    folder, limit = _photo_dir(), int(float(current_app.config["PHOTO_MAX_MB"]) * 1_000_000)
+    for upload in (before, after):
+        if upload:
+            photos.check_photo(upload, limit)  # refused before anything is written
+    taxonomy, tz = database.taxonomy(), current_app.config["TIMEZONE"]
+    with transaction(database.engine()) as session:
+        problem = fieldreport.create_report(
+            session, client_id, data, principal.actor, taxonomy, tz, principal.scope
+        )
+        with photos.staged_photo(folder, problem.id, before, limit) as name:
+            if name:
+                fieldreport.attach_photo(session, problem.id, name)
+            with photos.staged_photo(folder, problem.id, after, limit) as after_name:
+                if fixed:
+                    note = check_text("note", request.form.get("note", ""), 2000)
+                    fieldreport.fix_on_spot(session, problem, principal.actor, note, after_name)
+                session.flush()
+        return fieldreport.Outcome(problem.id, created=True)
+
+
+def _answer(done: fieldreport.Outcome) -> ResponseReturnValue:
+    url = url_for("problems.detail", problem_id=done.problem_id)
+    body = {"id": done.problem_id, "created": done.created, "url": url}
+    return jsonify(body), 201 if done.created else 200
+
+
+def _tiles() -> dict[str, str]:
+    """The configured basemap for the phone maps; none when its tiles are GCJ-02 (these
+    small maps do not shift their layers, so they would not line up)."""
+    cfg = current_app.config
+    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    if basemap is None or basemap.gcj02:
+        return {"url": "", "attribution": ""}
+    return {"url": basemap.url, "attribution": basemap.attribution}
+
+
+def _upload(field: str) -> bytes | None:
+    upload = request.files.get(field)
+    return upload.read() if upload else None
+
+
+def _coordinate(name: str, limit: float) -> float:
+    try:
+        value = float(request.args.get(name, ""))
+    except ValueError:
+        value = float("nan")
+    if not -limit <= value <= limit:
+        raise InvalidParameterError(
+            translate(f"坐标 {name} 无效", f"invalid {name}: a number in -{limit}…{limit}")
+        )
+    return value
+
+
+def _photo_dir() -> Path:
+    return Path(current_app.config["PHOTO_DIR"] or Path(current_app.instance_path) / "photos")
+
+
+def _json(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
