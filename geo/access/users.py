@@ -293,3 +293,26 @@ def load_session_user(session: so.Session, session_id: str) -> Principal | None:
 
 def _codes(areas: Iterable[Area]) -> list[str]:
     return [f"{a.level}:{a.code}" for a in areas]
+
+
+def actor_names(session: so.Session, actors: Iterable[str]) -> dict[str, str]:
+    """How people read each recorded actor (``kind:name``, geo/access/scope.py
+    ``Principal.actor``): a user's display name, else the name without its kind, so
+    that pages never show ``user:demo-grid``."""
+    actors = sorted(set(actors))
+    usernames = [a.split(":", 1)[1] for a in actors if a.startswith("user:")]
+    found = (
+        dict(
+            session.execute(
+                sa.select(User.username, User.display_name).where(User.username.in_(usernames))
+            ).all()
+        )
+        if usernames
+        else {}
+    )
+    names = {}
+    for actor in actors:
+        kind, _, name = actor.partition(":")
+        plain = name if name else kind
+        names[actor] = (found.get(name) or plain) if kind == "user" else plain
+    return names

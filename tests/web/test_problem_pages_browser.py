@@ -92,7 +92,7 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
         assert page.inner_text("[data-testid=status]") == "已销号"
         assert int(page.inner_text("[data-testid=heat]")) == heat_before - 1
         timeline = page.inner_text("[data-testid=timeline]")
-        for text in ("交办", "整改", "销号", "已清理堆放垃圾", "user:test-city-officer"):
+        for text in ("交办", "整改", "销号", "已清理堆放垃圾", "测试city_officer"):
             assert text in timeline
         _wait_map(page)
         screenshot(page, "problem-closed")

@@ -83,7 +83,8 @@ def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
         assert response.status_code == 302, response.get_data(as_text=True)
     html = client.get(url).get_data(as_text=True)
     assert "已销号" in html and "复核通过" in html
-    assert "user:test-city-officer" in html  # who acted: the signed-in user, no form field
+    # who acted: the signed-in user (no form field), shown by display name (issue 17)
+    assert "测试city_officer" in html and "user:test-city-officer" not in html
     assert 'data-testid="form-reopen"' in html
 
 

@@ -31,6 +31,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.actions import REQUEST_KINDS
 from geo.access.scope import require
+from geo.access.users import actor_names
 from geo.core.errors import CivicgridError, InvalidParameterError
 from geo.core.params import int_param
 from geo.core.workcal import end_of_local_day
@@ -88,7 +89,7 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
     form = _form_class(action)()
     try:
         change = _change_from(form, action)
-        version = _apply_with_photo(problem_id, change, form.photo.data)
+        _apply_with_photo(problem_id, change, form.photo.data)
     except CivicgridError as exc:
         return _render_detail(
             problem_id,
@@ -98,7 +99,7 @@ def act(problem_id: int, action: str) -> ResponseReturnValue:
             action=action,
         )
     done = lifecycle.ACTIONS[action]
-    flash(translate(f"已{done.zh}（版本 {version}）", f"Done: {action} (version {version})"))
+    flash(translate(f"已{done.zh}", f"Done: {done.en.lower()}"))  # versions stay internal
     return redirect(url_for("problems.detail", problem_id=problem_id))
 
 
@@ -226,8 +227,19 @@ def _render_detail(
         tax=database.taxonomy(),
         heat=_heat(problem),
         may_act=any(authenticated_principal().can(a) for a in lifecycle.ACTIONS),
+        actor_names=actor_names(db, [e.actor for e in problem.events]),
+        before_after=_before_after(problem),
     )
     return page, status
+
+
+def _before_after(problem: Any) -> tuple[Any, Any] | None:
+    """The first photo and the latest rectification photo, for verifying side by side."""
+    shots = [e for e in problem.events if e.photo]
+    after = [e for e in shots if e.action == "rectify"]
+    if not after or shots[0] is after[-1]:
+        return None
+    return shots[0], after[-1]
 
 
 def _heat(problem: Any) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@
   if (!holder || !window.L) return;
   var labels = JSON.parse(holder.dataset.labels);
   var COLOURS = { overdue: "#c0392b", due_soon: "#e67e22", on_time: "#27ae60", awaiting: "#2980b9", found: "#7f8c8d" };
-  var map = L.map(holder).setView([32.0, 120.86], 12);
+  var map = L.map(holder, { maxZoom: 19 }).setView([32.0, 120.86], 12);
   if (holder.dataset.tiles) {
     L.tileLayer(holder.dataset.tiles, { maxZoom: 19, attribution: holder.dataset.attribution || "" }).addTo(map);
   }

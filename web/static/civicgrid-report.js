@@ -134,7 +134,7 @@
   fillCategories(null);
   var holder = document.getElementById("cg-report-map");
   if (window.L && holder) {
-    map = L.map(holder, { zoomControl: true }).setView([32.0, 120.86], 12);
+    map = L.map(holder, { zoomControl: true, maxZoom: 19 }).setView([32.0, 120.86], 12);
     if (holder.dataset.tiles) {
       L.tileLayer(holder.dataset.tiles, { maxZoom: 19, attribution: holder.dataset.attribution || "" }).addTo(map);
     }

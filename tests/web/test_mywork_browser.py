@@ -1,0 +1,117 @@
+"""Browser (issue 17): the phone app at 390×844 with touch — no page wider than the
+screen, a report made offline is queued, survives a reload and is created exactly once
+back online, and the service worker controls the page from the second load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from geo.storage.models import Problem
+from tests.helpers import TEST_PASSWORD, ensure_user
+from tests.lifecycle_data import load_lifecycle_city, problem_id
+from tests.web.browser import PageWatch, live_server, logged_in_page, screenshot, wait_until
+
+GRID = "grid:329901001001001"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+HERE = {"latitude": 32.011, "longitude": 120.81, "accuracy": 20}
+NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def _engine(app: Flask):
+    from web import database
+
+    with app.app_context():
+        return database.engine()
+
+
+@pytest.fixture
+def city_app(sqlite_app: Flask, tmp_path: Path) -> Flask:
+    sqlite_app.config["PHOTO_DIR"] = str(tmp_path / "photos")
+    load_lifecycle_city(_engine(sqlite_app), tmp_path)
+    return sqlite_app
+
+
+def _mobile_reports(app: Flask) -> int:
+    with _engine(app).connect() as conn:
+        stmt = sa.select(sa.func.count()).select_from(Problem).where(Problem.source == "mobile")
+        return int(conn.execute(stmt).scalar_one())
+
+
+@pytest.mark.browser
+def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
+    user = ensure_user(city_app, "grid_manager", [GRID])
+    pid = problem_id(_engine(city_app), "C1")
+    with live_server(city_app) as base:
+        page = logged_in_page(browser, base, city_app, user, TEST_PASSWORD, **PHONE)
+        watch = PageWatch(page, base)
+        for path, name in [
+            ("/my", "phone-my"),
+            ("/report", "phone-report"),
+            (f"/problems/{pid}", "phone-problem"),
+            ("/", "phone-overview"),
+            ("/rankings", "phone-rankings"),
+        ]:
+            page.goto(base + path)
+            page.wait_for_load_state("load")
+            assert page.evaluate(NO_OVERFLOW), f"{path} is wider than the phone"
+            screenshot(page, name)
+        page.goto(base + "/")
+        page.click("[data-testid=menu] summary")
+        links = page.locator(".cg-menu-list a")
+        assert links.count() >= 5
+        assert links.first.bounding_box()["height"] >= 44  # tap targets
+        screenshot(page, "phone-menu")
+        page.click("[data-testid=menu] summary")  # closes it again
+        assert page.locator("form.cg-filters").is_hidden()  # folded behind a button
+        page.click("[data-testid=filter-toggle]")
+        assert page.locator("form.cg-filters").is_visible()
+        assert page.evaluate(NO_OVERFLOW)
+        assert not watch.console_errors and not watch.offorigin
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_a_report_made_offline_is_sent_once_when_back_online(city_app: Flask, browser) -> None:
+    user = ensure_user(city_app, "grid_manager", [GRID])
+    with live_server(city_app) as base:
+        page = logged_in_page(
+            browser, base, city_app, user, TEST_PASSWORD,
+            geolocation=HERE, permissions=["geolocation"], **PHONE,
+        )  # fmt: skip
+        page.goto(base + "/report")
+        wait_until(page, "navigator.serviceWorker.controller !== null || !!window.__cgReload")
+        page.reload()
+        assert page.evaluate("navigator.serviceWorker.controller !== null")  # second load
+        wait_until(page, "document.querySelector('[name=lon]').value !== ''")
+
+        page.context.set_offline(True)
+        page.select_option("[data-testid=category]", "litter")
+        page.fill("[data-testid=description]", "离线上报的垃圾堆")
+        page.click("[data-testid=submit]")
+        wait_until(page, "document.querySelector('[data-testid=queue-count]') !== null")
+        assert page.inner_text("[data-testid=queue-count]") == "1"
+        page.reload()  # offline: the page comes from the service worker's cache
+        wait_until(page, "document.querySelector('[data-testid=queue-count]') !== null")
+        assert page.inner_text("[data-testid=queue-count]") == "1"
+        page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
+        screenshot(page, "phone-report-queued")
+        assert _mobile_reports(city_app) == 0
+
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        wait_until(page, "document.querySelector('[data-testid=queue-sent]') !== null")
+        assert page.locator("[data-testid=queue-count]").count() == 0
+        page.evaluate("window.cgQueue.flush()")  # a second flush finds nothing to send
+        assert _mobile_reports(city_app) == 1
+        page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
+        screenshot(page, "phone-report-sent")
+        page.context.close()
