@@ -87,3 +87,23 @@ class AuditEntry(Base):
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     detail: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+
+class InboxItem(Base):
+    """One notice in a user's inbox (/inbox, the badge on /my): something happened to a
+    problem in their scope (assigned, sent back, extension approved or refused) or is
+    about to (deadline tomorrow, overdue). ``key`` names the occurrence so that it is
+    stored once per user however often the inbox is refreshed (geo/reports/inbox.py);
+    ``read_at`` is set when the user has seen it."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_inbox_items_user_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    problem_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("problems.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    key: so.Mapped[str] = so.mapped_column(sa.String(80))
+    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    read_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)

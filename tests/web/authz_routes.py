@@ -356,6 +356,12 @@ ROUTES: dict[tuple[str, str], Entry] = {
         },
         {"in": REPORTERS_IN, "out": REPORTERS_OUT},
     ),
+    ("/inbox", "GET"): same(Probe("/inbox"), Probe("/inbox?lang=en"), PAGE),
+    ("/inbox/read", "POST"): same(
+        Probe("/inbox/read", "csrf_form"),
+        Probe("/inbox/read", "csrf_form"),
+        statuses(302, anonymous=401, token_city=401, token_district=401),
+    ),
     ("/manifest.webmanifest", "GET"): same(
         Probe("/manifest.webmanifest"), Probe("/manifest.webmanifest?lang=en"), EVERYONE
     ),

@@ -89,7 +89,7 @@ def _menu(html: str) -> list[str]:
 
 def test_menu_shows_only_what_the_role_may_see(city_app: Flask) -> None:
     grid = _menu(_as(city_app, "grid_manager", [GRID]).get("/rankings").get_data(as_text=True))
-    assert grid == ["/", "/my", "/report", "/rankings", "/scores", "/rounds", "/ogcapi/"]
+    assert grid == ["/", "/my", "/report", "/inbox", "/rankings", "/scores", "/rounds", "/ogcapi/"]
     planner = _menu(_as(city_app, "planner").get("/").get_data(as_text=True))
     assert "/report" not in planner and "/my" in planner
 
@@ -183,6 +183,7 @@ def test_a_bad_report_is_refused_with_its_reason_and_writes_nothing(
     city_app: Flask, fields: dict, status: int, message: str
 ) -> None:
     client = _as(city_app, "grid_manager", [GRID])
+    token = csrf_token(client, "/my")  # /my also files the inbox's notices: before counting
     before = table_counts(_engine(city_app))
     fields = {k: v() if callable(v) else v for k, v in fields.items()}
     client_id = fields.pop("client_id", "c1-bad-0001")
@@ -190,7 +191,7 @@ def test_a_bad_report_is_refused_with_its_reason_and_writes_nothing(
         "/api/v1/reports?lang=en",
         data={"client_id": client_id, "category": "litter", "lon": "120.81", "lat": "32.011"}
         | fields,
-        headers={"X-CSRFToken": csrf_token(client, "/my"), "Accept-Language": "en"},
+        headers={"X-CSRFToken": token, "Accept-Language": "en"},
         content_type="multipart/form-data",
     )
     assert response.status_code == status
@@ -231,3 +232,48 @@ def test_manifest_and_service_worker_come_from_the_app_origin(client) -> None:
     assert manifest.status_code == 200 and manifest.get_json()["start_url"] == "/my"
     worker = client.get("/sw.js")
     assert worker.mimetype == "text/javascript" and b'addEventListener("fetch"' in worker.data
+
+
+# --- the inbox ---------------------------------------------------------------------------
+
+
+def _inbox_rows(app: Flask) -> list[tuple]:
+    from geo.storage.access_models import InboxItem
+
+    with _engine(app).connect() as conn:
+        stmt = sa.select(InboxItem.user_id, InboxItem.kind, InboxItem.problem_id, InboxItem.read_at)
+        return sorted(conn.execute(stmt).all(), key=str)
+
+
+def test_inbox_notices_arrive_once_and_are_read_per_user(city_app: Flask) -> None:
+    from geo.lifecycle import transitions as lifecycle
+    from geo.lifecycle.changes import Change
+    from geo.lifecycle.selection import Selection
+
+    engine = _engine(city_app)
+    a1 = problem_id(engine, "A1")
+    lifecycle.apply(
+        engine, Selection(ids=(a1,)), Change("assign", "user:someone", unit="东门街道办事处")
+    )
+    client = _as(city_app, "grid_manager", [GRID])
+    html = client.get("/my").get_data(as_text=True)
+    assert 'data-testid="unread">3<' in html  # A1 assigned and due tomorrow, C1 overdue
+    client.get("/my")
+    client.get("/inbox")
+    assert len(_inbox_rows(city_app)) == 3  # refreshed three times, stored once
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "辖区问题已交办 · #" + str(a1) in page and "已超期" in page
+
+    other = _as(city_app, "district_officer")
+    other.get("/inbox")
+    token = csrf_token(client, "/inbox")
+    before = _inbox_rows(city_app)
+    bad = client.post("/inbox/read", data={"csrf_token": token, "id": "abc"})
+    assert bad.status_code == 400 and _inbox_rows(city_app) == before
+
+    client.post("/inbox/read", data={"csrf_token": token})  # all of mine
+    html = client.get("/my").get_data(as_text=True)
+    assert 'data-testid="unread"' not in html
+    mine_read = [r for r in _inbox_rows(city_app) if r[3] is not None]
+    assert len(mine_read) == 3  # the district officer's notices stay unread
+    assert any(r[3] is None for r in _inbox_rows(city_app))

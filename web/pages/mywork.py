@@ -14,17 +14,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
-from geo.core.errors import InvalidParameterError
-from geo.core.params import check_text
+from geo.core.errors import DatabaseUnavailableError, InvalidParameterError
+from geo.core.params import check_text, record_id
 from geo.ingest import fieldreport
 from geo.lifecycle import photos
-from geo.reports import maps, mywork
+from geo.reports import inbox, maps, mywork
 from geo.storage.db import transaction
 from web import database
-from web.i18n import current_lang, translate
+from web.i18n import current_lang, pick, translate
 from web.security.guard import authenticated_principal, current_scope, public, requires
 
 bp = Blueprint("mywork", __name__)
@@ -42,7 +51,31 @@ def my() -> str:
         database.session(), current_scope(), now, database.calendar(), database.taxonomy(),
         current_lang(), current_app.config["TIMEZONE"],
     )  # fmt: skip
-    return render_template("mywork/my.html", lists=lists, names=mywork.LISTS, tiles=_tiles())
+    unread, _ = _refresh_inbox(now)
+    return render_template(
+        "mywork/my.html", lists=lists, names=mywork.LISTS, tiles=_tiles(), unread=unread
+    )
+
+
+@bp.get("/inbox")
+@requires("view")
+def inbox_page() -> str:
+    """The signed-in user's notices, unread first; opening the page does not mark them."""
+    _, items = _refresh_inbox(datetime.now(UTC).replace(tzinfo=None))
+    kinds = {k: pick(v) for k, v in inbox.KINDS.items()}
+    return render_template("mywork/inbox.html", items=items, kinds=kinds)
+
+
+@bp.post("/inbox/read")
+@requires("view")
+def inbox_read() -> ResponseReturnValue:
+    """Mark notices read (form field ``id``, repeated; none: all) and go back to /inbox."""
+    principal = authenticated_principal()
+    ids = [_notice_id(v) for v in request.form.getlist("id")] or None
+    if principal.id:
+        with transaction(database.engine()) as session:
+            inbox.mark_read(session, principal.id, ids, datetime.now(UTC).replace(tzinfo=None))
+    return redirect(url_for("mywork.inbox_page"))
 
 
 @bp.get("/api/v1/my/markers")
@@ -130,6 +163,36 @@ def service_worker() -> Response:
     response = Response((STATIC / "civicgrid-sw.js").read_bytes(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"  # a new version is picked up at once
     return response
+
+
+def _notice_id(value: str) -> int:
+    found = record_id(value)
+    if found is None:
+        raise InvalidParameterError(
+            translate(f"无效的通知编号 {value[:20]!r}", f"invalid notice id {value[:20]!r}")
+        )
+    return found
+
+
+def _refresh_inbox(now: datetime) -> tuple[int, list[dict[str, Any]]]:
+    """Add the user's new notices; return the unread count and the latest notices (none
+    for tokens and the public demo visitor, who have no inbox). Read in the same
+    transaction: the request's own session may hold an older snapshot. A busy database
+    only delays the news."""
+    principal = authenticated_principal()
+    if principal.kind != "user" or principal.id is None:
+        return 0, []
+    try:
+        with transaction(database.engine()) as session:
+            inbox.refresh(
+                session, principal.id, principal.actor, principal.scope, now,
+                current_app.config["TIMEZONE"],
+            )  # fmt: skip
+            return inbox.unread_count(session, principal.id), inbox.notices(session, principal.id)
+    except DatabaseUnavailableError:
+        current_app.logger.info("inbox not refreshed: the database is busy")
+    db = database.session()
+    return inbox.unread_count(db, principal.id), inbox.notices(db, principal.id)
 
 
 def _create(client_id: str, principal: Any) -> fieldreport.Outcome:

@@ -34,6 +34,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("pages.index", tr("总览地图", "Overview")),
     NavEntry("mywork.my", tr("我的工作", "My work")),
     NavEntry("mywork.report", tr("上报问题", "Report a problem"), "report"),
+    NavEntry("mywork.inbox_page", tr("通知", "Inbox")),
     NavEntry("rankings.page", tr("排名", "Rankings")),
     NavEntry("rankings.scores_page", tr("季度测评", "Scores")),
     NavEntry("rounds.index", tr("测评轮次", "Rounds")),
