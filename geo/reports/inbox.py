@@ -1,11 +1,12 @@
 """The in-app inbox: notices about problems in a user's scope, stored per user with
 read/unread (table ``inbox_items``, migration 0014).
 
-``refresh`` adds what is new since the last time, each occurrence once (its ``key``):
-problems assigned (交办), sent back (回退), extensions approved or refused — by someone
-else, within the last ``LOOKBACK_DAYS`` days — and problems whose deadline falls on the
-local day after today or that are overdue (DOMAIN.md's rule: unresolved, not held, past
-the deadline, not rectified). Times are naive UTC; the local day is in ``tz``.
+``new_notices`` finds (and ``store`` adds) what is new since the last time, each
+occurrence once (its ``key``): problems assigned (交办), sent back (回退), extensions
+approved or refused — by someone else, within the last ``LOOKBACK_DAYS`` days — and
+problems whose deadline falls on the local day after today or that are overdue
+(DOMAIN.md's rule: unresolved, not held, past the deadline, not rectified). Times are
+naive UTC; the local day is in ``tz``.
 """
 
 from __future__ import annotations
@@ -38,27 +39,42 @@ MAX_NEW = 200
 """Most notices one refresh adds (the oldest events first would never be read anyway)."""
 
 
-def refresh(
+def new_notices(
     session: so.Session, user_id: int, actor: str, scope: Scope, now: datetime, tz: str
-) -> int:
-    """Add the notices ``user_id`` (acting as ``actor``, seeing ``scope``) has not got
-    yet, at ``now`` (naive UTC); return how many were added. Caller owns the transaction."""
+) -> list[dict[str, Any]]:
+    """The notices ``user_id`` (acting as ``actor``, seeing ``scope``) has not got yet at
+    ``now`` (naive UTC), at most ``MAX_NEW``; reads only (``store`` writes them)."""
     candidates = [
         *_event_notices(session, actor, scope, now),
         *_deadline_notices(session, scope, now, tz),
     ]
     if not candidates:
-        return 0
+        return []
     keys = [c["key"] for c in candidates]
     have = set(
         session.scalars(
             sa.select(InboxItem.key).where(InboxItem.user_id == user_id, InboxItem.key.in_(keys))
         )
     )
-    new = [c for c in candidates if c["key"] not in have][:MAX_NEW]
-    session.add_all(InboxItem(user_id=user_id, **c) for c in new)
+    return [c for c in candidates if c["key"] not in have][:MAX_NEW]
+
+
+def store(session: so.Session, user_id: int, notices: list[dict[str, Any]]) -> int:
+    """Add ``notices`` (from ``new_notices``) to ``user_id``'s inbox in the caller's
+    transaction, skipping any a concurrent request stored meanwhile; return how many."""
+    if not notices:
+        return 0
+    have = set(
+        session.scalars(
+            sa.select(InboxItem.key).where(
+                InboxItem.user_id == user_id, InboxItem.key.in_([n["key"] for n in notices])
+            )
+        )
+    )
+    fresh = [n for n in notices if n["key"] not in have]
+    session.add_all(InboxItem(user_id=user_id, **n) for n in fresh)
     session.flush()
-    return len(new)
+    return len(fresh)
 
 
 def unread_count(session: so.Session, user_id: int) -> int:
@@ -95,7 +111,7 @@ def mark_read(session: so.Session, user_id: int, ids: Iterable[int] | None, now:
 
 def _event_notices(
     session: so.Session, actor: str, scope: Scope, now: datetime
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     stmt = scoped(
         sa.select(ProblemEvent.id, ProblemEvent.problem_id, ProblemEvent.action, ProblemEvent.at)
         .join(Problem, Problem.id == ProblemEvent.problem_id)
@@ -117,7 +133,7 @@ def _event_notices(
 
 def _deadline_notices(
     session: so.Session, scope: Scope, now: datetime, tz: str
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     start, end = _local_tomorrow(now, tz)
     open_ = Problem.status.in_(("found", "assigned"))
     rows = session.execute(
@@ -130,7 +146,7 @@ def _deadline_notices(
             Problem,
         )
     ).all()
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for pid, deadline in rows:
         if deadline < now:
             kind = "overdue"

@@ -28,6 +28,8 @@ LIST_LIMIT = 50
 """Problems shown per list (the counts are complete)."""
 MARKER_LIMIT = 2000
 """Most markers sent to the small map: a grid manager's grids hold far fewer open ones."""
+CLUSTER_MIN = 150
+"""From this many markers on, the small map clusters them (leaflet.markercluster)."""
 DUE_SOON_WORKING_DAYS = 2
 LISTS = ("overdue", "due_soon", "found", "sent_back", "awaiting")
 """The lists in the order the page shows them."""

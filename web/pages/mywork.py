@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -30,8 +31,8 @@ from geo.core.errors import DatabaseUnavailableError, InvalidParameterError
 from geo.core.params import check_text, record_id
 from geo.ingest import fieldreport
 from geo.lifecycle import photos
-from geo.reports import inbox, maps, mywork
-from geo.storage.db import transaction
+from geo.reports import inbox, maps, mywork, queries
+from geo.storage.db import quick_transaction, transaction
 from web import database
 from web.i18n import current_lang, pick, translate
 from web.security.guard import authenticated_principal, current_scope, public, requires
@@ -52,8 +53,16 @@ def my() -> str:
         current_lang(), current_app.config["TIMEZONE"],
     )  # fmt: skip
     unread, _ = _refresh_inbox(now)
+    map_data, count = _map_data(now)
     return render_template(
-        "mywork/my.html", lists=lists, names=mywork.LISTS, tiles=_tiles(), unread=unread
+        "mywork/my.html",
+        lists=lists,
+        names=mywork.LISTS,
+        tiles=_tiles(),
+        unread=unread,
+        map_data=map_data,
+        cluster=count >= mywork.CLUSTER_MIN,
+        cluster_min=mywork.CLUSTER_MIN,
     )
 
 
@@ -175,23 +184,24 @@ def _notice_id(value: str) -> int:
 
 
 def _refresh_inbox(now: datetime) -> tuple[int, list[dict[str, Any]]]:
-    """Add the user's new notices; return the unread count and the latest notices (none
-    for tokens and the public demo visitor, who have no inbox). Read in the same
-    transaction: the request's own session may hold an older snapshot. A busy database
-    only delays the news."""
+    """Store the user's new notices; return the unread count and the latest notices
+    (none for tokens and the public demo visitor, who have no inbox). Nothing new, no
+    write; a busy database only delays the news (a short wait, as for bookkeeping)."""
     principal = authenticated_principal()
     if principal.kind != "user" or principal.id is None:
         return 0, []
-    try:
-        with transaction(database.engine()) as session:
-            inbox.refresh(
-                session, principal.id, principal.actor, principal.scope, now,
-                current_app.config["TIMEZONE"],
-            )  # fmt: skip
-            return inbox.unread_count(session, principal.id), inbox.notices(session, principal.id)
-    except DatabaseUnavailableError:
-        current_app.logger.info("inbox not refreshed: the database is busy")
-    db = database.session()
+    db, tz = database.session(), current_app.config["TIMEZONE"]
+    new = inbox.new_notices(db, principal.id, principal.actor, principal.scope, now, tz)
+    if new:
+        try:
+            with quick_transaction(database.engine()) as session:
+                inbox.store(session, principal.id, new)
+                # Read here: the request's session holds the snapshot from before the write.
+                return inbox.unread_count(session, principal.id), inbox.notices(
+                    session, principal.id
+                )
+        except (DatabaseUnavailableError, sa.exc.OperationalError):
+            current_app.logger.info("inbox not refreshed: the database is busy")
     return inbox.unread_count(db, principal.id), inbox.notices(db, principal.id)
 
 
@@ -225,6 +235,19 @@ def _answer(done: fieldreport.Outcome) -> ResponseReturnValue:
     url = url_for("problems.detail", problem_id=done.problem_id)
     body = {"id": done.problem_id, "created": done.created, "url": url}
     return jsonify(body), 201 if done.created else 200
+
+
+def _map_data(now: datetime) -> tuple[str, int]:
+    """The small map's markers and grid outlines, in the page itself: on a slow phone
+    connection one round trip fewer (bench/mobile.py), and offline they come with the
+    cached page. ``</`` is escaped so that no name can end the <script> early. Also
+    returns the number of markers."""
+    db, scope = database.session(), current_scope()
+    cfg = current_app.config
+    markers = mywork.marker_geojson(db, scope, now, database.calendar(), cfg["TIMEZONE"])
+    areas = queries.areas_geojson(db, "grid", scope=scope)
+    body = f'{{"markers":{markers},"areas":{areas}}}'.replace("</", "<\\/")
+    return body, markers.count('"Feature"')
 
 
 def _tiles() -> dict[str, str]:

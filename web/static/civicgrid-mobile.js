@@ -170,7 +170,15 @@
     labelTables();
     if (PHONE.matches) foldFilters();
     if ("serviceWorker" in navigator) {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      // After the page is usable: the worker's precaching must not compete with the
+      // page's own requests on a slow connection (bench/mobile.py).
+      var register = function () {
+        setTimeout(function () {
+          navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+        }, 1500);
+      };
+      if (document.readyState === "complete") register();
+      else window.addEventListener("load", register);
     }
     if (window.indexedDB && document.querySelector("meta[name=csrf-token]")) {
       show().then(function (n) { if (n && navigator.onLine) flush(); });
