@@ -218,6 +218,12 @@ def _point_id(session: so.Session, code: Any) -> int | None:
     return int(found)
 
 
+def locate(session: so.Session, lon: float, lat: float) -> dict[str, Any]:
+    """Where a report at (``lon``, ``lat``) (WGS-84 degrees) would be assigned: the
+    ancestry ids (``district_id`` … ``grid_id``, None where none) and ``outside``."""
+    return _assignment(session, lon, lat)
+
+
 def _assignment(session: so.Session, lon: float, lat: float) -> dict[str, Any]:
     """Ancestry ids and ``outside`` of one location, reading only the areas around it."""
     rows = session.execute(

@@ -217,6 +217,10 @@ def test_nearby_points_come_nearest_first_within_scope(city_app: Flask) -> None:
     body = client.get("/api/v1/reports/points?lon=120.82&lat=32.01").get_json()
     distances = [p["distance_m"] for p in body["points"]]
     assert distances == sorted(distances) and all(d <= 500 for d in distances)
+    assert body["in_scope"] and not body["outside"]
+    elsewhere = client.get("/api/v1/reports/points?lon=120.92&lat=32.01").get_json()
+    assert elsewhere == {"points": [], "outside": False, "in_scope": False}
+    assert client.get("/api/v1/reports/points?lon=125&lat=32").get_json()["outside"]
     bad = client.get("/api/v1/reports/points?lon=abc&lat=32")
     assert bad.status_code == 400 and "lon" in bad.get_json()["error"]["message"]
 

@@ -13,7 +13,14 @@ from flask import Flask
 from geo.storage.models import Problem
 from tests.helpers import TEST_PASSWORD, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
-from tests.web.browser import PageWatch, live_server, logged_in_page, screenshot, wait_until
+from tests.web.browser import (
+    PageWatch,
+    browser_login,
+    live_server,
+    logged_in_page,
+    screenshot,
+    wait_until,
+)
 
 GRID = "grid:329901001001001"
 PHONE = {
@@ -114,4 +121,61 @@ def test_a_report_made_offline_is_sent_once_when_back_online(city_app: Flask, br
         assert _mobile_reports(city_app) == 1
         page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
         screenshot(page, "phone-report-sent")
+        page.context.close()
+
+
+def _queue_reason(page) -> str:
+    wait_until(page, "document.querySelector('[data-testid=queue-reason]') !== null")
+    return page.inner_text("[data-testid=queue-reason]")
+
+
+@pytest.mark.browser
+def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask, browser) -> None:
+    user = ensure_user(city_app, "grid_manager", [GRID])
+    elsewhere = {"latitude": 32.011, "longitude": 120.92, "accuracy": 20}  # the other district
+    with live_server(city_app) as base:
+        page = logged_in_page(
+            browser, base, city_app, user, TEST_PASSWORD,
+            geolocation=elsewhere, permissions=["geolocation"], **PHONE,
+        )  # fmt: skip
+        page.goto(base + "/report")
+        wait_until(page, "!document.querySelector('[data-testid=location-warning]').hidden")
+        assert "网格" in page.inner_text("[data-testid=location-warning]")
+        page.click("[data-testid=submit]")
+        assert "管辖范围" in _queue_reason(page)  # the server's reason, kept
+        assert page.inner_text("[data-testid=queue-count]") == "1"
+        assert _mobile_reports(city_app) == 0
+        page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
+        screenshot(page, "phone-report-refused")
+        page.click("[data-testid=queue-discard]")
+        wait_until(page, "document.querySelector('[data-testid=queue-count]') === null")
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_a_queue_replayed_after_the_session_expired_asks_to_log_in(
+    city_app: Flask, browser
+) -> None:
+    user = ensure_user(city_app, "grid_manager", [GRID])
+    with live_server(city_app) as base:
+        page = logged_in_page(
+            browser, base, city_app, user, TEST_PASSWORD,
+            geolocation=HERE, permissions=["geolocation"], **PHONE,
+        )  # fmt: skip
+        page.goto(base + "/report")
+        wait_until(page, "document.querySelector('[name=lon]').value !== ''")
+        page.context.set_offline(True)
+        page.click("[data-testid=submit]")
+        wait_until(page, "document.querySelector('[data-testid=queue-count]') !== null")
+        page.context.clear_cookies()  # the session ends while the phone is offline
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        assert "登录" in _queue_reason(page)
+        assert page.inner_text("[data-testid=queue-count]") == "1"
+        assert _mobile_reports(city_app) == 0
+
+        browser_login(page, base, user, TEST_PASSWORD)  # any page sends the queue then
+        page.goto(base + "/report")
+        wait_until(page, "window.cgQueue.all().then(items => items.length === 0)")
+        assert _mobile_reports(city_app) == 1
         page.context.close()

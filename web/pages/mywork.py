@@ -30,9 +30,11 @@ from flask.typing import ResponseReturnValue
 from geo.core.errors import DatabaseUnavailableError, InvalidParameterError
 from geo.core.params import check_text, record_id
 from geo.ingest import fieldreport
+from geo.ingest.intake import locate
 from geo.lifecycle import photos
 from geo.reports import inbox, maps, mywork, queries
 from geo.storage.db import quick_transaction, transaction
+from geo.storage.models import ANCESTRY_COLUMNS
 from web import database
 from web.i18n import current_lang, pick, translate
 from web.security.guard import authenticated_principal, current_scope, public, requires
@@ -117,7 +119,8 @@ def report() -> str:
 @bp.get("/api/v1/reports/points")
 @requires("report")
 def nearby() -> Response:
-    """Inspection points in scope near ``lon``/``lat`` (WGS-84), nearest first, metres."""
+    """Inspection points in scope near ``lon``/``lat`` (WGS-84), nearest first, metres;
+    whether the place lies outside every area, and whether in the caller's scope."""
     lon = _coordinate("lon", 180)
     lat = _coordinate("lat", 90)
     points = fieldreport.nearby_points(database.session(), current_scope(), lon, lat)
@@ -125,7 +128,9 @@ def nearby() -> Response:
     for p in points:
         kind = kinds.get(p["kind"])
         p["kind_label"] = kind.label(current_lang()) if kind else p["kind"]
-    return jsonify(points=points)
+    where = locate(database.session(), lon, lat)
+    in_scope = current_scope().contains(*(where[c] for c in ANCESTRY_COLUMNS))
+    return jsonify(points=points, outside=where["outside"], in_scope=in_scope)
 
 
 @bp.post("/api/v1/reports")

@@ -148,6 +148,7 @@
             if (item.reason) {
               html += "<br><span class='cg-warn' data-testid='queue-reason'>" + esc(item.reason) + "</span>";
               if (item.login) html += " <a href='/login?next=" + encodeURIComponent(location.pathname) + "'>" + tr("登录", "Log in") + "</a>";
+              else html += " <button type='button' class='cg-secondary' data-discard='" + esc(item.client_id) + "' data-testid='queue-discard'>" + tr("放弃此条", "Discard") + "</button>";
             }
           });
         }
@@ -160,6 +161,11 @@
       return items.length;
     });
   }
+  // A refused report stays queued with its reason until the person discards it.
+  document.addEventListener("click", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-discard");
+    if (id) queue.remove(id).then(show);
+  });
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];

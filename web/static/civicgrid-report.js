@@ -41,7 +41,7 @@
     if (acc !== undefined) accuracy = acc;
     var text = accuracy === null ? "" : msg.accuracy.replace("{m}", Math.round(accuracy));
     say(form.querySelector("[data-testid=location-text]"), lat.toFixed(5) + ", " + lon.toFixed(5) + "  " + text);
-    say(form.querySelector("[data-testid=location-warning]"), accuracy !== null && accuracy > POOR_M ? msg.poor : "");
+    warn();
     if (map) {
       if (!pin) {
         pin = L.marker([lat, lon], { draggable: true }).addTo(map);
@@ -50,6 +50,14 @@
       map.setView([lat, lon], Math.max(map.getZoom(), 16));
     }
     nearby(lat, lon);
+  }
+  var where = { outside: false, in_scope: true };
+  function warn() {
+    var notes = [];
+    if (accuracy !== null && accuracy > POOR_M) notes.push(msg.poor);
+    if (where.outside) notes.push(msg.outside);
+    else if (!where.in_scope) notes.push(msg.out_of_scope);
+    say(form.querySelector("[data-testid=location-warning]"), notes.join(" "));
   }
   function locate() {
     if (!navigator.geolocation) { say(form.querySelector("[data-testid=location-text]"), msg.no_location); return; }
@@ -64,6 +72,8 @@
       .then(function (r) { return r.ok ? r.json() : { points: [] }; })
       .then(function (body) {
         points = body.points;
+        where = { outside: !!body.outside, in_scope: body.in_scope !== false };
+        warn();
         var select = $("#cg-point"), keepFirst = select.options[0];
         select.innerHTML = ""; select.appendChild(keepFirst);
         points.forEach(function (p) {
@@ -112,6 +122,7 @@
     say(error, "");
     if (!form.elements.lon.value) { say(error, msg.pick_location); return; }
     if (accuracy !== null && accuracy > POOR_M && !window.confirm(msg.confirm_poor)) return;
+    if (where.outside && !window.confirm(msg.confirm_outside)) return;
     if (fixed.checked && !form.elements.note.value.trim()) { say(error, msg.note_needed); return; }
     var fields = {};
     ["category", "lon", "lat", "description", "point_code"].forEach(function (k) { fields[k] = form.elements[k].value; });
