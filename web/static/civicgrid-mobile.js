@@ -15,6 +15,18 @@
     });
   });
 
+  // --- on phones the user box and the language link go into the menu (one copy each) --
+  function userIntoMenu() {
+    var list = document.querySelector(".cg-menu-list");
+    if (!list) return;
+    var box = document.createElement("div");
+    box.className = "cg-menu-phone";
+    document.querySelectorAll(".cg-header > .cg-user, .cg-header > .cg-lang").forEach(function (el) {
+      box.appendChild(el);
+    });
+    list.appendChild(box);
+  }
+
   // --- filters folded behind a button on phones -------------------------------------
   function relayout() {
     var bar = document.querySelector(".cg-toolbar");
@@ -174,7 +186,7 @@
 
   function start() {
     labelTables();
-    if (PHONE.matches) foldFilters();
+    if (PHONE.matches) { userIntoMenu(); foldFilters(); }
     if ("serviceWorker" in navigator) {
       // After the page is usable: the worker's precaching must not compete with the
       // page's own requests on a slow connection (bench/mobile.py).
