@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,8 +21,10 @@ from geo.access.scope import Scope, scoped
 from geo.core.geojson import DEFAULT_PRECISION
 from geo.core.taxonomy import Taxonomy
 from geo.core.workcal import WorkCalendar, deadline_for
+from geo.rounds.coverage import round_coverage
 from geo.storage import statuses
 from geo.storage.models import Problem, ProblemEvent
+from geo.storage.round_models import InspectionRound
 
 LIST_LIMIT = 50
 """Problems shown per list (the counts are complete)."""
@@ -151,3 +153,27 @@ def _item(p: Problem, taxonomy: Taxonomy, lang: str) -> dict[str, Any]:
         "deadline": p.deadline,
         "found_at": p.found_at,
     }
+
+
+def rounds_to_do(
+    session: so.Session, scope: Scope, today: date, taxonomy: Taxonomy
+) -> list[dict[str, Any]]:
+    """The rounds under way on the local date ``today`` with the points of ``scope``
+    still to visit: ``id``, ``name``, ``ends_on``, ``points``, ``not_visited``."""
+    stmt = sa.select(InspectionRound).where(
+        InspectionRound.starts_on <= today, InspectionRound.ends_on >= today
+    )
+    out = []
+    for rnd in session.scalars(stmt.order_by(InspectionRound.ends_on, InspectionRound.id)):
+        total = round_coverage(session, rnd, taxonomy, viewer=scope).total
+        if total.points:
+            out.append(
+                {
+                    "id": rnd.id,
+                    "name": rnd.name,
+                    "ends_on": rnd.ends_on,
+                    "points": total.points,
+                    "not_visited": total.not_visited,
+                }
+            )
+    return out

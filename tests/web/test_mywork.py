@@ -281,3 +281,27 @@ def test_inbox_notices_arrive_once_and_are_read_per_user(city_app: Flask) -> Non
     mine_read = [r for r in _inbox_rows(city_app) if r[3] is not None]
     assert len(mine_read) == 3  # the district officer's notices stay unread
     assert any(r[3] is None for r in _inbox_rows(city_app))
+
+
+def test_points_nearby_and_round_visits_to_do(city_app: Flask, tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from geo.areas.points import load_points
+    from geo.rounds.rounds import RoundSpec, create_round
+    from geo.storage.db import transaction
+    from tests.helpers import POINTS, write_geojson
+    from web import database
+
+    engine = _engine(city_app)
+    load_points(engine, write_geojson(tmp_path / "points.geojson", POINTS))
+    today = date.today()
+    with city_app.app_context(), transaction(engine) as session:
+        spec = RoundSpec("十二月暗访", today - timedelta(days=1), today + timedelta(days=9))
+        create_round(session, spec, database.taxonomy())
+    client = _as(city_app, "grid_manager", [GRID])
+    near = client.get("/api/v1/reports/points?lon=120.8205&lat=32.0105").get_json()["points"]
+    assert [p["code"] for p in near] == ["P1"] and 0 < near[0]["distance_m"] < 100
+    assert near[0]["kind"] == "market"  # the form lists the market's categories first
+    html = client.get("/my").get_data(as_text=True)
+    assert 'data-testid="rounds-to-do"' in html and "十二月暗访" in html
+    assert "待走访 1 / 1" in html  # only P1 lies in the grid manager's grid

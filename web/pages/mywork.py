@@ -10,9 +10,10 @@ offline queue) it answers with the problem it already created.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import (
@@ -63,6 +64,9 @@ def my() -> str:
         tiles=_tiles(),
         unread=unread,
         map_data=map_data,
+        rounds=mywork.rounds_to_do(
+            database.session(), current_scope(), _local_today(now), database.taxonomy()
+        ),
         cluster=count >= mywork.CLUSTER_MIN,
         cluster_min=mywork.CLUSTER_MIN,
     )
@@ -240,6 +244,10 @@ def _answer(done: fieldreport.Outcome) -> ResponseReturnValue:
     url = url_for("problems.detail", problem_id=done.problem_id)
     body = {"id": done.problem_id, "created": done.created, "url": url}
     return jsonify(body), 201 if done.created else 200
+
+
+def _local_today(now: datetime) -> date:
+    return now.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _map_data(now: datetime) -> tuple[str, int]:
