@@ -166,6 +166,13 @@ def test_fixed_on_the_spot_is_found_and_rectified_with_both_photos(city_app: Fla
     page = client.get(f"/problems/{pid}").get_data(as_text=True)
     assert "当场清理" in page and 'data-testid="before-after"' in page
     assert "测试grid_manager" in page and "user:test-grid-manager" not in page  # display name
+    assert "等待创建办核查销号" in page  # the grid manager is told who acts next
+
+
+def test_a_grid_manager_on_a_found_problem_is_told_what_happens_next(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    page = client.get(f"/problems/{problem_id(_engine(city_app), 'A1')}").get_data(as_text=True)
+    assert "等待创建办交办" in page and "即查即改" in page
 
 
 BAD_REPORTS = [
