@@ -312,3 +312,24 @@ def test_points_nearby_and_round_visits_to_do(city_app: Flask, tmp_path: Path) -
     html = client.get("/my").get_data(as_text=True)
     assert 'data-testid="rounds-to-do"' in html and "十二月暗访" in html
     assert "待走访 1 / 1" in html  # only P1 lies in the grid manager's grid
+
+
+def test_two_sends_of_one_report_at_once_make_one_problem(city_app: Flask, monkeypatch) -> None:
+    """The second send looked before the first committed: the intake refuses the
+    duplicate, and the answer is the problem the first send made."""
+    from geo.ingest import fieldreport
+
+    client = _as(city_app, "grid_manager", [GRID])
+    first = _report(client, client_id="c1-race-0001")
+    real = fieldreport.existing_report
+    calls: list[int] = []
+
+    def late_look(*args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(fieldreport, "existing_report", late_look)
+    second = _report(client, client_id="c1-race-0001")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.get_json()["id"] == first.get_json()["id"]
+    assert len(_mobile_problems(city_app)) == 1

@@ -28,7 +28,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from geo.core.errors import DatabaseUnavailableError, InvalidParameterError
+from geo.core.errors import AlreadyExistsError, DatabaseUnavailableError, InvalidParameterError
 from geo.core.params import check_text, record_id
 from geo.ingest import fieldreport
 from geo.ingest.intake import locate
@@ -147,7 +147,15 @@ def submit() -> ResponseReturnValue:
     client_id = request.form.get("client_id", "")
     done = fieldreport.existing_report(database.session(), client_id, principal.scope)
     if done is None:
-        done = _create(client_id, principal)
+        try:
+            done = _create(client_id, principal)
+        except (AlreadyExistsError, sa.exc.IntegrityError):
+            # The same report sent twice at once (two tabs replaying the queue): the other
+            # send made the problem first; answer with it.
+            with transaction(database.engine(), write=False) as session:
+                done = fieldreport.existing_report(session, client_id, principal.scope)
+            if done is None:
+                raise
     return _answer(done)
 
 
