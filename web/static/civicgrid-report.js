@@ -24,11 +24,18 @@
     var first = data.categories.filter(function (c) { return kind && c.kinds.indexOf(kind) >= 0; });
     var rest = data.categories.filter(function (c) { return first.indexOf(c) < 0; });
     select.innerHTML = "";
-    [first, rest].forEach(function (group) {
-      group.forEach(function (c) {
+    // With a point chosen: its kind's usual categories in a group of their own, first.
+    [[first, msg.usual], [rest, first.length ? msg.others : null]].forEach(function (pair) {
+      var parent = select;
+      if (pair[1] && pair[0].length) {
+        parent = document.createElement("optgroup");
+        parent.label = pair[1];
+        select.appendChild(parent);
+      }
+      pair[0].forEach(function (c) {
         var o = document.createElement("option");
         o.value = c.code; o.textContent = c.label;
-        select.appendChild(o);
+        parent.appendChild(o);
       });
     });
     if (current) select.value = current;
