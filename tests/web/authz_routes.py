@@ -222,6 +222,13 @@ ROUTES: dict[tuple[str, str], Entry] = {
         READ_API,
         **{"in": [IN_GRID], "out": ["枫桥区"]},
     ),
+    # --- search: a scoped user finds only what lies in their areas ---
+    ("/search", "GET"): same(
+        Probe("/search?q=%E7%BD%91%E6%A0%BC"),  # 网格: every grid's name
+        Probe("/search?q=%E6%9E%AB%E6%A1%A5"),  # 枫桥: the other district, its road
+        PAGE,
+        **{"in": [IN_GRID], "out": ["枫桥区", "枫桥路"]},
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(
