@@ -5,12 +5,15 @@ heat maps' own figures (geo.reports.heat.area_heat: the summary cubes, so the co
 a grid here is the count on the map), builds queen contiguity between the grids the
 scope may see (libpysal: grids sharing an edge or a corner are neighbours) and computes
 Gi* (esda.G_Local with star=True: each grid counts in its own neighbourhood) with
-row-standardised weights. Significance is the conditional permutation pseudo p-value
-(999 permutations, fixed seed, so the same data give the same map); a grid is a hot
-spot when its z-score is positive and p ≤ 0.10, cold when negative, at the confidence
-level 99 / 95 / 90 % its p reaches. There is no correction for multiple comparisons:
-at 90 % roughly one grid in ten of a random pattern would still be flagged, which is
-why the level is shown per grid. Grids with no neighbour (islands) are never flagged.
+row-standardised weights. Significance is the two-sided p-value of the Gi* z-score under
+the normal approximation (Getis & Ord 1995, as ArcGIS's Hot Spot Analysis reports it:
+|z| ≥ 1.65 / 1.96 / 2.58 for 90 / 95 / 99 %). Permutation pseudo p-values are not used:
+problem counts are small integers with many ties, and with a grid's handful of
+neighbours a tied permutation distribution makes an ordinary grid look extreme. A grid
+is a hot spot when its z-score is positive and p ≤ 0.10, cold when negative. There is no
+correction for multiple comparisons: at 90 % roughly one grid in ten of a random pattern
+would still be flagged, which is why the level is shown per grid. Grids with no neighbour
+(islands) are never flagged.
 """
 
 from __future__ import annotations
@@ -29,8 +32,6 @@ from geo.reports.heat import area_heat
 from geo.reports.heat_filters import HeatFilters
 from geo.storage.models import Area
 
-PERMUTATIONS = 999
-SEED = 20261207
 LEVELS: tuple[tuple[float, int], ...] = ((0.01, 99), (0.05, 95), (0.10, 90))
 """(largest p-value, confidence %) from the strictest level down."""
 MIN_GRIDS = 5
@@ -71,13 +72,12 @@ def hotspots(
     view: HeatFilters,
     scope: Scope | None = None,
     now: datetime | None = None,
-    permutations: int = PERMUTATIONS,
 ) -> HotSpotResult:
     """Gi* of the problem counts of ``view`` per grid that ``scope`` may see.
 
     Steps: the counts per grid (area_heat at grid level, metric count), the grids'
     outlines (EPSG:4326; contiguity is topological, so no projection is needed), queen
-    weights, Gi* with a seeded permutation test, then each grid's class.
+    weights, Gi* z-scores and their two-sided normal p-values, then each grid's class.
     """
     heat = area_heat(session, replace(view, level="grid", metric="count"), scope=scope, now=now)
     ids = [int(i) for i in heat.catalog.ids]
@@ -87,7 +87,7 @@ def hotspots(
     if np.all(counts == counts[0]):
         return HotSpotResult(_unflagged(session, ids, counts), "no_variation", heat.as_of)
     names, weights = _queen(session, ids)
-    z, p = _gi_star(counts, weights, permutations)
+    z, p = _gi_star(counts, weights)
     islands = set(weights.islands)
     spots = [
         _classify(area_id, names[area_id], int(counts[i]), z[i], p[i], i in islands)
@@ -111,22 +111,16 @@ def _queen(session: so.Session, ids: list[int]) -> tuple[dict[int, tuple[str, st
     return {i: (by_id[i].code, by_id[i].name) for i in ids}, weights
 
 
-def _gi_star(counts: np.ndarray, weights: Any, permutations: int) -> tuple[np.ndarray, np.ndarray]:
+def _gi_star(counts: np.ndarray, weights: Any) -> tuple[np.ndarray, np.ndarray]:
     from esda.getisord import G_Local
+    from scipy.stats import norm
 
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore")
-        # n_jobs=1: the permutations run in this process (a web worker must not fork).
-        gi = G_Local(
-            counts,
-            weights,
-            transform="R",
-            permutations=permutations,
-            star=True,
-            n_jobs=1,
-            seed=SEED,
-        )
-    return np.nan_to_num(np.asarray(gi.Zs, dtype=float)), np.asarray(gi.p_sim, dtype=float)
+        # No permutations (see the module docstring): z-scores only, in this process.
+        gi = G_Local(counts, weights, transform="R", permutations=0, star=True, n_jobs=1)
+    z = np.nan_to_num(np.asarray(gi.Zs, dtype=float))
+    return z, 2 * norm.sf(np.abs(z))
 
 
 def _classify(

@@ -229,6 +229,14 @@ ROUTES: dict[tuple[str, str], Entry] = {
         PAGE,
         **{"in": [IN_GRID], "out": ["枫桥区", "枫桥路"]},
     ),
+    # --- hot spots and rebounds ---
+    ("/hotspots", "GET"): same(Probe("/hotspots"), Probe("/hotspots?by=point&lang=en"), PAGE),
+    ("/api/v1/hotspots", "GET"): same(
+        Probe("/api/v1/hotspots"), Probe("/api/v1/hotspots?status=unresolved"), READ_API
+    ),
+    ("/api/v1/rebounds", "GET"): same(
+        Probe("/api/v1/rebounds?days=365"), Probe("/api/v1/rebounds?by=point"), READ_API
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(
