@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.helpers import TEST_PASSWORD, ensure_user, load_heat_city
-from tests.web.browser import PageWatch, live_server, logged_in_page, screenshot
+from geo.ingest.pipeline import ingest_file
+from tests.helpers import TEST_PASSWORD, ensure_user, load_heat_city, write_csv
+from tests.web.browser import PageWatch, live_server, logged_in_page, screenshot, wait_for_layers
+from tests.web.test_hotspots_web import REBOUNDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("desk-browser")]
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -23,6 +25,7 @@ def desk_app(migrated_sqlite, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("desk-city")
     engine = migrated_sqlite(folder / "desk.db")
     load_heat_city(engine, folder)
+    ingest_file(engine, write_csv(folder / "rebounds.csv", REBOUNDS))
     url = engine.url.render_as_string(hide_password=False)
     yield create_app({"DATABASE_URL": url, "TESTING": True})
     engine.dispose()
@@ -71,5 +74,23 @@ def test_search_as_city_officer_and_grid_manager(desk_app: Flask, browser, size:
         page.get_by_test_id("group-points").locator("a").first.click()
         page.wait_for_url("**/grids/329901001000001")
         screenshot(page, f"desk-search-grid-manager-{size}")
+        assert watch.console_errors == [] and watch.offorigin == []
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_hotspots_page_draws_its_layers_and_tables(desk_app: Flask, browser, size: str) -> None:
+    with live_server(desk_app) as base:
+        page, watch = _page(browser, base, desk_app, "city_officer", size)
+        page.goto(base + "/hotspots?days=30")
+        wait_for_layers(page)
+        counts = page.eval_on_selector(".folium-map", "e => JSON.parse(e.dataset.layerCounts)")
+        assert counts["rebounds"] == 1 and counts["hotspots"] >= 0 and counts["districts"] == 2
+        assert page.locator(".cg-legend").inner_text().count("%") == 6
+        rows = page.get_by_test_id("rebound-table").locator("tbody tr")
+        assert rows.count() == 3  # R1 → R2, #1 and #2 (30 days to the minute) in one grid
+        screenshot(page, f"desk-hotspots-{size}")
+        page.get_by_test_id("rebound-table").scroll_into_view_if_needed()
+        screenshot(page, f"desk-hotspots-table-{size}")
         assert watch.console_errors == [] and watch.offorigin == []
         page.context.close()
