@@ -237,6 +237,10 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/api/v1/rebounds", "GET"): same(
         Probe("/api/v1/rebounds?days=365"), Probe("/api/v1/rebounds?by=point"), READ_API
     ),
+    # --- the offline basemap file (no basemap configured here: not found once let in) ---
+    ("/basemap.pmtiles", "GET"): same(
+        Probe("/basemap.pmtiles"), Probe("/basemap.pmtiles?lang=en"), NOT_FOUND_PAGE
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(

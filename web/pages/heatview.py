@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 from geo.reports import maps, queries
 from geo.reports.heat_filters import HEAT_LEVELS, FilterError, HeatFilters, parse_filters
 from geo.reports.problem_list import AreaInfo, area_choices
 from geo.summary import counts as summary
 from web import database
-from web.assets import map_assets
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, translate
 from web.security.guard import csp_nonce, current_scope
 
@@ -83,11 +83,8 @@ def heat_assets() -> maps.Assets:
 
 
 def page_basemap() -> maps.Basemap | None:
-    """The configured basemap (CIVICGRID_BASEMAP, _TILE_URL, _TIANDITU_KEY, _TILE_CRS)."""
-    cfg = current_app.config
-    return maps.basemap_for(
-        cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"], cfg["TILE_CRS"] == "gcj02"
-    )
+    """The configured basemap (web.assets.configured_basemap)."""
+    return configured_basemap()
 
 
 def filter_choices() -> dict[str, Any]:
