@@ -129,10 +129,11 @@ def ensure_demo_basemap(demo_dir: Path, out: Path, echo: Callable[[str], object]
 
 def _features(demo_dir: Path) -> gpd.GeoDataFrame:
     """Every feature of every layer in EPSG:3857 with its properties and minimum zoom."""
+    # A level or the points may be missing (a city without communities): skipped.
     levels = {
-        lvl: gpd.read_file(demo_dir / name).to_crs("EPSG:3857") for lvl, name in LEVEL_FILES.items()
+        lvl: _read(demo_dir / name, ["code", "name"]) for lvl, name in LEVEL_FILES.items()
     }
-    points = gpd.read_file(demo_dir / "points.geojson").to_crs("EPSG:3857")
+    points = _read(demo_dir / "points.geojson", ["kind", "name"])
     rows: list[tuple[str, int, dict[str, object], object]] = []
     city = shapely.union_all(levels["district"].geometry.values)
     rows.append(("earth", MIN_ZOOM, {}, city))
@@ -163,6 +164,12 @@ def _features(demo_dir: Path) -> gpd.GeoDataFrame:
     )
 
 
+def _read(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
+    if not path.is_file():
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:3857")
+    return gpd.read_file(path).to_crs("EPSG:3857")
+
+
 def _river(districts: gpd.GeoDataFrame) -> object:
     """The longest shared border between two districts, 80 m wide (web-mercator metres are
     stretched by 1/cos(latitude): the width is scaled back to ground metres)."""
@@ -179,8 +186,16 @@ def _river(districts: gpd.GeoDataFrame) -> object:
 
 
 def _label_point(geom: object) -> object:
+    """Where an area's name goes: its centroid when that is well inside (as far from the
+    edge as 80 % of the best point's distance), else the pole of inaccessibility (which
+    for an elongated shape could be anywhere along its axis)."""
     polygon = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
-    return polylabel(polygon, tolerance=max(math.sqrt(polygon.area) / 50, 1.0))
+    pole = polylabel(polygon, tolerance=max(math.sqrt(polygon.area) / 50, 1.0))
+    centre = polygon.centroid
+    best = polygon.exterior.distance(pole)
+    if polygon.contains(centre) and polygon.exterior.distance(centre) >= 0.8 * best:
+        return centre
+    return pole
 
 
 def _tiles(

@@ -10,7 +10,14 @@ from flask import Flask
 
 from geo.ingest.pipeline import ingest_file
 from tests.helpers import TEST_PASSWORD, ensure_user, load_heat_city, write_csv
-from tests.web.browser import PageWatch, live_server, logged_in_page, screenshot, wait_for_layers
+from tests.web.browser import (
+    PageWatch,
+    live_server,
+    logged_in_page,
+    screenshot,
+    wait_for_layers,
+    wait_until,
+)
 from tests.web.test_hotspots_web import REBOUNDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("desk-browser")]
@@ -93,4 +100,90 @@ def test_hotspots_page_draws_its_layers_and_tables(desk_app: Flask, browser, siz
         page.get_by_test_id("rebound-table").scroll_into_view_if_needed()
         screenshot(page, f"desk-hotspots-table-{size}")
         assert watch.console_errors == [] and watch.offorigin == []
+        page.context.close()
+
+
+# --- the offline vector basemap --------------------------------------------------------
+
+NO_OVERLAP = """z => {
+  const index = civicgridMap.basemap.names.labelers.getIndex(z);
+  const boxes = index.tree.all();
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.indexedLabel === b.indexedLabel) continue;
+      if (a.minX < b.maxX && b.minX < a.maxX && a.minY < b.maxY && b.minY < a.maxY) return false;
+    }
+  return boxes.length > 0;
+}"""
+
+
+@pytest.fixture(scope="module")
+def basemap_app(desk_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The desk city's database with a PMTiles basemap made from its own geography."""
+    from geo.demo.basemap import build_basemap
+    from tests.helpers import DISTRICTS, GRIDS, POINTS, STREETS, write_geojson
+    from web import create_app
+
+    folder = tmp_path_factory.mktemp("desk-basemap")
+    for name, features in (
+        ("districts", DISTRICTS),
+        ("streets", STREETS),
+        ("grids", GRIDS),
+        ("points", POINTS),
+    ):
+        write_geojson(folder / f"{name}.geojson", features)
+    path = build_basemap(folder, folder / "city.pmtiles").path
+    url = desk_app.config["DATABASE_URL"]
+    yield create_app(
+        {"DATABASE_URL": url, "TESTING": True, "BASEMAP": "pmtiles", "PMTILES_PATH": str(path)}
+    )
+
+
+def _zoom_to(page: Any, lat: float, lon: float, zoom: int) -> None:
+    page.evaluate(f"civicgridMap.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    wait_until(page, f"(civicgridMap.basemapLabels[{zoom}] || null) !== null")
+    page.wait_for_timeout(400)  # the labeler finishes the tiles in view
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_basemap_tiles_come_from_this_origin_with_labels_at_three_zooms(
+    basemap_app: Flask, browser, size: str
+) -> None:
+    with live_server(basemap_app) as base:
+        page, watch = _page(browser, base, basemap_app, "city_officer", size)
+        ranges: list[int] = []
+        page.on(
+            "response", lambda r: ranges.append(r.status) if "/basemap.pmtiles" in r.url else None
+        )
+        page.goto(base + "/")
+        wait_until(page, "document.querySelector('.folium-map')?.dataset.basemap === 'ready'")
+        wait_until(
+            page,
+            "document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded').length > 0",
+        )
+        _zoom_to(page, 32.02, 120.90, 12)
+        labels = page.evaluate("civicgridMap.basemapLabels")
+        assert {"云溪区", "枫桥区"} <= set(labels["12"])  # districts at city scale
+        assert page.evaluate(f"({NO_OVERLAP})(12)")
+        screenshot(page, f"desk-basemap-z12-{size}")
+        _zoom_to(page, 32.02, 120.85, 14)
+        streets = {
+            n
+            for n, kind in page.evaluate("civicgridMap.basemapLabels")["14"].items()
+            if kind == "street"
+        }
+        assert streets & {"东门街道", "西门街道"}
+        assert page.evaluate(f"({NO_OVERLAP})(14)")
+        _zoom_to(page, 32.02, 120.8125, 16)
+        grids = {
+            n
+            for n, kind in page.evaluate("civicgridMap.basemapLabels")["16"].items()
+            if kind == "grid"
+        }
+        assert grids, "no grid names when zoomed in"
+        assert page.evaluate(f"({NO_OVERLAP})(16)")
+        screenshot(page, f"desk-basemap-z16-{size}")
+        assert ranges and set(ranges) == {206}  # the header, directories and tiles: ranges
+        assert watch.offorigin == [] and watch.console_errors == []
         page.context.close()
