@@ -130,9 +130,7 @@ def ensure_demo_basemap(demo_dir: Path, out: Path, echo: Callable[[str], object]
 def _features(demo_dir: Path) -> gpd.GeoDataFrame:
     """Every feature of every layer in EPSG:3857 with its properties and minimum zoom."""
     # A level or the points may be missing (a city without communities): skipped.
-    levels = {
-        lvl: _read(demo_dir / name, ["code", "name"]) for lvl, name in LEVEL_FILES.items()
-    }
+    levels = {lvl: _read(demo_dir / name, ["code", "name"]) for lvl, name in LEVEL_FILES.items()}
     points = _read(demo_dir / "points.geojson", ["kind", "name"])
     rows: list[tuple[str, int, dict[str, object], object]] = []
     city = shapely.union_all(levels["district"].geometry.values)
