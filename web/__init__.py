@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.api import scripts as scripts_api
     from web.cli import main as cli
     from web.pages import areas as area_pages
-    from web.pages import basemap, hotspots, notices, problems, rankings, rounds, search
+    from web.pages import basemap, dashboard, hotspots, notices, problems, rankings, rounds, search
     from web.pages import overview as pages
     from web.security import auth, logs
     from web.security import guard as security
@@ -69,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         search,
         hotspots,
         basemap,
+        dashboard,
         health,
     ):
         app.register_blueprint(module.bp)

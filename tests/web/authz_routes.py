@@ -241,6 +241,15 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/basemap.pmtiles", "GET"): same(
         Probe("/basemap.pmtiles"), Probe("/basemap.pmtiles?lang=en"), NOT_FOUND_PAGE
     ),
+    # --- dashboard: district and street figures only within the scope ---
+    ("/dashboard", "GET"): same(
+        Probe("/dashboard?period=2024-05"), Probe("/dashboard?every=month&lang=en"), PAGE
+    ),
+    ("/dashboard.csv", "GET"): same(
+        Probe("/dashboard.csv?chart=districts&period=2024-05"),
+        Probe("/dashboard.csv?chart=streets"),
+        PAGE,
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(
