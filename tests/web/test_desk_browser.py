@@ -187,3 +187,37 @@ def test_basemap_tiles_come_from_this_origin_with_labels_at_three_zooms(
         assert ranges and set(ranges) == {206}  # the header, directories and tiles: ranges
         assert watch.offorigin == [] and watch.console_errors == []
         page.context.close()
+
+
+# --- the dashboard --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_dashboard_draws_its_charts_with_the_rankings_figures(
+    desk_app: Flask, browser, size: str
+) -> None:
+    with live_server(desk_app) as base:
+        page, watch = _page(browser, base, desk_app, "city_officer", size)
+        page.goto(base + "/dashboard?period=2026-11")
+        wait_until(page, "document.body.dataset.chartsDrawn === '5'")
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('.cg-chart')].map(e => !!echarts.getInstanceByDom(e)"
+            " && e.querySelector('canvas') !== null)"
+        )
+        assert drawn == [True] * 5
+        chart = page.evaluate(
+            "echarts.getInstanceByDom(document.getElementById('cg-chart-districts')).getOption()"
+        )
+        ranking = page.evaluate(
+            "fetch('/api/v1/rankings?level=district&period=2026-11').then(r => r.json())"
+        )
+        rates = {r["name"]: r["closure_rate"] for r in ranking["rows"]}
+        shown = dict(zip(chart["xAxis"][0]["data"], chart["series"][0]["data"], strict=True))
+        assert shown == {k: None if v is None else round(v, 4) for k, v in rates.items()}
+        page.get_by_test_id("chart-districts").locator("summary").click()
+        assert page.get_by_test_id("table-districts").is_visible()
+        screenshot(page, f"desk-dashboard-{size}")
+        wide = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert wide, "the dashboard scrolls sideways"
+        assert watch.console_errors == [] and watch.offorigin == []
+        page.context.close()
