@@ -68,7 +68,7 @@ def rebounds_geojson(places: list[ReboundPlace], lang: str) -> str:
                 tr(f"反弹 {len(place.pairs)} 次", f"{len(place.pairs)} rebound(s)"), lang
             ),
             "color": REBOUND_COLOR,
-            "radius": min(5 + 2 * len(place.pairs), 16),
+            "radius": min(4 + len(place.pairs), 10),
         }
         for place in places
     ]

@@ -107,6 +107,7 @@ def _map(view: HeatFilters, days: int, by: str) -> dict[str, str]:
             translate("反弹地点", "Rebound places"),
             url_for("hotspots.rebounds_api", **args),
             "points",
+            show=False,  # a busy city has hundreds: they would bury the hot spots
         ),
     ]
     extent = queries.city_extent(database.session(), scope=current_scope())
