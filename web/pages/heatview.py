@@ -116,6 +116,17 @@ def area_url(level: str, code: str, args: dict[str, str] | None = None) -> str:
     return url_for("area_pages.area_page", **values)
 
 
+def district_outlines() -> maps.LayerSpec:
+    """The district outlines layer (drawn over the other areas, never catching the mouse)."""
+    return maps.LayerSpec(
+        "districts",
+        translate("区界", "District outlines"),
+        url_for("api.areas", level="district"),
+        "areas",
+        style={"color": "#444", "weight": 2.5, "fill": False, "interactive": False},
+    )
+
+
 def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:
     layers = [
         maps.LayerSpec(
@@ -124,13 +135,7 @@ def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:
             url_for("heat_api.area_heat"),
             "choropleth",
         ),
-        maps.LayerSpec(
-            "districts",
-            translate("区界", "District outlines"),
-            url_for("api.areas", level="district"),
-            "areas",
-            style={"color": "#444", "weight": 2.5, "fill": False, "interactive": False},
-        ),
+        district_outlines(),
         maps.LayerSpec(
             "density",
             translate("问题点密度", "Problem point density"),

@@ -89,13 +89,7 @@ def _rebounds(view: HeatFilters, days: int, by: str) -> list[ReboundPlace]:
 def _map(view: HeatFilters, days: int, by: str) -> dict[str, str]:
     args: dict[str, Any] = {**view.query_args(), "status": view.status, "days": days, "by": by}
     layers = [
-        maps.LayerSpec(
-            "districts",
-            translate("区界", "District outlines"),
-            url_for("api.areas", level="district"),
-            "areas",
-            style={"color": "#444", "weight": 2, "fill": False, "interactive": False},
-        ),
+        heatview.district_outlines(),
         maps.LayerSpec(
             "hotspots",
             translate("热点与冷点", "Hot and cold spots"),
