@@ -116,6 +116,20 @@ def area_url(level: str, code: str, args: dict[str, str] | None = None) -> str:
     return url_for("area_pages.area_page", **values)
 
 
+EXPORTED_FILTERS = ("category", "kind", "campaign", "from", "to")
+
+
+def export_args(view: HeatFilters) -> dict[str, str]:
+    """The problem-export arguments (geo/reports/filters.py) of the filters on screen: the
+    status always (the map's default, unresolved, is not the export's), the district as
+    ``area``."""
+    args = {k: v for k, v in view.query_args().items() if k in EXPORTED_FILTERS}
+    args["status"] = view.status
+    if view.district:
+        args["area"] = f"district:{view.district}"
+    return args
+
+
 def district_outlines() -> maps.LayerSpec:
     """The district outlines layer (drawn over the other areas, never catching the mouse)."""
     return maps.LayerSpec(
