@@ -155,7 +155,7 @@ def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:
             translate("问题点密度", "Problem point density"),
             url_for("heat_api.point_density"),
             "density",
-            show=area is not None and area.level in ("district", "street"),
+            show=False,  # over the choropleth it washes both out: the user turns it on
         ),
         maps.LayerSpec(
             "points",
