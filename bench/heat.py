@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None, browser: Any = None) -> dict[str, Any]:
         large, anchor = _measure_api(urls, args.requests)
         print(f"{args.rows} problems: {large}", flush=True)
         print(f"{args.anchor_rows} problems: {anchor}", flush=True)
-        page = {} if args.no_browser else _measure_page(urls[0], browser)
+        basemap = _demo_basemap(Path(tmp)) if args.basemap else None
+        page = {} if args.no_browser else _measure_page(urls[0], browser, basemap)
     result = {
         "bench": "heat",
         "rows": args.rows,
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None, browser: Any = None) -> dict[str, Any]:
         **page,
         "targets": TARGETS,
         "backend": sa.make_url(urls[0]).get_backend_name(),
+        "basemap": "pmtiles" if args.basemap else "none",
         "peak_rss_mb": round(peak_rss_mb()),
     }
     emit(result)
@@ -101,6 +103,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="requests per figure")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    parser.add_argument(
+        "--basemap",
+        action="store_true",
+        help="load the page with the demo's offline PMTiles basemap (its tiles are counted "
+        "apart from page_bytes, as tile_bytes)",
+    )
     parser.add_argument(
         "--database-url",
         nargs=2,
@@ -293,35 +301,47 @@ def _measure_api(urls: tuple[str, str], requests: int) -> tuple[dict[str, Any], 
     )
 
 
-def _measure_page(url: str, browser: Any = None) -> dict[str, Any]:
+def _demo_basemap(tmp: Path) -> Path:
+    """The demo city's PMTiles basemap (the grids cover the demo city's extent)."""
+    from geo.demo.basemap import build_basemap
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    return build_basemap(demo, tmp / "basemap.pmtiles").path
+
+
+def _measure_page(url: str, browser: Any = None, basemap: Path | None = None) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
 
     if browser is not None:
-        return _page_figures(url, browser)
+        return _page_figures(url, browser, basemap)
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            return _page_figures(url, launched)
+            return _page_figures(url, launched, basemap)
         finally:
             launched.close()
 
 
-def _page_figures(url: str, browser: Any) -> dict[str, Any]:
+def _page_figures(url: str, browser: Any, basemap: Path | None = None) -> dict[str, Any]:
     """Load the overview twice in fresh pages: the first builds the server's cached
     outlines (a cold server), the second is what a visitor normally gets."""
     from tests.helpers import ensure_user
     from tests.web.browser import live_server
     from web import create_app
 
-    app = create_app({"DATABASE_URL": url, "TESTING": True})  # TESTING: a random secret key
+    settings: dict[str, Any] = {"DATABASE_URL": url, "TESTING": True}  # a random secret key
+    if basemap is not None:
+        settings.update(BASEMAP="pmtiles", PMTILES_PATH=str(basemap))
+    app = create_app(settings)
     user = ensure_user(app, "city_officer")
     with live_server(app) as base:
         cold = _load_overview(browser, base, user)
         warm = _load_overview(browser, base, user)
     return {
         "page_bytes": warm["bytes"],
+        "tile_bytes": warm["tile_bytes"],
         "draw_seconds": warm["drawn"],
         "cold_server_draw_seconds": cold["drawn"],
         "offorigin_requests": warm["offorigin"] + cold["offorigin"],
@@ -344,19 +364,25 @@ def _load_overview(browser: Any, base: str, user: str) -> dict[str, Any]:
     wait_until(
         page,
         "(() => { const d = document.querySelector('.folium-map')?.dataset;"
-        " return !!d && d.heatSeq === '1' && d.layersPending === '0'; })()",
+        " return !!d && d.heatSeq === '1' && d.layersPending === '0'"
+        " && (d.basemap === undefined || d.basemap === 'ready'); })()",
         timeout=120_000,
     )
     drawn = page.evaluate("performance.now()") / 1000
     page.wait_for_load_state("networkidle")
-    total = 0
+    total = tiles = 0
     for request in finished:
         sizes = request.sizes()
-        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        if "/basemap.pmtiles" in request.url:
+            tiles += size  # the basemap's tiles: counted apart (target: page excl. tiles)
+        else:
+            total += size
     shapes = page.eval_on_selector(".folium-map", "e => e.dataset.heatShown")
     context.close()
     return {
         "bytes": total,
+        "tile_bytes": tiles,
         "drawn": round(drawn, 3),
         "offorigin": len(watch.offorigin),
         "errors": len(watch.console_errors),

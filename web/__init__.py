@@ -35,7 +35,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.api import scripts as scripts_api
     from web.cli import main as cli
     from web.pages import areas as area_pages
-    from web.pages import mywork, nav, notices, problems, rankings, rounds
+    from web.pages import (
+        basemap,
+        dashboard,
+        hotspots,
+        mywork,
+        nav,
+        notices,
+        problems,
+        rankings,
+        rounds,
+        search,
+    )
     from web.pages import overview as pages
     from web.security import auth, logs
     from web.security import guard as security
@@ -67,6 +78,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         open311,
         rounds,
         notices,
+        search,
+        hotspots,
+        basemap,
+        dashboard,
         health,
         mywork,
     ):

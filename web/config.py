@@ -19,7 +19,7 @@ from flask import Flask
 from geo.core.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BASEMAPS = ("none", "osm", "amap", "tianditu", "custom")
+BASEMAPS = ("none", "osm", "amap", "tianditu", "custom", "pmtiles")
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CIVICGRID_BASEMAP",
         "none",
-        "Basemap under the layers: `none`, `osm`, `amap` (GCJ-02), `tianditu` (needs a key) "
-        "or `custom` (see CIVICGRID_TILE_URL).",
+        "Basemap under the layers: `none`, `osm`, `amap` (GCJ-02), `tianditu` (needs a key), "
+        "`custom` (see CIVICGRID_TILE_URL) or `pmtiles` (an offline vector basemap from one "
+        "file, see CIVICGRID_PMTILES_PATH).",
         _basemap,
     ),
     Setting(
@@ -89,10 +90,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CIVICGRID_TIANDITU_KEY", "", "Tianditu key, for CIVICGRID_BASEMAP=tianditu."),
     Setting(
+        "CIVICGRID_PMTILES_PATH",
+        "",
+        "PMTiles file of vector tiles for CIVICGRID_BASEMAP=pmtiles, served by the app itself "
+        "at /basemap.pmtiles (no tile server, works offline). `civicgrid demo` makes one.",
+    ),
+    Setting(
         "CIVICGRID_TILE_CRS",
         "wgs84",
-        "Coordinate system of the `custom` tiles: `wgs84` or `gcj02` (AMap/Tencent-style "
-        "tiles; every layer is then shifted to GCJ-02 for display).",
+        "Coordinate system of the `custom` or `pmtiles` tiles: `wgs84` or `gcj02` "
+        "(AMap/Tencent-style tiles; every layer is then shifted to GCJ-02 for display).",
         _tile_crs,
     ),
     Setting(

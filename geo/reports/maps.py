@@ -24,13 +24,22 @@ FALLBACK_EXTENT = Extent(120.8, 31.95, 121.0, 32.1)
 
 @dataclass(frozen=True)
 class Basemap:
-    """A tile layer: URL template, attribution, and whether its tiles are GCJ-02."""
+    """A tile layer: URL template, attribution, and whether its tiles are GCJ-02.
+
+    ``kind`` "raster" is a z/x/y image URL template; "pmtiles" is one PMTiles file of
+    vector tiles at ``url`` (same origin), drawn by ``script`` (protomaps-leaflet and
+    civicgrid's basemap style); "none" draws nothing and ``notice`` says why.
+    """
 
     url: str
     attribution: str
     gcj02: bool = False
     max_zoom: int = 18
     subdomains: str = "abc"
+    kind: str = "raster"
+    scripts: tuple[tuple[str, str], ...] = ()
+    notice: str = ""
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,7 @@ def city_map(
     )
     _use_local_assets(fmap, assets)
     fmap.fit_bounds([[extent.min_lat, extent.min_lon], [extent.max_lat, extent.max_lon]])
-    if basemap is not None:
+    if basemap is not None and basemap.kind == "raster":
         folium.TileLayer(
             basemap.url,
             attr=basemap.attribution,
@@ -122,10 +131,29 @@ def city_map(
         "legend": legend,
         "lang": lang,
         "gcj02": bool(basemap and basemap.gcj02),
+        **_vector_basemap(fmap, basemap),
         **(extra or {}),
     }
     fmap.add_child(_RemoteLayers(config))
     return fmap
+
+
+def _vector_basemap(fmap: folium.Map, basemap: Basemap | None) -> dict[str, Any]:
+    """The page-script config of a PMTiles basemap (its scripts join the map's), or the
+    notice that explains why there is no basemap."""
+    if basemap is None:
+        return {}
+    config: dict[str, Any] = {"basemapNotice": basemap.notice} if basemap.notice else {}
+    if basemap.kind == "pmtiles":
+        fmap.default_js = [*fmap.default_js, *basemap.scripts]
+        config["basemap"] = {
+            "kind": "pmtiles",
+            "url": basemap.url,
+            "attribution": basemap.attribution,
+            "maxZoom": basemap.max_zoom,
+            "texts": basemap.texts,
+        }
+    return config
 
 
 def render_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:

@@ -66,6 +66,7 @@ class ProblemRow:
     grid_code: str | None
     age_days: int
     overdue_days: int | None
+    grid_name: str | None = None  # people read names; the 15-digit code is shown beside it
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def area_problems(
             InspectionPoint.name,
             InspectionPoint.kind,
             grid.code,
+            grid.name,
         )
         .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
         .outerjoin(grid, grid.id == Problem.grid_id)
@@ -169,6 +171,7 @@ def _row(r: Any, now: datetime) -> ProblemRow:
         grid_code=r[8],
         age_days=max(0, (now - found_at).days),
         overdue_days=max(0, (now - deadline).days) if late else None,
+        grid_name=r[9],
     )
 
 

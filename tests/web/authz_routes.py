@@ -223,6 +223,34 @@ ROUTES: dict[tuple[str, str], Entry] = {
         READ_API,
         **{"in": [IN_GRID], "out": ["枫桥区"]},
     ),
+    # --- search: a scoped user finds only what lies in their areas ---
+    ("/search", "GET"): same(
+        Probe("/search?q=%E7%BD%91%E6%A0%BC"),  # 网格: every grid's name
+        Probe("/search?q=%E6%9E%AB%E6%A1%A5"),  # 枫桥: the other district, its road
+        PAGE,
+        **{"in": [IN_GRID], "out": ["枫桥区", "枫桥路"]},
+    ),
+    # --- hot spots and rebounds ---
+    ("/hotspots", "GET"): same(Probe("/hotspots"), Probe("/hotspots?by=point&lang=en"), PAGE),
+    ("/api/v1/hotspots", "GET"): same(
+        Probe("/api/v1/hotspots"), Probe("/api/v1/hotspots?status=unresolved"), READ_API
+    ),
+    ("/api/v1/rebounds", "GET"): same(
+        Probe("/api/v1/rebounds?days=365"), Probe("/api/v1/rebounds?by=point"), READ_API
+    ),
+    # --- the offline basemap file (no basemap configured here: not found once let in) ---
+    ("/basemap.pmtiles", "GET"): same(
+        Probe("/basemap.pmtiles"), Probe("/basemap.pmtiles?lang=en"), NOT_FOUND_PAGE
+    ),
+    # --- dashboard: district and street figures only within the scope ---
+    ("/dashboard", "GET"): same(
+        Probe("/dashboard?period=2024-05"), Probe("/dashboard?every=month&lang=en"), PAGE
+    ),
+    ("/dashboard.csv", "GET"): same(
+        Probe("/dashboard.csv?chart=districts&period=2024-05"),
+        Probe("/dashboard.csv?chart=streets"),
+        PAGE,
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(

@@ -163,7 +163,11 @@ def test_district_page_heat_density_and_filters(heat_app: Flask, browser) -> Non
         page, watch = _open(browser, base, "/districts/329901", heat_app)
         counts = _counts(page)
         assert counts["heat"] == 4  # the district's grids
-        assert counts["density"] > 0
+        # density: off by default over the choropleth; on, with its own legend
+        assert counts["density"] == 0 and page.get_by_test_id("density-legend").count() == 0
+        page.locator(".leaflet-control-layers label", has_text="问题点密度").click()
+        wait_until(page, "+document.querySelector('.folium-map')?.dataset.densityPoints > 0")
+        assert page.get_by_test_id("density-legend").is_visible()
         assert page.get_by_test_id("figures").inner_text().count("2") >= 1
         assert page.get_by_test_id("heat-legend").is_visible()
         screenshot(page, "heat-district-page")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy.orm as so
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.core.errors import InvalidParameterError
@@ -22,7 +22,7 @@ from geo.protocols.ogcapi import COLLECTIONS, CRS84, Collection, spatial_extent,
 from geo.reports import maps, queries
 from geo.reports.filters import allowed_keys_message
 from web import database
-from web.assets import map_assets
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, translate
 from web.security.guard import csp_nonce, current_scope
 
@@ -300,5 +300,4 @@ def _map(coll: Collection, url: str) -> dict[str, str]:
 
 def basemap() -> maps.Basemap | None:
     """The configured basemap (as on the overview page)."""
-    cfg = current_app.config
-    return maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    return configured_basemap()

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from geo.core.errors import ConfigError
 from geo.core.text import tr
+from geo.demo.basemap import ensure_demo_basemap
 from geo.demo.reuse import prepare_demo
 from web.cli.common import domain_errors, echo
 
@@ -40,9 +41,14 @@ def demo_command(
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
     demo_dir = Path(current_app.config["DEMO_DIR"])
     prepare_demo(url, demo_dir, Path(current_app.config["TAXONOMY"]), echo, rebuild)
+    settings: dict[str, object] = {"DATABASE_URL": url, "DEMO": True}
+    if current_app.config["BASEMAP"] == "none":  # no basemap chosen: the demo's own, offline
+        basemap = Path(current_app.instance_path) / "demo-basemap.pmtiles"
+        ensure_demo_basemap(demo_dir, basemap, echo)
+        settings.update(BASEMAP="pmtiles", PMTILES_PATH=str(basemap))
     if serve:
         create_app = current_app.extensions["civicgrid.create_app"]
-        serve_app(create_app({"DATABASE_URL": url, "DEMO": True}), host, port)
+        serve_app(create_app(settings), host, port)
 
 
 def serve_app(app: Flask, host: str, port: int) -> None:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 from geo.reports import maps, queries
 from geo.reports.heat_filters import HEAT_LEVELS, FilterError, HeatFilters, parse_filters
 from geo.reports.problem_list import AreaInfo, area_choices
 from geo.summary import counts as summary
 from web import database
-from web.assets import map_assets
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, translate
 from web.security.guard import csp_nonce, current_scope
 
@@ -83,11 +83,8 @@ def heat_assets() -> maps.Assets:
 
 
 def page_basemap() -> maps.Basemap | None:
-    """The configured basemap (CIVICGRID_BASEMAP, _TILE_URL, _TIANDITU_KEY, _TILE_CRS)."""
-    cfg = current_app.config
-    return maps.basemap_for(
-        cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"], cfg["TILE_CRS"] == "gcj02"
-    )
+    """The configured basemap (web.assets.configured_basemap)."""
+    return configured_basemap()
 
 
 def filter_choices() -> dict[str, Any]:
@@ -119,6 +116,31 @@ def area_url(level: str, code: str, args: dict[str, str] | None = None) -> str:
     return url_for("area_pages.area_page", **values)
 
 
+EXPORTED_FILTERS = ("category", "kind", "campaign", "from", "to")
+
+
+def export_args(view: HeatFilters) -> dict[str, str]:
+    """The problem-export arguments (geo/reports/filters.py) of the filters on screen: the
+    status always (the map's default, unresolved, is not the export's), the district as
+    ``area``."""
+    args = {k: v for k, v in view.query_args().items() if k in EXPORTED_FILTERS}
+    args["status"] = view.status
+    if view.district:
+        args["area"] = f"district:{view.district}"
+    return args
+
+
+def district_outlines() -> maps.LayerSpec:
+    """The district outlines layer (drawn over the other areas, never catching the mouse)."""
+    return maps.LayerSpec(
+        "districts",
+        translate("区界", "District outlines"),
+        url_for("api.areas", level="district"),
+        "areas",
+        style={"color": "#444", "weight": 2.5, "fill": False, "interactive": False},
+    )
+
+
 def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:
     layers = [
         maps.LayerSpec(
@@ -127,19 +149,13 @@ def _layers(area: AreaInfo | None) -> list[maps.LayerSpec]:
             url_for("heat_api.area_heat"),
             "choropleth",
         ),
-        maps.LayerSpec(
-            "districts",
-            translate("区界", "District outlines"),
-            url_for("api.areas", level="district"),
-            "areas",
-            style={"color": "#444", "weight": 2.5, "fill": False, "interactive": False},
-        ),
+        district_outlines(),
         maps.LayerSpec(
             "density",
             translate("问题点密度", "Problem point density"),
             url_for("heat_api.point_density"),
             "density",
-            show=area is not None and area.level in ("district", "street"),
+            show=False,  # over the choropleth it washes both out: the user turns it on
         ),
         maps.LayerSpec(
             "points",

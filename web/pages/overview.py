@@ -27,5 +27,6 @@ def index() -> ResponseReturnValue:
         empty=queries.city_extent(session, scope=current_scope()) is None,
         view=view,
         choices=heatview.filter_choices(),
+        export_args=heatview.export_args(view.filters),
     )
     return html, 400 if view.errors else 200

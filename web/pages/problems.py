@@ -43,7 +43,7 @@ from geo.lifecycle.selection import Selection
 from geo.reports import maps
 from geo.reports.queries import Extent
 from web import database
-from web.assets import map_assets
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, translate
 from web.pages.forms import AssignForm, BulkAssignForm, DeadlineForm, TransitionForm
 from web.security.guard import authenticated_principal, csp_nonce, current_scope, requires
@@ -344,8 +344,7 @@ def _map(problem: Any) -> dict[str, str]:
             "points",
         ),
     ]
-    cfg = current_app.config
-    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    basemap = configured_basemap()
     return maps.render_parts(
         maps.city_map(map_assets(), layers, extent, basemap, None, current_lang()),
         nonce=csp_nonce(),

@@ -18,7 +18,7 @@ from geo.rounds import coverage
 from geo.rounds import rounds as georounds
 from geo.rounds.notices import list_notices
 from web import database
-from web.assets import map_assets
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, translate
 from web.security.guard import csp_nonce, current_scope, requires
 
@@ -176,8 +176,7 @@ def _map(round_id: int) -> dict[str, str]:
             "points",
         ),
     ]
-    cfg = current_app.config
-    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
+    basemap = configured_basemap()
     extent = queries.city_extent(database.session(), scope=current_scope())
     legend = coverage.result_legend(current_lang())
     return maps.render_parts(

@@ -391,8 +391,23 @@
         })
         .catch(function (err) { if (err.userMessage) { notice(err.userMessage); done(0); } else { done(-1, err); } });
     }
+    // Its own legend, shown with the layer: a relative scale, unlike the choropleth's.
+    var legend = L.control({ position: "bottomleft" });
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "cg-legend cg-density-legend");
+      div.dataset.testid = "density-legend";
+      var en = config.lang === "en";
+      div.innerHTML = "<div class='cg-legend-title'>" + cg.escape(spec.label) + "</div>" +
+        "<div style='height:10px;width:150px;background:linear-gradient(to right," +
+        " blue, cyan, lime, yellow, red)'></div>" +
+        "<div style='display:flex;justify-content:space-between;width:150px'><span>" +
+        (en ? "sparse" : "稀") + "</span><span>" + (en ? "dense" : "密") + "</span></div>";
+      return div;
+    };
     map.on("moveend", load);
-    group.on("add", load);
+    group.on("add", function () { legend.addTo(map); load(); });
+    group.on("remove", function () { legend.remove(); });
+    if (map.hasLayer(group)) { legend.addTo(map); }
     onFilters(load);
     load();
   });

@@ -118,6 +118,7 @@
     var pending = config.layers.length;
     container.dataset.layersPending = String(pending);
     addLegend(map, config.legend);
+    addBasemap(map, config);
     config.layers.forEach(function (spec, index) {
       // A group per layer, added to the control now so its order is the configured one.
       var group = L.layerGroup();
@@ -154,6 +155,24 @@
           container.dataset.layersPending = String(pending);
         });
     });
+  }
+
+  /* The vector basemap (civicgrid-basemap.js), and the reason when there is none. */
+  function addBasemap(map, config) {
+    var container = map.getContainer();
+    function notify(text) {
+      // The look of a layer error (.cg-error), at the bottom so both can show.
+      var note = L.DomUtil.create("div", "cg-error cg-basemap-notice", container);
+      note.style.top = "auto";
+      note.style.bottom = "30px";
+      note.setAttribute("role", "status");
+      note.dataset.testid = "basemap-notice";
+      note.textContent = text;
+    }
+    if (config.basemapNotice) { notify(config.basemapNotice); }
+    if (config.basemap && config.basemap.kind === "pmtiles" && window.civicgridBasemap) {
+      window.civicgridBasemap.add(map, config.basemap, config, notify);
+    }
   }
 
   function showError(container, config, spec, err) {

@@ -1,0 +1,114 @@
+"""/dashboard: the rankings' figures, the map's filters, tables and CSV, empty and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.helpers import load_heat_city, signed_in, table_counts
+
+PERIOD = "2026-11"  # heat city: problems found and due in October and November 2026
+
+
+@pytest.fixture
+def heat_app(app: Flask, tmp_path: Path) -> Flask:
+    from web import database
+
+    with app.app_context():
+        load_heat_city(database.engine(), tmp_path)
+    return app
+
+
+def _charts(html: str) -> dict[str, dict]:
+    match = re.search(
+        r'<script type="application/json" id="cg-dashboard-data">(.*?)</script>', html, re.S
+    )
+    assert match
+    return {c["id"]: c for c in json.loads(match.group(1).replace("<\\/", "</"))}
+
+
+def test_district_rates_equal_the_rankings_of_the_same_period(heat_app: Flask) -> None:
+    client = signed_in(heat_app)
+    charts = _charts(client.get(f"/dashboard?period={PERIOD}").get_data(as_text=True))
+    ranking = client.get(f"/api/v1/rankings?level=district&period={PERIOD}").get_json()
+    by_name = {r["name"]: r for r in ranking["rows"]}
+    chart = charts["districts"]
+    for i, name in enumerate(chart["labels"]):
+        closure, on_time = chart["series"][0]["values"][i], chart["series"][1]["values"][i]
+        expected = by_name[name]
+        assert closure == (
+            None if expected["closure_rate"] is None else round(expected["closure_rate"], 4)
+        )
+        assert on_time == (
+            None if expected["on_time_rate"] is None else round(expected["on_time_rate"], 4)
+        )
+    # the trend's last period sums the same rows
+    flow = charts["flow"]
+    assert flow["labels"][-1] == PERIOD
+    assert flow["series"][0]["values"][-1] == sum(r["found"] for r in ranking["rows"])
+    assert flow["series"][1]["values"][-1] == sum(r["closed"] for r in ranking["rows"])
+
+
+def test_category_and_street_charts_follow_the_map_filters(heat_app: Flask) -> None:
+    client = signed_in(heat_app)
+    everything = _charts(client.get("/dashboard?status=all").get_data(as_text=True))
+    litter = _charts(client.get("/dashboard?status=all&category=litter").get_data(as_text=True))
+    assert sum(everything["categories"]["series"][0]["values"]) == 7  # 8 minus one outside
+    assert litter["categories"]["labels"] == ["暴露垃圾/环境卫生差"]
+    assert litter["categories"]["series"][0]["values"] == [4]
+    assert sum(litter["streets"]["series"][0]["values"]) == 4
+
+
+def test_each_chart_downloads_as_csv_with_its_table(heat_app: Flask) -> None:
+    client = signed_in(heat_app)
+    html = client.get(f"/dashboard?period={PERIOD}&lang=en").get_data(as_text=True)
+    assert 'data-testid="table-districts"' in html and "Download CSV" in html
+    response = client.get(f"/dashboard.csv?chart=districts&period={PERIOD}&lang=zh")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["项目", "结案率", "按期结案率"] and {r[0] for r in rows[1:]} == {
+        "云溪区",
+        "枫桥区",
+    }
+    assert client.get("/dashboard.csv?chart=nope").status_code == 404
+
+
+def test_filters_that_select_nothing_give_empty_charts_and_a_message(heat_app: Flask) -> None:
+    html = (
+        signed_in(heat_app).get("/dashboard?period=2019-W10&from=2030-01-01").get_data(as_text=True)
+    )
+    assert 'data-testid="dashboard-empty"' in html
+    assert all(chart["empty"] for chart in _charts(html).values())
+
+
+@pytest.mark.parametrize(
+    "query", ["period=2026-W99", "every=day", "category=nope", "from=yesterday", "district=000"]
+)
+def test_bad_arguments_are_a_400_and_write_nothing(heat_app: Flask, query: str) -> None:
+    from web import database
+
+    client = signed_in(heat_app)
+    with heat_app.app_context():
+        engine = database.engine()
+    before = table_counts(engine)
+    response = client.get(f"/dashboard?{query}")
+    assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
+    assert client.get(f"/dashboard.csv?chart=flow&{query}").status_code == 400
+    assert table_counts(engine) == before
+
+
+def test_a_district_officer_sees_only_their_district(heat_app: Flask) -> None:
+    html = (
+        signed_in(heat_app, "district_officer")
+        .get(f"/dashboard?period={PERIOD}")
+        .get_data(as_text=True)
+    )
+    charts = _charts(html)
+    assert charts["districts"]["labels"] == ["云溪区"]
+    assert "枫桥区" not in json.dumps(charts, ensure_ascii=False)
