@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
+from geo.core.rounding import percent
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.reports.bulletin_map import district_heat_png
@@ -117,7 +118,7 @@ def render_html(bulletin: Bulletin, taxonomy: Taxonomy) -> str:
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    return env.get_template("bulletin.html").render(b=bulletin, tax=taxonomy)
+    return env.get_template("bulletin.html").render(b=bulletin, tax=taxonomy, pct=percent)
 
 
 def week_totals(session: so.Session, start: datetime, cutoff: datetime) -> dict[str, int]:

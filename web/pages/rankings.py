@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from geo.access.scope import require_whole_city, visible_area_ids
+from geo.core import rounding
 from geo.core.errors import InvalidParameterError
 from geo.core.params import int_param
 from geo.core.periods import Period, current_period, parse_period
@@ -25,6 +26,10 @@ from web import database
 from web.security.guard import authenticated_principal, current_scope, requires
 
 bp = Blueprint("rankings", __name__)
+# The one rounding (geo/core/rounding.py) for every template: exact counts in, text out.
+bp.add_app_template_global(rounding.percent, "pct")
+bp.add_app_template_global(rounding.points, "pts")
+bp.add_app_template_global(rounding.number, "num")
 
 PAGE_SIZE = 200
 
@@ -47,6 +52,9 @@ def page() -> ResponseReturnValue:
         red=ranking.records(ranking.red),
         black=ranking.records(ranking.black),
         tax=database.taxonomy(),
+        publication=None,
+        can_recompute=False,
+        comparison=None,
     )
 
 
@@ -107,17 +115,19 @@ def _scores() -> tuple[str, Period, Any]:
     return level, period, _in_scope(frame, level)
 
 
-def _args() -> tuple[str, Period, int]:
+def _args() -> tuple[str, Period, int | None]:
     level = check_rate_level(request.args.get("level", "district"))
     text = request.args.get("period", "")
     period = parse_period(text) if text else _default("week")
-    top = request.args.get("top", georankings.DEFAULT_TOP, type=int)
+    if request.args.get("top", "") == "":
+        return level, period, None  # the level's list size (data/rankings.toml)
+    top = request.args.get("top", type=int)
     if top is None or not 1 <= top <= 100:
         raise InvalidParameterError(tr("top 应为 1–100", "top must be 1–100"))
     return level, period, top
 
 
-def _ranking(level: str, period: Period, top: int) -> georankings.Ranking:
+def _ranking(level: str, period: Period, top: int | None) -> georankings.Ranking:
     if level == "unit":
         require_whole_city(authenticated_principal(), "view")
     ranking = georankings.rankings(
@@ -134,4 +144,5 @@ def _in_scope(frame: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def _default(kind: str) -> Period:
-    return current_period(kind, current_app.config["TIMEZONE"])
+    """The last complete period of ``kind``: a running one has barely any figures."""
+    return current_period(kind, current_app.config["TIMEZONE"]).previous()
