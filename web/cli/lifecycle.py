@@ -272,23 +272,21 @@ def scores_command(level: str, period: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="FILE.html or FILE.pdf",
 )
-@click.option(
-    "--top", type=click.IntRange(1, 100), default=georankings.DEFAULT_TOP, show_default=True
-)
 @domain_errors
-def bulletin_command(period: str, output: Path, top: int) -> None:
-    """Write the weekly bulletin 周通报 as HTML or PDF."""
-    from geo.reports.bulletin import write_bulletin
+def bulletin_command(period: str, output: Path) -> None:
+    """Issue the weekly bulletin 周通报 and write it as HTML or PDF. A closed week's
+    bulletin is stored when first issued; issuing it again writes the same bytes."""
+    from geo.reports.bulletin import check_output, write_document
+    from geo.reports.publications import issue_bulletin
 
-    with transaction(ready_engine(), write=False) as session:
-        written = write_bulletin(
-            session,
-            parse_period(period),
-            output,
-            database.taxonomy(),
-            current_app.config["TIMEZONE"],
-            top,
+    check_output(output)
+    week = parse_period(period)
+    with transaction(ready_engine()) as session:
+        issued = issue_bulletin(
+            session, week, database.taxonomy(), current_app.config["TIMEZONE"], issued_by="cli"
         )
+        html = issued.html or ""
+    written = write_document(html, output)
     echo(tr(f"已生成周通报: {written}", f"bulletin written: {written}"))
 
 
