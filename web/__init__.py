@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.api import scripts as scripts_api
     from web.cli import main as cli
     from web.pages import areas as area_pages
-    from web.pages import notices, problems, rankings, rounds
+    from web.pages import bulletins, notices, problems, rankings, rounds
     from web.pages import overview as pages
     from web.security import auth, logs
     from web.security import guard as security
@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         scripts_api,
         problems,
         rankings,
+        bulletins,
         heat_api,
         area_pages,
         exports,

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import NotFoundError
 from geo.core.periods import Period, parse_period
+from geo.core.rounding import number, percent
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import Text, tr
 from geo.reports import bulletin as geobulletin
@@ -149,6 +151,34 @@ def issue_bulletin(
 def bulletin_pdf(publication: Publication) -> bytes:
     """The PDF of an issued bulletin, from its stored HTML (the same bytes each time)."""
     return geobulletin.pdf_bytes(publication.html or "")
+
+
+def ranking_html(
+    publication: Publication, level_label: str, visible: frozenset[int] | None = None
+) -> str:
+    """A published ranking as one self-contained HTML document (zh-CN), from its stored
+    figures (the same bytes each time); only the rows of ``visible`` area ids when given."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    ranking = ranking_from(publication)
+    rows = ranking.records()
+    if visible is not None:
+        rows = [row for row in rows if row["id"] in visible]
+    env = Environment(
+        loader=FileSystemLoader(Path(geobulletin.__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    return env.get_template("ranking.html").render(
+        r=ranking,
+        rows=rows,
+        title=f"{PERIOD_NAMES.get(ranking.period.kind, '')}排名 · {level_label}",
+        published=publication.computed_at.strftime("%Y-%m-%d %H:%M UTC"),
+        pct=percent,
+        num=number,
+    )
+
+
+PERIOD_NAMES = {"week": "周", "month": "月度", "quarter": "季度"}
 
 
 def find(session: so.Session, kind: str, level: str, period: Period) -> Publication | None:
