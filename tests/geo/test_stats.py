@@ -93,8 +93,16 @@ def test_quarterly_scores_count_an_indicator_once_per_location(city) -> None:
     # indicators: litter@P1=P2, illegal_ads@P3=P6, street_vending@P4, litter@P5, charging@P7
     assert (east.indicators, east.problems) == (5, 7)
     assert east.civilized_city_deduction == 7.0 and east.civilized_city == 93.0
-    assert east.urban_management == 92.5 and east.rural_environment == 94.0
-    assert _row(frame, "329902101").civilized_city == 100.0
+    assert east.urban_management == 92.5
+    # The rural scheme covers towns and villages only: 东门 (street 001) gets no score,
+    # the town 329902101 (sequence 101) gets its base.
+    assert east.rural_environment is None and east.rural_environment_deduction is None
+    town = _row(frame, "329902101")
+    assert town.civilized_city == 100.0 and town.rural_environment == 100.0
+    # Each deduction explained: litter at two locations × 1.5, illegal ads at one, …
+    detail = {d["category"]: d for d in east.civilized_city_detail}
+    assert detail["litter"]["locations"] == 2 and detail["litter"]["deduction"] == 3.0
+    assert not any(d["capped"] for d in detail.values())
 
 
 def test_scores_need_a_quarter(city) -> None:

@@ -256,7 +256,7 @@ def scores_command(level: str, period: str) -> None:
                     row["name"],
                     str(row["indicators"]),
                     str(row["problems"]),
-                    *(f"{row[s]:.1f} (-{row[s + '_deduction']:g})" for s in schemes),
+                    *(_score(row[s], row[s + "_deduction"]) for s in schemes),
                 ]
             )
         )
@@ -288,6 +288,13 @@ def bulletin_command(period: str, output: Path) -> None:
         html = issued.html or ""
     written = write_document(html, output)
     echo(tr(f"已生成周通报: {written}", f"bulletin written: {written}"))
+
+
+def _score(score: float | None, deduction: float | None) -> str:
+    """A scheme's score and deduction, rounded once (half-up); "—" where it does not apply."""
+    if score is None or deduction is None:
+        return "—"
+    return f"{number(score)} (-{number(deduction, 2).rstrip('0').rstrip('.')})"
 
 
 def _delta(value: int | None) -> str:
