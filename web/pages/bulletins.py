@@ -9,7 +9,7 @@ their areas only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.access.scope import require_whole_city, visible_area_ids
@@ -39,9 +39,11 @@ def index() -> ResponseReturnValue:
 @requires("view")
 def document(publication_id: int) -> ResponseReturnValue:
     """One publication as its HTML document (the stored bulletin's text; its one style
-    sheet gets this response's CSP nonce)."""
+    sheet gets this response's CSP nonce, and the app's icon is linked)."""
     html = _html(_readable(publication_id))
-    return html.replace("<style>", f'<style nonce="{csp_nonce()}">', 1)
+    icon = url_for("static", filename="favicon.svg")  # else the browser asks /favicon.ico
+    head = f'<link rel="icon" href="{icon}">\n<style nonce="{csp_nonce()}">'
+    return html.replace("<style>", head, 1)
 
 
 @bp.get("/bulletins/<int:publication_id>.html")
