@@ -71,7 +71,8 @@ def test_scores_api(stats_app: Flask) -> None:
 
 def test_scores_page(stats_app: Flask) -> None:
     html = signed_in(stats_app).get("/scores?level=street&period=2026-Q4").get_data(as_text=True)
-    assert "全国文明城市测评" in html and "93.0" in html and "(−7)" in html
+    assert "全国文明城市测评" in html and "93.0" in html and "(−7.0)" in html  # rounded once
+    assert "不适用" in html and "扣分明细" in html  # rural scheme: streets not covered
     assert signed_in(stats_app).get("/scores?period=2026-Q9").status_code == 400
 
 
