@@ -106,7 +106,8 @@ def _pandas_rates(engine: sa.Engine) -> pd.DataFrame:
             "reworked": due & (df.reopen_count > 0),
             "overdue": (df.deadline < cutoff)
             & (df.found_at < cutoff)
-            & (df.closed_at.isna() | (df.closed_at >= cutoff)),
+            & (df.closed_at.isna() | (df.closed_at >= cutoff))
+            & ~(df.rectified_at <= df.deadline),  # rectified in time is never overdue
             "days": days.where(rect),
         }
     )
