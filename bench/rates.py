@@ -31,8 +31,9 @@ from geo.core.periods import parse_period
 from geo.reports import rankings
 from geo.reports.stats import period_cutoff
 from geo.storage.db import backend_name, make_engine, transaction
-from geo.storage.models import Area, Base, Problem
+from geo.storage.models import Area, Problem
 from geo.storage.sqltypes import geometry_to_db
+from geo.storage.tables import metadata
 from geo.summary import counts as summary
 from geo.summary.upgrade import upgrade
 
@@ -106,7 +107,8 @@ def _pandas_rates(engine: sa.Engine) -> pd.DataFrame:
             "reworked": due & (df.reopen_count > 0),
             "overdue": (df.deadline < cutoff)
             & (df.found_at < cutoff)
-            & (df.closed_at.isna() | (df.closed_at >= cutoff)),
+            & (df.closed_at.isna() | (df.closed_at >= cutoff))
+            & ~(df.rectified_at <= df.deadline),  # rectified in time is never overdue
             "days": days.where(rect),
         }
     )
@@ -151,7 +153,7 @@ def _filled(engine: sa.Engine) -> int | None:
 def _fill(engine: sa.Engine, n_grids: int, n_rows: int) -> int:
     """Fresh schema, ``n_grids`` grids and ``n_rows`` problems; returns the grid count."""
     with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
+        metadata.drop_all(conn)  # every model module's tables (rounds' refer to problems)
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(engine)
     grids = voronoi_grids(n_grids)

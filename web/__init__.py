@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from web.pages import areas as area_pages
     from web.pages import (
         basemap,
+        bulletins,
         dashboard,
         hotspots,
         mywork,
@@ -71,6 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         scripts_api,
         problems,
         rankings,
+        bulletins,
         heat_api,
         area_pages,
         exports,

@@ -124,9 +124,18 @@ class Campaign(Label):
 
 @dataclass(frozen=True)
 class Scheme(Label):
-    """An evaluation scheme (测评体系); a quarterly score starts at ``base_score``."""
+    """An evaluation scheme (测评体系); a quarterly score starts at ``base_score``.
+
+    ``indicator_cap``: an indicator (category) deducts at most this many times its weight
+    per evaluation (None: no cap). ``per_points``: the count of failing locations is
+    normalised per this many inspection points of the area (None: not normalised).
+    ``area_kinds``: the kinds of street/community the scheme covers (``street``,
+    ``town``, ``community``, ``village``; empty: every kind)."""
 
     base_score: float
+    indicator_cap: float | None = None
+    per_points: float | None = None
+    area_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,26 @@ def _parse_campaign(t: TomlTable) -> Campaign:
     return Campaign(t.code, t.text("zh"), t.text("en"), t.code_list("categories"))
 
 
+AREA_KINDS = ("street", "town", "community", "village")
+
+
 def _parse_scheme(t: TomlTable) -> Scheme:
-    t.allow("zh", "en", "base_score")
+    t.allow("zh", "en", "base_score", "indicator_cap", "per_points", "area_kinds")
     base_score = t.number("base_score", minimum=0.0, inclusive=False)
-    return Scheme(t.code, t.text("zh"), t.text("en"), base_score)
+    kinds = t.optional_text_list("area_kinds")
+    unknown = [k for k in kinds if k not in AREA_KINDS]
+    if unknown:
+        raise t.error(
+            "area_kinds",
+            f"只能是 {', '.join(AREA_KINDS)}",
+            f"must be among {', '.join(AREA_KINDS)}",
+        )
+    return Scheme(
+        t.code,
+        t.text("zh"),
+        t.text("en"),
+        base_score,
+        t.optional_number("indicator_cap", minimum=0.0, inclusive=False),
+        t.optional_number("per_points", minimum=0.0, inclusive=False),
+        kinds,
+    )

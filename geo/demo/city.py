@@ -16,6 +16,7 @@ from geo.areas.loading import AreaLoadOptions, load_areas
 from geo.areas.points import load_points
 from geo.core.errors import ConfigError
 from geo.core.text import tr
+from geo.demo.history import record_demo_history
 from geo.demo.round import add_demo_round
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.db import make_engine, transaction
@@ -56,6 +57,9 @@ def build_demo(url: str, demo_dir: Path, echo: Callable[[str], object] = print) 
             f"problems: {result.accepted} problems (outside {result.outside})",
         )
     )
+    with transaction(engine) as session:
+        events = record_demo_history(session)
+    echo(tr(f"history: {events} 条处理记录", f"history: {events} recorded events"))
     add_demo_round(engine, echo=echo)
     with transaction(engine) as session:
         accounts = create_demo_users(session)

@@ -23,7 +23,7 @@ from geo.core.taxonomy import Taxonomy, TaxonomyError
 from geo.export.fields import ANCESTRY_LEVELS
 from geo.reports.filters import Target
 from geo.storage.models import Area, AreaSummary, InspectionPoint, ResponsibleUnit
-from geo.storage.statuses import is_unresolved
+from geo.storage.statuses import overdue_mask
 
 EPOCH = datetime(1970, 1, 1)
 TIME_COLUMNS = ("found_at", "assigned_at", "deadline", "rectified_at", "closed_at")
@@ -162,8 +162,7 @@ def _problem_chunk(raw: Columns, t: _Tables, labels: _Labels, as_of: float) -> C
     assert t.point_code is not None and t.point_name is not None and t.point_kind is not None
     kind = t.point_kind.get(raw["point_id"])
     times = {c: np.round(_floats(raw[c]), 3) for c in TIME_COLUMNS}
-    with np.errstate(invalid="ignore"):
-        overdue = is_unresolved(raw["status"]) & (times["deadline"] < as_of)  # MAP_OVERDUE
+    overdue = overdue_mask(raw["status"], times["deadline"], times["rectified_at"], as_of)
     columns: Columns = {
         "id": raw["id"].astype(np.int64),
         "external_id": raw["external_id"],

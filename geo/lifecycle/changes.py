@@ -131,7 +131,8 @@ def new_values(
         values["deadline"] = change.deadline or Problem.requested_deadline
         values["extension_count"] = Problem.extension_count + 1
     elif name == "send_back":
-        values.update(unit_id=None, assigned_at=None, deadline=None, extension_count=0)
+        # The approved extensions are history (延期率 counts them): a send-back keeps them.
+        values.update(unit_id=None, assigned_at=None, deadline=None)
     return values
 
 

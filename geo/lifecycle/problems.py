@@ -80,10 +80,10 @@ def allowed_actions(status: str, pending: str | None = None) -> list[str]:
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
-    """Unresolved and past its deadline (held and voided problems are never overdue;
-    geo.storage.statuses.OVERDUE)."""
+    """Overdue 超期 (geo.storage.statuses.is_overdue: unresolved, not held, past its
+    deadline and not rectified by it)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    return statuses.is_overdue(problem.status, problem.deadline, now)
+    return statuses.is_overdue(problem.status, problem.deadline, now, problem.rectified_at)
 
 
 def problem_geojson(

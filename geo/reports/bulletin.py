@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError
 from geo.core.periods import Period
+from geo.core.rounding import percent
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.reports.bulletin_map import district_heat_png
@@ -53,10 +54,14 @@ def build_bulletin(
     period: Period,
     taxonomy: Taxonomy,
     tz: str = "Asia/Shanghai",
-    top: int = 3,
+    top: int | None = None,
     now: datetime | None = None,
+    lists: list[tuple[str, Ranking]] | None = None,
 ) -> Bulletin:
-    """Gather the bulletin's figures for ``period`` (usually an ISO week)."""
+    """Gather the bulletin's figures for ``period`` (usually an ISO week). ``lists`` are
+    the (level, ranking) pairs to show — the published ones, from
+    geo/reports/publications.py — else district, street and unit ranked now; ``top``
+    overrides the levels' list sizes (data/rankings.toml)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     start, cutoff = period_cutoff(period, tz, now)
     period_end = period.utc_bounds(tz)[1]
@@ -68,7 +73,8 @@ def build_bulletin(
         totals=week_totals(session, start, cutoff),
         previous_totals=week_totals(session, prev_start, prev_cutoff),
         map_png=district_heat_png(session, cutoff, period.label()),
-        lists=[
+        lists=lists
+        or [
             (level, rankings(session, level, period, tz, top, now))
             for level in ("district", "street", "unit")
         ],
@@ -83,12 +89,19 @@ def write_bulletin(
     output: Path,
     taxonomy: Taxonomy,
     tz: str = "Asia/Shanghai",
-    top: int = 3,
+    top: int | None = None,
     now: datetime | None = None,
 ) -> Path:
     """Write the bulletin to ``output``: ``.html`` as is, ``.pdf`` through WeasyPrint."""
-    suffix = output.suffix.lower()
-    if suffix not in (".html", ".htm", ".pdf"):
+    check_output(output)
+    html = render_html(build_bulletin(session, period, taxonomy, tz, top, now), taxonomy)
+    return write_document(html, output)
+
+
+def check_output(output: Path) -> Path:
+    """Refuse an output path that is not ``.html``/``.htm``/``.pdf`` in an existing folder
+    (``InvalidParameterError``), before anything is computed or stored."""
+    if output.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise InvalidParameterError(
             tr(
                 f"{output}: 输出文件应为 .html 或 .pdf",
@@ -99,14 +112,24 @@ def write_bulletin(
         raise InvalidParameterError(
             tr(f"{output.parent}: 目录不存在", f"{output.parent}: folder does not exist")
         )
-    html = render_html(build_bulletin(session, period, taxonomy, tz, top, now), taxonomy)
-    if suffix == ".pdf":
-        from weasyprint import HTML
-
-        HTML(string=html, base_url=str(output.parent)).write_pdf(output)
-    else:
-        output.write_text(html, encoding="utf-8")
     return output
+
+
+def write_document(html: str, output: Path) -> Path:
+    """Write a bulletin's HTML to ``output``: ``.html`` as is (UTF-8), ``.pdf`` rendered."""
+    check_output(output)
+    if output.suffix.lower() == ".pdf":
+        output.write_bytes(pdf_bytes(html))
+    else:
+        output.write_bytes(html.encode("utf-8"))
+    return output
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The PDF of a bulletin's HTML (WeasyPrint; self-contained HTML, no base URL)."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=html).write_pdf())
 
 
 def render_html(bulletin: Bulletin, taxonomy: Taxonomy) -> str:
@@ -117,7 +140,7 @@ def render_html(bulletin: Bulletin, taxonomy: Taxonomy) -> str:
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    return env.get_template("bulletin.html").render(b=bulletin, tax=taxonomy)
+    return env.get_template("bulletin.html").render(b=bulletin, tax=taxonomy, pct=percent)
 
 
 def week_totals(session: so.Session, start: datetime, cutoff: datetime) -> dict[str, int]:

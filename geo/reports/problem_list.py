@@ -19,7 +19,7 @@ from geo.access.scope import Scope, visible
 from geo.reports.heat import AreaRef, problem_conditions, status_condition
 from geo.reports.heat_filters import FilterError, HeatFilters
 from geo.storage.models import Area, InspectionPoint, Problem
-from geo.storage.statuses import is_map_overdue
+from geo.storage.statuses import is_overdue
 from geo.summary import counts as summary
 
 SORTS = {
@@ -145,6 +145,7 @@ def area_problems(
             InspectionPoint.kind,
             grid.code,
             grid.name,
+            Problem.rectified_at,
         )
         .outerjoin(InspectionPoint, InspectionPoint.id == Problem.point_id)
         .outerjoin(grid, grid.id == Problem.grid_id)
@@ -158,7 +159,7 @@ def area_problems(
 
 def _row(r: Any, now: datetime) -> ProblemRow:
     found_at, deadline, status = r[4], r[5], r[3]
-    late = is_map_overdue(status, deadline, now)
+    late = is_overdue(status, deadline, now, r[10])
     return ProblemRow(
         id=r[0],
         category=r[1],
@@ -201,6 +202,7 @@ def problems_geojson(
             Problem.deadline,
             Problem.lon,
             Problem.lat,
+            Problem.rectified_at,
         )
         .where(*conditions)
         .order_by(Problem.found_at.desc(), Problem.id.desc())
@@ -215,8 +217,8 @@ def problems_geojson(
 
 
 def _marker(r: Any, labels: dict[str, dict[str, str]], now: datetime) -> dict[str, object]:
-    pid, category, description, status, found_at, deadline, lon, lat = r
-    overdue = is_map_overdue(status, deadline, now)
+    pid, category, description, status, found_at, deadline, lon, lat, rectified_at = r
+    overdue = is_overdue(status, deadline, now, rectified_at)
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},

@@ -7,12 +7,15 @@ each; every map, list, rate, bulletin, export and protocol uses these:
 - unresolved 未销号: neither closed nor voided (held ones included) — ``UNRESOLVED``;
 - not due 不计应结案: held and voided problems are left out of due-to-close and of the
   rates' overdue — ``NOT_DUE`` (and ``DUE``, its complement);
-- overdue 超期: unresolved, not held, past its deadline — ``OVERDUE`` (the problem page,
-  notices, the rates and the bulletin, which add their own time rules);
-- ``MAP_OVERDUE``: what the heat maps, the summary cubes, the status filters, the
-  problem API and the exports count as overdue: unresolved (held included) past its
-  deadline. It is kept apart so that their published and stored figures stay as they
-  were; DOMAIN.md's rule would leave the held ones out (``OVERDUE``).
+- overdue 超期: unresolved, not held, past its deadline and not rectified by it (a problem
+  rectified in time and awaiting verification 待核查 is not overdue) — ``OVERDUE`` with
+  ``overdue_sql`` / ``overdue_mask`` / ``is_overdue``; maps, summary cubes, status
+  filters, the problem API, exports, notices, rates and bulletin all count this one way
+  (``MAP_OVERDUE`` and ``map_overdue_sql`` are the same rule under the names those
+  callers use; migration 0013 marks the summary stale so stored cubes are recounted);
+- awaiting verification 待核查: rectified, not yet closed — ``AWAITING``.
+
+The README's "Counting rules" table lists each figure with its rule and label.
 
 Why here, in geo/storage: the condition builders need ``Problem.status``, and no
 package below storage (geo/core) needs the concepts. The numpy predicates live next to
@@ -58,10 +61,12 @@ DUE: tuple[str, ...] = tuple(s for s in ALL_STATUSES if s not in NOT_DUE)
 OVERDUE: tuple[str, ...] = tuple(s for s in UNRESOLVED if s not in NOT_DUE)
 """Statuses that can be overdue (DOMAIN.md): unresolved and not held."""
 
-MAP_OVERDUE: tuple[str, ...] = UNRESOLVED
-"""Statuses the heat maps, summary cubes, status filters, problem API and exports count
-as overdue once past the deadline: every unresolved one, held included (their figures
-as published; see the module docstring)."""
+MAP_OVERDUE: tuple[str, ...] = OVERDUE
+"""The statuses the maps count as overdue: the same as ``OVERDUE`` (one rule; held
+problems are not overdue anywhere)."""
+
+AWAITING: tuple[str, ...] = ("rectified",)
+"""Awaiting verification 待核查: rectified, not yet closed."""
 
 
 def unresolved_sql(indexed: bool = False) -> sa.ColumnElement[bool]:
@@ -78,10 +83,25 @@ def due_sql() -> sa.ColumnElement[bool]:
     return Problem.status.not_in(NOT_DUE)
 
 
-def map_overdue_sql(as_of: datetime, indexed: bool = False) -> sa.ColumnElement[bool]:
-    """SQL condition: unresolved (held included) with a deadline before ``as_of``
-    (naive UTC) — the maps' and exports' overdue (``MAP_OVERDUE``)."""
-    return sa.and_(unresolved_sql(indexed), Problem.deadline < as_of)
+def overdue_sql(as_of: datetime, indexed: bool = False) -> sa.ColumnElement[bool]:
+    """SQL condition: overdue 超期 at ``as_of`` (naive UTC) — unresolved, not held, deadline
+    before ``as_of``, not rectified by the deadline. ``indexed`` is accepted for the
+    callers that ask for the (status, deadline) index: ``status IN`` always uses it."""
+    return sa.and_(
+        Problem.status.in_(OVERDUE), Problem.deadline < as_of, not_rectified_in_time_sql()
+    )
+
+
+map_overdue_sql = overdue_sql
+"""The maps' name for ``overdue_sql`` (one rule)."""
+
+
+def not_rectified_in_time_sql(
+    rectified_at: Any = Problem.rectified_at, deadline: Any = Problem.deadline
+) -> sa.ColumnElement[bool]:
+    """SQL condition: not rectified by the deadline (never rectified, or rectified late).
+    The column arguments let a caller pass the same columns wrapped."""
+    return sa.or_(Problem.rectified_at.is_(None), rectified_at > deadline)
 
 
 def is_unresolved(status: np.ndarray) -> np.ndarray:
@@ -94,14 +114,31 @@ def is_due(status: np.ndarray) -> np.ndarray:
     return ~np.isin(status, NOT_DUE)
 
 
-def is_overdue(status: str, deadline: datetime | None, now: datetime) -> bool:
-    """One problem: overdue (``OVERDUE``: unresolved, not held) at ``now`` (naive UTC)."""
-    return status in OVERDUE and deadline is not None and deadline < now
+def overdue_mask(
+    status: np.ndarray, deadline: np.ndarray, rectified_at: np.ndarray, as_of: Any
+) -> np.ndarray:
+    """Boolean array: which problems are overdue at ``as_of`` (``overdue_sql`` in numpy;
+    times datetime64 naive UTC, NaT when missing; or float seconds, NaN when missing)."""
+    with np.errstate(invalid="ignore"):
+        missing = (
+            np.isnat(rectified_at) if rectified_at.dtype.kind == "M" else np.isnan(rectified_at)
+        )
+        late = deadline < as_of
+        in_time = ~missing & (rectified_at <= deadline)
+    return np.isin(status, OVERDUE) & late & ~in_time
 
 
-def is_map_overdue(status: str, deadline: datetime | None, now: datetime) -> bool:
-    """One problem: overdue as the maps count it (``MAP_OVERDUE``) at ``now``."""
-    return status in MAP_OVERDUE and deadline is not None and deadline < now
+def is_overdue(
+    status: str, deadline: datetime | None, now: datetime, rectified_at: datetime | None = None
+) -> bool:
+    """One problem: overdue (``overdue_sql``) at ``now`` (naive UTC)."""
+    if status not in OVERDUE or deadline is None or deadline >= now:
+        return False
+    return rectified_at is None or rectified_at > deadline
+
+
+is_map_overdue = is_overdue
+"""The maps' name for ``is_overdue`` (one rule)."""
 
 
 def open_at_sql(
@@ -128,5 +165,10 @@ def overdue_at_sql(
 ) -> sa.ColumnElement[bool]:
     """SQL condition: overdue at ``cutoff`` (naive UTC), from the history — open at
     ``cutoff`` (``open_at_sql``) with a deadline before it: the rates' and the
-    bulletin's overdue (``OVERDUE`` statuses as they stood, held and voided left out)."""
-    return sa.and_(deadline < cutoff, open_at_sql(cutoff, found_at, closed_at))
+    bulletin's overdue (``OVERDUE`` statuses as they stood, held and voided left out, and
+    not rectified by the deadline)."""
+    return sa.and_(
+        deadline < cutoff,
+        open_at_sql(cutoff, found_at, closed_at),
+        not_rectified_in_time_sql(deadline=deadline),
+    )

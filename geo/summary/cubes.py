@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.storage.models import ANCESTRY_COLUMNS
-from geo.storage.statuses import CLOSED, is_unresolved
+from geo.storage.statuses import CLOSED, is_unresolved, overdue_mask
 
 LEVEL_OF_COLUMN: dict[str, str] = dict(
     zip(ANCESTRY_COLUMNS, ("district", "street", "community", "grid"), strict=True)
@@ -45,11 +45,12 @@ def contributions(
     The ``day`` column holds local dates (``datetime64[D]``, NaT without a found time).
     """
     status = frame["status"].astype(str).to_numpy()
-    unresolved = is_unresolved(status)  # MAP_OVERDUE: held ones count when late
+    unresolved = is_unresolved(status)
     deadline = pd.to_datetime(frame["deadline"]).to_numpy()
     closed_at = pd.to_datetime(frame["closed_at"]).to_numpy()
+    rectified_at = pd.to_datetime(frame["rectified_at"]).to_numpy()
     has_deadline = ~np.isnat(deadline)
-    overdue = unresolved & has_deadline & (deadline < np.datetime64(as_of))
+    overdue = overdue_mask(status, deadline, rectified_at, np.datetime64(as_of))
     # Closed, not merely resolved: a voided problem was never closed (as in SQL).
     on_time = (status == CLOSED) & (
         ~has_deadline | (~np.isnat(closed_at) & (closed_at <= deadline))

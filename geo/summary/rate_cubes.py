@@ -9,7 +9,8 @@ definitions are geo/reports/stats.py's, with the period's end as cutoff:
 - ``due``, ``closed``, ``closed_on_time``, ``reworked``, ``extended``, ``rectified`` and
   ``rectify_days`` (a sum, in days): counted problems (not held, not voided) whose
   deadline falls in the period; closed / rectified before the period's end;
-- ``overdue_delta``: +1 in the period holding max(deadline, found_at), -1 in the one
+- ``overdue_delta`` (problems not rectified by their deadline; see
+  geo.storage.statuses): +1 in the period holding max(deadline, found_at), -1 in the one
   holding max(deadline, found_at, closed_at). Overdue at the end of period P (deadline
   and found before the end, not closed by then) is the sum of the deltas of every
   period up to P: a problem counts from the first period end after both its deadline
@@ -177,7 +178,9 @@ def _events(frame: pd.DataFrame, clock: _Clock) -> list[_Event]:
     due = np.flatnonzero(counted & ~np.isnat(deadline))
     since = np.where(np.isnat(utc["assigned_at"]), found, utc["assigned_at"])[due]
     days = (utc["rectified_at"][due] - since) / _DAY  # NaN when either is missing
-    late = due[~np.isnat(found[due])]
+    # Rectified by the deadline (awaiting verification or closed since) is never overdue.
+    in_time = utc["rectified_at"][due] <= deadline[due]  # False where either is NaT
+    late = due[~np.isnat(found[due]) & ~in_time]
     late_day = np.maximum(day["deadline"][late], day["found_at"][late])
     late_month = np.maximum(month["deadline"][late], month["found_at"][late])
     ended = ~np.isnat(closed[late])

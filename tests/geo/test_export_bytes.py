@@ -130,13 +130,19 @@ def test_streamed_points_equal_the_text_reference(city, monkeypatch) -> None:
 
 
 def test_a_voided_problem_is_not_exported_as_overdue(city, monkeypatch) -> None:
-    """Unresolved means neither closed nor voided (geo.storage.statuses.UNRESOLVED), on the
-    database path and the Python path alike."""
+    """Overdue is geo.storage.statuses' one rule (not voided, not held), on the database
+    path and the Python path alike."""
     past = datetime(2024, 1, 1)
     with city.begin() as conn:
         conn.execute(sa.update(Problem).values(status="voided", deadline=past))
         held = conn.execute(sa.select(sa.func.min(Problem.id))).scalar_one()
         conn.execute(sa.update(Problem).where(Problem.id == held).values(status="held"))
+        late = held + 1  # assigned, past its deadline, never rectified: overdue
+        conn.execute(
+            sa.update(Problem)
+            .where(Problem.id == late)
+            .values(status="assigned", rectified_at=None, closed_at=None)
+        )
 
     def overdue(texts):
         return {f["properties"]["id"]: f["properties"]["overdue"] for f in map(json.loads, texts)}
@@ -144,5 +150,5 @@ def test_a_voided_problem_is_not_exported_as_overdue(city, monkeypatch) -> None:
     fast = overdue(_decoded(city, "problems"))
     slow = overdue(python_texts(city, "problems", monkeypatch))
     assert fast == slow
-    assert fast.pop(held) is True  # held is unresolved: still overdue
-    assert set(fast.values()) == {False}
+    assert fast.pop(late) is True
+    assert set(fast.values()) == {False}  # held is unresolved but never overdue (one rule)

@@ -317,3 +317,15 @@ def test_extension_maximum_is_a_setting(city) -> None:
         _act(city, pid, change, Rules(max_extension_days=3))
     _act(city, pid, change, Rules(max_extension_days=10))
     assert _problem(city, pid).pending == "extension"
+
+
+def test_extensions_survive_a_send_back(city) -> None:
+    pid = problem_id(city, "C1")
+    asked = NOW + timedelta(days=5)
+    _act(city, pid, Change("request_extension", "东门街道", "需协调", deadline=asked, at=NOW))
+    _act(city, pid, Change("approve_extension", "市创建办", "同意", at=NOW, role=BOSS))
+    _act(city, pid, Change("send_back", "东门街道", "不属于本单位职责", at=NOW))
+    assert _problem(city, pid).extension_count == 1  # history, not reset by the send-back
+    _act(city, pid, Change("assign", "区创建办", unit="云溪区城管局", at=NOW))
+    problem = _problem(city, pid)
+    assert (problem.status, problem.extension_count) == ("assigned", 1) and _consistent(city)

@@ -34,9 +34,10 @@ def test_rates_of_a_street_match_the_hand_computation(city) -> None:
         frame = stats.rates(session, "street", parse_period("2026-W47"), now=AFTER)
     east = _row(frame, "329901001")
     # due: P1 P2 P3 P4; closed in the week: P1 P2; on time: P1; reworked: P4;
-    # overdue at the week's end: P3, P4 (closed after), P5 (older backlog)
+    # overdue at the week's end: P3, P5 (older backlog); not P4: rectified before its
+    # deadline, awaiting verification (待核查) until it closed after the week
     assert (east.found, east.due, east.closed, east.closed_on_time) == (5, 4, 2, 1)
-    assert (east.reworked, east.overdue) == (1, 3)
+    assert (east.reworked, east.overdue) == (1, 2)
     assert east.closure_rate == 0.5 and east.on_time_rate == 0.25 and east.rework_rate == 0.25
     # rectify days: P1 23 h, P2 3 d, P4 2 d (assigned = found when imported)
     assert east.avg_rectify_days == pytest.approx((23 / 24 + 3 + 2) / 3, abs=1e-6)
@@ -92,8 +93,16 @@ def test_quarterly_scores_count_an_indicator_once_per_location(city) -> None:
     # indicators: litter@P1=P2, illegal_ads@P3=P6, street_vending@P4, litter@P5, charging@P7
     assert (east.indicators, east.problems) == (5, 7)
     assert east.civilized_city_deduction == 7.0 and east.civilized_city == 93.0
-    assert east.urban_management == 92.5 and east.rural_environment == 94.0
-    assert _row(frame, "329902101").civilized_city == 100.0
+    assert east.urban_management == 92.5
+    # The rural scheme covers towns and villages only: 东门 (street 001) gets no score,
+    # the town 329902101 (sequence 101) gets its base.
+    assert east.rural_environment is None and east.rural_environment_deduction is None
+    town = _row(frame, "329902101")
+    assert town.civilized_city == 100.0 and town.rural_environment == 100.0
+    # Each deduction explained: litter at two locations × 1.5, illegal ads at one, …
+    detail = {d["category"]: d for d in east.civilized_city_detail}
+    assert detail["litter"]["locations"] == 2 and detail["litter"]["deduction"] == 3.0
+    assert not any(d["capped"] for d in detail.values())
 
 
 def test_scores_need_a_quarter(city) -> None:

@@ -71,9 +71,9 @@ def test_rates_count_extensions_and_leave_out_held_and_voided(city) -> None:
     east = frame.set_index("code").loc[EAST]
     # found: P1 P2 P3 P7 (P6 voided); due: P1 P2 P3 P4 (P3 by its extended deadline);
     # closed P1 P2; on time P1; reworked P4; extended P3;
-    # overdue at the week's end: P3 and P4 (P5 is held).
+    # overdue at the week's end: P3 (P5 is held; P4 was rectified in time).
     assert (east.found, east.due, east.closed, east.closed_on_time) == (4, 4, 2, 1)
-    assert (east.reworked, east.extended, east.overdue) == (1, 1, 2)
+    assert (east.reworked, east.extended, east.overdue) == (1, 1, 1)
     assert east.closure_rate == 0.5 and east.on_time_rate == 0.25
     assert east.rework_rate == 0.25 and east.extension_rate == 0.25
 
@@ -95,8 +95,8 @@ def test_a_resumed_problem_counts_again(city) -> None:
         frame = stats.rates(session, "street", parse_period("2026-W47"), now=AFTER)
     east = frame.set_index("code").loc[EAST]
     # P5 resumed Saturday 10:00, litter: 1 natural day → due Sunday 10:00, in the week:
-    # due P1 P2 P3 P4 P5, closed P1 P2, overdue P3 P4 P5.
-    assert (east.due, east.closed, east.overdue, east.extended) == (5, 2, 3, 1)
+    # due P1 P2 P3 P4 P5, closed P1 P2, overdue P3 P5 (P4 rectified in time).
+    assert (east.due, east.closed, east.overdue, east.extended) == (5, 2, 2, 1)
     assert east.closure_rate == 0.4 and east.extension_rate == 0.2
 
 
@@ -105,5 +105,6 @@ def test_bulletin_totals_leave_out_held_and_voided(city) -> None:
     with transaction(city, write=False) as session:
         totals = week_totals(session, start, cutoff)
     # found this week: P1 P2 P3 P7 (+Q1 in 南湖; P6 voided); unresolved at the end:
-    # P3, P4 (closed after), P7, plus older P5 held → not counted; overdue: P3, P4.
-    assert totals == {"found": 5, "closed": 3, "unresolved": 3, "overdue": 2}
+    # P3, P4 (closed after), P7, plus older P5 held → not counted; overdue: P3 (P4 was
+    # rectified before its deadline: awaiting verification, not overdue).
+    assert totals == {"found": 5, "closed": 3, "unresolved": 3, "overdue": 1}

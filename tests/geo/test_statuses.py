@@ -18,13 +18,13 @@ from geo.storage.models import Problem
 NOW = datetime(2026, 11, 20, 12, 0)
 DEADLINES = {"past": NOW - timedelta(days=1), "future": NOW + timedelta(days=1), "none": None}
 
-# status: (unresolved, due, overdue-able per DOMAIN.md, overdue-able on the maps)
+# status: (unresolved, due, overdue-able per DOMAIN.md, overdue-able on the maps: the same)
 EXPECTED = {
     "found": (True, True, True, True),
     "assigned": (True, True, True, True),
     "rectified": (True, True, True, True),
     "closed": (False, True, False, False),
-    "held": (True, False, False, True),
+    "held": (True, False, False, False),
     "voided": (False, False, False, False),
 }
 
@@ -42,7 +42,8 @@ def test_every_status_is_classified() -> None:
 
 def test_compositions() -> None:
     assert set(st.OVERDUE) == set(st.UNRESOLVED) - set(st.NOT_DUE)
-    assert set(st.MAP_OVERDUE) == set(st.UNRESOLVED)
+    assert st.MAP_OVERDUE == st.OVERDUE and st.map_overdue_sql is st.overdue_sql
+    assert st.AWAITING == ("rectified",)
     assert set(st.UNRESOLVED) | set(st.RESOLVED) == set(st.ALL_STATUSES)
     assert not set(st.UNRESOLVED) & set(st.RESOLVED)
 
@@ -122,3 +123,38 @@ def test_open_at_reads_the_history(engine, status: str) -> None:
     with transaction(engine, write=False) as session:
         assert session.scalar(sa.select(sa.func.count()).where(st.open_at_sql(NOW))) == 1
         assert session.scalar(sa.select(sa.func.count()).where(st.overdue_at_sql(NOW))) == 1
+
+
+def test_rectified_in_time_is_not_overdue(engine) -> None:
+    """待核查 in time is not 超期; rectified after the deadline still is, until closed."""
+    deadline = NOW - timedelta(days=2)
+    cases = {"in_time": deadline - timedelta(hours=1), "late": deadline + timedelta(hours=1)}
+    with transaction(engine) as session:
+        for name, rectified_at in cases.items():
+            session.add(
+                Problem(
+                    source="t",
+                    external_id=name,
+                    category="litter",
+                    lon=120.0,
+                    lat=32.0,
+                    geom=Point(120.0, 32.0),
+                    status="rectified",
+                    found_at=NOW - timedelta(days=9),
+                    deadline=deadline,
+                    rectified_at=rectified_at,
+                )
+            )
+    with transaction(engine, write=False) as session:
+        for condition in (st.overdue_sql(NOW), st.overdue_at_sql(NOW)):
+            late = session.scalars(sa.select(Problem.external_id).where(condition)).all()
+            assert late == ["late"]
+    assert not st.is_overdue("rectified", deadline, NOW, cases["in_time"])
+    assert st.is_overdue("rectified", deadline, NOW, cases["late"])
+    mask = st.overdue_mask(
+        np.array(["rectified", "rectified", "held", "found"], dtype=object),
+        np.array([deadline] * 4, dtype="datetime64[us]"),
+        np.array([cases["in_time"], cases["late"], None, None], dtype="datetime64[us]"),
+        np.datetime64(NOW),
+    )
+    assert mask.tolist() == [False, True, False, True]

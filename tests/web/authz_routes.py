@@ -251,6 +251,20 @@ ROUTES: dict[tuple[str, str], Entry] = {
         Probe("/dashboard.csv?chart=streets"),
         PAGE,
     ),
+    # --- bulletin archive (published rankings and bulletins) ---
+    ("/bulletins", "GET"): same(Probe("/bulletins"), Probe("/bulletins?lang=en"), PAGE),
+    ("/bulletins/<int:publication_id>", "GET"): Entry(
+        {"in": Probe("/bulletins/{RANKING}"), "out": Probe("/bulletins/{BULLETIN}")},
+        {"in": PAGE, "out": {**PAGE, "district_officer": 403, "grid_manager": 403}},
+    ),
+    ("/bulletins/<int:publication_id>.html", "GET"): Entry(
+        {"in": Probe("/bulletins/{RANKING}.html"), "out": Probe("/bulletins/{BULLETIN}.html")},
+        {"in": PAGE, "out": {**PAGE, "district_officer": 403, "grid_manager": 403}},
+    ),
+    ("/bulletins/<int:publication_id>.pdf", "GET"): Entry(
+        {"in": Probe("/bulletins/{RANKING}.pdf"), "out": Probe("/bulletins/{BULLETIN}.pdf")},
+        {"in": PAGE, "out": {**PAGE, "district_officer": 403, "grid_manager": 403}},
+    ),
     # --- rounds and notices ---
     ("/rounds", "GET"): same(Probe("/rounds"), Probe("/rounds?lang=en"), PAGE),
     ("/rounds/<int:round_id>", "GET"): Entry(

@@ -14,14 +14,16 @@ import io
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from geo.core.periods import parse_period
 from geo.core.taxonomy_file import default_taxonomy
+from geo.reports.publications import find, issue_bulletin
 from geo.rounds.rounds import RoundSpec, create_round
 from geo.storage.db import transaction
 from tests.helpers import (
@@ -74,6 +76,9 @@ class World:
     counter: itertools.count = field(default_factory=itertools.count)
 
 
+LATER = datetime(2024, 7, 1)  # week 2024-W23 (the scoped city's problems) is over
+
+
 @pytest.fixture
 def world(app: Flask, tmp_path: Path) -> World:
     with app.app_context():
@@ -82,6 +87,9 @@ def world(app: Flask, tmp_path: Path) -> World:
     with transaction(engine) as session:
         spec = RoundSpec("矩阵测评", date(2024, 5, 1), date(2024, 5, 31))
         ids["ROUND"] = create_round(session, spec, default_taxonomy()).id
+        week = parse_period("2024-W23")
+        ids["BULLETIN"] = issue_bulletin(session, week, default_taxonomy(), now=LATER).id
+        ids["RANKING"] = find(session, "ranking", "street", week).id  # published with it
     add_user(engine, "matrix-login", "planner")
     sessions = {}
     for principal in ("anonymous", *USER_ROLES):
@@ -150,7 +158,7 @@ def _run_case(world: World, rule: str, method: str, variant: str, principal: str
     response = _client(world, principal).open(
         path, method=method, headers=headers, **_payload(probe.body, world, csrf)
     )
-    body = response.get_data(as_text=True)
+    body = response.get_data().decode("utf-8", "replace")  # PDFs are bytes
     if response.is_json:  # \u-escaped Chinese would hide leaks from a substring test
         body = json.dumps(response.get_json(), ensure_ascii=False)
     where = f"{method} {path} as {principal}"

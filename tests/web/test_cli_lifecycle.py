@@ -186,7 +186,9 @@ def test_rank_and_scores_print_tables(app: Flask, tmp_path: Path) -> None:
     bad = runner.invoke(args=["rank", "--period", "2026-W60"])
     assert bad.exit_code == 1 and "2026-W60" in bad.output
     scores = runner.invoke(args=["scores", "--level", "street", "--period", "2026-Q4"])
-    assert "329901001\t东门街道\t5\t7\t93.0 (-7)\t92.5 (-7.5)\t94.0 (-6)" in scores.output
+    # The rural scheme covers the town 北岭镇 only (no score for the street 东门).
+    assert "329901001\t东门街道\t5\t7\t93.0 (-7)\t92.5 (-7.5)\t—\n" in scores.output
+    assert "329902101\t北岭镇\t0\t0\t100.0 (-0)\t100.0 (-0)\t100.0 (-0)" in scores.output
 
 
 def test_bulletin_html_and_bad_output(app: Flask, tmp_path: Path) -> None:

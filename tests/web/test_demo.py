@@ -70,6 +70,33 @@ def test_demo_database_has_the_whole_city(demo_app: Flask) -> None:
     assert "round: 2026年第四季度实地测评, 579 次测评" in demo_app.config["DEMO_OUTPUT"]
 
 
+@pytest.mark.slow  # builds the whole demo city once
+def test_demo_problems_have_a_recorded_history(demo_app: Flask) -> None:
+    """Every demo problem's events run from its report to its stored status, in time order,
+    and every path of the lifecycle occurs (geo/demo/history.py)."""
+    import pandas as pd
+
+    engine = make_engine(demo_app.config["DATABASE_URL"])
+    with engine.connect() as conn:
+        events = pd.read_sql(
+            "SELECT problem_id, at, action, from_status, to_status FROM problem_events "
+            "ORDER BY problem_id, at, id",
+            conn,
+        )
+        problems = pd.read_sql("SELECT id, status FROM problems WHERE source = 'demo'", conn)
+    events = events[events["problem_id"].isin(problems["id"])]
+    first = events.groupby("problem_id").head(1)
+    assert (first["action"] == "report").all() and len(first) == len(problems) == 20000
+    last = events.groupby("problem_id").tail(1).set_index("problem_id")["to_status"]
+    assert (problems.set_index("id")["status"] == last).all()
+    previous = events.groupby("problem_id")["to_status"].shift()
+    assert ((previous == events["from_status"]) | previous.isna()).all()  # an unbroken chain
+    actions = set(events["action"])
+    assert {"assign", "rectify", "close", "reopen", "approve_extension", "send_back"} <= actions
+    assert {"approve_hold", "void"} <= actions and set(problems["status"]) >= {"held", "voided"}
+    assert "history: " in demo_app.config["DEMO_OUTPUT"]
+
+
 def test_demo_missing_files_is_a_clear_error(tmp_path: Path) -> None:
     app = create_app(
         {

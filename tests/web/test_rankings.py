@@ -71,5 +71,49 @@ def test_scores_api(stats_app: Flask) -> None:
 
 def test_scores_page(stats_app: Flask) -> None:
     html = signed_in(stats_app).get("/scores?level=street&period=2026-Q4").get_data(as_text=True)
-    assert "全国文明城市测评" in html and "93.0" in html and "(−7)" in html
+    assert "全国文明城市测评" in html and "93.0" in html and "(−7.0)" in html  # rounded once
+    assert "不适用" in html and "扣分明细" in html  # rural scheme: streets not covered
     assert signed_in(stats_app).get("/scores?period=2026-Q9").status_code == 400
+
+
+def _publications(app: Flask) -> list[tuple[str, str, str]]:
+    import sqlalchemy as sa
+
+    from geo.storage.publication_models import Publication
+    from web import database
+
+    with app.app_context(), database.engine().connect() as conn:
+        stmt = sa.select(Publication.kind, Publication.level, Publication.period)
+        return [tuple(r) for r in conn.execute(stmt)]
+
+
+def test_a_closed_period_is_published_when_first_shown(stats_app: Flask) -> None:
+    client = signed_in(stats_app)
+    first = client.get("/api/v1/rankings?level=street&period=2026-W47").get_json()
+    assert first["published_at"] and _publications(stats_app) == [("ranking", "street", "2026-W47")]
+    east = next(r for r in first["rows"] if r["code"] == "329901001")
+    assert east["display"] == {
+        "closure_rate": "50.0%",
+        "on_time_rate": "25.0%",
+        "rework_rate": "25.0%",
+        "extension_rate": "0.0%",
+    }
+    # A what-if list size is computed, not published again.
+    client.get("/api/v1/rankings?level=street&period=2026-W47&top=1")
+    assert len(_publications(stats_app)) == 1
+    html = client.get("/rankings?level=street&period=2026-W47").get_data(as_text=True)
+    assert 'data-testid="published"' in html and "与今日重算对比" in html
+    compared = client.get("/rankings?level=street&period=2026-W47&recomputed=1")
+    assert "今日重算与发布的数据一致" in compared.get_data(as_text=True)
+
+
+def test_only_the_city_office_gets_the_recomputed_view(stats_app: Flask) -> None:
+    client = signed_in(stats_app, "planner", ["329901"])
+    html = client.get("/rankings?level=street&period=2026-W47&recomputed=1").get_data(as_text=True)
+    assert 'data-testid="published"' in html and 'data-testid="recomputed"' not in html
+
+
+def test_the_page_explains_the_list_rule_and_marks_unranked(stats_app: Flask) -> None:
+    html = signed_in(stats_app).get("/rankings?level=street&period=2026-W47").get_data(as_text=True)
+    assert "按期结案率 ≥ 90.0%" in html and "结案率 &lt; 80.0%" in html
+    assert "不参与排名" in html  # 329902101 had nothing due

@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from geo.access.actions import Action
 from geo.access.scope import ROLES
 from geo.core.periods import parse_period
+from geo.core.rounding import number, percent
 from geo.core.text import tr
 from geo.core.workcal import end_of_local_day
 from geo.lifecycle import problems as geoproblems
@@ -168,11 +169,14 @@ def units_list() -> None:
 @click.option("--level", type=click.Choice(RATE_LEVELS), default="district", show_default=True)
 @click.option("--period", required=True, help="2026-W47, 2026-11 or 2026-Q4")
 @click.option(
-    "--top", type=click.IntRange(1, 100), default=georankings.DEFAULT_TOP, show_default=True
+    "--top",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="List size (default: the level's, data/rankings.toml)",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @domain_errors
-def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
+def rank_command(level: str, period: str, top: int | None, as_json: bool) -> None:
     """Rank areas or units with their rates; red and black lists 排名与红黑榜."""
     with transaction(ready_engine(), write=False) as session:
         ranking = georankings.rankings(
@@ -200,15 +204,17 @@ def rank_command(level: str, period: str, top: int, as_json: bool) -> None:
         echo(
             "\t".join(
                 [
-                    str(r["rank"] or "—"),
+                    "—"
+                    if r["rank"] is None
+                    else f"{r['rank']}{'=' if (r['tie'] or 0) > 1 else ''}",
                     f"{r['name']} {r['code'] if level != 'unit' else ''}".strip(),
                     str(r["due"]),
-                    _pct(r["closure_rate"]),
-                    _pct(r["on_time_rate"]),
-                    _pct(r["rework_rate"]),
-                    _pct(r["extension_rate"]),
+                    percent(r["closed"], r["due"]),
+                    percent(r["closed_on_time"], r["due"]),
+                    percent(r["reworked"], r["due"]),
+                    percent(r["extended"], r["due"]),
                     str(r["overdue"]),
-                    "—" if r["avg_rectify_days"] is None else f"{r['avg_rectify_days']:.1f}",
+                    number(r["avg_rectify_days"]),
                     _delta(r["rank_change"]),
                     {"red": "红榜 red", "black": "黑榜 black"}.get(r["list"] or "", ""),
                 ]
@@ -250,7 +256,7 @@ def scores_command(level: str, period: str) -> None:
                     row["name"],
                     str(row["indicators"]),
                     str(row["problems"]),
-                    *(f"{row[s]:.1f} (-{row[s + '_deduction']:g})" for s in schemes),
+                    *(_score(row[s], row[s + "_deduction"]) for s in schemes),
                 ]
             )
         )
@@ -266,28 +272,29 @@ def scores_command(level: str, period: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="FILE.html or FILE.pdf",
 )
-@click.option(
-    "--top", type=click.IntRange(1, 100), default=georankings.DEFAULT_TOP, show_default=True
-)
 @domain_errors
-def bulletin_command(period: str, output: Path, top: int) -> None:
-    """Write the weekly bulletin 周通报 as HTML or PDF."""
-    from geo.reports.bulletin import write_bulletin
+def bulletin_command(period: str, output: Path) -> None:
+    """Issue the weekly bulletin 周通报 and write it as HTML or PDF. A closed week's
+    bulletin is stored when first issued; issuing it again writes the same bytes."""
+    from geo.reports.bulletin import check_output, write_document
+    from geo.reports.publications import issue_bulletin
 
-    with transaction(ready_engine(), write=False) as session:
-        written = write_bulletin(
-            session,
-            parse_period(period),
-            output,
-            database.taxonomy(),
-            current_app.config["TIMEZONE"],
-            top,
+    check_output(output)
+    week = parse_period(period)
+    with transaction(ready_engine()) as session:
+        issued = issue_bulletin(
+            session, week, database.taxonomy(), current_app.config["TIMEZONE"], issued_by="cli"
         )
+        html = issued.html or ""
+    written = write_document(html, output)
     echo(tr(f"已生成周通报: {written}", f"bulletin written: {written}"))
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+def _score(score: float | None, deduction: float | None) -> str:
+    """A scheme's score and deduction, rounded once (half-up); "—" where it does not apply."""
+    if score is None or deduction is None:
+        return "—"
+    return f"{number(score)} (-{number(deduction, 2).rstrip('0').rstrip('.')})"
 
 
 def _delta(value: int | None) -> str:

@@ -10,21 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import sqlalchemy.exc
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from geo.access.actions import APPROVER_ROLES
 from geo.access.scope import require_whole_city, visible_area_ids
+from geo.core import rounding
 from geo.core.errors import InvalidParameterError
 from geo.core.params import int_param
 from geo.core.periods import Period, current_period, parse_period
 from geo.core.text import tr
+from geo.reports import publications
 from geo.reports import rankings as georankings
 from geo.reports import scores as geoscores
 from geo.reports.stats import check_rate_level
+from geo.storage.db import quick_transaction
+from geo.storage.publication_models import Publication
 from web import database
+from web.i18n import pick
 from web.security.guard import authenticated_principal, current_scope, requires
 
 bp = Blueprint("rankings", __name__)
+# The one rounding (geo/core/rounding.py) for every template: exact counts in, text out.
+bp.add_app_template_global(rounding.percent, "pct")
+bp.add_app_template_global(rounding.points, "pts")
+bp.add_app_template_global(rounding.number, "num")
 
 PAGE_SIZE = 200
 
@@ -34,8 +45,16 @@ PAGE_SIZE = 200
 def page() -> ResponseReturnValue:
     """Sorted ranking table with the red and black lists highlighted."""
     level, period, top = _args()
-    ranking = _ranking(level, period, top)
+    ranking, published = _ranking(level, period, top)
     page_no = int_param("page", request.args.get("page"), 1, 1, 1_000_000)
+    office = authenticated_principal().role in APPROVER_ROLES
+    comparison = None
+    if published is not None and office and request.args.get("recomputed"):
+        comparison = publications.compare_ranking(
+            database.session(), published, current_app.config["TIMEZONE"]
+        )
+        ids = visible_area_ids(database.session(), current_scope(), level)
+        comparison.changes = [c for c in comparison.changes if ids is None or c["id"] in ids]
     rows = ranking.records()
     return render_template(
         "rankings/page.html",
@@ -47,6 +66,9 @@ def page() -> ResponseReturnValue:
         red=ranking.records(ranking.red),
         black=ranking.records(ranking.black),
         tax=database.taxonomy(),
+        publication=published,
+        can_recompute=office,
+        comparison=comparison,
     )
 
 
@@ -55,18 +77,37 @@ def page() -> ResponseReturnValue:
 def api() -> ResponseReturnValue:
     """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
     level, period, top = _args()
-    ranking = _ranking(level, period, top)
+    ranking, published = _ranking(level, period, top)
     return jsonify(
         {
             "level": level,
             "period": period.code,
             "previous_period": ranking.previous.code,
             "top": ranking.top,
-            "red": ranking.records(ranking.red)[: ranking.top],
-            "black": ranking.records(ranking.black),
-            "rows": ranking.records(),
+            "published_at": None if published is None else published.computed_at.isoformat(),
+            "notes": [pick(n) for n in ranking.notes],
+            "red": _displayed(ranking.records(ranking.red)),
+            "black": _displayed(ranking.records(ranking.black)),
+            "rows": _displayed(ranking.records()),
         }
     )
+
+
+def _displayed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with ``display``: each rate as shown (the one rounding, from the exact counts)."""
+    for r in rows:
+        r["display"] = {
+            rate: rounding.percent(r[part], r["due"]) for rate, part in _RATE_PARTS.items()
+        }
+    return rows
+
+
+_RATE_PARTS = {
+    "closure_rate": "closed",
+    "on_time_rate": "closed_on_time",
+    "rework_rate": "reworked",
+    "extension_rate": "extended",
+}
 
 
 @bp.get("/scores")
@@ -107,24 +148,48 @@ def _scores() -> tuple[str, Period, Any]:
     return level, period, _in_scope(frame, level)
 
 
-def _args() -> tuple[str, Period, int]:
+def _args() -> tuple[str, Period, int | None]:
     level = check_rate_level(request.args.get("level", "district"))
     text = request.args.get("period", "")
     period = parse_period(text) if text else _default("week")
-    top = request.args.get("top", georankings.DEFAULT_TOP, type=int)
+    if request.args.get("top", "") == "":
+        return level, period, None  # the level's list size (data/rankings.toml)
+    top = request.args.get("top", type=int)
     if top is None or not 1 <= top <= 100:
         raise InvalidParameterError(tr("top 应为 1–100", "top must be 1–100"))
     return level, period, top
 
 
-def _ranking(level: str, period: Period, top: int) -> georankings.Ranking:
+def _ranking(
+    level: str, period: Period, top: int | None
+) -> tuple[georankings.Ranking, Publication | None]:
+    """The ranking as published when the period is closed (published now if it never
+    was), else computed; rows limited to the caller's scope. A list size given in the
+    query (``top``) is a what-if: computed, never published."""
     if level == "unit":
         require_whole_city(authenticated_principal(), "view")
-    ranking = georankings.rankings(
-        database.session(), level, period, current_app.config["TIMEZONE"], top
-    )
+    tz = current_app.config["TIMEZONE"]
+    published = None
+    if top is None and publications.is_closed(period, tz):
+        ranking, published = publications.frozen_ranking(database.session(), level, period, tz)
+        if published is None:
+            published = _publish(ranking)
+    else:
+        ranking = georankings.rankings(database.session(), level, period, tz, top)
     ranking.rows = _in_scope(ranking.rows, level)
-    return ranking
+    return ranking, published
+
+
+def _publish(ranking: georankings.Ranking) -> Publication | None:
+    """Store the first showing of a closed period's ranking; if the database is busy (an
+    ingest holds the write lock) or another request stored it first, show it unstored."""
+    try:
+        with quick_transaction(database.engine()) as session:
+            return publications.publish_ranking(
+                session, ranking, issued_by=authenticated_principal().actor
+            )
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
+        return None
 
 
 def _in_scope(frame: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -134,4 +199,5 @@ def _in_scope(frame: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def _default(kind: str) -> Period:
-    return current_period(kind, current_app.config["TIMEZONE"])
+    """The last complete period of ``kind``: a running one has barely any figures."""
+    return current_period(kind, current_app.config["TIMEZONE"]).previous()

@@ -1,0 +1,120 @@
+"""Frozen publications (geo/reports/publications.py) on the hand-checked week of
+tests/stats_data.py: a reopen after publication leaves the published ranking unchanged
+and the recomputed view shows and explains the difference; rank change compares with the
+published previous ranking; an issued bulletin is byte-reproducible (HTML and PDF)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from geo.core.periods import parse_period
+from geo.core.taxonomy_file import default_taxonomy
+from geo.lifecycle import transitions as lifecycle
+from geo.lifecycle.changes import Change
+from geo.lifecycle.selection import Selection
+from geo.reports import publications as pub
+from geo.storage.db import transaction
+from geo.storage.models import Problem
+from geo.storage.publication_models import Publication
+from tests.stats_data import load_stats_city
+
+AFTER = datetime(2026, 12, 1)  # W47 (16–22 Nov) is over
+W46, W47 = parse_period("2026-W46"), parse_period("2026-W47")
+EAST = "329901001"
+BOSS = "city_officer"
+
+
+@pytest.fixture
+def city(engine, tmp_path: Path):
+    load_stats_city(engine, tmp_path)
+    return engine
+
+
+def _act(engine, external_id: str, change: Change) -> None:
+    with engine.connect() as conn:
+        pid = conn.execute(sa.select(Problem.id).where(Problem.external_id == external_id))
+        ids = (pid.scalar_one(),)
+    lifecycle.apply(engine, Selection(ids=ids), change)
+
+
+def _publish(engine, level: str, period, now=AFTER) -> None:
+    with transaction(engine) as session:
+        ranking, stored = pub.frozen_ranking(session, level, period, now=now)
+        assert stored is None
+        pub.publish_ranking(session, ranking, now)
+
+
+def _east(ranking):
+    return ranking.rows.set_index("code").loc[EAST]
+
+
+def test_a_reopen_after_publication_leaves_the_published_figures(city) -> None:
+    _publish(city, "street", W47)
+    _act(city, "P1", Change("reopen", "市创建办", "回头看发现反弹", at=AFTER + timedelta(days=1)))
+    with transaction(city, write=False) as session:
+        ranking, stored = pub.frozen_ranking(session, "street", W47, now=AFTER)
+        assert stored is not None and stored.computed_at == AFTER
+        east = _east(ranking)
+        # As published: due P1–P4, closed P1 P2 (50.0 %), rank 2 behind 南湖.
+        assert (east.due, east.closed, east.closed_on_time, east["rank"]) == (4, 2, 1, 2)
+        comparison = pub.compare_ranking(session, stored, "Asia/Shanghai", AFTER + timedelta(2))
+    change = next(c for c in comparison.changes if c["code"] == EAST)
+    # Today P1 is open again (its new deadline is past the week): due 3, closed 1 (P2).
+    assert change["figures"]["due"] == (4, 3) and change["figures"]["closed"] == (2, 1)
+    assert change["figures"]["closed_on_time"] == (1, 0)
+    assert change["events"] == {"reopen": 1} and comparison.since == {"reopen": 1}
+
+
+def test_rank_change_compares_with_the_published_previous_ranking(city) -> None:
+    _publish(city, "street", W46)  # W46: only P5 (东门) was due → 东门 ranked 1st
+    _act(city, "P5", Change("request_hold", "东门", "需整体改造", at=AFTER))
+    _act(city, "P5", Change("approve_hold", "市创建办", at=AFTER, role=BOSS))
+    with transaction(city, write=False) as session:
+        ranking, stored = pub.frozen_ranking(session, "street", W47, now=AFTER)
+    # Recomputed today W46 has nothing due (P5 is held), but the published rank stands.
+    east = _east(ranking)
+    assert stored is None and east.previous_rank == 1 and east.rank_change == -1
+
+
+def test_publishing_twice_keeps_the_first(city) -> None:
+    _publish(city, "street", W47)
+    with transaction(city) as session:
+        ranking, _ = pub.frozen_ranking(session, "street", W47, now=AFTER)
+        again = pub.publish_ranking(session, ranking, AFTER + timedelta(days=3))
+        assert again.computed_at == AFTER
+        assert session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 1
+
+
+def test_an_issued_bulletin_is_byte_reproducible(city) -> None:
+    taxonomy = default_taxonomy()
+    with transaction(city) as session:
+        first = pub.issue_bulletin(session, W47, taxonomy, now=AFTER, issued_by="test")
+        html = first.html
+    assert html and "文明城市创建工作周通报" in html
+    _act(city, "P1", Change("reopen", "市创建办", "反弹", at=AFTER + timedelta(days=1)))
+    with transaction(city) as session:
+        again = pub.issue_bulletin(session, W47, taxonomy, now=AFTER + timedelta(days=2))
+        assert again.html == html and again.issued_by == "test"
+        kinds = session.execute(sa.select(Publication.kind, Publication.level)).all()
+        # The bulletin's three rankings were published with it.
+        assert sorted(kinds) == [
+            ("bulletin", ""),
+            ("ranking", "district"),
+            ("ranking", "street"),
+            ("ranking", "unit"),
+        ]
+        archive = pub.archive(session)
+    assert [(p.kind, p.period) for p in archive] == [("bulletin", "2026-W47")]
+    assert pub.bulletin_pdf(again) == pub.bulletin_pdf(first)
+
+
+def test_a_running_week_is_shown_but_not_stored(city) -> None:
+    during = datetime(2026, 11, 18)
+    with transaction(city) as session:
+        shown = pub.issue_bulletin(session, W47, default_taxonomy(), now=during)
+        assert shown.id is None and "本期尚未结束" in (shown.html or "")
+        assert session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
