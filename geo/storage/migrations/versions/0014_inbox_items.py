@@ -3,7 +3,7 @@
 One row per user and occurrence (``key``), read or unread; see geo/reports/inbox.py.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
