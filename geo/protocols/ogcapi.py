@@ -71,8 +71,7 @@ class Collection:
 
     def item_keys(self) -> tuple[str, ...]:
         """Every query argument its items accept."""
-        temporal = ("datetime",) if self.temporal else ()
-        return (*PAGING_KEYS, *temporal, *self.filter_keys(), *FORMAT_KEYS)
+        return (*PAGING_KEYS, "datetime", *self.filter_keys(), *FORMAT_KEYS)
 
 
 def _area(id_: str, level: str, zh: str, en: str) -> Collection:
@@ -166,11 +165,14 @@ def parse_items(
     if coll.level is not None:
         filt = dataclasses.replace(filt, levels=(coll.level,))
     _check_bbox_crs(args.get("bbox-crs"))
+    # Core accepts datetime on every collection; one without times has nothing to match
+    # against, so a well-formed value leaves it unfiltered (a malformed one is still 400).
+    interval = parse_datetime(args.get("datetime"), tz)
     return ItemsQuery(
         coll,
         filt,
         parse_bbox(args.get("bbox")),
-        parse_datetime(args.get("datetime"), tz) if coll.temporal else None,
+        interval if coll.temporal else None,
         _int_arg(args.get("limit"), "limit", DEFAULT_LIMIT, minimum=1, clamp=MAX_LIMIT),
         _int_arg(args.get("offset"), "offset", 0, minimum=0),
     )

@@ -12,7 +12,7 @@ from typing import Any
 from geo.core.taxonomy import Taxonomy
 from geo.export.fields import FIELDS, Field
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
-from geo.storage.statuses import STATUSES
+from geo.storage.statuses import ALL_STATUSES
 
 _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 
@@ -41,7 +41,41 @@ def openapi_document(base_url: str, taxonomy: Taxonomy, title: str) -> dict[str,
         },
         "servers": [{"url": base_url}],
         "paths": paths,
-        "components": {"parameters": _common_parameters()},
+        "components": {
+            "parameters": _common_parameters(),
+            "schemas": {"exception": _EXCEPTION, "link": _LINK},
+            "responses": {
+                "400": _error("请求参数无效 / invalid parameter (OGC exception)"),
+                "404": _error("没有该资源 / not found (OGC exception)"),
+            },
+        },
+    }
+
+
+_LINK = {
+    "type": "object",
+    "required": ["href"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}
+_EXCEPTION = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+}
+_ERRORS = {"400": {"$ref": "#/components/responses/400"}}
+_NOT_FOUND = {"404": {"$ref": "#/components/responses/404"}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/exception"}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}, "text/html": {}},
     }
 
 
@@ -51,7 +85,10 @@ def _get(op_id: str, summary: str, media: str) -> dict[str, Any]:
             "operationId": op_id,
             "summary": summary,
             "parameters": [{"$ref": "#/components/parameters/f"}],
-            "responses": {"200": {"description": "OK", "content": {media: {}, "text/html": {}}}},
+            "responses": {
+                "200": {"description": "OK", "content": {media: {}, "text/html": {}}},
+                **_ERRORS,
+            },
         }
     }
 
@@ -59,23 +96,27 @@ def _get(op_id: str, summary: str, media: str) -> dict[str, Any]:
 def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
     base = f"/collections/{coll.id}"
     items_params = [
-        {"$ref": f"#/components/parameters/{name}"} for name in ("bbox", "limit", "offset", "f")
+        {"$ref": f"#/components/parameters/{name}"}
+        for name in ("bbox", "limit", "offset", "datetime", "f")
     ]
-    if coll.temporal:
-        items_params.append({"$ref": "#/components/parameters/datetime"})
     items_params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
-    feature = {"application/geo+json": {"schema": _feature_schema(coll)}, "text/html": {}}
+    feature_schema = _feature_schema(coll)
+    feature = {"application/geo+json": {"schema": feature_schema}, "text/html": {}}
+    page = {"application/geo+json": {"schema": _collection_schema(feature_schema)}, "text/html": {}}
+    described = _get(
+        f"describe_{coll.id}", coll.title("zh") + " / " + coll.title("en"), "application/json"
+    )
+    described["get"]["responses"].update(_NOT_FOUND)
     return {
-        base: _get(
-            f"describe_{coll.id}", coll.title("zh") + " / " + coll.title("en"), "application/json"
-        ),
+        base: described,
         f"{base}/items": {
             "get": {
                 "operationId": f"items_{coll.id}",
                 "summary": f"{coll.zh}要素 / {coll.en} features",
                 "parameters": items_params,
                 "responses": {
-                    "200": {"description": "GeoJSON FeatureCollection", "content": feature}
+                    "200": {"description": "GeoJSON FeatureCollection", "content": page},
+                    **_ERRORS,
                 },
             }
         },
@@ -94,7 +135,8 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {"description": "GeoJSON Feature", "content": feature},
-                    "404": {"description": "Not found"},
+                    **_ERRORS,
+                    **_NOT_FOUND,
                 },
             }
         },
@@ -103,7 +145,7 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
 
 def _filter_parameter(key: str, taxonomy: Taxonomy) -> dict[str, Any]:
     enums: dict[str, list[str]] = {
-        "status": ["all", "unresolved", "overdue", *STATUSES],
+        "status": ["all", "unresolved", "overdue", *ALL_STATUSES],
         "category": list(taxonomy.categories),
         "kind": list(taxonomy.point_kinds),
         "campaign": list(taxonomy.campaigns),
@@ -140,6 +182,22 @@ def _feature_schema(coll: Collection) -> dict[str, Any]:
             "type": {"type": "string", "enum": ["Feature"]},
             "geometry": {"type": "object"},
             "properties": {"type": "object", "properties": props},
+        },
+    }
+
+
+def _collection_schema(feature: dict[str, Any]) -> dict[str, Any]:
+    """An items page: a GeoJSON FeatureCollection with the OGC paging members."""
+    return {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": feature},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
         },
     }
 

@@ -46,7 +46,11 @@ def test_landing_conformance_and_openapi(city_app) -> None:
     assert limit["maximum"] == 10000 and limit["default"] == 100
     params = api["paths"]["/collections/problems/items"]["get"]["parameters"]
     status = next(p for p in params if p.get("name") == "status")
-    assert "overdue" in status["schema"]["enum"]
+    assert {"overdue", "held", "voided"} <= set(status["schema"]["enum"])
+    responses = api["paths"]["/collections/problems/items"]["get"]["responses"]
+    page = responses["200"]["content"]["application/geo+json"]["schema"]
+    assert page["properties"]["type"]["enum"] == ["FeatureCollection"]
+    assert api["components"]["responses"][responses["400"]["$ref"].rsplit("/", 1)[1]]
 
 
 def test_collections_have_extents_and_item_links(city_app) -> None:
@@ -152,10 +156,10 @@ def test_single_items(city_app) -> None:
             "bbox, bbox-crs, limit",
         ),
         (
-            "/ogcapi/collections/grids/items?datetime=2024-05-01",
+            "/ogcapi/collections/grids/items?datetime=soon",
             400,
             "InvalidParameterValue",
-            "datetime",
+            "RFC 3339",
         ),
         (
             "/ogcapi/collections/problems/items?status=open",
@@ -178,6 +182,14 @@ def test_bad_requests_answer_in_ogc_exception_format(city_app, url, status, code
     assert response.status_code == status
     body = json.loads(response.get_data(as_text=True))
     assert body["code"] == code and needle in body["description"]
+
+
+def test_datetime_is_accepted_on_every_collection(city_app) -> None:
+    client = signed_in(city_app)
+    for coll in ("points", "streets", "districts"):
+        _, all_items = get_json(client, f"/ogcapi/collections/{coll}/items")
+        _, timed = get_json(client, f"/ogcapi/collections/{coll}/items?datetime=2024-05-01/..")
+        assert timed["numberMatched"] == all_items["numberMatched"] > 0  # nothing to filter
 
 
 def test_html_pages_are_chinese_by_default(city_app) -> None:
