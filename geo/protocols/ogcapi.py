@@ -2,7 +2,8 @@
 
 Collections: ``problems`` (temporal: found time), ``points`` (inspection points) and one
 per area level (``grids``, ``communities``, ``streets``, ``districts``). Items take
-``bbox`` (lon/lat CRS84), ``datetime`` (problems), ``limit`` (default 100, clamped to
+``bbox`` (lon/lat CRS84, or ``bbox-crs``), ``crs`` (Part 2, geo/protocols/ogc_crs.py),
+``datetime`` (problems; accepted and ignored elsewhere), ``limit`` (default 100, clamped to
 ``MAX_LIMIT`` = 10,000), ``offset`` and the map's filters as property filters. Times
 in ``datetime`` without an offset are local (the configured time zone).
 This module builds plain dicts; web/api/ogcapi.py renders them as JSON or HTML.
@@ -25,6 +26,7 @@ from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import range_bound
+from geo.protocols.ogc_crs import CRS84, OFFERED, Crs, parse_crs
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
 from geo.storage.models import Area, Problem
@@ -32,15 +34,15 @@ from geo.storage.models import Area, Problem
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10**9
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 FORMAT_KEYS = ("f", "lang")
-PAGING_KEYS = ("bbox", "bbox-crs", "limit", "offset")
+PAGING_KEYS = ("bbox", "bbox-crs", "crs", "limit", "offset")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class ItemsQuery:
     interval: tuple[datetime | None, datetime | None] | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    crs: Crs = OFFERED[CRS84]
 
 
 def collection(collection_id: str) -> Collection:
@@ -164,22 +167,25 @@ def parse_items(
     filt = ProblemFilter.from_args(filter_args, taxonomy, coll.target, tz)
     if coll.level is not None:
         filt = dataclasses.replace(filt, levels=(coll.level,))
-    _check_bbox_crs(args.get("bbox-crs"))
+    bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
+    bbox = parse_bbox(args.get("bbox"))
     # Core accepts datetime on every collection; one without times has nothing to match
     # against, so a well-formed value leaves it unfiltered (a malformed one is still 400).
     interval = parse_datetime(args.get("datetime"), tz)
     return ItemsQuery(
         coll,
         filt,
-        parse_bbox(args.get("bbox")),
+        None if bbox is None else _checked_lon_lat(bbox_crs.to_lon_lat(bbox), args["bbox"]),
         interval if coll.temporal else None,
         _int_arg(args.get("limit"), "limit", DEFAULT_LIMIT, minimum=1, clamp=MAX_LIMIT),
         _int_arg(args.get("offset"), "offset", 0, minimum=0),
+        parse_crs(args.get("crs")),
     )
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat`` (or 6 numbers with heights, which are ignored)."""
+    """Four numbers (or 6 with heights, which are ignored) in the ``bbox-crs`` axis order:
+    ``minlon,minlat,maxlon,maxlat`` for CRS84. Checked against the globe once in lon/lat."""
     if text is None:
         return None
     parts = text.split(",")
@@ -197,6 +203,14 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
             )
         )
     x0, y0, x1, y1 = numbers
+    return x0, y0, x1, y1
+
+
+def _checked_lon_lat(
+    box: tuple[float, float, float, float], text: str
+) -> tuple[float, float, float, float]:
+    """``box`` (minlon,minlat,maxlon,maxlat) within the globe, minimum below maximum."""
+    x0, y0, x1, y1 = box
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise InvalidParameterError(
             tr(f"bbox 超出经纬度范围: '{text}'", f"bbox outside lon −180…180, lat −90…90: '{text}'")
@@ -289,16 +303,6 @@ def temporal_extent(session: so.Session, scope: Scope) -> tuple[datetime | None,
     stmt = sa.select(sa.func.min(Problem.found_at), sa.func.max(Problem.found_at))
     first, last = session.execute(scoped(stmt, scope, Problem)).one()
     return first, last
-
-
-def _check_bbox_crs(value: str | None) -> None:
-    if value not in (None, CRS84):
-        raise InvalidParameterError(
-            tr(
-                f"不支持的 bbox-crs '{value}': only {CRS84}",
-                f"unsupported bbox-crs '{value}': only {CRS84}",
-            )
-        )
 
 
 def _int_arg(

@@ -11,6 +11,7 @@ from typing import Any
 
 from geo.core.taxonomy import Taxonomy
 from geo.export.fields import FIELDS, Field
+from geo.protocols.ogc_crs import CRS84, OFFERED
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
 from geo.storage.statuses import ALL_STATUSES
 
@@ -67,6 +68,12 @@ _EXCEPTION = {
     "required": ["code"],
     "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
 }
+_CONTENT_CRS = {
+    "Content-Crs": {
+        "description": "坐标系 / the CRS of the coordinates, as <URI> (JSON answers)",
+        "schema": {"type": "string"},
+    }
+}
 _ERRORS = {"400": {"$ref": "#/components/responses/400"}}
 _NOT_FOUND = {"404": {"$ref": "#/components/responses/404"}}
 
@@ -97,7 +104,7 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
     base = f"/collections/{coll.id}"
     items_params = [
         {"$ref": f"#/components/parameters/{name}"}
-        for name in ("bbox", "limit", "offset", "datetime", "f")
+        for name in ("bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f")
     ]
     items_params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
     feature_schema = _feature_schema(coll)
@@ -115,7 +122,11 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
                 "summary": f"{coll.zh}要素 / {coll.en} features",
                 "parameters": items_params,
                 "responses": {
-                    "200": {"description": "GeoJSON FeatureCollection", "content": page},
+                    "200": {
+                        "description": "GeoJSON FeatureCollection",
+                        "content": page,
+                        "headers": _CONTENT_CRS,
+                    },
                     **_ERRORS,
                 },
             }
@@ -131,10 +142,15 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
                         "required": True,
                         "schema": {"type": "string"},
                     },
+                    {"$ref": "#/components/parameters/crs"},
                     {"$ref": "#/components/parameters/f"},
                 ],
                 "responses": {
-                    "200": {"description": "GeoJSON Feature", "content": feature},
+                    "200": {
+                        "description": "GeoJSON Feature",
+                        "content": feature,
+                        "headers": _CONTENT_CRS,
+                    },
                     **_ERRORS,
                     **_NOT_FOUND,
                 },
@@ -223,8 +239,24 @@ def _common_parameters() -> dict[str, Any]:
             "required": False,
             "style": "form",
             "explode": False,
-            "description": "minlon,minlat,maxlon,maxlat (CRS84)",
+            "description": "minlon,minlat,maxlon,maxlat in CRS84; in bbox-crs's axis order "
+            "otherwise (EPSG:4326 and EPSG:4490: minlat,minlon,maxlat,maxlon)",
             "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        },
+        "crs": {
+            "name": "crs",
+            "in": "query",
+            "required": False,
+            "description": "坐标系 / CRS of the answer (OGC API Features Part 2); the "
+            "Content-Crs header names it. EPSG:4490 is CGCS2000 (lat/lon).",
+            "schema": {"type": "string", "enum": list(OFFERED), "default": CRS84},
+        },
+        "bbox-crs": {
+            "name": "bbox-crs",
+            "in": "query",
+            "required": False,
+            "description": "bbox 的坐标系 / CRS of bbox",
+            "schema": {"type": "string", "enum": list(OFFERED), "default": CRS84},
         },
         "datetime": {
             "name": "datetime",

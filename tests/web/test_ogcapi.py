@@ -153,7 +153,7 @@ def test_single_items(city_app) -> None:
             "/ogcapi/collections/problems/items?colour=red",
             400,
             "InvalidParameterValue",
-            "bbox, bbox-crs, limit",
+            "bbox, bbox-crs, crs, limit",
         ),
         (
             "/ogcapi/collections/grids/items?datetime=soon",
@@ -283,3 +283,42 @@ def test_items_page_in_chromium(city_app, browser) -> None:
         assert page.evaluate("window.__xss") is None
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
+
+
+CRS_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+CRS_4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+CRS_84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def test_part2_crs_swaps_to_lat_lon_and_says_so(city_app) -> None:
+    """/req/crs: crs= answers in the CRS asked for, Content-Crs names it, collections list
+    the CRSs offered, and bbox-crs reads the bbox in that CRS's axis order."""
+    client = signed_in(city_app)
+    _, coll = get_json(client, "/ogcapi/collections/problems")
+    assert coll["crs"] == [CRS_84, CRS_4326, CRS_4490] and coll["storageCrs"] == CRS_84
+    base = "/ogcapi/collections/problems/items"
+    plain, default = get_json(client, base)
+    assert plain.headers["Content-Crs"] == f"<{CRS_84}>"
+    for uri in (CRS_4326, CRS_4490, "EPSG:4490"):
+        response, swapped = get_json(client, f"{base}?crs={uri}")
+        assert response.headers["Content-Crs"].startswith("<http://www.opengis.net/def/crs/EPSG")
+        lon, lat = default["features"][0]["geometry"]["coordinates"]
+        assert swapped["features"][0]["geometry"]["coordinates"] == [lat, lon]
+    _, by_lon_lat = get_json(client, f"{base}?bbox=120.81,32.0,120.83,32.02")
+    _, by_lat_lon = get_json(client, f"{base}?bbox=32.0,120.81,32.02,120.83&bbox-crs={CRS_4326}")
+    assert by_lat_lon["numberMatched"] == by_lon_lat["numberMatched"] >= 1
+    area = get_json(client, f"/ogcapi/collections/streets/items?crs={CRS_4490}")[1]
+    ring = area["features"][0]["geometry"]["coordinates"][0][0]
+    assert ring[0][0] > 30 and ring[0][1] > 100  # lat first
+    one, item = get_json(client, f"/ogcapi/collections/points/items/P1?crs={CRS_4326}")
+    assert one.headers["Content-Crs"] == f"<{CRS_4326}>"
+    assert item["geometry"]["coordinates"][0] < 90
+
+
+@pytest.mark.parametrize(
+    "args", ["crs=EPSG:3857", "bbox-crs=EPSG:3857&bbox=1,2,3,4", "bbox=120,32,121,33&bbox-crs=x"]
+)
+def test_unknown_crs_is_a_400_listing_the_offered_ones(city_app, args) -> None:
+    response = signed_in(city_app).get(f"/ogcapi/collections/problems/items?{args}")
+    assert response.status_code == 400
+    assert CRS_4490 in json.loads(response.get_data(as_text=True))["description"]

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.core.errors import CivicgridError
 from geo.protocols import ogc_items, ogcapi
+from geo.protocols.ogc_crs import content_crs, parse_crs, reproject_features
 from geo.protocols.openapi import openapi_document
 from geo.reports.filters import ProblemFilter
 from web import database
@@ -93,7 +94,9 @@ def items(collection_id: str) -> ResponseReturnValue:
     )
     if ogcapi_docs.wants_html():
         return ogcapi_docs.items_html(coll, page)
-    return Response(ogcapi_docs.items_json(coll, page), mimetype=GEOJSON)
+    page = dataclasses.replace(page, features=reproject_features(page.features, query.crs))
+    headers = {"Content-Crs": content_crs(query.crs)}
+    return Response(ogcapi_docs.items_json(coll, page), mimetype=GEOJSON, headers=headers)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -102,6 +105,7 @@ def item(collection_id: str, feature_id: str) -> ResponseReturnValue:
     """One feature by its id (problem number, point or area code)."""
     coll = ogcapi.collection(collection_id)
     ogcapi_docs.check_item_args()
+    crs = parse_crs(request.args.get("crs"))
     text = ogc_items.item(
         database.session(),
         coll,
@@ -113,7 +117,11 @@ def item(collection_id: str, feature_id: str) -> ResponseReturnValue:
     )
     if ogcapi_docs.wants_html():
         return ogcapi_docs.item_html(coll, feature_id, text)
-    return Response(ogcapi_docs.item_json(coll, feature_id, text), mimetype=GEOJSON)
+    [text] = reproject_features([text], crs)
+    headers = {"Content-Crs": content_crs(crs)}
+    return Response(
+        ogcapi_docs.item_json(coll, feature_id, text), mimetype=GEOJSON, headers=headers
+    )
 
 
 def _respond(doc: dict[str, object], template: str, **context: object) -> ResponseReturnValue:

@@ -17,8 +17,9 @@ from flask.typing import ResponseReturnValue
 from geo.core.errors import InvalidParameterError
 from geo.core.text import tr
 from geo.export.fields import FIELDS, ID_FIELD
+from geo.protocols.ogc_crs import CRS84, OFFERED
 from geo.protocols.ogc_items import ItemsPage
-from geo.protocols.ogcapi import COLLECTIONS, CRS84, Collection, spatial_extent, temporal_extent
+from geo.protocols.ogcapi import COLLECTIONS, Collection, spatial_extent, temporal_extent
 from geo.reports import maps, queries
 from geo.reports.filters import allowed_keys_message
 from web import database
@@ -29,6 +30,8 @@ from web.security.guard import csp_nonce, current_scope
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
 _FORMATS = ("json", "html")
+ITEM_KEYS = ("f", "lang", "crs")
+"""What a single item accepts."""
 
 
 def title() -> str:
@@ -147,7 +150,7 @@ def collection(session: so.Session, coll: Collection, nested: bool = False) -> d
         "title": coll.title(lang),
         "description": coll.description(lang),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(OFFERED),
         "storageCrs": CRS84,
         "links": links,
         "extent": _extent(session, coll),
@@ -228,15 +231,15 @@ def item_json(coll: Collection, feature_id: str, text: str) -> str:
 
 
 def check_item_args() -> None:
-    """A single item takes only ``f`` and ``lang``."""
-    unknown = [k for k in request.args if k not in ("f", "lang")]
+    """A single item takes only ``f``, ``lang`` and ``crs``."""
+    unknown = [k for k in request.args if k not in ITEM_KEYS]
     if unknown:
         raise InvalidParameterError(
             tr(
                 f"未知的参数: {', '.join(unknown)}; ",
                 f"unknown parameter(s): {', '.join(unknown)}; ",
             )
-            + allowed_keys_message(("f", "lang"))
+            + allowed_keys_message(ITEM_KEYS)
         )
 
 
