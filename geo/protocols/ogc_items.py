@@ -24,6 +24,7 @@ from geo.core.text import tr
 from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
 from geo.export.request import ExportRequest
 from geo.export.stream import feature_batches
+from geo.protocols.ogc_filter import filter_conditions
 from geo.protocols.ogcapi import Collection, ItemsQuery, time_conditions
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint, Problem
@@ -55,7 +56,11 @@ def items_page(
     """One page of ``query``'s features (ordered by id) and the number matched."""
     query.filter.validate(session)
     coll = query.collection
-    where = tuple(time_conditions(query)) + tuple(_bbox_conditions(session, coll, query.bbox))
+    where = (
+        *time_conditions(query),
+        *_bbox_conditions(session, coll, query.bbox),
+        *filter_conditions(session, coll.target, query.cql, query.filter_crs),
+    )
     ids = _exact_ids(session, query) if _needs_exact_ids(session, query) else None
     if ids is not None:
         matched = len(ids)
@@ -155,6 +160,7 @@ def _exact_ids(session: so.Session, query: ItemsQuery) -> list[int]:
     columns: list[Any] = [model.id, raw_wkb(session, model.geom)]
     stmt = filtered(sa.select(*columns).order_by(model.id), target, query.filter)
     stmt = stmt.where(*_bbox_conditions(session, query.collection, query.bbox))
+    stmt = stmt.where(*filter_conditions(session, target, query.cql, query.filter_crs))
     rows = session.execute(stmt).all()
     if not rows:
         return []

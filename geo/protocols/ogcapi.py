@@ -27,6 +27,8 @@ from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import range_bound
 from geo.protocols.ogc_crs import CRS84, OFFERED, Crs, parse_crs
+from geo.protocols.ogc_filter import CONFORMANCE as FILTER_CONFORMANCE
+from geo.protocols.ogc_filter import parse_filter
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
 from geo.storage.models import Area, Problem
@@ -40,9 +42,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *FILTER_CONFORMANCE,
 ]
 FORMAT_KEYS = ("f", "lang")
-PAGING_KEYS = ("bbox", "bbox-crs", "crs", "limit", "offset")
+PAGING_KEYS = ("bbox", "bbox-crs", "crs", "limit", "offset", "filter", "filter-lang", "filter-crs")
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class ItemsQuery:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     crs: Crs = OFFERED[CRS84]
+    cql: dict[str, Any] | None = None
+    """The CQL2 filter as a CQL2-JSON tree (geo/protocols/ogc_filter.py)."""
+    filter_crs: Crs = OFFERED[CRS84]
 
 
 def collection(collection_id: str) -> Collection:
@@ -180,6 +186,8 @@ def parse_items(
         _int_arg(args.get("limit"), "limit", DEFAULT_LIMIT, minimum=1, clamp=MAX_LIMIT),
         _int_arg(args.get("offset"), "offset", 0, minimum=0),
         parse_crs(args.get("crs")),
+        parse_filter(args.get("filter"), args.get("filter-lang")),
+        parse_crs(args.get("filter-crs"), "filter-crs"),
     )
 
 

@@ -104,7 +104,10 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
     base = f"/collections/{coll.id}"
     items_params = [
         {"$ref": f"#/components/parameters/{name}"}
-        for name in ("bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f")
+        for name in (
+            *("bbox", "bbox-crs", "crs", "limit", "offset", "datetime"),
+            *("filter", "filter-lang", "filter-crs", "f"),
+        )
     ]
     items_params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
     feature_schema = _feature_schema(coll)
@@ -128,6 +131,19 @@ def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
                         "headers": _CONTENT_CRS,
                     },
                     **_ERRORS,
+                },
+            }
+        },
+        f"{base}/queryables": {
+            "get": {
+                "operationId": f"queryables_{coll.id}",
+                "summary": f"{coll.zh}可查询的属性 / {coll.en} queryables",
+                "responses": {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+                    },
+                    **_NOT_FOUND,
                 },
             }
         },
@@ -256,6 +272,31 @@ def _common_parameters() -> dict[str, Any]:
             "in": "query",
             "required": False,
             "description": "bbox 的坐标系 / CRS of bbox",
+            "schema": {"type": "string", "enum": list(OFFERED), "default": CRS84},
+        },
+        "filter": {
+            "name": "filter",
+            "in": "query",
+            "required": False,
+            "description": "CQL2 过滤 / CQL2 filter (Part 3) over the collection's queryables: "
+            "comparisons, AND/OR/NOT, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS, T_INTERSECTS",
+            "schema": {"type": "string"},
+        },
+        "filter-lang": {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "string",
+                "enum": ["cql2-text", "cql2-json"],
+                "default": "cql2-text",
+            },
+        },
+        "filter-crs": {
+            "name": "filter-crs",
+            "in": "query",
+            "required": False,
+            "description": "filter 中几何的坐标系 / CRS of the filter's geometries",
             "schema": {"type": "string", "enum": list(OFFERED), "default": CRS84},
         },
         "datetime": {

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from geo.core.errors import CivicgridError
 from geo.protocols import ogc_items, ogcapi
 from geo.protocols.ogc_crs import content_crs, parse_crs, reproject_features
+from geo.protocols.ogc_filter import GEOMETRY_TYPES, queryables_schema
 from geo.protocols.openapi import openapi_document
 from geo.reports.filters import ProblemFilter
 from web import database
@@ -74,6 +75,17 @@ def collection(collection_id: str) -> ResponseReturnValue:
     coll = ogcapi.collection(collection_id)
     doc = ogcapi_docs.collection(database.session(), coll)
     return _respond(doc, "ogcapi/collection.html", coll=coll)
+
+
+@bp.get("/collections/<collection_id>/queryables")
+@requires("view")
+def queryables(collection_id: str) -> ResponseReturnValue:
+    """The properties a CQL2 filter may name (JSON Schema), from the exports' fields."""
+    coll = ogcapi.collection(collection_id)
+    url = url_for("ogcapi.queryables", collection_id=coll.id, _external=True)
+    geometry = GEOMETRY_TYPES[coll.target]
+    doc = queryables_schema(coll.target, geometry, url, current_lang())
+    return Response(json.dumps(doc, ensure_ascii=False), mimetype="application/schema+json")
 
 
 @bp.get("/collections/<collection_id>/items")

@@ -136,6 +136,12 @@ def collection(session: so.Session, coll: Collection, nested: bool = False) -> d
     links += [
         _link(items, "items", GEOJSON, translate("要素", "items")),
         _link(
+            _url("ogcapi.queryables", collection_id=coll.id),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            translate("可查询的属性", "queryables"),
+        ),
+        _link(
             _url("ogcapi.items", collection_id=coll.id, f="html"),
             "items",
             "text/html",
