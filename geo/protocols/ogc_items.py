@@ -57,6 +57,7 @@ def items_page(
     query.filter.validate(session)
     coll = query.collection
     where = (
+        *geometry_type_conditions(session, coll),
         *time_conditions(query),
         *_bbox_conditions(session, coll, query.bbox),
         *filter_conditions(session, coll.target, query.cql, query.filter_crs),
@@ -94,10 +95,27 @@ def item(
     else:
         cond = model.code == feature_id  # type: ignore[union-attr]
     query = ItemsQuery(coll, filt, limit=1)
-    features = _features(session, coll, query, taxonomy, lang, tz, Page(where=(cond,), limit=1))
+    where = (cond, *geometry_type_conditions(session, coll))
+    features = _features(session, coll, query, taxonomy, lang, tz, Page(where=where, limit=1))
     if not features:
         raise _missing(coll, feature_id)
     return features[0]
+
+
+_WKB_TYPES = {"Point": ("01", "04"), "LineString": ("02", "05"), "Polygon": ("03", "06")}
+"""WKB type codes (hex) of a geometry type and its Multi- form."""
+
+
+def geometry_type_conditions(session: so.Session, coll: Collection) -> list[sa.ColumnElement[bool]]:
+    """Conditions keeping a typed collection's geometry type (points_point, …)."""
+    if coll.geometry is None:
+        return []
+    model = model_of(coll.target)
+    if is_postgres(session):
+        names = [coll.geometry.upper(), "MULTI" + coll.geometry.upper()]
+        return [sa.func.GeometryType(model.geom).in_(names)]
+    # SQLite keeps ISO WKB, little-endian: the type is the second byte
+    return [sa.func.hex(sa.func.substr(model.geom, 2, 1)).in_(_WKB_TYPES[coll.geometry])]
 
 
 def _missing(coll: Collection, feature_id: str) -> NotFoundError:
@@ -160,6 +178,7 @@ def _exact_ids(session: so.Session, query: ItemsQuery) -> list[int]:
     columns: list[Any] = [model.id, raw_wkb(session, model.geom)]
     stmt = filtered(sa.select(*columns).order_by(model.id), target, query.filter)
     stmt = stmt.where(*_bbox_conditions(session, query.collection, query.bbox))
+    stmt = stmt.where(*geometry_type_conditions(session, query.collection))
     stmt = stmt.where(*filter_conditions(session, target, query.cql, query.filter_crs))
     rows = session.execute(stmt).all()
     if not rows:

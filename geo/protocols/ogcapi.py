@@ -1,6 +1,8 @@
 """OGC API – Features (Part 1: Core): collections, request parameters and documents.
 
-Collections: ``problems`` (temporal: found time), ``points`` (inspection points) and one
+Collections: ``problems`` (temporal: found time), ``points`` (inspection points, any
+geometry; ``points_point``, ``points_linestring`` and ``points_polygon`` split them by
+geometry type for GDAL/QGIS, whose layers have one) and one
 per area level (``grids``, ``communities``, ``streets``, ``districts``). Items take
 ``bbox`` (lon/lat CRS84, or ``bbox-crs``), ``crs`` (Part 2, geo/protocols/ogc_crs.py),
 ``datetime`` (problems; accepted and ignored elsewhere), ``limit`` (default 100, clamped to
@@ -59,6 +61,9 @@ class Collection:
     en: str
     description_zh: str
     description_en: str
+    geometry: str | None = None
+    """Only features of this GeoJSON geometry type (and its Multi- form), for clients
+    such as GDAL that give a layer one geometry type; None: any."""
 
     @property
     def temporal(self) -> bool:
@@ -111,6 +116,24 @@ COLLECTIONS: dict[str, Collection] = {
             "Inspection points",
             "检查点位（农贸市场、背街小巷、学校周边…）及其类型和所属区域。",
             "Inspection points (markets, back alleys, school surroundings…) with kind and areas.",
+        ),
+        *(
+            Collection(
+                f"points_{kind.lower()}",
+                "points",
+                None,
+                f"点位（{zh}）",
+                f"Inspection points ({en})",
+                f"几何为{zh}的检查点位（与 points 相同，供每层只有一种几何类型的 GIS 软件使用）。",
+                f"Inspection points whose geometry is a {en.lower()} (as in points, for GIS "
+                "software that gives a layer one geometry type).",
+                kind,
+            )
+            for kind, zh, en in (
+                ("Point", "点", "Point"),
+                ("LineString", "线", "Line"),
+                ("Polygon", "面", "Polygon"),
+            )
         ),
         _area("grids", "grid", "网格", "Grids"),
         _area("communities", "community", "社区/村", "Communities and villages"),

@@ -102,10 +102,13 @@ def _get(op_id: str, summary: str, media: str) -> dict[str, Any]:
 
 def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
     base = f"/collections/{coll.id}"
-    items_params = [
+    # limit inline, not a $ref: GDAL's OAPIF driver reads its maximum from the items
+    # path and does not follow references (it would page 10 at a time)
+    items_params: list[dict[str, Any]] = [_common_parameters()["limit"]]
+    items_params += [
         {"$ref": f"#/components/parameters/{name}"}
         for name in (
-            *("bbox", "bbox-crs", "crs", "limit", "offset", "datetime"),
+            *("bbox", "bbox-crs", "crs", "offset", "datetime"),
             *("filter", "filter-lang", "filter-crs", "f"),
         )
     ]

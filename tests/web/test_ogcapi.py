@@ -56,7 +56,10 @@ def test_landing_conformance_and_openapi(city_app) -> None:
 def test_collections_have_extents_and_item_links(city_app) -> None:
     _, doc = get_json(signed_in(city_app), "/ogcapi/collections")
     ids = [c["id"] for c in doc["collections"]]
-    assert ids == ["problems", "points", "grids", "communities", "streets", "districts"]
+    assert ids == [
+        *("problems", "points", "points_point", "points_linestring", "points_polygon"),
+        *("grids", "communities", "streets", "districts"),
+    ]
     problems = doc["collections"][0]
     assert problems["title"] == "问题"
     assert problems["extent"]["spatial"]["bbox"][0] == pytest.approx([120.8, 32.0, 121.0, 32.04])
@@ -234,7 +237,8 @@ def test_gdal_reads_the_service(city_app, engine) -> None:
         listing = _ogrinfo("-so", "-al", f"OAPIF:{base}/ogcapi", token=city)
         counts = dict(re.findall(r"Layer name: (\w+)\n(?:.*\n)*?Feature Count: (\d+)", listing))
         assert counts == {
-            "problems": "6", "points": "3", "grids": "0",
+            "problems": "6", "points": "3", "grids": "0", "points_point": "1",
+            "points_linestring": "1", "points_polygon": "1",
             "communities": "0", "streets": "4", "districts": "2",
         }  # fmt: skip
         spat = _ogrinfo(

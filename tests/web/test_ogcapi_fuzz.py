@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from tests.helpers import add_token, load_scoped_city
 from web import database
 
-FUZZ_EXAMPLES = 8  # per operation, principal and mode: bounded, the suite stays fast
+FUZZ_EXAMPLES = 5  # per operation, principal and mode: bounded, the suite stays fast
 
 
 @pytest.fixture
@@ -80,6 +80,8 @@ def test_schemathesis_finds_no_mismatch_in_the_ogc_api(fuzz_app) -> None:
     failures = []
     for operation in operations:
         for (who, header), mode in itertools.product(headers.items(), GenerationMode):
+            if mode == GenerationMode.NEGATIVE and not list(operation.iter_parameters()):
+                continue  # nothing to get wrong (e.g. /queryables takes no parameter)
             try:
                 fuzz(operation, header, mode)
             except (Exception, BaseExceptionGroup) as exc:  # hypothesis raises groups
