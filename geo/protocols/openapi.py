@@ -102,79 +102,81 @@ def _get(op_id: str, summary: str, media: str) -> dict[str, Any]:
 
 def _collection_paths(coll: Collection, taxonomy: Taxonomy) -> dict[str, Any]:
     base = f"/collections/{coll.id}"
+    feature = {"application/geo+json": {"schema": _feature_schema(coll)}, "text/html": {}}
+    described = _get(
+        f"describe_{coll.id}", coll.title("zh") + " / " + coll.title("en"), "application/json"
+    )
+    described["get"]["responses"].update(_NOT_FOUND)
+    queryables = {"application/schema+json": {"schema": {"type": "object"}}}
+    return {
+        base: described,
+        f"{base}/items": _items_path(coll, taxonomy, feature),
+        f"{base}/queryables": {
+            "get": {
+                "operationId": f"queryables_{coll.id}",
+                "summary": f"{coll.zh}可查询的属性 / {coll.en} queryables",
+                "responses": {
+                    "200": {"description": "JSON Schema", "content": queryables},
+                    **_NOT_FOUND,
+                },
+            }
+        },
+        f"{base}/items/{{featureId}}": _item_path(coll, feature),
+    }
+
+
+def _items_path(coll: Collection, taxonomy: Taxonomy, feature: dict[str, Any]) -> dict[str, Any]:
     # limit inline, not a $ref: GDAL's OAPIF driver reads its maximum from the items
     # path and does not follow references (it would page 10 at a time)
-    items_params: list[dict[str, Any]] = [_common_parameters()["limit"]]
-    items_params += [
+    params: list[dict[str, Any]] = [_common_parameters()["limit"]]
+    params += [
         {"$ref": f"#/components/parameters/{name}"}
         for name in (
             *("bbox", "bbox-crs", "crs", "offset", "datetime"),
             *("filter", "filter-lang", "filter-crs", "f"),
         )
     ]
-    items_params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
-    feature_schema = _feature_schema(coll)
-    feature = {"application/geo+json": {"schema": feature_schema}, "text/html": {}}
-    page = {"application/geo+json": {"schema": _collection_schema(feature_schema)}, "text/html": {}}
-    described = _get(
-        f"describe_{coll.id}", coll.title("zh") + " / " + coll.title("en"), "application/json"
-    )
-    described["get"]["responses"].update(_NOT_FOUND)
+    params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
+    schema = _collection_schema(feature["application/geo+json"]["schema"])
+    page = {"application/geo+json": {"schema": schema}, "text/html": {}}
     return {
-        base: described,
-        f"{base}/items": {
-            "get": {
-                "operationId": f"items_{coll.id}",
-                "summary": f"{coll.zh}要素 / {coll.en} features",
-                "parameters": items_params,
-                "responses": {
-                    "200": {
-                        "description": "GeoJSON FeatureCollection",
-                        "content": page,
-                        "headers": _CONTENT_CRS,
-                    },
-                    **_ERRORS,
+        "get": {
+            "operationId": f"items_{coll.id}",
+            "summary": f"{coll.zh}要素 / {coll.en} features",
+            "parameters": params,
+            "responses": {
+                "200": {
+                    "description": "GeoJSON FeatureCollection",
+                    "content": page,
+                    "headers": _CONTENT_CRS,
                 },
-            }
-        },
-        f"{base}/queryables": {
-            "get": {
-                "operationId": f"queryables_{coll.id}",
-                "summary": f"{coll.zh}可查询的属性 / {coll.en} queryables",
-                "responses": {
-                    "200": {
-                        "description": "JSON Schema",
-                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
-                    },
-                    **_NOT_FOUND,
+                **_ERRORS,
+            },
+        }
+    }
+
+
+def _item_path(coll: Collection, feature: dict[str, Any]) -> dict[str, Any]:
+    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "get": {
+            "operationId": f"item_{coll.id}",
+            "summary": f"单个{coll.zh} / one {coll.en} feature",
+            "parameters": [
+                feature_id,
+                {"$ref": "#/components/parameters/crs"},
+                {"$ref": "#/components/parameters/f"},
+            ],
+            "responses": {
+                "200": {
+                    "description": "GeoJSON Feature",
+                    "content": feature,
+                    "headers": _CONTENT_CRS,
                 },
-            }
-        },
-        f"{base}/items/{{featureId}}": {
-            "get": {
-                "operationId": f"item_{coll.id}",
-                "summary": f"单个{coll.zh} / one {coll.en} feature",
-                "parameters": [
-                    {
-                        "name": "featureId",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    },
-                    {"$ref": "#/components/parameters/crs"},
-                    {"$ref": "#/components/parameters/f"},
-                ],
-                "responses": {
-                    "200": {
-                        "description": "GeoJSON Feature",
-                        "content": feature,
-                        "headers": _CONTENT_CRS,
-                    },
-                    **_ERRORS,
-                    **_NOT_FOUND,
-                },
-            }
-        },
+                **_ERRORS,
+                **_NOT_FOUND,
+            },
+        }
     }
 
 
@@ -244,24 +246,12 @@ def _property(f: Field) -> dict[str, Any]:
 
 
 def _common_parameters() -> dict[str, Any]:
+    return {**_core_parameters(), **_crs_and_filter_parameters()}
+
+
+def _crs_and_filter_parameters() -> dict[str, Any]:
+    """Parameters of Part 2 (crs, bbox-crs) and Part 3 (filter, filter-lang, filter-crs)."""
     return {
-        "f": {
-            "name": "f",
-            "in": "query",
-            "required": False,
-            "description": "格式 / format: json or html (default from the Accept header)",
-            "schema": {"type": "string", "enum": ["json", "html"]},
-        },
-        "bbox": {
-            "name": "bbox",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "description": "minlon,minlat,maxlon,maxlat in CRS84; in bbox-crs's axis order "
-            "otherwise (EPSG:4326 and EPSG:4490: minlat,minlon,maxlat,maxlon)",
-            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-        },
         "crs": {
             "name": "crs",
             "in": "query",
@@ -301,6 +291,28 @@ def _common_parameters() -> dict[str, Any]:
             "required": False,
             "description": "filter 中几何的坐标系 / CRS of the filter's geometries",
             "schema": {"type": "string", "enum": list(OFFERED), "default": CRS84},
+        },
+    }
+
+
+def _core_parameters() -> dict[str, Any]:
+    return {
+        "f": {
+            "name": "f",
+            "in": "query",
+            "required": False,
+            "description": "格式 / format: json or html (default from the Accept header)",
+            "schema": {"type": "string", "enum": ["json", "html"]},
+        },
+        "bbox": {
+            "name": "bbox",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "description": "minlon,minlat,maxlon,maxlat in CRS84; in bbox-crs's axis order "
+            "otherwise (EPSG:4326 and EPSG:4490: minlat,minlon,maxlat,maxlon)",
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         },
         "datetime": {
             "name": "datetime",

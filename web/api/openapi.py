@@ -339,9 +339,7 @@ def _survey_schemas() -> dict[str, Any]:
             "properties": {
                 "error": {
                     "type": "object",
-                    # batch and rejects when rows were read; a file refused before
-                    # (unreadable, wrong columns) gets the plain error shape
-                    "required": ["code", "message"],
+                    "required": ["code", "message"],  # batch, rejects: if rows were read
                     "properties": {
                         "code": {"type": "string"},
                         "message": {"type": "string"},
