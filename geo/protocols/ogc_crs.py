@@ -76,20 +76,32 @@ def content_crs(crs: Crs) -> str:
     return f"<{crs.uri}>"
 
 
-def reproject_features(texts: Iterable[str], crs: Crs) -> list[str]:
-    """RFC 7946 Feature texts (lon/lat) with their coordinates in ``crs``'s axis order.
+def reproject_features(
+    texts: Iterable[str],
+    crs: Crs,
+    properties: tuple[str, ...] | None = None,
+    skip_geometry: bool = False,
+) -> list[str]:
+    """RFC 7946 Feature texts (lon/lat) with their coordinates in ``crs``'s axis order,
+    keeping only ``properties`` (None: all) and no geometry if ``skip_geometry``.
 
-    CRS84 leaves the texts untouched; lat/lon CRSs swap every position's first two
-    numbers (the values are the same: see the module's note on CGCS2000).
+    CRS84 leaves the coordinates untouched; lat/lon CRSs swap every position's first two
+    numbers (the values are the same: see the module's note on CGCS2000). Texts that
+    need no change are passed on as they are (no JSON round trip).
     """
-    if not crs.lat_first:
+    if not crs.lat_first and properties is None and not skip_geometry:
         return list(texts)
     out = []
     for text in texts:
         feature = json.loads(text)
         geometry = feature.get("geometry")
-        if geometry is not None:
+        if skip_geometry:
+            feature["geometry"] = None
+        elif geometry is not None and crs.lat_first:
             _swap_geometry(geometry)
+        if properties is not None:
+            kept = feature.get("properties") or {}
+            feature["properties"] = {k: kept.get(k) for k in properties if k in kept}
         out.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     return out
 

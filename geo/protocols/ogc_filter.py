@@ -9,6 +9,7 @@ Rust); this module walks its CQL2-JSON tree. Supported: comparisons (``= <> < <=
 ``AND``/``OR``/``NOT``, ``LIKE``, ``IN``, ``BETWEEN``, ``IS NULL``, ``S_INTERSECTS``
 (geometry literals in CRS84 lon/lat, or ``filter-crs``) and ``T_INTERSECTS`` on time
 properties. Conditions are added to the caller's scope filter, never instead of it.
+The same queryables are what ``sortby`` may name; ``properties`` names exported fields.
 """
 
 from __future__ import annotations
@@ -103,6 +104,51 @@ def parse_filter(text: str | None, lang: str | None) -> dict[str, Any] | None:
             f"filter 无法解析: {str(exc)[:200]}", f"filter does not parse: {str(exc)[:200]}"
         ) from None
     return tree if isinstance(tree, dict) else {"op": "=", "args": [tree, True]}
+
+
+def parse_properties(target: str, text: str | None) -> tuple[str, ...] | None:
+    """``properties=a,b``: exported fields of ``target`` to keep (None: all)."""
+    if text is None:
+        return None
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    known = [f.name for f in FIELDS[target]]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InvalidParameterError(
+            tr(
+                f"没有这个属性 '{unknown[0][:60]}'; 可用: {', '.join(known)}",
+                f"no property '{unknown[0][:60]}'; available: {', '.join(known)}",
+            )
+        )
+    return names
+
+
+def parse_flag(text: str | None, name: str) -> bool:
+    """A boolean query argument (true/false, 1/0; absent is false)."""
+    if text is None or text.lower() in ("false", "0"):
+        return False
+    if text.lower() in ("true", "1"):
+        return True
+    raise InvalidParameterError(tr(f"{name} 须为 true 或 false", f"{name} must be true or false"))
+
+
+def parse_sortby(target: str, text: str | None) -> tuple[tuple[str, bool], ...]:
+    """``sortby=+found_at,-status``: queryables, ``-`` for descending."""
+    if text is None:
+        return ()
+    out = []
+    sortable = queryables(target)
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name = part.lstrip("+-").strip()
+        if name not in sortable:
+            raise InvalidParameterError(
+                tr(
+                    f"不能按 '{name[:60]}' 排序; 可用: {', '.join(sortable)}",
+                    f"cannot sort by '{name[:60]}'; sortable: {', '.join(sortable)}",
+                )
+            )
+        out.append((name, part.startswith("-")))
+    return tuple(out)
 
 
 def filter_conditions(

@@ -9,6 +9,7 @@ candidates whose bounds meet the box, the page then being read by id.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,8 @@ class ItemsPage:
 def items_page(
     session: so.Session, query: ItemsQuery, taxonomy: Taxonomy, lang: str, tz: str
 ) -> ItemsPage:
-    """One page of ``query``'s features (ordered by id) and the number matched."""
+    """One page of ``query``'s features (ordered by id, or by ``query.sortby`` then id)
+    and the number matched."""
     query.filter.validate(session)
     coll = query.collection
     where = (
@@ -65,12 +67,51 @@ def items_page(
     ids = _exact_ids(session, query) if _needs_exact_ids(session, query) else None
     if ids is not None:
         matched = len(ids)
-        page = Page(where=where, ids=ids[query.offset : query.offset + query.limit])
+        where = (*where, model_of(coll.target).id.in_(ids)) if query.sortby else where
     else:
         matched = count_rows(session, coll.target, query.filter, Page(where=where))
+    if query.sortby:
+        ordered = _sorted_ids(session, query, where)
+        page = Page(where=where, ids=ordered)
+    elif ids is not None:
+        page = Page(where=where, ids=ids[query.offset : query.offset + query.limit])
+    else:
         page = Page(where=where, limit=query.limit, offset=query.offset)
     features = _features(session, coll, query, taxonomy, lang, tz, page)
+    if query.sortby:
+        features = _in_order(session, coll, features, ordered)
     return ItemsPage(features, matched, query.offset, query.limit)
+
+
+def _sorted_ids(
+    session: so.Session, query: ItemsQuery, where: tuple[sa.ColumnElement[bool], ...]
+) -> list[int]:
+    """The page's row ids in ``sortby`` order (ties by id), within the filter and scope."""
+    model = model_of(query.collection.target)
+    order = [
+        getattr(model, name).desc() if descending else getattr(model, name).asc()
+        for name, descending in query.sortby
+    ]
+    stmt = filtered(sa.select(model.id), query.collection.target, query.filter).where(*where)
+    stmt = stmt.order_by(*order, model.id).limit(query.limit).offset(query.offset)
+    return [int(i) for i in session.scalars(stmt)]
+
+
+def _in_order(
+    session: so.Session, coll: Collection, features: list[str], ids: list[int]
+) -> list[str]:
+    """``features`` (read in id order) put back in the order of ``ids``."""
+    if coll.target == "problems":
+        keys = [str(i) for i in ids]
+    else:  # points and areas are identified by their code
+        coded: type[Area] | type[InspectionPoint] = (
+            Area if coll.target == "areas" else InspectionPoint
+        )
+        stmt = sa.select(coded.id, coded.code).where(coded.id.in_(ids))
+        codes: dict[int, str] = {int(i): str(c) for i, c in session.execute(stmt).all()}
+        keys = [codes[i] for i in ids]
+    by_key = {str(json.loads(text)["id"]): text for text in features}
+    return [by_key[k] for k in keys if k in by_key]
 
 
 def item(

@@ -30,7 +30,7 @@ from geo.core.text import tr
 from geo.core.timeparse import range_bound
 from geo.protocols.ogc_crs import CRS84, OFFERED, Crs, parse_crs
 from geo.protocols.ogc_filter import CONFORMANCE as FILTER_CONFORMANCE
-from geo.protocols.ogc_filter import parse_filter
+from geo.protocols.ogc_filter import parse_filter, parse_flag, parse_properties, parse_sortby
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
 from geo.storage.models import Area, Problem
@@ -48,6 +48,7 @@ CONFORMANCE = [
 ]
 FORMAT_KEYS = ("f", "lang")
 PAGING_KEYS = ("bbox", "bbox-crs", "crs", "limit", "offset", "filter", "filter-lang", "filter-crs")
+SHAPE_KEYS = ("properties", "skipGeometry", "sortby")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Collection:
 
     def item_keys(self) -> tuple[str, ...]:
         """Every query argument its items accept."""
-        return (*PAGING_KEYS, "datetime", *self.filter_keys(), *FORMAT_KEYS)
+        return (*PAGING_KEYS, *SHAPE_KEYS, "datetime", *self.filter_keys(), *FORMAT_KEYS)
 
 
 def _area(id_: str, level: str, zh: str, en: str) -> Collection:
@@ -158,6 +159,11 @@ class ItemsQuery:
     cql: dict[str, Any] | None = None
     """The CQL2 filter as a CQL2-JSON tree (geo/protocols/ogc_filter.py)."""
     filter_crs: Crs = OFFERED[CRS84]
+    properties: tuple[str, ...] | None = None
+    """Only these properties in the answer (None: all)."""
+    skip_geometry: bool = False
+    sortby: tuple[tuple[str, bool], ...] = ()
+    """(queryable, descending) pairs to order by; ties and the default by id."""
 
 
 def collection(collection_id: str) -> Collection:
@@ -211,6 +217,9 @@ def parse_items(
         parse_crs(args.get("crs")),
         parse_filter(args.get("filter"), args.get("filter-lang")),
         parse_crs(args.get("filter-crs"), "filter-crs"),
+        parse_properties(coll.target, args.get("properties")),
+        parse_flag(args.get("skipGeometry"), "skipGeometry"),
+        parse_sortby(coll.target, args.get("sortby")),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from geo.core.taxonomy import Taxonomy
 from geo.export.fields import FIELDS, Field
 from geo.protocols.ogc_crs import CRS84, OFFERED
+from geo.protocols.ogc_filter import queryables
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
 from geo.storage.statuses import ALL_STATUSES
 
@@ -136,6 +137,7 @@ def _items_path(coll: Collection, taxonomy: Taxonomy, feature: dict[str, Any]) -
             *("filter", "filter-lang", "filter-crs", "f"),
         )
     ]
+    params += _shape_parameters(coll)
     params += [_filter_parameter(key, taxonomy) for key in coll.filter_keys()]
     schema = _collection_schema(feature["application/geo+json"]["schema"])
     page = {"application/geo+json": {"schema": schema}, "text/html": {}}
@@ -154,6 +156,45 @@ def _items_path(coll: Collection, taxonomy: Taxonomy, feature: dict[str, Any]) -
             },
         }
     }
+
+
+def _shape_parameters(coll: Collection) -> list[dict[str, Any]]:
+    names = [f.name for f in FIELDS[coll.target]]
+    return [
+        {
+            "name": "properties",
+            "in": "query",
+            "required": False,
+            "description": "只返回这些属性 / only these properties",
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "array", "items": {"type": "string", "enum": names}},
+        },
+        {
+            "name": "sortby",
+            "in": "query",
+            "required": False,
+            "description": "排序 / sort by queryables, e.g. -found_at,category ('-' descending)",
+            "style": "form",
+            "explode": False,
+            "schema": {
+                "type": "array",
+                "items": {"type": "string", "pattern": _sort_pattern(coll)},
+            },
+        },
+        {
+            "name": "skipGeometry",
+            "in": "query",
+            "required": False,
+            "description": "不返回几何 / leave the geometry out (null)",
+            "schema": {"type": "boolean", "default": False},
+        },
+    ]
+
+
+def _sort_pattern(coll: Collection) -> str:
+    names = "|".join(queryables(coll.target))
+    return f"^[+-]?({names})$"
 
 
 def _item_path(coll: Collection, feature: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +258,7 @@ def _feature_schema(coll: Collection) -> dict[str, Any]:
         "required": ["type", "geometry", "properties"],
         "properties": {
             "type": {"type": "string", "enum": ["Feature"]},
-            "geometry": {"type": "object"},
+            "geometry": {"type": "object", "nullable": True},  # null with skipGeometry
             "properties": {"type": "object", "properties": props},
         },
     }

@@ -326,3 +326,34 @@ def test_unknown_crs_is_a_400_listing_the_offered_ones(city_app, args) -> None:
     response = signed_in(city_app).get(f"/ogcapi/collections/problems/items?{args}")
     assert response.status_code == 400
     assert CRS_4490 in json.loads(response.get_data(as_text=True))["description"]
+
+
+def test_properties_and_skip_geometry(city_app) -> None:
+    client = signed_in(city_app)
+    base = "/ogcapi/collections/problems/items"
+    _, page = get_json(client, f"{base}?properties=status,category&skipGeometry=true")
+    first = page["features"][0]
+    assert first["geometry"] is None and list(first["properties"]) == ["status", "category"]
+    _, whole = get_json(client, f"{base}?skipGeometry=false")
+    assert whole["features"][0]["geometry"]["type"] == "Point"
+    for args, needle in (("properties=colour", "colour"), ("skipGeometry=maybe", "true or false")):
+        response = client.get(f"{base}?{args}", headers={"Accept-Language": "en"})
+        assert response.status_code == 400
+        assert needle in json.loads(response.get_data(as_text=True))["description"]
+
+
+def test_sortby_orders_pages_within_the_filter(city_app) -> None:
+    client = signed_in(city_app)
+    base = "/ogcapi/collections/problems/items"
+    _, page = get_json(client, f"{base}?sortby=-found_at&limit=3")
+    found = [f["properties"]["found_at"] for f in page["features"]]
+    assert found == sorted(found, reverse=True) and page["numberMatched"] == 6
+    _, second = get_json(client, f"{base}?sortby=-found_at&limit=3&offset=3")
+    assert max(f["properties"]["found_at"] for f in second["features"]) <= found[-1]
+    _, by_category = get_json(client, f"{base}?sortby=category,%2Bid&status=found")
+    cats = [f["properties"]["category"] for f in by_category["features"]]
+    assert cats == sorted(cats) and len(cats) == 3
+    _, points = get_json(client, "/ogcapi/collections/points/items?sortby=-code")
+    assert [f["id"] for f in points["features"]] == ["P2", "P1", "M1"]
+    bad = client.get(f"{base}?sortby=colour", headers={"Accept-Language": "en"})
+    assert bad.status_code == 400 and "sortable" in bad.get_data(as_text=True)

@@ -106,7 +106,8 @@ def items(collection_id: str) -> ResponseReturnValue:
     )
     if ogcapi_docs.wants_html():
         return ogcapi_docs.items_html(coll, page)
-    page = dataclasses.replace(page, features=reproject_features(page.features, query.crs))
+    features = reproject_features(page.features, query.crs, query.properties, query.skip_geometry)
+    page = dataclasses.replace(page, features=features)
     headers = {"Content-Crs": content_crs(query.crs)}
     return Response(ogcapi_docs.items_json(coll, page), mimetype=GEOJSON, headers=headers)
 
