@@ -32,7 +32,7 @@ from geo.protocols.open311_docs import errors_xml as errors_xml  # web/errors.py
 from geo.protocols.open311_docs import to_xml as to_xml
 from geo.reports.filters import ProblemFilter, allowed_keys_message
 from geo.storage.models import Area, Problem, ResponsibleUnit
-from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, unresolved_sql
+from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, VOIDED, unresolved_sql
 
 STATUS_MAP = {s: "open" if s in UNRESOLVED else "closed" for s in ALL_STATUSES}
 """civicgrid status → Open311's open/closed: unresolved is open (geo.storage.statuses)."""
@@ -160,6 +160,23 @@ def parse_requests(
     )
 
 
+PUBLIC_HIDDEN = ("description",)
+"""Fields a public (keyless) read leaves empty: free text may name people, phones, plates."""
+
+
+def public_records(records: list[dict[str, Any]], decimals: int) -> list[dict[str, Any]]:
+    """``records`` as anyone may see them: no free text, lat/long rounded to ``decimals``
+    (WGS-84 degrees; 3 decimals ≈ 100 m)."""
+    out = []
+    for record in records:
+        shown = {**record, **dict.fromkeys(PUBLIC_HIDDEN)}
+        for key in ("lat", "long"):
+            if shown.get(key) is not None:
+                shown[key] = round(float(shown[key]), decimals)
+        out.append(shown)
+    return out
+
+
 def service_requests(
     session: so.Session,
     query: RequestsQuery,
@@ -167,12 +184,15 @@ def service_requests(
     taxonomy: Taxonomy,
     lang: str,
     tz: str,
+    public: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of service requests (most recently found first) as GeoReport dicts.
 
-    ``filt`` carries the access scope (and any map filter) to respect.
+    ``filt`` carries the access scope (and any map filter) to respect; ``public`` leaves
+    out voided problems (false reports are nobody's business).
     """
-    stmt = _select().where(*_conditions(query)).order_by(Problem.found_at.desc(), Problem.id.desc())
+    conds = [*_conditions(query), *([Problem.status != VOIDED] if public else [])]
+    stmt = _select().where(*conds).order_by(Problem.found_at.desc(), Problem.id.desc())
     stmt = filt.apply(stmt).limit(query.page_size).offset((query.page - 1) * query.page_size)
     rows = session.execute(stmt).all()
     return _records(session, rows, taxonomy, lang, tz)
@@ -185,14 +205,17 @@ def service_request(
     taxonomy: Taxonomy,
     lang: str,
     tz: str,
+    public: bool = False,
 ) -> list[dict[str, Any]]:
-    """The one request ``request_id`` (a list of one, as GeoReport answers)."""
+    """The one request ``request_id`` (a list of one, as GeoReport answers); ``public``:
+    not a voided one."""
     number = record_id(request_id)
     if number is None:
         raise NotFoundError(
             tr(f"没有这个请求 '{request_id[:40]}'", f"no service request '{request_id[:40]}'")
         )
-    rows = session.execute(filt.apply(_select().where(Problem.id == number))).all()
+    stmt = _select().where(Problem.id == number, *([Problem.status != VOIDED] if public else []))
+    rows = session.execute(filt.apply(stmt)).all()
     if not rows:
         raise NotFoundError(
             tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")

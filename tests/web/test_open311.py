@@ -26,7 +26,7 @@ def city_app(engine, tmp_path: Path) -> Flask:
     return open311_app(engine, tmp_path)
 
 
-def open311_app(engine, tmp_path: Path) -> Flask:
+def open311_app(engine, tmp_path: Path, **settings: object) -> Flask:
     """The app on the export test city, with the KEYS tokens (secrets in SECRETS)."""
     from web import create_app
 
@@ -34,7 +34,7 @@ def open311_app(engine, tmp_path: Path) -> Flask:
     for name, role in KEYS.items():
         SECRETS[name] = add_token(engine, name, role, [])["Authorization"].split()[1]
     url = engine.url.render_as_string(hide_password=False)
-    return create_app({"DATABASE_URL": url, "TESTING": True})
+    return create_app({"DATABASE_URL": url, "TESTING": True, **settings})
 
 
 def post(app: Flask, path: str, form: dict[str, str]):

@@ -15,6 +15,7 @@ from flask import Flask
 from geo.core.errors import InvalidParameterError
 from geo.core.taxonomy_file import default_taxonomy
 from geo.protocols.open311 import parse_requests
+from tests.exportdata import PROBLEMS
 from tests.helpers import raises_msg
 from tests.web.test_open311 import SECRETS, WINDOW, body, open311_app, post, writes
 
@@ -164,3 +165,41 @@ def test_cors_for_browser_clients(city_app) -> None:
     refused = anonymous.get("/open311/v2/services.json")
     assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in read.headers  # keys, never cookies
+
+
+def test_public_read_shows_only_public_data(engine, tmp_path) -> None:
+    import sqlalchemy as sa
+
+    app = open311_app(engine, tmp_path, OPEN311_PUBLIC_READ=True, OPEN311_PUBLIC_DECIMALS=2)
+    with engine.begin() as conn:  # a false report: never shown to the public
+        conn.execute(sa.text("UPDATE problems SET status = 'voided' WHERE description = :d"),
+                     {"d": PROBLEMS[5][3]})  # fmt: skip
+    anonymous = app.test_client()
+    records = body(anonymous.get(f"/open311/v2/requests.json?{WINDOW}"))
+    assert len(records) == 5 and all(r["description"] is None for r in records)
+    assert all(r["lat"] == round(r["lat"], 2) and r["long"] == round(r["long"], 2) for r in records)
+    assert {r["lat"] for r in records} <= {32.01, 32.02, 32.03, 32.04}
+    voided_id = body(
+        app.test_client().get(
+            f"/open311/v2/requests.json?{WINDOW}",
+            headers={"Authorization": f"Bearer {SECRETS['key-one']}"},
+        )
+    )[0]["service_request_id"]
+    assert anonymous.get(f"/open311/v2/requests/{voided_id}.json").status_code == 404
+    assert anonymous.get("/open311/v2/services.xml").status_code == 200
+    xml = ET.fromstring(anonymous.get(f"/open311/v2/requests.xml?{WINDOW}").get_data())
+    assert xml.find("request/description").text is None
+    # a key still sees the full record; writing still needs a key
+    keyed = app.test_client().get(
+        f"/open311/v2/requests.json?{WINDOW}",
+        headers={"Authorization": f"Bearer {SECRETS['key-one']}"},
+    )
+    assert any(r["description"] for r in body(keyed))
+    form = {"service_code": "litter", "lat": "32.012", "long": "120.816"}
+    assert anonymous.post("/open311/v2/requests.json", data=form).status_code == 401
+
+
+def test_public_read_is_off_by_default(client, city_app) -> None:
+    assert city_app.config["OPEN311_PUBLIC_READ"] is False
+    assert city_app.test_client().get("/open311/v2/requests.json").status_code == 401
+    assert city_app.test_client().get("/open311/v2/services.json").status_code == 401

@@ -20,7 +20,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
-from geo.core.errors import CivicgridError, InvalidParameterError, NotFoundError
+from geo.access.scope import Scope, require
+from geo.core.errors import (
+    AuthenticationError,
+    CivicgridError,
+    InvalidParameterError,
+    NotFoundError,
+)
 from geo.core.params import load_json
 from geo.core.text import tr
 from geo.ingest.intake import create_problem
@@ -30,7 +36,7 @@ from web import database
 from web.api.filtering import restrict
 from web.errors import open311_error
 from web.i18n import current_lang
-from web.security.guard import authenticated_principal, public, requires
+from web.security.guard import authenticated_principal, current_principal, public, requires
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 FORMATS = ("json", "xml")
@@ -75,17 +81,19 @@ def _error(exc: CivicgridError) -> ResponseReturnValue:
 
 
 @bp.get("/v2/services.<fmt>", provide_automatic_options=False)
-@requires("view")
+@public  # a key with the view right, or CIVICGRID_OPEN311_PUBLIC_READ (see _reader)
 def services(fmt: str) -> Response:
     """The service list: the problem categories."""
+    _reader()
     records = open311.services(database.taxonomy(), current_lang())
     return _respond(fmt, records, "services", "service")
 
 
 @bp.get("/v2/services/<code>.<fmt>", provide_automatic_options=False)
-@requires("view")
+@public  # see _reader
 def service_definition(code: str, fmt: str) -> Response:
     """A service definition (no extra attributes are asked for)."""
+    _reader()
     definition = open311.service_definition(database.taxonomy(), code)
     if _format(fmt) == "xml":
         return _xml(open311_docs.service_definition_xml(definition))
@@ -93,38 +101,30 @@ def service_definition(code: str, fmt: str) -> Response:
 
 
 @bp.get("/v2/requests.<fmt>", provide_automatic_options=False)
-@requires("view")
+@public  # see _reader
 def requests_list(fmt: str) -> Response:
     """Service requests: service_code, status, start_date/end_date, page/page_size."""
     _format(fmt)
+    filt, keyless = _reader()
     tz = current_app.config["TIMEZONE"]
     query = open311.parse_requests(request.args, database.taxonomy(), tz)
     records = open311.service_requests(
-        database.session(),
-        query,
-        restrict(ProblemFilter()),
-        database.taxonomy(),
-        current_lang(),
-        tz,
+        database.session(), query, filt, database.taxonomy(), current_lang(), tz, keyless
     )
-    return _respond(fmt, records, "service_requests", "request")
+    return _respond(fmt, _shown(records, keyless), "service_requests", "request")
 
 
 @bp.get("/v2/requests/<request_id>.<fmt>", provide_automatic_options=False)
-@requires("view")
+@public  # see _reader
 def request_one(request_id: str, fmt: str) -> Response:
     """One service request (a list of one)."""
     _format(fmt)
+    filt, keyless = _reader()
     tz = current_app.config["TIMEZONE"]
     records = open311.service_request(
-        database.session(),
-        request_id,
-        restrict(ProblemFilter()),
-        database.taxonomy(),
-        current_lang(),
-        tz,
+        database.session(), request_id, filt, database.taxonomy(), current_lang(), tz, keyless
     )
-    return _respond(fmt, records, "service_requests", "request")
+    return _respond(fmt, _shown(records, keyless), "service_requests", "request")
 
 
 @bp.post("/v2/requests.<fmt>", provide_automatic_options=False)
@@ -146,6 +146,25 @@ def request_create(fmt: str) -> Response:
     session.commit()
     record = {"service_request_id": str(problem.id), "service_notice": None, "account_id": None}
     return _respond(fmt, [record], "service_requests", "request")
+
+
+def _reader() -> tuple[ProblemFilter, bool]:
+    """Who may read, and what: a login or key with the ``view`` right sees its scope;
+    without one, CIVICGRID_OPEN311_PUBLIC_READ lets anyone see the city's public data
+    (the second value says so); otherwise 401, as for every other API."""
+    principal = current_principal()
+    if principal is not None:
+        require(principal, "view")
+        return restrict(ProblemFilter()), False
+    if current_app.config["OPEN311_PUBLIC_READ"]:
+        return ProblemFilter().within(Scope.city()), True
+    raise AuthenticationError(tr("需要登录或令牌", "login or a bearer token required"))
+
+
+def _shown(records: list[dict[str, Any]], keyless: bool) -> list[dict[str, Any]]:
+    if not keyless:
+        return records
+    return open311.public_records(records, current_app.config["OPEN311_PUBLIC_DECIMALS"])
 
 
 def _post_fields() -> Mapping[str, Any]:
