@@ -357,3 +357,26 @@ def test_sortby_orders_pages_within_the_filter(city_app) -> None:
     assert [f["id"] for f in points["features"]] == ["P2", "P1", "M1"]
     bad = client.get(f"{base}?sortby=colour", headers={"Accept-Language": "en"})
     assert bad.status_code == 400 and "sortable" in bad.get_data(as_text=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("size", "width", "height"), [("desktop", 1440, 900), ("phone", 390, 844)])
+def test_typed_collections_in_chromium(city_app, browser, size, width, height) -> None:
+    """The collections page lists the per-geometry-type point collections, and a typed
+    collection's items page shows only its geometry type, on a desktop and a phone."""
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(base + "/ogcapi/collections?f=html")
+        text = page.locator("[data-testid=ogcapi]").inner_text()
+        assert "点位（线）" in text and "点位（面）" in text
+        screenshot(page, f"ogcapi-collections-{size}")
+        page.goto(base + "/ogcapi/collections/points_linestring/items?f=html")
+        wait_for_layers(page)
+        counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+        assert counts == {"points_linestring": 1}
+        screenshot(page, f"ogcapi-items-lines-{size}")
+        assert page.locator(".cg-error").count() == 0
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
