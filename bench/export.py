@@ -195,34 +195,47 @@ def _run_child(url: str, out: Path, chunk_rows: int) -> dict[str, float]:
 
 def child(url: str, out: str, chunk_rows: int) -> None:
     """Export every problem of ``url`` to ``out``; print seconds and RSS growth (MB)."""
-    import psutil
-
     from geo.export.request import ExportRequest
     from geo.export.stream import export_to_file
 
     engine = make_engine(url)
     taxonomy = default_taxonomy()
-    process = psutil.Process()
     with session_factory(engine)() as session:
         session.execute(sa.select(sa.func.count(Problem.id))).scalar()
-        baseline = process.memory_info().rss
-        peak = [baseline]
-        stop = threading.Event()
+        with RssGrowth() as growth:
+            start = time.perf_counter()
+            request = ExportRequest("problems", "geojson", chunk_rows=chunk_rows)
+            export_to_file(session, request, taxonomy, out)
+            seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rss_growth_mb": growth.mb}))
 
-        def sample() -> None:
-            while not stop.wait(0.01):
-                peak[0] = max(peak[0], process.memory_info().rss)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        start = time.perf_counter()
-        request = ExportRequest("problems", "geojson", chunk_rows=chunk_rows)
-        export_to_file(session, request, taxonomy, out)
-        seconds = time.perf_counter() - start
-        stop.set()
-        sampler.join()
-        peak[0] = max(peak[0], process.memory_info().rss)
-    print(json.dumps({"seconds": seconds, "rss_growth_mb": (peak[0] - baseline) / 2**20}))
+class RssGrowth:
+    """Samples this process's resident memory every 10 ms while the block runs; ``mb``
+    is then the peak's growth over the RSS at entry."""
+
+    def __enter__(self) -> RssGrowth:
+        import psutil
+
+        self.process = psutil.Process()
+        self.baseline = self.peak = self.process.memory_info().rss
+        self.stop = threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.01):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.sampler.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def mb(self) -> float:
+        return (self.peak - self.baseline) / 2**20
 
 
 # --- the same export over HTTP with gzip (server in a child process) -------------------
@@ -282,7 +295,6 @@ def _download(address: str, secret: str) -> dict[str, float]:
 def http_child(url: str) -> None:
     """Serve the app on ``url`` for one request; print the port and a token, then (after
     the request) the server's RSS growth in MB."""
-    import psutil
     from werkzeug.serving import make_server
 
     from geo.access.tokens import create_token
@@ -297,20 +309,10 @@ def http_child(url: str) -> None:
             _token, secret = create_token(session, "bench-export", "planner")
         database.taxonomy()
     server = make_server("127.0.0.1", 0, app, threaded=False)
-    process = psutil.Process()
-    baseline = process.memory_info().rss
-    peak = [baseline]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.01):
-            peak[0] = max(peak[0], process.memory_info().rss)
-
-    threading.Thread(target=sample, daemon=True).start()
-    print(server.server_port, secret, flush=True)
-    server.handle_request()
-    stop.set()
-    print(json.dumps({"rss_growth_mb": (peak[0] - baseline) / 2**20}), flush=True)
+    with RssGrowth() as growth:
+        print(server.server_port, secret, flush=True)
+        server.handle_request()
+    print(json.dumps({"rss_growth_mb": growth.mb}), flush=True)
 
 
 # --- anchor -----------------------------------------------------------------------------
