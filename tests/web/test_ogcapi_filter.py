@@ -146,3 +146,38 @@ def test_filters_on_points_and_areas(city_app) -> None:
     bbox = quote("S_INTERSECTS(geometry, BBOX(120.80, 32.0, 120.85, 32.05))")
     _, streets = get_json(client, f"/ogcapi/collections/streets/items?filter={bbox}")
     assert 1 <= streets["numberMatched"] < 4
+
+
+OGC = "tests/web/test_ogcapi.py::"
+CLAIMED = {
+    "ogcapi-features-1/1.0/conf/core": OGC + "test_items_paging_with_next_links",
+    "ogcapi-features-1/1.0/conf/geojson": OGC + "test_landing_conformance_and_openapi",
+    "ogcapi-features-1/1.0/conf/html": OGC + "test_html_pages_are_chinese_by_default",
+    "ogcapi-features-1/1.0/conf/oas30": "tests/web/test_ogcapi_fuzz.py::"
+    "test_schemathesis_finds_no_mismatch_in_the_ogc_api",
+    "ogcapi-features-2/1.0/conf/crs": OGC + "test_part2_crs_swaps_to_lat_lon_and_says_so",
+    "ogcapi-features-3/1.0/conf/queryables": "test_queryables_come_from_the_export_fields",
+    "ogcapi-features-3/1.0/conf/queryables-query-parameters": OGC
+    + "test_items_filters_bbox_and_datetime",
+    "ogcapi-features-3/1.0/conf/filter": "test_cql2_text_operators",
+    "ogcapi-features-3/1.0/conf/features-filter": "test_filters_stay_inside_the_callers_scope",
+    "cql2/1.0/conf/cql2-text": "test_cql2_text_operators",
+    "cql2/1.0/conf/cql2-json": "test_cql2_json_is_the_same_filter",
+    "cql2/1.0/conf/basic-cql2": "test_cql2_text_operators",
+    "cql2/1.0/conf/advanced-comparison-operators": "test_cql2_text_operators",
+    "cql2/1.0/conf/basic-spatial-functions": "test_filter_geometry_in_a_lat_lon_crs",
+    "cql2/1.0/conf/temporal-functions": "test_cql2_text_operators",
+}
+"""Each conformance class claimed and the test that holds the server to it."""
+
+
+def test_every_claimed_conformance_class_has_its_test(city_app) -> None:
+    import importlib
+
+    _, doc = get_json(signed_in(city_app), "/ogcapi/conformance")
+    claimed = {uri.removeprefix("http://www.opengis.net/spec/") for uri in doc["conformsTo"]}
+    assert claimed == set(CLAIMED)  # nothing claimed without a test, nothing tested unclaimed
+    for where in CLAIMED.values():
+        module, _, name = where.rpartition("::")
+        path = module.removesuffix(".py").replace("/", ".") if module else __name__
+        assert callable(getattr(importlib.import_module(path), name)), where
