@@ -22,10 +22,11 @@ from geo.core.errors import NotFoundError
 from geo.core.params import record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
-from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
+from geo.export.query import Page, filtered, model_of, raw_wkb
 from geo.export.request import ExportRequest
 from geo.export.stream import feature_batches
 from geo.protocols.ogc_filter import filter_conditions
+from geo.protocols.ogc_paging import capped_count, encode_cursor, page_keys
 from geo.protocols.ogcapi import Collection, ItemsQuery, time_conditions
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint, Problem
@@ -35,12 +36,16 @@ _ITEM_CHUNK = 1_000
 
 @dataclass(frozen=True)
 class ItemsPage:
-    """Feature texts of one page, how many features match in all, and the page's place."""
+    """Feature texts of one page, how many features match in all (None: more than
+    geo/protocols/ogc_paging.py ``COUNT_CAP``), the page's place and the ``next`` cursor."""
 
     features: list[str]
-    matched: int
+    matched: int | None
     offset: int
     limit: int
+    next_cursor: str | None = None
+    cursor: str | None = None
+    """The cursor this page was asked with (None: by offset)."""
 
     @property
     def returned(self) -> int:
@@ -48,14 +53,17 @@ class ItemsPage:
 
     @property
     def has_next(self) -> bool:
-        return self.offset + self.returned < self.matched
+        return self.next_cursor is not None
 
 
 def items_page(
     session: so.Session, query: ItemsQuery, taxonomy: Taxonomy, lang: str, tz: str
 ) -> ItemsPage:
     """One page of ``query``'s features (ordered by id, or by ``query.sortby`` then id)
-    and the number matched."""
+    and the number matched (counted up to a cap, on first and offset pages only).
+
+    The page's ids are found first (keyset after ``query.cursor``, or ``offset``), then
+    only their features are rendered (geo/protocols/ogc_paging.py)."""
     query.filter.validate(session)
     coll = query.collection
     where = (
@@ -64,37 +72,25 @@ def items_page(
         *_bbox_conditions(session, coll, query.bbox),
         *filter_conditions(session, coll.target, query.cql, query.filter_crs),
     )
-    ids = _exact_ids(session, query) if _needs_exact_ids(session, query) else None
-    if ids is not None:
-        matched = len(ids)
-        where = (*where, model_of(coll.target).id.in_(ids)) if query.sortby else where
-    else:
-        matched = count_rows(session, coll.target, query.filter, Page(where=where))
-    if query.sortby:
-        ordered = _sorted_ids(session, query, where)
-        page = Page(where=where, ids=ordered)
-    elif ids is not None:
-        page = Page(where=where, ids=ids[query.offset : query.offset + query.limit])
-    else:
-        page = Page(where=where, limit=query.limit, offset=query.offset)
-    features = _features(session, coll, query, taxonomy, lang, tz, page)
-    if query.sortby:
-        features = _in_order(session, coll, features, ordered)
-    return ItemsPage(features, matched, query.offset, query.limit)
-
-
-def _sorted_ids(
-    session: so.Session, query: ItemsQuery, where: tuple[sa.ColumnElement[bool], ...]
-) -> list[int]:
-    """The page's row ids in ``sortby`` order (ties by id), within the filter and scope."""
-    model = model_of(query.collection.target)
-    order = [
-        getattr(model, name).desc() if descending else getattr(model, name).asc()
-        for name, descending in query.sortby
-    ]
-    stmt = filtered(sa.select(model.id), query.collection.target, query.filter).where(*where)
-    stmt = stmt.order_by(*order, model.id).limit(query.limit).offset(query.offset)
-    return [int(i) for i in session.scalars(stmt)]
+    if _needs_exact_ids(session, query):
+        where = (*where, model_of(coll.target).id.in_(_exact_ids(session, query)))
+    after = query.cursor
+    offset = 0 if after is not None else query.offset
+    keys = page_keys(
+        session, coll.target, query.filter, where, query.sortby, query.limit, offset, after
+    )
+    ordered = [int(key[-1]) for key in keys[: query.limit]]
+    next_cursor = encode_cursor(keys[query.limit - 1]) if len(keys) > query.limit else None
+    # Counting every match at each page would cost more than the page: keyset pages
+    # (following next links) leave numberMatched out.
+    matched = None if after is not None else capped_count(session, coll.target, query.filter, where)
+    features: list[str] = []
+    if ordered:
+        page = Page(ids=ordered)
+        features = _features(session, coll, query, taxonomy, lang, tz, page)
+        if query.sortby:  # features are read in id order
+            features = _in_order(session, coll, features, ordered)
+    return ItemsPage(features, matched, offset, query.limit, next_cursor, query.cursor_text)
 
 
 def _in_order(

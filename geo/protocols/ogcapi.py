@@ -6,7 +6,8 @@ geometry type for GDAL/QGIS, whose layers have one) and one
 per area level (``grids``, ``communities``, ``streets``, ``districts``). Items take
 ``bbox`` (lon/lat CRS84, or ``bbox-crs``), ``crs`` (Part 2, geo/protocols/ogc_crs.py),
 ``datetime`` (problems; accepted and ignored elsewhere), ``limit`` (default 100, clamped to
-``MAX_LIMIT`` = 10,000), ``offset`` and the map's filters as property filters. Times
+``MAX_LIMIT`` = 10,000), ``offset`` or ``cursor`` (a ``next`` link's key,
+geo/protocols/ogc_paging.py) and the map's filters as property filters. Times
 in ``datetime`` without an offset are local (the configured time zone).
 This module builds plain dicts; web/api/ogcapi.py renders them as JSON or HTML.
 """
@@ -31,6 +32,7 @@ from geo.core.timeparse import range_bound
 from geo.protocols.ogc_crs import CRS84, OFFERED, Crs, parse_crs
 from geo.protocols.ogc_filter import CONFORMANCE as FILTER_CONFORMANCE
 from geo.protocols.ogc_filter import parse_filter, parse_flag, parse_properties, parse_sortby
+from geo.protocols.ogc_paging import Key, decode_cursor
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
 from geo.storage.models import Area, Problem
@@ -47,7 +49,10 @@ CONFORMANCE = [
     *FILTER_CONFORMANCE,
 ]
 FORMAT_KEYS = ("f", "lang")
-PAGING_KEYS = ("bbox", "bbox-crs", "crs", "limit", "offset", "filter", "filter-lang", "filter-crs")
+PAGING_KEYS = (
+    *("bbox", "bbox-crs", "crs", "limit", "offset", "cursor"),
+    *("filter", "filter-lang", "filter-crs"),
+)
 SHAPE_KEYS = ("properties", "skipGeometry", "sortby")
 
 
@@ -164,6 +169,9 @@ class ItemsQuery:
     skip_geometry: bool = False
     sortby: tuple[tuple[str, bool], ...] = ()
     """(queryable, descending) pairs to order by; ties and the default by id."""
+    cursor: Key | None = None
+    """Start after this key (sort values, id) instead of at ``offset``."""
+    cursor_text: str | None = None
 
 
 def collection(collection_id: str) -> Collection:
@@ -207,6 +215,8 @@ def parse_items(
     # Core accepts datetime on every collection; one without times has nothing to match
     # against, so a well-formed value leaves it unfiltered (a malformed one is still 400).
     interval = parse_datetime(args.get("datetime"), tz)
+    sortby = parse_sortby(coll.target, args.get("sortby"))
+    cursor = _cursor(coll, sortby, args)
     return ItemsQuery(
         coll,
         filt,
@@ -219,8 +229,24 @@ def parse_items(
         parse_crs(args.get("filter-crs"), "filter-crs"),
         parse_properties(coll.target, args.get("properties")),
         parse_flag(args.get("skipGeometry"), "skipGeometry"),
-        parse_sortby(coll.target, args.get("sortby")),
+        sortby,
+        cursor,
+        args.get("cursor"),
     )
+
+
+def _cursor(
+    coll: Collection, sortby: tuple[tuple[str, bool], ...], args: Mapping[str, Any]
+) -> Key | None:
+    """The key of a ``cursor`` argument (a ``next`` link's), which replaces ``offset``."""
+    text = args.get("cursor")
+    if text is None:
+        return None
+    if args.get("offset") is not None:
+        raise InvalidParameterError(
+            tr("cursor 与 offset 不能同时使用", "cursor and offset cannot be used together")
+        )
+    return decode_cursor(coll.target, sortby, text)
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -133,7 +133,7 @@ def _items_path(coll: Collection, taxonomy: Taxonomy, feature: dict[str, Any]) -
     params += [
         {"$ref": f"#/components/parameters/{name}"}
         for name in (
-            *("bbox", "bbox-crs", "crs", "offset", "datetime"),
+            *("bbox", "bbox-crs", "crs", "offset", "cursor", "datetime"),
             *("filter", "filter-lang", "filter-crs", "f"),
         )
     ]
@@ -380,5 +380,15 @@ def _core_parameters() -> dict[str, Any]:
             "required": False,
             "description": "跳过的要素数 / features to skip",
             "schema": {"type": "integer", "minimum": 0, "default": 0},
+        },
+        "cursor": {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": (
+                "下一页的位置(取自 next 链接, 不与 offset 同用) / where the next page starts"
+                " (from a next link; not with offset)"
+            ),
+            "schema": {"type": "string"},
         },
     }
