@@ -1,7 +1,7 @@
 """Keyset paging of OGC API items: which row ids make a page, and the ``next`` cursor.
 
-A page is chosen with ids only (the collection's order: id, or ``sortby`` then id, NULLs
-last on both backends), so the features are rendered for the page's rows alone. The
+A page is chosen with ids only (the collection's order: id, or ``sortby`` then id, NULL
+the highest value on both backends), so the features are rendered for the page's rows alone. The
 ``next`` link carries a cursor: the sort values and the id of the page's last row,
 base64url-encoded JSON. Following it asks for the rows after that key, which both
 engines find from an index at any depth; ``offset`` (Part 1) still works but has to
@@ -105,28 +105,34 @@ def page_keys(
     stmt = filtered(sa.select(*sort_columns, model.id), target, filt).where(*where)
     if after is not None:
         stmt = stmt.where(_after(model, sortby, after))
-    order = [
-        (c.desc() if descending else c.asc()).nulls_last()
-        for c, (_, descending) in zip(sort_columns, sortby, strict=True)
-    ]
+    order = [_order(c, descending) for c, (_, descending) in zip(sort_columns, sortby, strict=True)]
     stmt = stmt.order_by(*order, model.id)  # ties by ascending id
     stmt = stmt.limit(limit + 1).offset(offset or None)
     return [tuple(row) for row in session.execute(stmt).all()]
 
 
+def _order(column: Any, descending: bool) -> Any:
+    """NULLs count as the highest value, as PostgreSQL's b-tree indexes keep them (last
+    ascending, first descending), so the index serves either direction; SQLite is told."""
+    if not column.nullable:
+        return column.desc() if descending else column.asc()
+    return column.desc().nulls_first() if descending else column.asc().nulls_last()
+
+
 def _after(model: Any, sortby: Sequence[tuple[str, bool]], key: Key) -> sa.ColumnElement[bool]:
-    """Rows that come after ``key`` in the order (sort values, NULLs last, then id)."""
+    """Rows that come after ``key`` in the order (sort values, NULL highest, then id)."""
     *values, last_id = key
     later: sa.ColumnElement[bool] = model.id > last_id
     # Built from the last sort column up: after on column i, or equal there and after
     # on the rest.
     for (name, descending), value in reversed(list(zip(sortby, values, strict=True))):
         column = getattr(model, name)
-        if value is None:  # NULLs come last: only equal (NULL) rows can follow
-            later = sa.and_(column.is_(None), later)
+        if value is None:  # NULL is highest: last ascending, first descending
+            equal = sa.and_(column.is_(None), later)
+            later = sa.or_(column.is_not(None), equal) if descending else equal
             continue
         beyond = column < value if descending else column > value
-        if column.nullable:
+        if column.nullable and not descending:
             beyond = sa.or_(beyond, column.is_(None))
         later = sa.or_(beyond, sa.and_(column == value, later))
         if not column.nullable:

@@ -54,7 +54,8 @@ def _ids(features: list[dict]) -> list[str]:
         "&datetime=2024-05-02/2024-07-01",
         "&filter=category%20IN%20('litter','illegal_ads','unsafe_charging')",
         "&sortby=-found_at",
-        "&sortby=deadline",  # NULLs (no deadline) come last on both backends
+        "&sortby=deadline",  # NULL (no deadline) is the highest value on both backends
+        "&sortby=-deadline",
         "&sortby=-deadline,category",
         "&sortby=category,%2Bid&status=unresolved",
     ],
