@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import add_token, signed_in
+from tests.helpers import TEST_PASSWORD, add_token, ensure_user, signed_in
+from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
 ITEMS = "/ogcapi/collections/problems/items"
 
@@ -137,3 +138,24 @@ def test_cursor_pages_in_html(city_app) -> None:
     assert "cursor=" in href
     second = client.get(href.replace("&amp;", "&").replace("http://localhost", ""))
     assert second.status_code == 200 and "本页 2 个" in second.get_data(as_text=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("size", "width", "height"), [("desktop", 1440, 900), ("phone", 390, 844)])
+def test_next_page_by_cursor_in_chromium(city_app, browser, size, width, height) -> None:
+    """The items page's Next link (a cursor) leads to the rest, on a desktop and a phone."""
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(base + "/ogcapi/collections/problems/items?f=html&limit=4&sortby=-found_at")
+        wait_for_layers(page)
+        assert "共 6 个，显示第 1–4 个" in page.locator("[data-testid=count]").inner_text()
+        page.click("[data-testid=count] a[rel=next]")
+        wait_for_layers(page)
+        assert "本页 2 个" in page.locator("[data-testid=count]").inner_text()
+        assert page.locator("[data-testid=items] tbody tr").count() == 2
+        assert page.locator("[data-testid=count] a").count() == 0  # last page: no links
+        screenshot(page, f"ogcapi-items-cursor-{size}")
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
