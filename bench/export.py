@@ -12,6 +12,12 @@ Chinese descriptions, inserted directly. Then, in the same run:
 
 Both files are checked to hold the same number of features.
 
+Then the same export over HTTP with gzip (issue 20): the app served by werkzeug in a
+child process that samples its own resident memory, ``GET /export/problems.geojson``
+with ``Accept-Encoding: gzip`` read as a browser would; reported are the time to the
+first byte, the total time, the server's RSS growth over its baseline (app built,
+database opened) and the features found in the decompressed body.
+
     python bench/export.py --rows 1000000
 """
 
@@ -44,6 +50,7 @@ from geo.summary.upgrade import upgrade
 
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 150
+TARGET_FIRST_BYTE_S = 1.0
 _INSERT_CHUNK = 50_000
 _WORDS = ("墙面张贴小广告", "机动车占用人行道", "暴露垃圾未清运", "占道经营", "楼道堆物")
 _STREETS = ("桃泾路", "星河路", "锦湖大道", "福阁巷", "瑞坊街")
@@ -63,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         anchor = time.perf_counter() - start
         del frame
         counts = [_count(work / name) for name in ("civicgrid.geojson", "pyogrio.geojson")]
+        http = _run_http(url)
         result = {
             "bench": "export",
             "rows": args.rows,
@@ -77,6 +85,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "rss_target_mb": TARGET_RSS_MB,
             "file_mb": round((work / "civicgrid.geojson").stat().st_size / 1e6, 1),
             "peak_rss_mb": round(peak_rss_mb()),
+            "http_gzip_features": http["features"],
+            "http_gzip_seconds": round(http["seconds"], 3),
+            "http_first_byte_s": round(http["first_byte_s"], 3),
+            "http_first_byte_target_s": TARGET_FIRST_BYTE_S,
+            "http_gzip_mb": round(http["gzip_bytes"] / 1e6, 1),
+            "http_server_rss_growth_mb": round(http["rss_growth_mb"], 1),
         }
     emit(result)
     return result
@@ -181,34 +195,124 @@ def _run_child(url: str, out: Path, chunk_rows: int) -> dict[str, float]:
 
 def child(url: str, out: str, chunk_rows: int) -> None:
     """Export every problem of ``url`` to ``out``; print seconds and RSS growth (MB)."""
-    import psutil
-
     from geo.export.request import ExportRequest
     from geo.export.stream import export_to_file
 
     engine = make_engine(url)
     taxonomy = default_taxonomy()
-    process = psutil.Process()
     with session_factory(engine)() as session:
         session.execute(sa.select(sa.func.count(Problem.id))).scalar()
-        baseline = process.memory_info().rss
-        peak = [baseline]
-        stop = threading.Event()
+        with RssGrowth() as growth:
+            start = time.perf_counter()
+            request = ExportRequest("problems", "geojson", chunk_rows=chunk_rows)
+            export_to_file(session, request, taxonomy, out)
+            seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rss_growth_mb": growth.mb}))
 
-        def sample() -> None:
-            while not stop.wait(0.01):
-                peak[0] = max(peak[0], process.memory_info().rss)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        start = time.perf_counter()
-        request = ExportRequest("problems", "geojson", chunk_rows=chunk_rows)
-        export_to_file(session, request, taxonomy, out)
-        seconds = time.perf_counter() - start
-        stop.set()
-        sampler.join()
-        peak[0] = max(peak[0], process.memory_info().rss)
-    print(json.dumps({"seconds": seconds, "rss_growth_mb": (peak[0] - baseline) / 2**20}))
+class RssGrowth:
+    """Samples this process's resident memory every 10 ms while the block runs; ``mb``
+    is then the peak's growth over the RSS at entry."""
+
+    def __enter__(self) -> RssGrowth:
+        import psutil
+
+        self.process = psutil.Process()
+        self.baseline = self.peak = self.process.memory_info().rss
+        self.stop = threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.01):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.sampler.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def mb(self) -> float:
+        return (self.peak - self.baseline) / 2**20
+
+
+# --- the same export over HTTP with gzip (server in a child process) -------------------
+
+
+def _run_http(url: str) -> dict[str, float]:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from bench.export import http_child; "
+        "http_child(sys.argv[2])"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, root, url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port, secret = server.stdout.readline().split()
+        figures = _download(f"http://127.0.0.1:{port}/export/problems.geojson", secret)
+        figures.update(json.loads(server.stdout.readline()))
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    return figures
+
+
+def _download(address: str, secret: str) -> dict[str, float]:
+    """GET ``address`` with gzip accepted; time to first byte, total time, features."""
+    import urllib.request
+    import zlib
+
+    headers = {"Accept-Encoding": "gzip", "Authorization": f"Bearer {secret}"}
+    start = time.perf_counter()
+    first_byte = None
+    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    features, size, tail = 0, 0, b""
+    with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Content-Length"] is None
+        while block := response.read1(1 << 16):
+            first_byte = first_byte or time.perf_counter() - start
+            size += len(block)
+            text = tail + unpack.decompress(block)
+            features += text.count(b'{"type":"Feature"')
+            tail = text[-20:]  # a marker cut between two blocks is counted once
+            features -= tail.count(b'{"type":"Feature"')
+    features += tail.count(b'{"type":"Feature"')
+    seconds = time.perf_counter() - start
+    return {
+        "first_byte_s": first_byte or seconds,
+        "seconds": seconds,
+        "features": features,
+        "gzip_bytes": size,
+    }
+
+
+def http_child(url: str) -> None:
+    """Serve the app on ``url`` for one request; print the port and a token, then (after
+    the request) the server's RSS growth in MB."""
+    from werkzeug.serving import make_server
+
+    from geo.access.tokens import create_token
+    from geo.storage.db import transaction
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
+        from web import database
+
+        with transaction(database.engine()) as session:
+            _token, secret = create_token(session, "bench-export", "planner")
+        database.taxonomy()
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    with RssGrowth() as growth:
+        print(server.server_port, secret, flush=True)
+        server.handle_request()
+    print(json.dumps({"rss_growth_mb": growth.mb}), flush=True)
 
 
 # --- anchor -----------------------------------------------------------------------------

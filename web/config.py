@@ -52,6 +52,13 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _decimals(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > 6:
+        raise ConfigError(f"CIVICGRID_OPEN311_PUBLIC_DECIMALS: '{value}' is not 0-6")
+    return int(text)
+
+
 def _positive_int(env: str) -> Callable[[str], int]:
     def parse(value: str) -> int:
         text = value.strip()
@@ -235,6 +242,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of trusted reverse proxies in front (their X-Forwarded-For/-Proto are "
         "believed); 0 when clients connect directly.",
         lambda v: 0 if v.strip() == "0" else _positive_int("CIVICGRID_PROXY_HOPS")(v),
+    ),
+    Setting(
+        "CIVICGRID_OPEN311_PUBLIC_READ",
+        False,
+        "Let anyone read Open311 services and requests without a key: only public data "
+        "(no description, no voided reports, locations rounded).",
+        _bool,
+    ),
+    Setting(
+        "CIVICGRID_OPEN311_PUBLIC_DECIMALS",
+        3,
+        "Decimals of lat/long in public Open311 reads (3 ≈ 100 m, 6 = as stored).",
+        _decimals,
     ),
 )
 

@@ -3,7 +3,12 @@
 The layer is named after the target (``problems``, ``points``, ``areas``; with a
 ``_gcj02`` suffix for GCJ-02). WGS-84 exports carry EPSG:4326; GCJ-02 has no EPSG code,
 so such a layer has an undefined geographic CRS and says "GCJ-02" in its description
-and the dataset metadata. Times are date-times in UTC, as GeoPackage requires.
+and the dataset metadata. Times are date-times in UTC with milliseconds, as GeoPackage
+requires ("2024-05-01T01:00:00.000Z"; without the milliseconds GDAL 3.6 warns).
+
+Files are GeoPackage 1.2: the bundled GDAL writes 1.4 by default, which GDAL/QGIS 3.6
+open with a "may only be partially supported" warning and whose R-tree update triggers
+(update6/7) they do not know; 1.2 gets the update1–4 triggers every reader knows.
 """
 
 from __future__ import annotations
@@ -69,7 +74,12 @@ def _creation_options(request: ExportRequest) -> dict[str, object]:
     meta = request.metadata()
     description = f"civicgrid {meta['target']}; {meta['coordinate_system']}"
     return {
-        "layer_options": {"DESCRIPTION": description, "IDENTIFIER": request.target},
+        "dataset_options": {"VERSION": "1.2"},
+        "layer_options": {
+            "DESCRIPTION": description,
+            "IDENTIFIER": request.target,
+            "DATETIME_PRECISION": "MILLISECOND",
+        },
         "metadata": {k: str(v) for k, v in meta.items()},
     }
 

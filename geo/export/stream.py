@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,31 @@ def stream_export(
     check_choice("streamed format", request.format, STREAMED)
     request.filter.validate(session)
     return _encoded(session, request, taxonomy, _Counter(0, None))
+
+
+GZIP_LEVEL = 1
+"""Level of streamed gzip: a 1M-problem GeoJSON is ~0.5 GB of text and the server has
+few cores; level 1 keeps compression well ahead of the database (about 3× faster than
+level 6 for ~15 % more bytes)."""
+
+
+def gzip_stream(blocks: Iterable[bytes], level: int = GZIP_LEVEL) -> Iterator[bytes]:
+    """``blocks`` compressed as one gzip member (RFC 1952), block by block as they come.
+
+    Memory stays at zlib's window whatever the total size. The first block (the file's
+    header) is flushed at once so the first byte leaves without waiting for the
+    compressor's buffer to fill; later output is passed on whenever zlib has some.
+    """
+    packer = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    first = True
+    for block in blocks:
+        out = packer.compress(block)
+        if first:
+            out += packer.flush(zlib.Z_SYNC_FLUSH)
+            first = False
+        if out:
+            yield out
+    yield packer.flush(zlib.Z_FINISH)
 
 
 def export_to_file(

@@ -9,6 +9,7 @@ candidates whose bounds meet the box, the page then being read by id.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,11 @@ from geo.core.errors import NotFoundError
 from geo.core.params import record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
-from geo.export.query import Page, count_rows, filtered, model_of, raw_wkb
+from geo.export.query import Page, filtered, model_of, raw_wkb
 from geo.export.request import ExportRequest
 from geo.export.stream import feature_batches
+from geo.protocols.ogc_filter import filter_conditions
+from geo.protocols.ogc_paging import capped_count, encode_cursor, page_keys
 from geo.protocols.ogcapi import Collection, ItemsQuery, time_conditions
 from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint, Problem
@@ -33,12 +36,16 @@ _ITEM_CHUNK = 1_000
 
 @dataclass(frozen=True)
 class ItemsPage:
-    """Feature texts of one page, how many features match in all, and the page's place."""
+    """Feature texts of one page, how many features match in all (None: more than
+    geo/protocols/ogc_paging.py ``COUNT_CAP``), the page's place and the ``next`` cursor."""
 
     features: list[str]
-    matched: int
+    matched: int | None
     offset: int
     limit: int
+    next_cursor: str | None = None
+    cursor: str | None = None
+    """The cursor this page was asked with (None: by offset)."""
 
     @property
     def returned(self) -> int:
@@ -46,25 +53,61 @@ class ItemsPage:
 
     @property
     def has_next(self) -> bool:
-        return self.offset + self.returned < self.matched
+        return self.next_cursor is not None
 
 
 def items_page(
     session: so.Session, query: ItemsQuery, taxonomy: Taxonomy, lang: str, tz: str
 ) -> ItemsPage:
-    """One page of ``query``'s features (ordered by id) and the number matched."""
+    """One page of ``query``'s features (ordered by id, or by ``query.sortby`` then id)
+    and the number matched (counted up to a cap, on first and offset pages only).
+
+    The page's ids are found first (keyset after ``query.cursor``, or ``offset``), then
+    only their features are rendered (geo/protocols/ogc_paging.py)."""
     query.filter.validate(session)
     coll = query.collection
-    where = tuple(time_conditions(query)) + tuple(_bbox_conditions(session, coll, query.bbox))
-    ids = _exact_ids(session, query) if _needs_exact_ids(session, query) else None
-    if ids is not None:
-        matched = len(ids)
-        page = Page(where=where, ids=ids[query.offset : query.offset + query.limit])
-    else:
-        matched = count_rows(session, coll.target, query.filter, Page(where=where))
-        page = Page(where=where, limit=query.limit, offset=query.offset)
-    features = _features(session, coll, query, taxonomy, lang, tz, page)
-    return ItemsPage(features, matched, query.offset, query.limit)
+    where = (
+        *geometry_type_conditions(session, coll),
+        *time_conditions(query),
+        *_bbox_conditions(session, coll, query.bbox),
+        *filter_conditions(session, coll.target, query.cql, query.filter_crs),
+    )
+    if _needs_exact_ids(session, query):
+        where = (*where, model_of(coll.target).id.in_(_exact_ids(session, query)))
+    after = query.cursor
+    offset = 0 if after is not None else query.offset
+    keys = page_keys(
+        session, coll.target, query.filter, where, query.sortby, query.limit, offset, after
+    )
+    ordered = [int(key[-1]) for key in keys[: query.limit]]
+    next_cursor = encode_cursor(keys[query.limit - 1]) if len(keys) > query.limit else None
+    # Counting every match at each page would cost more than the page: keyset pages
+    # (following next links) leave numberMatched out.
+    matched = None if after is not None else capped_count(session, coll.target, query.filter, where)
+    features: list[str] = []
+    if ordered:
+        page = Page(ids=ordered)
+        features = _features(session, coll, query, taxonomy, lang, tz, page)
+        if query.sortby:  # features are read in id order
+            features = _in_order(session, coll, features, ordered)
+    return ItemsPage(features, matched, offset, query.limit, next_cursor, query.cursor_text)
+
+
+def _in_order(
+    session: so.Session, coll: Collection, features: list[str], ids: list[int]
+) -> list[str]:
+    """``features`` (read in id order) put back in the order of ``ids``."""
+    if coll.target == "problems":
+        keys = [str(i) for i in ids]
+    else:  # points and areas are identified by their code
+        coded: type[Area] | type[InspectionPoint] = (
+            Area if coll.target == "areas" else InspectionPoint
+        )
+        stmt = sa.select(coded.id, coded.code).where(coded.id.in_(ids))
+        codes: dict[int, str] = {int(i): str(c) for i, c in session.execute(stmt).all()}
+        keys = [codes[i] for i in ids]
+    by_key = {str(json.loads(text)["id"]): text for text in features}
+    return [by_key[k] for k in keys if k in by_key]
 
 
 def item(
@@ -89,10 +132,27 @@ def item(
     else:
         cond = model.code == feature_id  # type: ignore[union-attr]
     query = ItemsQuery(coll, filt, limit=1)
-    features = _features(session, coll, query, taxonomy, lang, tz, Page(where=(cond,), limit=1))
+    where = (cond, *geometry_type_conditions(session, coll))
+    features = _features(session, coll, query, taxonomy, lang, tz, Page(where=where, limit=1))
     if not features:
         raise _missing(coll, feature_id)
     return features[0]
+
+
+_WKB_TYPES = {"Point": ("01", "04"), "LineString": ("02", "05"), "Polygon": ("03", "06")}
+"""WKB type codes (hex) of a geometry type and its Multi- form."""
+
+
+def geometry_type_conditions(session: so.Session, coll: Collection) -> list[sa.ColumnElement[bool]]:
+    """Conditions keeping a typed collection's geometry type (points_point, …)."""
+    if coll.geometry is None:
+        return []
+    model = model_of(coll.target)
+    if is_postgres(session):
+        names = [coll.geometry.upper(), "MULTI" + coll.geometry.upper()]
+        return [sa.func.GeometryType(model.geom).in_(names)]
+    # SQLite keeps ISO WKB, little-endian: the type is the second byte
+    return [sa.func.hex(sa.func.substr(model.geom, 2, 1)).in_(_WKB_TYPES[coll.geometry])]
 
 
 def _missing(coll: Collection, feature_id: str) -> NotFoundError:
@@ -155,6 +215,8 @@ def _exact_ids(session: so.Session, query: ItemsQuery) -> list[int]:
     columns: list[Any] = [model.id, raw_wkb(session, model.geom)]
     stmt = filtered(sa.select(*columns).order_by(model.id), target, query.filter)
     stmt = stmt.where(*_bbox_conditions(session, query.collection, query.bbox))
+    stmt = stmt.where(*geometry_type_conditions(session, query.collection))
+    stmt = stmt.where(*filter_conditions(session, target, query.cql, query.filter_crs))
     rows = session.execute(stmt).all()
     if not rows:
         return []

@@ -1,9 +1,13 @@
 """OGC API – Features (Part 1: Core): collections, request parameters and documents.
 
-Collections: ``problems`` (temporal: found time), ``points`` (inspection points) and one
+Collections: ``problems`` (temporal: found time), ``points`` (inspection points, any
+geometry; ``points_point``, ``points_linestring`` and ``points_polygon`` split them by
+geometry type for GDAL/QGIS, whose layers have one) and one
 per area level (``grids``, ``communities``, ``streets``, ``districts``). Items take
-``bbox`` (lon/lat CRS84), ``datetime`` (problems), ``limit`` (default 100, clamped to
-``MAX_LIMIT`` = 10,000), ``offset`` and the map's filters as property filters. Times
+``bbox`` (lon/lat CRS84, or ``bbox-crs``), ``crs`` (Part 2, geo/protocols/ogc_crs.py),
+``datetime`` (problems; accepted and ignored elsewhere), ``limit`` (default 100, clamped to
+``MAX_LIMIT`` = 10,000), ``offset`` or ``cursor`` (a ``next`` link's key,
+geo/protocols/ogc_paging.py) and the map's filters as property filters. Times
 in ``datetime`` without an offset are local (the configured time zone).
 This module builds plain dicts; web/api/ogcapi.py renders them as JSON or HTML.
 """
@@ -25,6 +29,10 @@ from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import range_bound
+from geo.protocols.ogc_crs import CRS84, OFFERED, Crs, parse_crs
+from geo.protocols.ogc_filter import CONFORMANCE as FILTER_CONFORMANCE
+from geo.protocols.ogc_filter import parse_filter, parse_flag, parse_properties, parse_sortby
+from geo.protocols.ogc_paging import Key, decode_cursor
 from geo.reports.filters import FILTER_KEYS, ProblemFilter, Target, allowed_keys_message
 from geo.reports.queries import city_extent
 from geo.storage.models import Area, Problem
@@ -32,15 +40,20 @@ from geo.storage.models import Area, Problem
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10**9
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *FILTER_CONFORMANCE,
 ]
 FORMAT_KEYS = ("f", "lang")
-PAGING_KEYS = ("bbox", "bbox-crs", "limit", "offset")
+PAGING_KEYS = (
+    *("bbox", "bbox-crs", "crs", "limit", "offset", "cursor"),
+    *("filter", "filter-lang", "filter-crs"),
+)
+SHAPE_KEYS = ("properties", "skipGeometry", "sortby")
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,9 @@ class Collection:
     en: str
     description_zh: str
     description_en: str
+    geometry: str | None = None
+    """Only features of this GeoJSON geometry type (and its Multi- form), for clients
+    such as GDAL that give a layer one geometry type; None: any."""
 
     @property
     def temporal(self) -> bool:
@@ -71,8 +87,7 @@ class Collection:
 
     def item_keys(self) -> tuple[str, ...]:
         """Every query argument its items accept."""
-        temporal = ("datetime",) if self.temporal else ()
-        return (*PAGING_KEYS, *temporal, *self.filter_keys(), *FORMAT_KEYS)
+        return (*PAGING_KEYS, *SHAPE_KEYS, "datetime", *self.filter_keys(), *FORMAT_KEYS)
 
 
 def _area(id_: str, level: str, zh: str, en: str) -> Collection:
@@ -108,6 +123,24 @@ COLLECTIONS: dict[str, Collection] = {
             "检查点位（农贸市场、背街小巷、学校周边…）及其类型和所属区域。",
             "Inspection points (markets, back alleys, school surroundings…) with kind and areas.",
         ),
+        *(
+            Collection(
+                f"points_{kind.lower()}",
+                "points",
+                None,
+                f"点位（{zh}）",
+                f"Inspection points ({en})",
+                f"几何为{zh}的检查点位（与 points 相同，供每层只有一种几何类型的 GIS 软件使用）。",
+                f"Inspection points whose geometry is a {en.lower()} (as in points, for GIS "
+                "software that gives a layer one geometry type).",
+                kind,
+            )
+            for kind, zh, en in (
+                ("Point", "点", "Point"),
+                ("LineString", "线", "Line"),
+                ("Polygon", "面", "Polygon"),
+            )
+        ),
         _area("grids", "grid", "网格", "Grids"),
         _area("communities", "community", "社区/村", "Communities and villages"),
         _area("streets", "street", "街道/镇", "Streets and towns"),
@@ -127,6 +160,18 @@ class ItemsQuery:
     interval: tuple[datetime | None, datetime | None] | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    crs: Crs = OFFERED[CRS84]
+    cql: dict[str, Any] | None = None
+    """The CQL2 filter as a CQL2-JSON tree (geo/protocols/ogc_filter.py)."""
+    filter_crs: Crs = OFFERED[CRS84]
+    properties: tuple[str, ...] | None = None
+    """Only these properties in the answer (None: all)."""
+    skip_geometry: bool = False
+    sortby: tuple[tuple[str, bool], ...] = ()
+    """(queryable, descending) pairs to order by; ties and the default by id."""
+    cursor: Key | None = None
+    """Start after this key (sort values, id) instead of at ``offset``."""
+    cursor_text: str | None = None
 
 
 def collection(collection_id: str) -> Collection:
@@ -165,19 +210,48 @@ def parse_items(
     filt = ProblemFilter.from_args(filter_args, taxonomy, coll.target, tz)
     if coll.level is not None:
         filt = dataclasses.replace(filt, levels=(coll.level,))
-    _check_bbox_crs(args.get("bbox-crs"))
+    bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
+    bbox = parse_bbox(args.get("bbox"))
+    # Core accepts datetime on every collection; one without times has nothing to match
+    # against, so a well-formed value leaves it unfiltered (a malformed one is still 400).
+    interval = parse_datetime(args.get("datetime"), tz)
+    sortby = parse_sortby(coll.target, args.get("sortby"))
+    cursor = _cursor(coll, sortby, args)
     return ItemsQuery(
         coll,
         filt,
-        parse_bbox(args.get("bbox")),
-        parse_datetime(args.get("datetime"), tz) if coll.temporal else None,
+        None if bbox is None else _checked_lon_lat(bbox_crs.to_lon_lat(bbox), args["bbox"]),
+        interval if coll.temporal else None,
         _int_arg(args.get("limit"), "limit", DEFAULT_LIMIT, minimum=1, clamp=MAX_LIMIT),
         _int_arg(args.get("offset"), "offset", 0, minimum=0),
+        parse_crs(args.get("crs")),
+        parse_filter(args.get("filter"), args.get("filter-lang")),
+        parse_crs(args.get("filter-crs"), "filter-crs"),
+        parse_properties(coll.target, args.get("properties")),
+        parse_flag(args.get("skipGeometry"), "skipGeometry"),
+        sortby,
+        cursor,
+        args.get("cursor"),
     )
 
 
+def _cursor(
+    coll: Collection, sortby: tuple[tuple[str, bool], ...], args: Mapping[str, Any]
+) -> Key | None:
+    """The key of a ``cursor`` argument (a ``next`` link's), which replaces ``offset``."""
+    text = args.get("cursor")
+    if text is None:
+        return None
+    if args.get("offset") is not None:
+        raise InvalidParameterError(
+            tr("cursor 与 offset 不能同时使用", "cursor and offset cannot be used together")
+        )
+    return decode_cursor(coll.target, sortby, text)
+
+
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat`` (or 6 numbers with heights, which are ignored)."""
+    """Four numbers (or 6 with heights, which are ignored) in the ``bbox-crs`` axis order:
+    ``minlon,minlat,maxlon,maxlat`` for CRS84. Checked against the globe once in lon/lat."""
     if text is None:
         return None
     parts = text.split(",")
@@ -195,6 +269,14 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
             )
         )
     x0, y0, x1, y1 = numbers
+    return x0, y0, x1, y1
+
+
+def _checked_lon_lat(
+    box: tuple[float, float, float, float], text: str
+) -> tuple[float, float, float, float]:
+    """``box`` (minlon,minlat,maxlon,maxlat) within the globe, minimum below maximum."""
+    x0, y0, x1, y1 = box
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise InvalidParameterError(
             tr(f"bbox 超出经纬度范围: '{text}'", f"bbox outside lon −180…180, lat −90…90: '{text}'")
@@ -287,16 +369,6 @@ def temporal_extent(session: so.Session, scope: Scope) -> tuple[datetime | None,
     stmt = sa.select(sa.func.min(Problem.found_at), sa.func.max(Problem.found_at))
     first, last = session.execute(scoped(stmt, scope, Problem)).one()
     return first, last
-
-
-def _check_bbox_crs(value: str | None) -> None:
-    if value not in (None, CRS84):
-        raise InvalidParameterError(
-            tr(
-                f"不支持的 bbox-crs '{value}': only {CRS84}",
-                f"unsupported bbox-crs '{value}': only {CRS84}",
-            )
-        )
 
 
 def _int_arg(

@@ -3,16 +3,18 @@
 Statuses map to GeoReport's two: found, assigned and rectified are ``open``; closed is
 ``closed`` (``status_notes`` carries the civicgrid status label). Times are ISO 8601
 with the configured time zone's offset. ``requests`` lists the most recently found
-first, ``page``/``page_size`` paging (default 50, at most 1000 per page).
+first. As the spec says, a list without ``start_date``/``end_date`` covers the last 90
+days, one with only one of them the 90 days from (or up to) it, and a range may not span
+more than 90 days; at most 1000 requests are returned (``page``/``page_size``, a
+civicgrid extension, page through more). ``service_request_id`` ignores the window.
 This module returns plain dicts and XML bytes; web/api/open311.py serves them.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,13 +28,17 @@ from geo.core.text import tr
 from geo.export.encode import iso_times
 from geo.export.rows import EPOCH
 from geo.protocols.ogcapi import parse_datetime
+from geo.protocols.open311_docs import errors_xml as errors_xml  # web/errors.py
+from geo.protocols.open311_docs import to_xml as to_xml
 from geo.reports.filters import ProblemFilter, allowed_keys_message
 from geo.storage.models import Area, Problem, ResponsibleUnit
-from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, unresolved_sql
+from geo.storage.statuses import ALL_STATUSES, RESOLVED, UNRESOLVED, VOIDED, unresolved_sql
 
 STATUS_MAP = {s: "open" if s in UNRESOLVED else "closed" for s in ALL_STATUSES}
 """civicgrid status → Open311's open/closed: unresolved is open (geo.storage.statuses)."""
-DEFAULT_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 1_000
+WINDOW = timedelta(days=90)
+"""GeoReport v2's default and longest date range of a request list."""
 MAX_PAGE_SIZE = 1_000
 MAX_PAGE = 1_000_000
 REQUEST_KEYS = (
@@ -106,8 +112,13 @@ def service_definition(taxonomy: Taxonomy, code: str) -> dict[str, Any]:
     return {"service_code": code, "attributes": []}
 
 
-def parse_requests(args: Mapping[str, Any], taxonomy: Taxonomy, tz: str) -> RequestsQuery:
-    """Validate ``GET requests`` arguments; raise ``InvalidParameterError`` (400)."""
+def parse_requests(
+    args: Mapping[str, Any], taxonomy: Taxonomy, tz: str, now: datetime | None = None
+) -> RequestsQuery:
+    """Validate ``GET requests`` arguments; raise ``InvalidParameterError`` (400).
+
+    ``now`` (naive UTC, default the current time) ends the default 90-day window.
+    """
     unknown = [k for k in args if k not in REQUEST_KEYS]
     if unknown:
         raise InvalidParameterError(
@@ -131,12 +142,13 @@ def parse_requests(args: Mapping[str, Any], taxonomy: Taxonomy, tz: str) -> Requ
         raise InvalidParameterError(
             tr("status 须为 open 或 closed", "status must be open or closed")
         )
+    ids = tuple(_request_id(v) for v in _split(args.get("service_request_id")))
     start = _date(args.get("start_date"), "start_date", tz, end=False)
     end = _date(args.get("end_date"), "end_date", tz, end=True)
-    if start is not None and end is not None and start >= end:
-        raise InvalidParameterError(tr("start_date 晚于 end_date", "start_date is after end_date"))
+    if not ids:
+        start, end = _window(start, end, now)
     return RequestsQuery(
-        ids=tuple(_request_id(v) for v in _split(args.get("service_request_id"))),
+        ids=ids,
         service_codes=codes,
         statuses=statuses,
         start=start,
@@ -148,6 +160,23 @@ def parse_requests(args: Mapping[str, Any], taxonomy: Taxonomy, tz: str) -> Requ
     )
 
 
+PUBLIC_HIDDEN = ("description",)
+"""Fields a public (keyless) read leaves empty: free text may name people, phones, plates."""
+
+
+def public_records(records: list[dict[str, Any]], decimals: int) -> list[dict[str, Any]]:
+    """``records`` as anyone may see them: no free text, lat/long rounded to ``decimals``
+    (WGS-84 degrees; 3 decimals ≈ 100 m)."""
+    out = []
+    for record in records:
+        shown = {**record, **dict.fromkeys(PUBLIC_HIDDEN)}
+        for key in ("lat", "long"):
+            if shown.get(key) is not None:
+                shown[key] = round(float(shown[key]), decimals)
+        out.append(shown)
+    return out
+
+
 def service_requests(
     session: so.Session,
     query: RequestsQuery,
@@ -155,12 +184,15 @@ def service_requests(
     taxonomy: Taxonomy,
     lang: str,
     tz: str,
+    public: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of service requests (most recently found first) as GeoReport dicts.
 
-    ``filt`` carries the access scope (and any map filter) to respect.
+    ``filt`` carries the access scope (and any map filter) to respect; ``public`` leaves
+    out voided problems (false reports are nobody's business).
     """
-    stmt = _select().where(*_conditions(query)).order_by(Problem.found_at.desc(), Problem.id.desc())
+    conds = [*_conditions(query), *([Problem.status != VOIDED] if public else [])]
+    stmt = _select().where(*conds).order_by(Problem.found_at.desc(), Problem.id.desc())
     stmt = filt.apply(stmt).limit(query.page_size).offset((query.page - 1) * query.page_size)
     rows = session.execute(stmt).all()
     return _records(session, rows, taxonomy, lang, tz)
@@ -173,44 +205,22 @@ def service_request(
     taxonomy: Taxonomy,
     lang: str,
     tz: str,
+    public: bool = False,
 ) -> list[dict[str, Any]]:
-    """The one request ``request_id`` (a list of one, as GeoReport answers)."""
+    """The one request ``request_id`` (a list of one, as GeoReport answers); ``public``:
+    not a voided one."""
     number = record_id(request_id)
     if number is None:
         raise NotFoundError(
             tr(f"没有这个请求 '{request_id[:40]}'", f"no service request '{request_id[:40]}'")
         )
-    rows = session.execute(filt.apply(_select().where(Problem.id == number))).all()
+    stmt = _select().where(Problem.id == number, *([Problem.status != VOIDED] if public else []))
+    rows = session.execute(filt.apply(stmt)).all()
     if not rows:
         raise NotFoundError(
             tr(f"没有这个请求 '{request_id}'", f"no service request '{request_id}'")
         )
     return _records(session, rows, taxonomy, lang, tz)
-
-
-def to_xml(root: str, item: str, records: Sequence[Mapping[str, Any]]) -> bytes:
-    """GeoReport XML: ``<root><item><key>value</key>…</item>…</root>`` (UTF-8)."""
-    top = ET.Element(root)
-    for record in records:
-        element = ET.SubElement(top, item)
-        for key, value in record.items():
-            _xml_value(ET.SubElement(element, key), value)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
-
-
-def errors_xml(code: int, description: str) -> bytes:
-    """GeoReport's error document as XML."""
-    return to_xml("errors", "error", [{"code": code, "description": description}])
-
-
-def _xml_value(element: ET.Element, value: Any) -> None:
-    if isinstance(value, bool):
-        element.text = "true" if value else "false"
-    elif isinstance(value, list):
-        for entry in value:
-            _xml_value(ET.SubElement(element, "attribute"), entry)
-    elif value is not None:
-        element.text = str(value)
 
 
 def _select() -> sa.Select[Any]:
@@ -326,6 +336,29 @@ def _date(value: Any, name: str, tz: str, end: bool) -> datetime | None:
         ) from None
     assert interval is not None
     return interval[1] if end else interval[0]
+
+
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime | None
+) -> tuple[datetime, datetime]:
+    """The request list's date range (naive UTC, end exclusive): the spec's 90 days."""
+    if start is None and end is None:
+        end = now or datetime.now(UTC).replace(tzinfo=None)
+    if start is None:
+        assert end is not None
+        return end - WINDOW, end
+    if end is None:
+        return start, start + WINDOW
+    if start >= end:
+        raise InvalidParameterError(tr("start_date 晚于 end_date", "start_date is after end_date"))
+    if end - start > WINDOW:
+        raise InvalidParameterError(
+            tr(
+                "start_date 到 end_date 不能超过 90 天",
+                "start_date to end_date may not span more than 90 days",
+            )
+        )
+    return start, end
 
 
 def _positive(value: Any, name: str, default: int) -> int:

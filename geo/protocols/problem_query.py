@@ -22,7 +22,7 @@ from geo.core.taxonomy import Taxonomy
 from geo.core.text import en, tr
 from geo.core.timeparse import parse_time
 from geo.storage.models import Area, Problem
-from geo.storage.statuses import RESOLVED, STATUSES, map_overdue_sql
+from geo.storage.statuses import ALL_STATUSES, RESOLVED, map_overdue_sql
 
 AREA_PARAMS: tuple[str, ...] = ("district", "street", "community", "grid")
 PARAMS: tuple[str, ...] = (
@@ -125,12 +125,12 @@ def _split(text: str) -> list[str]:
 
 def _statuses(text: str) -> tuple[str, ...]:
     values = _split(text)
-    bad = [v for v in values if v not in STATUSES]
+    bad = [v for v in values if v not in ALL_STATUSES]
     if bad:
         raise InvalidParameterError(
             tr(
-                f"未知的状态 '{bad[0][:60]}'; 可选: {', '.join(STATUSES)}",
-                f"unknown status '{bad[0][:60]}'; one of: {', '.join(STATUSES)}",
+                f"未知的状态 '{bad[0][:60]}'; 可选: {', '.join(ALL_STATUSES)}",
+                f"unknown status '{bad[0][:60]}'; one of: {', '.join(ALL_STATUSES)}",
             )
         )
     return tuple(values)

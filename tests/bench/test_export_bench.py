@@ -17,4 +17,5 @@ def test_export_bench_tiny(capsys) -> None:
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line == result
     assert {"seconds", "anchor_seconds", "ratio", "rss_growth_mb", "features"} <= set(line)
-    assert line["features"] == line["anchor_features"] == 500
+    assert line["features"] == line["anchor_features"] == line["http_gzip_features"] == 500
+    assert {"http_first_byte_s", "http_server_rss_growth_mb"} <= set(line)

@@ -277,3 +277,27 @@ def test_small_chunks_give_the_same_file(city, tmp_path) -> None:
         json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("a.geojson", "b.geojson")
     )
     assert a["features"] == b["features"] and a["bbox"] == b["bbox"]
+
+
+@pytest.mark.parametrize("target", ["problems", "points", "areas"])
+def test_geopackage_is_version_1_2_read_by_gdal_3_6_without_warnings(city, tmp_path, target):
+    import sqlite3
+
+    path = tmp_path / f"{target}.gpkg"
+    export(city, target, "gpkg", path)
+    # Debian's ogrinfo (GDAL 3.6) warns about 1.4 files, odd date-times, missing triggers
+    done = subprocess.run(["ogrinfo", "-ro", "-al", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and "Feature Count" in done.stdout
+    assert "Warning" not in done.stderr + done.stdout, done.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("pragma user_version").fetchone()[0] == 10200
+        triggers = {r[0] for r in db.execute("select name from sqlite_master where type='trigger'")}
+    names = {
+        f"rtree_{target}_geom_{t}"
+        for t in ("insert", "update1", "update2", "update3", "update4", "delete")
+    }
+    assert names <= triggers
+    if target == "problems":
+        with sqlite3.connect(path) as db:
+            found = db.execute("select found_at from problems order by fid limit 1").fetchone()[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", found)

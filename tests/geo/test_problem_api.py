@@ -128,3 +128,10 @@ def test_sql_metacharacters_are_just_text(city) -> None:
     assert table_counts(engine) == before
     with transaction(engine, write=False) as s:
         assert s.scalar(sa.select(sa.func.count(Problem.id))) == 4
+
+
+def test_status_filter_takes_every_status_including_held_and_voided() -> None:
+    query = ProblemQuery.from_args({"status": "held,voided,found"}, TAX, "Asia/Shanghai")
+    assert query.status == ("held", "voided", "found")
+    with raises_msg(InvalidParameterError, "voided"):  # the message lists them all
+        ProblemQuery.from_args({"status": "open"}, TAX, "Asia/Shanghai")

@@ -349,6 +349,17 @@ ROUTES: dict[tuple[str, str], Entry] = {
         {"in": READ_API, "out": {**READ_API, **SCOPED_OUT}},
         {"in": ["IN-GRID-MARKER"], "out": ["OUT-CITY-MARKER"]},
     ),
+    ("/ogcapi/collections/<collection_id>/queryables", "GET"): same(
+        Probe("/ogcapi/collections/problems/queryables"),
+        Probe("/ogcapi/collections/districts/queryables"),
+        READ_API,
+    ),
+    ("/open311/discovery.<fmt>", "GET"): same(
+        Probe("/open311/discovery.json"), Probe("/open311/discovery.xml"), EVERYONE
+    ),
+    ("/open311/v2/discovery.<fmt>", "GET"): same(
+        Probe("/open311/v2/discovery.json"), Probe("/open311/v2/discovery.xml"), EVERYONE
+    ),
     ("/open311/v2/services.<fmt>", "GET"): same(
         Probe("/open311/v2/services.json"), Probe("/open311/v2/services.xml"), READ_API
     ),
@@ -360,8 +371,9 @@ ROUTES: dict[tuple[str, str], Entry] = {
         {"in": READ_API, "out": statuses(404, anonymous=401)},
     ),
     ("/open311/v2/requests.<fmt>", "GET"): same(
-        Probe("/open311/v2/requests.json"),
-        Probe("/open311/v2/requests.xml"),
+        # the markers' month: a list without dates covers the last 90 days only
+        Probe("/open311/v2/requests.json?start_date=2024-04-15&end_date=2024-06-01"),
+        Probe("/open311/v2/requests.xml?start_date=2024-04-15&end_date=2024-06-01"),
         READ_API,
         **{"in": ["IN-GRID-MARKER"], "out": ["OUT-CITY-MARKER"]},
     ),

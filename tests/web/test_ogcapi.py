@@ -46,13 +46,20 @@ def test_landing_conformance_and_openapi(city_app) -> None:
     assert limit["maximum"] == 10000 and limit["default"] == 100
     params = api["paths"]["/collections/problems/items"]["get"]["parameters"]
     status = next(p for p in params if p.get("name") == "status")
-    assert "overdue" in status["schema"]["enum"]
+    assert {"overdue", "held", "voided"} <= set(status["schema"]["enum"])
+    responses = api["paths"]["/collections/problems/items"]["get"]["responses"]
+    page = responses["200"]["content"]["application/geo+json"]["schema"]
+    assert page["properties"]["type"]["enum"] == ["FeatureCollection"]
+    assert api["components"]["responses"][responses["400"]["$ref"].rsplit("/", 1)[1]]
 
 
 def test_collections_have_extents_and_item_links(city_app) -> None:
     _, doc = get_json(signed_in(city_app), "/ogcapi/collections")
     ids = [c["id"] for c in doc["collections"]]
-    assert ids == ["problems", "points", "grids", "communities", "streets", "districts"]
+    assert ids == [
+        *("problems", "points", "points_point", "points_linestring", "points_polygon"),
+        *("grids", "communities", "streets", "districts"),
+    ]
     problems = doc["collections"][0]
     assert problems["title"] == "问题"
     assert problems["extent"]["spatial"]["bbox"][0] == pytest.approx([120.8, 32.0, 121.0, 32.04])
@@ -149,13 +156,13 @@ def test_single_items(city_app) -> None:
             "/ogcapi/collections/problems/items?colour=red",
             400,
             "InvalidParameterValue",
-            "bbox, bbox-crs, limit",
+            "bbox, bbox-crs, crs, limit",
         ),
         (
-            "/ogcapi/collections/grids/items?datetime=2024-05-01",
+            "/ogcapi/collections/grids/items?datetime=soon",
             400,
             "InvalidParameterValue",
-            "datetime",
+            "RFC 3339",
         ),
         (
             "/ogcapi/collections/problems/items?status=open",
@@ -178,6 +185,14 @@ def test_bad_requests_answer_in_ogc_exception_format(city_app, url, status, code
     assert response.status_code == status
     body = json.loads(response.get_data(as_text=True))
     assert body["code"] == code and needle in body["description"]
+
+
+def test_datetime_is_accepted_on_every_collection(city_app) -> None:
+    client = signed_in(city_app)
+    for coll in ("points", "streets", "districts"):
+        _, all_items = get_json(client, f"/ogcapi/collections/{coll}/items")
+        _, timed = get_json(client, f"/ogcapi/collections/{coll}/items?datetime=2024-05-01/..")
+        assert timed["numberMatched"] == all_items["numberMatched"] > 0  # nothing to filter
 
 
 def test_html_pages_are_chinese_by_default(city_app) -> None:
@@ -222,7 +237,8 @@ def test_gdal_reads_the_service(city_app, engine) -> None:
         listing = _ogrinfo("-so", "-al", f"OAPIF:{base}/ogcapi", token=city)
         counts = dict(re.findall(r"Layer name: (\w+)\n(?:.*\n)*?Feature Count: (\d+)", listing))
         assert counts == {
-            "problems": "6", "points": "3", "grids": "0",
+            "problems": "6", "points": "3", "grids": "0", "points_point": "1",
+            "points_linestring": "1", "points_polygon": "1",
             "communities": "0", "streets": "4", "districts": "2",
         }  # fmt: skip
         spat = _ogrinfo(
@@ -269,5 +285,98 @@ def test_items_page_in_chromium(city_app, browser) -> None:
         assert page.locator(".cg-error").count() == 0  # every layer loaded
         assert "否" in page.locator("[data-testid=properties]").inner_text()
         assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+CRS_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+CRS_4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+CRS_84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def test_part2_crs_swaps_to_lat_lon_and_says_so(city_app) -> None:
+    """/req/crs: crs= answers in the CRS asked for, Content-Crs names it, collections list
+    the CRSs offered, and bbox-crs reads the bbox in that CRS's axis order."""
+    client = signed_in(city_app)
+    _, coll = get_json(client, "/ogcapi/collections/problems")
+    assert coll["crs"] == [CRS_84, CRS_4326, CRS_4490] and coll["storageCrs"] == CRS_84
+    base = "/ogcapi/collections/problems/items"
+    plain, default = get_json(client, base)
+    assert plain.headers["Content-Crs"] == f"<{CRS_84}>"
+    for uri in (CRS_4326, CRS_4490, "EPSG:4490"):
+        response, swapped = get_json(client, f"{base}?crs={uri}")
+        assert response.headers["Content-Crs"].startswith("<http://www.opengis.net/def/crs/EPSG")
+        lon, lat = default["features"][0]["geometry"]["coordinates"]
+        assert swapped["features"][0]["geometry"]["coordinates"] == [lat, lon]
+    _, by_lon_lat = get_json(client, f"{base}?bbox=120.81,32.0,120.83,32.02")
+    _, by_lat_lon = get_json(client, f"{base}?bbox=32.0,120.81,32.02,120.83&bbox-crs={CRS_4326}")
+    assert by_lat_lon["numberMatched"] == by_lon_lat["numberMatched"] >= 1
+    area = get_json(client, f"/ogcapi/collections/streets/items?crs={CRS_4490}")[1]
+    ring = area["features"][0]["geometry"]["coordinates"][0][0]
+    assert ring[0][0] > 30 and ring[0][1] > 100  # lat first
+    one, item = get_json(client, f"/ogcapi/collections/points/items/P1?crs={CRS_4326}")
+    assert one.headers["Content-Crs"] == f"<{CRS_4326}>"
+    assert item["geometry"]["coordinates"][0] < 90
+
+
+@pytest.mark.parametrize(
+    "args", ["crs=EPSG:3857", "bbox-crs=EPSG:3857&bbox=1,2,3,4", "bbox=120,32,121,33&bbox-crs=x"]
+)
+def test_unknown_crs_is_a_400_listing_the_offered_ones(city_app, args) -> None:
+    response = signed_in(city_app).get(f"/ogcapi/collections/problems/items?{args}")
+    assert response.status_code == 400
+    assert CRS_4490 in json.loads(response.get_data(as_text=True))["description"]
+
+
+def test_properties_and_skip_geometry(city_app) -> None:
+    client = signed_in(city_app)
+    base = "/ogcapi/collections/problems/items"
+    _, page = get_json(client, f"{base}?properties=status,category&skipGeometry=true")
+    first = page["features"][0]
+    assert first["geometry"] is None and list(first["properties"]) == ["status", "category"]
+    _, whole = get_json(client, f"{base}?skipGeometry=false")
+    assert whole["features"][0]["geometry"]["type"] == "Point"
+    for args, needle in (("properties=colour", "colour"), ("skipGeometry=maybe", "true or false")):
+        response = client.get(f"{base}?{args}", headers={"Accept-Language": "en"})
+        assert response.status_code == 400
+        assert needle in json.loads(response.get_data(as_text=True))["description"]
+
+
+def test_sortby_orders_pages_within_the_filter(city_app) -> None:
+    client = signed_in(city_app)
+    base = "/ogcapi/collections/problems/items"
+    _, page = get_json(client, f"{base}?sortby=-found_at&limit=3")
+    found = [f["properties"]["found_at"] for f in page["features"]]
+    assert found == sorted(found, reverse=True) and page["numberMatched"] == 6
+    _, second = get_json(client, f"{base}?sortby=-found_at&limit=3&offset=3")
+    assert max(f["properties"]["found_at"] for f in second["features"]) <= found[-1]
+    _, by_category = get_json(client, f"{base}?sortby=category,%2Bid&status=found")
+    cats = [f["properties"]["category"] for f in by_category["features"]]
+    assert cats == sorted(cats) and len(cats) == 3
+    _, points = get_json(client, "/ogcapi/collections/points/items?sortby=-code")
+    assert [f["id"] for f in points["features"]] == ["P2", "P1", "M1"]
+    bad = client.get(f"{base}?sortby=colour", headers={"Accept-Language": "en"})
+    assert bad.status_code == 400 and "sortable" in bad.get_data(as_text=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("size", "width", "height"), [("desktop", 1440, 900), ("phone", 390, 844)])
+def test_typed_collections_in_chromium(city_app, browser, size, width, height) -> None:
+    """The collections page lists the per-geometry-type point collections, and a typed
+    collection's items page shows only its geometry type, on a desktop and a phone."""
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(base + "/ogcapi/collections?f=html")
+        text = page.locator("[data-testid=ogcapi]").inner_text()
+        assert "点位（线）" in text and "点位（面）" in text
+        screenshot(page, f"ogcapi-collections-{size}")
+        page.goto(base + "/ogcapi/collections/points_linestring/items?f=html")
+        wait_for_layers(page)
+        counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))
+        assert counts == {"points_linestring": 1}
+        screenshot(page, f"ogcapi-items-lines-{size}")
+        assert page.locator(".cg-error").count() == 0
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import validate
 
 from tests.helpers import add_token, load_scoped_city
+from tests.web.fuzzing import fuzz_operations
 from web import database
 
 FUZZ_EXAMPLES = 10  # per operation and principal: bounded, the suite stays fast
@@ -55,52 +54,12 @@ def fuzz_app(app: Flask, tmp_path: Path):
 @pytest.mark.slow  # schemathesis over the whole API
 def test_schemathesis_finds_no_server_errors(fuzz_app) -> None:
     import schemathesis
-    from schemathesis import GenerationMode
-    from schemathesis.checks import (
-        content_type_conformance,
-        not_a_server_error,
-        response_schema_conformance,
-        status_code_conformance,
-    )
 
     app, headers = fuzz_app
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    checks = [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_schema_conformance,
-    ]
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 6
-    calls = 0
-
-    def fuzz(operation, header, mode) -> None:
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=FUZZ_EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case) -> None:
-            nonlocal calls
-            # identity: the WSGI transport does not undo the server's gzip
-            response = case.call(headers={**header, "Accept-Encoding": "identity"})
-            calls += 1
-            # Schema-valid requests must get documented answers; invalid ones any 4xx.
-            positive = mode == GenerationMode.POSITIVE
-            case.validate_response(response, checks=checks if positive else [not_a_server_error])
-
-        run()
-
-    for operation in operations:
-        for (who, header), mode in itertools.product(headers.items(), GenerationMode):
-            try:
-                fuzz(operation, header, mode)
-            except Exception as exc:
-                raise AssertionError(f"{operation.label} as {who} ({mode}): {exc}") from exc
-    print(f"schemathesis: {len(operations)} operations, {calls} requests, no server error")
-    assert calls > len(operations) * 4
+    # identity: the WSGI transport does not undo the server's gzip
+    extra = {"Accept-Encoding": "identity"}
+    operations, calls, failures = fuzz_operations(schema, headers, FUZZ_EXAMPLES, extra)
+    assert operations >= 6 and failures == []
+    assert calls > operations * 4
+    print(f"schemathesis: {operations} operations, {calls} requests, no server error")

@@ -1,7 +1,8 @@
 """Downloads (/export/<target>.<format>): the CLI's exports over HTTP.
 
 GeoJSON, GeoJSON Text Sequences and CSV stream from the database as they are written
-(constant memory, from a session of their own); XLSX and GeoPackage are written to a
+(constant memory, from a session of their own), gzipped chunk by chunk when the client
+accepts it (``Content-Encoding: gzip``, no ``Content-Length``); XLSX and GeoPackage are written to a
 temporary file first and sent from it. Query arguments: the map's filters
 (web/api/filtering.py), ``crs=gcj02`` and ``lang=en``. Exports need the ``export``
 right, hold only the caller's scope and are written to the audit log.
@@ -23,7 +24,7 @@ from geo.core.errors import NotFoundError
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.export.request import FORMATS, MEDIA_TYPES, STREAMED, ExportRequest, check_choice
-from geo.export.stream import export_to_file, stream_export
+from geo.export.stream import export_to_file, gzip_stream, stream_export
 from geo.reports.filters import TARGETS, Target
 from geo.storage.db import transaction
 from web import database
@@ -45,7 +46,14 @@ def download(target: str, fmt: str) -> Response:
     headers = {"Content-Disposition": _attachment(export.file_name())}
     if fmt in STREAMED:
         body = _streamed(database.new_session(), export, taxonomy)
-        return Response(body, mimetype=MEDIA_TYPES[fmt], headers=headers)
+        if "gzip" in request.accept_encodings:
+            # Compressed as it streams: no Content-Length, and httpcache leaves an
+            # encoded response alone instead of reading it whole.
+            body = gzip_stream(body)
+            headers["Content-Encoding"] = "gzip"
+        response = Response(body, mimetype=MEDIA_TYPES[fmt], headers=headers)
+        response.vary.add("Accept-Encoding")
+        return response
     handle, name = tempfile.mkstemp(suffix="." + fmt, prefix="civicgrid-export-")
     os.close(handle)
     try:

@@ -16,6 +16,8 @@ from flask.typing import ResponseReturnValue
 
 from geo.core.errors import CivicgridError
 from geo.protocols import ogc_items, ogcapi
+from geo.protocols.ogc_crs import content_crs, parse_crs, reproject_features
+from geo.protocols.ogc_filter import GEOMETRY_TYPES, queryables_schema
 from geo.protocols.openapi import openapi_document
 from geo.reports.filters import ProblemFilter
 from web import database
@@ -75,6 +77,17 @@ def collection(collection_id: str) -> ResponseReturnValue:
     return _respond(doc, "ogcapi/collection.html", coll=coll)
 
 
+@bp.get("/collections/<collection_id>/queryables")
+@requires("view")
+def queryables(collection_id: str) -> ResponseReturnValue:
+    """The properties a CQL2 filter may name (JSON Schema), from the exports' fields."""
+    coll = ogcapi.collection(collection_id)
+    url = url_for("ogcapi.queryables", collection_id=coll.id, _external=True)
+    geometry = GEOMETRY_TYPES[coll.target]
+    doc = queryables_schema(coll.target, geometry, url, current_lang())
+    return Response(json.dumps(doc, ensure_ascii=False), mimetype="application/schema+json")
+
+
 @bp.get("/collections/<collection_id>/items")
 @requires("view")
 def items(collection_id: str) -> ResponseReturnValue:
@@ -93,7 +106,10 @@ def items(collection_id: str) -> ResponseReturnValue:
     )
     if ogcapi_docs.wants_html():
         return ogcapi_docs.items_html(coll, page)
-    return Response(ogcapi_docs.items_json(coll, page), mimetype=GEOJSON)
+    features = reproject_features(page.features, query.crs, query.properties, query.skip_geometry)
+    page = dataclasses.replace(page, features=features)
+    headers = {"Content-Crs": content_crs(query.crs)}
+    return Response(ogcapi_docs.items_json(coll, page), mimetype=GEOJSON, headers=headers)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -102,6 +118,7 @@ def item(collection_id: str, feature_id: str) -> ResponseReturnValue:
     """One feature by its id (problem number, point or area code)."""
     coll = ogcapi.collection(collection_id)
     ogcapi_docs.check_item_args()
+    crs = parse_crs(request.args.get("crs"))
     text = ogc_items.item(
         database.session(),
         coll,
@@ -113,7 +130,11 @@ def item(collection_id: str, feature_id: str) -> ResponseReturnValue:
     )
     if ogcapi_docs.wants_html():
         return ogcapi_docs.item_html(coll, feature_id, text)
-    return Response(ogcapi_docs.item_json(coll, feature_id, text), mimetype=GEOJSON)
+    [text] = reproject_features([text], crs)
+    headers = {"Content-Crs": content_crs(crs)}
+    return Response(
+        ogcapi_docs.item_json(coll, feature_id, text), mimetype=GEOJSON, headers=headers
+    )
 
 
 def _respond(doc: dict[str, object], template: str, **context: object) -> ResponseReturnValue:

@@ -17,8 +17,9 @@ from flask.typing import ResponseReturnValue
 from geo.core.errors import InvalidParameterError
 from geo.core.text import tr
 from geo.export.fields import FIELDS, ID_FIELD
+from geo.protocols.ogc_crs import CRS84, OFFERED
 from geo.protocols.ogc_items import ItemsPage
-from geo.protocols.ogcapi import COLLECTIONS, CRS84, Collection, spatial_extent, temporal_extent
+from geo.protocols.ogcapi import COLLECTIONS, Collection, spatial_extent, temporal_extent
 from geo.reports import maps, queries
 from geo.reports.filters import allowed_keys_message
 from web import database
@@ -29,6 +30,8 @@ from web.security.guard import csp_nonce, current_scope
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
 _FORMATS = ("json", "html")
+ITEM_KEYS = ("f", "lang", "crs")
+"""What a single item accepts."""
 
 
 def title() -> str:
@@ -59,7 +62,10 @@ def self_url(fmt: str, **changes: Any) -> str:
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args["f"] = [fmt]
     for key, value in changes.items():
-        args[key] = [str(value)]
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
     values: dict[str, Any] = {**(request.view_args or {}), **args}
     return url_for(request.endpoint or "ogcapi.landing", _external=True, **values)
 
@@ -133,6 +139,12 @@ def collection(session: so.Session, coll: Collection, nested: bool = False) -> d
     links += [
         _link(items, "items", GEOJSON, translate("要素", "items")),
         _link(
+            _url("ogcapi.queryables", collection_id=coll.id),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            translate("可查询的属性", "queryables"),
+        ),
+        _link(
             _url("ogcapi.items", collection_id=coll.id, f="html"),
             "items",
             "text/html",
@@ -147,7 +159,7 @@ def collection(session: so.Session, coll: Collection, nested: bool = False) -> d
         "title": coll.title(lang),
         "description": coll.description(lang),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(OFFERED),
         "storageCrs": CRS84,
         "links": links,
         "extent": _extent(session, coll),
@@ -177,19 +189,20 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _page_links(coll: Collection, page: ItemsPage) -> list[dict[str, str]]:
     links = _self_links(GEOJSON)
-    if page.has_next:
+    next_url, prev_url = _next_url("json", page), _prev_url("json", page)
+    if next_url is not None:
         links.append(
             _link(
-                self_url("json", offset=page.offset + page.limit),
+                next_url,
                 "next",
                 GEOJSON,
                 translate("下一页", "next page"),
             )
         )
-    if page.offset > 0:
+    if prev_url is not None:  # a cursor page has no offset to go back to
         links.append(
             _link(
-                self_url("json", offset=max(0, page.offset - page.limit)),
+                prev_url,
                 "prev",
                 GEOJSON,
                 translate("上一页", "previous page"),
@@ -202,9 +215,10 @@ def _page_links(coll: Collection, page: ItemsPage) -> list[dict[str, str]]:
 
 def items_json(coll: Collection, page: ItemsPage) -> str:
     """The items page as a GeoJSON FeatureCollection text with OGC members."""
-    head = {
-        "type": "FeatureCollection",
-        "numberMatched": page.matched,
+    head: dict[str, Any] = {"type": "FeatureCollection"}
+    if page.matched is not None:  # optional in the spec: left out when too dear to count
+        head["numberMatched"] = page.matched
+    head |= {
         "numberReturned": page.returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": _page_links(coll, page),
@@ -228,15 +242,15 @@ def item_json(coll: Collection, feature_id: str, text: str) -> str:
 
 
 def check_item_args() -> None:
-    """A single item takes only ``f`` and ``lang``."""
-    unknown = [k for k in request.args if k not in ("f", "lang")]
+    """A single item takes only ``f``, ``lang`` and ``crs``."""
+    unknown = [k for k in request.args if k not in ITEM_KEYS]
     if unknown:
         raise InvalidParameterError(
             tr(
                 f"未知的参数: {', '.join(unknown)}; ",
                 f"unknown parameter(s): {', '.join(unknown)}; ",
             )
-            + allowed_keys_message(("f", "lang"))
+            + allowed_keys_message(ITEM_KEYS)
         )
 
 
@@ -252,9 +266,19 @@ def items_html(coll: Collection, page: ItemsPage) -> ResponseReturnValue:
         id_field=ID_FIELD[coll.target],
         map=_map(coll, self_url("json")),
         json_url=self_url("json"),
-        next_url=self_url("html", offset=page.offset + page.limit) if page.has_next else None,
-        prev_url=self_url("html", offset=max(0, page.offset - page.limit)) if page.offset else None,
+        next_url=_next_url("html", page),
+        prev_url=_prev_url("html", page),
     )
+
+
+def _next_url(fmt: str, page: ItemsPage) -> str | None:
+    return self_url(fmt, cursor=page.next_cursor, offset=None) if page.has_next else None
+
+
+def _prev_url(fmt: str, page: ItemsPage) -> str | None:
+    if page.offset == 0 or page.cursor is not None:
+        return None
+    return self_url(fmt, offset=max(0, page.offset - page.limit))
 
 
 def item_html(coll: Collection, feature_id: str, text: str) -> ResponseReturnValue:

@@ -12,7 +12,7 @@ from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
 from geo.protocols.problem_query import MAX_LIMIT
 from geo.storage.models import LEVELS
-from geo.storage.statuses import STATUSES
+from geo.storage.statuses import ALL_STATUSES
 from web.api.openapi_views import error_refs, transition_operation, view_paths
 
 JSON = "application/json"
@@ -94,7 +94,7 @@ def _layer_paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _ok("Points", _ref("FeatureCollection"), "application/geo+json"),
-                    **error_refs(401, 403),
+                    **error_refs(400, 401, 403),
                 },
             }
         },
@@ -170,7 +170,7 @@ def _survey_paths() -> dict[str, Any]:
 def _problem_filters(text: dict[str, Any]) -> list[dict[str, Any]]:
     codes = {"type": "string", "maxLength": 64}
     return [
-        _query("status", f"Comma-separated: {', '.join(STATUSES)}", text),
+        _query("status", f"Comma-separated: {', '.join(ALL_STATUSES)}", text),
         _query("category", "Comma-separated category codes or labels", text),
         _query("district", "District code", codes),
         _query("street", "Street/town code", codes),
@@ -271,7 +271,7 @@ def _problem_schema() -> dict[str, Any]:
             "external_id": {"type": "string"},
             "category": {"type": "string"},
             "category_label": {"type": "string"},
-            "status": {"type": "string", "enum": list(STATUSES)},
+            "status": {"type": "string", "enum": list(ALL_STATUSES)},
             "status_label": {"type": "string"},
             "description": {"type": "string"},
             "lon": {"type": "number"},
@@ -339,7 +339,7 @@ def _survey_schemas() -> dict[str, Any]:
             "properties": {
                 "error": {
                     "type": "object",
-                    "required": ["code", "message", "batch", "rejects"],
+                    "required": ["code", "message"],  # batch, rejects: if rows were read
                     "properties": {
                         "code": {"type": "string"},
                         "message": {"type": "string"},
