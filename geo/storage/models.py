@@ -249,6 +249,30 @@ class RateSummary(Base):
     rectify_days: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
 
 
+class RateFrozen(Base):
+    """What history froze in ``rate_summary``: per key, the stored counts minus a recount
+    of the problems as they are now. A lifecycle event leaves the periods ended before it
+    as they stood (geo/summary/rate_cubes.py, History); the part it did not apply is kept
+    here, so a rebuild or a check recounts ``rate_summary`` = recount + these rows."""
+
+    __tablename__ = "rate_frozen"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    owner_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    period_start: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    found: so.Mapped[int] = so.mapped_column(default=0)
+    due: so.Mapped[int] = so.mapped_column(default=0)
+    closed: so.Mapped[int] = so.mapped_column(default=0)
+    closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
+    reworked: so.Mapped[int] = so.mapped_column(default=0)
+    extended: so.Mapped[int] = so.mapped_column(default=0)
+    rectified: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_delta: so.Mapped[int] = so.mapped_column(default=0)
+    rectify_days: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
+
+
 class SummaryMeta(Base):
     """The one row of summary bookkeeping: data versions (for ETags), the overdue clock,
     the UTC offset of the local day used for found-date buckets, and a stale flag."""
