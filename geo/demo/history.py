@@ -41,6 +41,8 @@ NOTES = {
     "approve_hold": "同意挂账",
     "void": "重复上报，作废",
 }
+_SIDE_ACTIONS = ("void", "approve_hold", "approve_extension", "send_back")
+"""The first event of each side path (when it changed the problem's figures)."""
 _COLUMNS = [
     "problem_id",
     "at",
@@ -70,7 +72,10 @@ def record_demo_history(session: so.Session) -> int:
     changed = [int(i) for i in frame.loc[paths.any(axis=1), "id"]]
     before = summary.snapshot(session, changed)
     _update_rows(session, frame, paths)
-    summary.apply_changes(session, before, summary.snapshot(session, changed))
+    # A side path changes the periods from its first event on; ended ones stay as they stood.
+    side = events[events["action"].isin(_SIDE_ACTIONS) & events["problem_id"].isin(changed)]
+    as_of = side.groupby("problem_id")["at"].min()
+    summary.apply_changes(session, before, summary.snapshot(session, changed), as_of=as_of)
     records = events[_COLUMNS].assign(note=events["action"].map(NOTES))
     records = records.astype(object).where(records.notna(), None)
     session.execute(sa.insert(ProblemEvent), records.to_dict(orient="records"))

@@ -129,7 +129,7 @@ def bulk_transition(
     if updated.rowcount != len(before):
         raise StaleVersionError(_STALE)
     after = problem_rows(session, [Problem.id.in_(_ids(before))], chunk=_ids(before))
-    summary.apply_changes(session, before, after)
+    summary.apply_changes(session, before, after, as_of=now)  # ended periods stay as they stood
     return _result(action, after)
 
 

@@ -29,8 +29,10 @@ for a period [start, end) of local calendar days and ``cutoff`` = min(end, now):
 
 A rate is None when nothing was due. Rates are fractions (0–1). Times are naive UTC;
 the period boundaries are local midnights converted to UTC (see geo/core/periods.py).
-Figures reflect the problems as stored now: a problem reopened after the period no
-longer has the closed_at it had then.
+Finished periods read from ``rate_summary`` are the problems as they stood at the
+period's end: a lifecycle event changes only the periods ending after it
+(geo/summary/rate_cubes.py, History). Periods aggregated from the problems table (still
+running, or in another time zone than the summary's) reflect the problems as stored now.
 """
 
 from __future__ import annotations

@@ -225,14 +225,9 @@ class AreaSummary(Base):
     closed_on_time: so.Mapped[int] = so.mapped_column(default=0)
 
 
-class RateSummary(Base):
-    """Rate counts per level, owner (area or unit id), period kind and local period start,
-    kept up to date by geo/summary/counts.py beside ``area_summary``; rankings of finished
-    periods read these instead of every problem. Definitions: geo/summary/rate_cubes.py."""
-
-    __tablename__ = "rate_summary"
-    # Clustered by key on SQLite: one level's rows of one kind are read in one range.
-    __table_args__ = ({"sqlite_with_rowid": False},)
+class _RateCounts:
+    """The columns of the rate tables: key (level, kind, owner, local period start) and
+    the counts of geo/summary/rate_cubes.py."""
 
     level: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
@@ -247,6 +242,26 @@ class RateSummary(Base):
     rectified: so.Mapped[int] = so.mapped_column(default=0)
     overdue_delta: so.Mapped[int] = so.mapped_column(default=0)
     rectify_days: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
+
+
+class RateSummary(_RateCounts, Base):
+    """Rate counts per level, owner (area or unit id), period kind and local period start,
+    kept up to date by geo/summary/counts.py beside ``area_summary``; rankings of finished
+    periods read these instead of every problem. Definitions: geo/summary/rate_cubes.py."""
+
+    __tablename__ = "rate_summary"
+    # Clustered by key on SQLite: one level's rows of one kind are read in one range.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class RateFrozen(_RateCounts, Base):
+    """What history froze in ``rate_summary``: per key, the stored counts minus a recount
+    of the problems as they are now. A lifecycle event leaves the periods ended before it
+    as they stood (geo/summary/rate_cubes.py, History); the part it did not apply is kept
+    here, so a rebuild or a check recounts ``rate_summary`` = recount + these rows."""
+
+    __tablename__ = "rate_frozen"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class SummaryMeta(Base):

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -49,6 +50,7 @@ from geo.storage.models import (
     AreaSummary,
     InspectionPoint,
     Problem,
+    RateFrozen,
     RateSummary,
     SummaryMeta,
 )
@@ -61,7 +63,7 @@ from geo.summary.cubes import (
     contributions,
     cube_rows,
 )
-from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY, SummaryTable, add_rows
+from geo.summary.merge import AREA_SUMMARY, RATE_FROZEN, RATE_SUMMARY, SummaryTable, add_rows
 from geo.summary.meta import VERSIONS, Meta, lock_meta, meta_columns, meta_from_row
 from geo.summary.rate_cubes import (
     RATE_SOURCE_COLUMNS,
@@ -92,13 +94,21 @@ KEY_COLUMNS: tuple[str, ...] = tuple(c for c in SOURCE_COLUMNS if c not in ANCES
 
 
 def apply_changes(
-    session: so.Session, before: pd.DataFrame | None, after: pd.DataFrame | None
+    session: so.Session,
+    before: pd.DataFrame | None,
+    after: pd.DataFrame | None,
+    as_of: datetime | pd.Series | None = None,
 ) -> int:
     """Move the summary counts from the ``before`` state of some problems to ``after``.
 
     Steps: lock the bookkeeping row (and bump the problems version), compute each
     frame's contribution to every cube, subtract ``before`` from ``after``, add the
     non-zero differences to the stored rows. Returns the number of summary rows touched.
+
+    ``as_of`` (naive UTC; one time, or a Series of times indexed by problem id): when the
+    change happened, for a lifecycle event. Rate periods that ended by then keep their
+    figures as they stood (geo/summary/rate_cubes.py, History); the part not applied goes
+    to ``rate_frozen``. None (new problems, area corrections): every period changes.
     """
     frames = [(f, s) for f, s in ((before, -1), (after, 1)) if f is not None and len(f)]
     if not frames:
@@ -114,10 +124,26 @@ def apply_changes(
         [(cube_rows(contributions(f, meta.overdue_as_of, offset, kinds)), s) for f, s in frames],
         AREA_SUMMARY,
     )
-    rates = _net_change([(rate_rows(f, offset), s) for f, s in frames], RATE_SUMMARY)
+    rates = _net_change(
+        [(rate_rows(f, offset, _times(f, as_of)), s) for f, s in frames], RATE_SUMMARY
+    )
     add_rows(session, areas)
     add_rows(session, rates, table=RATE_SUMMARY)
+    if as_of is not None:
+        whole = [(rate_rows(f, offset), -s) for f, s in frames]
+        frozen = _net_change([(rates, 1), *whole], RATE_SUMMARY)
+        add_rows(session, frozen, table=RATE_FROZEN)
     return len(areas) + len(rates)
+
+
+def _times(frame: pd.DataFrame, as_of: datetime | pd.Series | None) -> np.ndarray | None:
+    """``as_of`` per row of ``frame`` (naive UTC, NaT where none is given)."""
+    if as_of is None:
+        return None
+    if isinstance(as_of, pd.Series):
+        times = pd.to_datetime(pd.to_numeric(frame["id"]).map(as_of))
+        return times.to_numpy().astype("datetime64[us]")
+    return np.full(len(frame), np.datetime64(as_of, "us"))
 
 
 def _net_change(parts: list[tuple[pd.DataFrame, int]], table: SummaryTable) -> pd.DataFrame:
@@ -253,7 +279,13 @@ def _rebuild_rates(
             parts = [sum_rate_rows(pd.concat(parts, ignore_index=True))]
         if progress is not None:
             progress(done, problems)
-    add_rows(session, sum_rate_rows(pd.concat(parts, ignore_index=True)), table=RATE_SUMMARY)
+    parts.append(stored_rows(session, RateFrozen, RATE_FROZEN))  # what history froze
+    add_rows(session, sum_rate_rows(_days(pd.concat(parts, ignore_index=True))), table=RATE_SUMMARY)
+
+
+def _days(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rate rows with ``period_start`` as datetime64 (stored rows come back as dates)."""
+    return rows.assign(period_start=pd.to_datetime(rows["period_start"]).to_numpy())
 
 
 def add_area_rows(session: so.Session) -> None:
@@ -303,8 +335,8 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     )
     rates = stored_rows(session, RateSummary, RATE_SUMMARY)
     rates["period_start"] = pd.to_datetime(rates["period_start"]).to_numpy()
-    recount = rate_rows(problems, offset)
-    recount["period_start"] = pd.to_datetime(recount["period_start"]).to_numpy()
+    frozen = stored_rows(session, RateFrozen, RATE_FROZEN)
+    recount = sum_rate_rows(_days(pd.concat([rate_rows(problems, offset), frozen])))
     return pd.concat([areas, differing_rows(rates, recount, RATE_SUMMARY)], ignore_index=True)
 
 

@@ -83,6 +83,14 @@ RATE_SUMMARY = SummaryTable(
     },
     ("level", "kind"),
 )
+RATE_FROZEN = SummaryTable(
+    "rate_frozen",
+    RATE_SUMMARY.keys,
+    RATE_SUMMARY.measures,
+    RATE_SUMMARY.converters,
+    RATE_SUMMARY.text_keys,
+)
+"""The part of ``rate_summary`` history froze (geo.storage.models.RateFrozen)."""
 
 _FOREIGN_KEYS = (
     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "

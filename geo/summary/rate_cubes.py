@@ -16,6 +16,12 @@ definitions are geo/reports/stats.py's, with the period's end as cutoff:
   period up to P: a problem counts from the first period end after both its deadline
   and its finding until the first one after its closing.
 
+History (issue 16): a period's figures are the problems as they stood at its end. A
+lifecycle event at time ``as_of`` changes only the periods that end after it, so
+``rate_rows(..., as_of=...)`` leaves out what a problem adds to periods ended by then
+(``_freeze``), but for the overdue deltas, which are moved to the first open period: the
+backlog of every later period is then the new state's, that of ended ones unchanged.
+
 Periods are local calendar periods at a fixed UTC offset in minutes (the summary's
 ``day_offset_minutes``, from the configured zone); times are naive UTC, as stored. Weeks start on
 Monday (ISO); quarters on January, April, July and October.
@@ -103,10 +109,13 @@ class _Clock:
         return cls(utc, day, month)
 
 
-def rate_rows(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
+def rate_rows(frame: pd.DataFrame, offset: int, as_of: np.ndarray | None = None) -> pd.DataFrame:
     """The ``rate_summary`` rows (``RATE_KEYS`` + ``RATE_MEASURES``, keys unique) that the
     problems of ``frame`` (``RATE_SOURCE_COLUMNS``, times naive UTC) add up to, with
     periods at UTC+``offset`` minutes. ``period_start`` is a local date (datetime64[D]).
+
+    ``as_of`` (one naive UTC time per row, NaT for none): only the periods still open at
+    that time, i.e. ending after it (the module docstring's History).
 
     Area levels are summed once per distinct ancestry (district, street, community, grid)
     and period, then rolled up per level; units separately."""
@@ -117,8 +126,11 @@ def rate_rows(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
     units = _ids(frame["unit_id"])
     parts = []
     events_of_any_kind = _events(frame, clock)
+    opening = None if as_of is None else _Opening.of(as_of, offset)
     for kind in RATE_KINDS:
         events = _closed_by_period_end(events_of_any_kind, clock, kind)
+        if opening is not None:
+            events = _freeze(events, opening, kind)
         keys, sums = _sum_events(ancestry, events, kind)
         for column, level in OWNER_COLUMNS.items():
             if column != "unit_id":
@@ -226,6 +238,49 @@ def _closed_by_period_end(events: list[_Event], clock: _Clock, kind: str) -> lis
         "rectify_days": np.where(done, days, 0.0),
     }
     return [found, replace(due, measures=measures), *overdue]
+
+
+@dataclass
+class _Opening:
+    """Per frame row, the local day and month of its ``as_of`` time (naive UTC; NaT:
+    nothing frozen): the period holding that day is the first one still open."""
+
+    day: np.ndarray
+    month: np.ndarray
+    never: np.ndarray
+
+    @classmethod
+    def of(cls, as_of: np.ndarray, offset: int) -> _Opening:
+        utc = np.asarray(as_of).astype("datetime64[us]")
+        local = (utc + np.timedelta64(offset, "m")).astype("datetime64[D]")
+        never = np.isnat(utc)
+        day = np.where(never, 0, local.astype(np.int64))
+        month = np.where(never, 0, local.astype("datetime64[M]").astype(np.int64))
+        return cls(day, month, never)
+
+
+def _freeze(events: list[_Event], opening: _Opening, kind: str) -> list[_Event]:
+    """``events`` without what they add to periods of ``kind`` ended before each row's
+    ``as_of``, but the overdue deltas, which move into the period holding ``as_of`` (their
+    running sum then is the new state's backlog from that period on)."""
+    out = []
+    for event in events:
+        rows = event.rows
+        ended = ~opening.never[rows] & (
+            _period_index(event.day, event.month, kind)
+            < _period_index(opening.day[rows], opening.month[rows], kind)
+        )
+        if "overdue_delta" in event.measures:
+            day = np.where(ended, opening.day[rows], event.day)
+            month = np.where(ended, opening.month[rows], event.month)
+            out.append(replace(event, day=day, month=month))
+            continue
+        keep = ~ended
+        measures = {
+            k: v if isinstance(v, float) else np.asarray(v)[keep] for k, v in event.measures.items()
+        }
+        out.append(_Event(rows[keep], event.day[keep], event.month[keep], measures))
+    return out
 
 
 def _positive(values: pd.Series) -> np.ndarray:

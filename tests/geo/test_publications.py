@@ -1,6 +1,7 @@
 """Frozen publications (geo/reports/publications.py) on the hand-checked week of
 tests/stats_data.py: a reopen after publication leaves the published ranking unchanged
-and the recomputed view shows and explains the difference; rank change compares with the
+and, the period's figures being as they stood at its end, the recomputed view too; a
+problem of the period filed later shows in the recomputed view; rank change compares with the
 published previous ranking; an issued bulletin is byte-reproducible (HTML and PDF)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from geo.core.periods import parse_period
 from geo.core.taxonomy_file import default_taxonomy
+from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.lifecycle import transitions as lifecycle
 from geo.lifecycle.changes import Change
 from geo.lifecycle.selection import Selection
@@ -20,7 +22,8 @@ from geo.reports import publications as pub
 from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.storage.publication_models import Publication
-from tests.stats_data import load_stats_city
+from tests.helpers import write_csv
+from tests.stats_data import U1, load_stats_city
 
 AFTER = datetime(2026, 12, 1)  # W47 (16–22 Nov) is over
 W46, W47 = parse_period("2026-W46"), parse_period("2026-W47")
@@ -62,11 +65,33 @@ def test_a_reopen_after_publication_leaves_the_published_figures(city) -> None:
         # As published: due P1–P4, closed P1 P2 (50.0 %), rank 2 behind 南湖.
         assert (east.due, east.closed, east.closed_on_time, east["rank"]) == (4, 2, 1, 2)
         comparison = pub.compare_ranking(session, stored, "Asia/Shanghai", AFTER + timedelta(2))
+    # The reopen came after W47 ended: recomputed today, W47 still stands as it did at its
+    # end (issue 16 item 1), so nothing differs; the event is listed all the same.
+    assert comparison.changes == [] and comparison.since == {"reopen": 1}
+
+
+def test_a_late_file_shows_in_the_recomputed_view(city, tmp_path: Path) -> None:
+    _publish(city, "street", W47)
+    # A problem of W47 filed after publication (from a file: no recorded events):
+    # due Thu 19 Nov, closed on time → 东门 due 4 → 5, closed 2 → 3, on time 1 → 2.
+    late = write_csv(
+        tmp_path / "late.csv",
+        "id,lon,lat,category,found_at,status,unit,deadline,rectified_at,closed_at,reopened\n"
+        f"P9,120.82,32.01,litter,2026-11-18T09:00+08:00,closed,{U1},2026-11-19T09:00+08:00,"
+        "2026-11-19T08:00+08:00,2026-11-19T08:30+08:00,0\n",
+    )
+    ingest_file(city, late, IngestOptions(source="late"))
+    with transaction(city, write=False) as session:
+        _, stored = pub.frozen_ranking(session, "street", W47, now=AFTER)
+        assert stored is not None
+        comparison = pub.compare_ranking(session, stored, "Asia/Shanghai", AFTER + timedelta(2))
     change = next(c for c in comparison.changes if c["code"] == EAST)
-    # Today P1 is open again (its new deadline is past the week): due 3, closed 1 (P2).
-    assert change["figures"]["due"] == (4, 3) and change["figures"]["closed"] == (2, 1)
-    assert change["figures"]["closed_on_time"] == (1, 0)
-    assert change["events"] == {"reopen": 1} and comparison.since == {"reopen": 1}
+    figures = change["figures"]
+    assert (figures["due"], figures["closed"], figures["closed_on_time"]) == (
+        (4, 5),
+        (2, 3),
+        (1, 2),
+    )
 
 
 def test_rank_change_compares_with_the_published_previous_ranking(city) -> None:

@@ -5,7 +5,8 @@ P1–P7) and takes the side paths on three problems:
 
 - P3 (due Thu 19 Nov, unresolved): extension requested and approved to Sat 21 Nov 23:59
   → still due this week, now *extended*, still overdue at the week's end;
-- P5 (older backlog, due 10 Nov, unresolved → overdue): hold approved → not overdue;
+- P5 (older backlog, due 10 Nov, unresolved → overdue): hold approved → not overdue
+  at W47's end (W46, ended before the hold, keeps it due);
 - P6 (found this week, due next week): voided as a false report → not *found*.
 """
 
@@ -83,8 +84,9 @@ def test_held_and_voided_leave_the_previous_week_and_units(city) -> None:
         before = stats.rates(session, "street", parse_period("2026-W46"), now=AFTER)
         units = stats.rates(session, "unit", parse_period("2026-W47"), now=AFTER)
     east = before.set_index("code").loc[EAST]
-    # W46: only P5 was due, and it is held now → nothing due, no rate.
-    assert east.due == 0 and east.closure_rate != east.closure_rate
+    # W46: only P5 was due; its hold was approved in W47, after W46 ended, so W46 stands
+    # as it was at its end: due 1, closed 0 (figures as of the period's end).
+    assert (east.due, east.closed, east.closure_rate) == (1, 0, 0.0)
     assert units.set_index("code").loc["东门街道办事处"].extended == 1
 
 

@@ -74,6 +74,10 @@ def test_rankings_scores_and_bulletins_on_desktop_and_phone(tie_app: Flask, brow
             assert "并列" in page.inner_text("[data-testid=ranking]")
             assert page.evaluate(NO_OVERFLOW), f"/rankings overflows on {size}"
             screenshot(page, f"h16-rankings-tie-{size}")
+            page.goto(f"{base}/rankings?level=street&period=2026-W47&recomputed=1")
+            assert "本期数据按期末状态计算" in page.inner_text("[data-testid=recomputed]")
+            assert page.evaluate(NO_OVERFLOW), f"recomputed /rankings overflows on {size}"
+            screenshot(page, f"h16-rankings-recomputed-{size}")
             page.goto(f"{base}/scores?level=street&period=2026-Q4")
             assert "不适用" in page.inner_text("[data-testid=scores]")
             assert page.evaluate(NO_OVERFLOW), f"/scores overflows on {size}"

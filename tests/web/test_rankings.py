@@ -117,3 +117,25 @@ def test_the_page_explains_the_list_rule_and_marks_unranked(stats_app: Flask) ->
     html = signed_in(stats_app).get("/rankings?level=street&period=2026-W47").get_data(as_text=True)
     assert "按期结案率 ≥ 90.0%" in html and "结案率 &lt; 80.0%" in html
     assert "不参与排名" in html  # 329902101 had nothing due
+
+
+def test_a_reopen_after_publication_leaves_the_recomputed_view_equal(stats_app: Flask) -> None:
+    import sqlalchemy as sa
+
+    from geo.lifecycle import transitions as lifecycle
+    from geo.lifecycle.changes import Change
+    from geo.lifecycle.selection import Selection
+    from geo.storage.models import Problem
+    from web import database
+
+    client = signed_in(stats_app)
+    client.get("/rankings?level=street&period=2026-W47")  # published on first showing
+    with stats_app.app_context():
+        engine = database.engine()
+        with engine.connect() as conn:
+            pid = conn.scalar(sa.select(Problem.id).where(Problem.external_id == "P1"))
+        lifecycle.apply(engine, Selection(ids=(pid,)), Change("reopen", "市创建办", "反弹"))
+    html = client.get("/rankings?level=street&period=2026-W47&recomputed=1").get_data(as_text=True)
+    # Reopened today, after W47 ended: listed, but W47 stands as it was at its end.
+    assert "1 返工重开" in html and "今日重算与发布的数据一致" in html
+    assert "本期数据按期末状态计算" in html
