@@ -128,3 +128,36 @@ def quick_transaction(engine: Engine, wait_ms: int = QUICK_WAIT_MS) -> Iterator[
                 conn.connection.driver_connection.execute(  # type: ignore[union-attr]
                     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
                 )
+
+
+# --- read replicas (PostgreSQL streaming replication) ---------------------------------
+# A write's position in the primary's write-ahead log (an LSN such as ``0/3000148``) is
+# remembered for the client that made it; the replica may serve that client again once it
+# has replayed that far. Replay, not receipt: a received but unreplayed change is invisible.
+
+_LSN_SQL_CURRENT = "SELECT pg_current_wal_lsn()::text"
+_LSN_SQL_CAUGHT_UP = "SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn), false)"
+
+
+def write_position(primary: Engine) -> str:
+    """The primary's current write-ahead-log position (LSN text), taken after a write
+    committed: every change committed so far lies at or before it."""
+    with primary.connect() as conn:
+        return str(conn.exec_driver_sql(_LSN_SQL_CURRENT).scalar_one())
+
+
+def replica_caught_up(replica: Engine, lsn: str) -> bool:
+    """True when ``replica`` has replayed the primary's log up to ``lsn`` (so it shows
+    every change committed before that position). False for a server that is not in
+    recovery (no replay position) and for a malformed ``lsn``."""
+    if not is_lsn(lsn):
+        return False
+    with replica.connect() as conn:
+        return bool(conn.execute(sa.text(_LSN_SQL_CAUGHT_UP), {"lsn": lsn}).scalar_one())
+
+
+def is_lsn(text: str) -> bool:
+    """``text`` looks like a PostgreSQL LSN: two hexadecimal numbers of ≤ 8 digits, ``X/Y``."""
+    high, sep, low = text.partition("/")
+    digits = set("0123456789abcdefABCDEF")
+    return bool(sep) and all(0 < len(p) <= 8 and set(p) <= digits for p in (high, low))
