@@ -161,3 +161,19 @@ def is_lsn(text: str) -> bool:
     high, sep, low = text.partition("/")
     digits = set("0123456789abcdefABCDEF")
     return bool(sep) and all(0 < len(p) <= 8 and set(p) <= digits for p in (high, low))
+
+
+def immutable_reader(engine: Engine) -> Engine | None:
+    """An engine that reads ``engine``'s SQLite file as immutable: no ``-wal``/``-shm``
+    files are created and no lock is taken, so a read-only command still works when the
+    disk is full (SQLite cannot create those files then). Only when the write-ahead log
+    holds nothing (no ``-wal`` file, or an empty one): reading around pending changes
+    would give stale figures. None for PostgreSQL and in-memory databases."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(url.database)).resolve()
+    wal = Path(f"{path}-wal")
+    if not path.exists() or (wal.exists() and wal.stat().st_size > 0):
+        return None
+    return sa.create_engine(f"sqlite:///file:{path}?immutable=1&uri=true")
