@@ -3,7 +3,9 @@ bench/ogc_peer.py): asyncio, keep-alive connections, 127.0.0.1 only.
 
 ``drive`` runs ``clients`` concurrent connections, each sending the requests a function
 picks, until ``seconds`` have passed or ``max_requests`` were sent (whichever is first),
-and returns every answer's kind, status and latency. It never talks to another host.
+and returns every answer's kind, status and latency. A request still unanswered
+``GRACE_S`` after the end is given up (status 598, an error), so a run never lasts longer
+than ``seconds + GRACE_S``. It never talks to another host.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 HOST = "127.0.0.1"
+GRACE_S = 30.0
+TIMED_OUT = 598
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,12 @@ async def _drive(
                 conn = await asyncio.open_connection(HOST, port)
             began = time.perf_counter()
             try:
-                status, keep = await _exchange(*conn, request, port)
+                wait = stop + GRACE_S - began
+                status, keep = await asyncio.wait_for(_exchange(*conn, request, port), wait)
             except (ConnectionError, asyncio.IncompleteReadError):
                 status, keep = 599, False
+            except TimeoutError:
+                status, keep = TIMED_OUT, False
             results.add(request.kind, status, (time.perf_counter() - began) * 1000)
             if not keep:
                 conn[1].close()
