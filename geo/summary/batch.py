@@ -28,8 +28,9 @@ class BatchCounts:
     """The summary rows of a batch's new problems, summed chunk by chunk.
 
     Build it after the batch's ``summary.advance_clock`` (the overdue instant is read
-    once); ``add`` each chunk of written problems (``summary.SOURCE_COLUMNS``; times
-    naive UTC); ``flush`` once at the end of the batch.
+    once; on PostgreSQL that advance is committed apart and ``flush`` settles the rest);
+    ``add`` each chunk of written problems (``summary.SOURCE_COLUMNS``; times naive UTC);
+    ``flush`` once at the end of the batch.
     """
 
     def __init__(self, session: so.Session) -> None:
@@ -67,11 +68,19 @@ class BatchCounts:
             return self.pending_rates[0]
         return sum_rate_rows(pd.concat(self.pending_rates, ignore_index=True))
 
-    def flush(self, session: so.Session, bulk: bool = False) -> int:
+    def flush(
+        self, session: so.Session, bulk: bool = False, own: sa.ColumnElement[bool] | None = None
+    ) -> int:
         """Add the batch's counts to the stored summaries and bump the problems version
-        (``bulk``: see ``summary.add_counts``). Returns the number of summary rows."""
+        (``bulk``: see ``summary.add_counts``). ``own`` selects the batch's problems: when
+        the clock was advanced by someone else since this batch read it, the ones that fell
+        overdue meanwhile are counted too (``summary.settle_clock``). Returns the number of
+        summary rows."""
         rows, rates = self.total(), self.rates()
         self.pending, self.pending_rates = [], []
         if rows.empty and rates.empty:
             return 0
-        return summary.add_counts(session, rows, bulk=bulk, rates=rates)
+        added = summary.add_counts(session, rows, bulk=bulk, rates=rates)
+        if own is not None:
+            added += summary.settle_clock(session, self.as_of, own)
+        return added

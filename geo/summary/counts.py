@@ -172,26 +172,49 @@ def advance_clock(session: so.Session, now: datetime | None = None) -> int:
     meta = lock_meta(session, bump="problems_version")
     if now <= meta.overdue_as_of:
         return 0
-    due = _select_frame(
-        session,
-        map_overdue_sql(now, indexed=True),
-        Problem.deadline >= meta.overdue_as_of,
-    )
-    touched = 0
-    if len(due):
-        kinds = _point_kinds(session, [due])
-        offset = meta.day_offset_minutes
-        old = cube_rows(contributions(due, meta.overdue_as_of, offset, kinds))
-        new = cube_rows(contributions(due, now, offset, kinds))
-        old["overdue"] = -old["overdue"]
-        delta = pd.concat([new, old]).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)]
-        delta = delta.sum()
-        delta[["n", "unresolved", "closed_on_time"]] = 0
-        delta = delta[delta["overdue"] != 0]
-        add_rows(session, delta)
-        touched = len(delta)
+    touched = _count_newly_overdue(session, meta, meta.overdue_as_of, now)
     session.execute(sa.update(SummaryMeta).where(SummaryMeta.id == 1).values(overdue_as_of=now))
     return touched
+
+
+def settle_clock(session: so.Session, counted_as_of: datetime, *own: sa.ColumnElement[bool]) -> int:
+    """For rows a writer counted with overdue as of ``counted_as_of`` (its own new
+    problems, selected by ``own``) while the stored clock moved on: an ``advance_clock``
+    committed meanwhile could not see them, so count the ones that fell overdue between.
+    Takes the summary lock (call it last in the writer's transaction). Returns rows touched.
+
+    This lets a long PostgreSQL ingest count without holding the summary lock from its
+    start (which would make every lifecycle write wait for the whole load)."""
+    meta = lock_meta(session, bump="problems_version")
+    if meta.overdue_as_of <= counted_as_of:
+        return 0
+    return _count_newly_overdue(session, meta, counted_as_of, meta.overdue_as_of, *own)
+
+
+def _count_newly_overdue(
+    session: so.Session,
+    meta: Meta,
+    since: datetime,
+    now: datetime,
+    *where: sa.ColumnElement[bool],
+) -> int:
+    """Add to the stored rows the overdue of the problems whose deadline lies in
+    [since, now) (and ``where``)."""
+    overdue = map_overdue_sql(now, indexed=True)
+    due = _select_frame(session, overdue, Problem.deadline >= since, *where)
+    if not len(due):
+        return 0
+    kinds = _point_kinds(session, [due])
+    offset = meta.day_offset_minutes
+    old = cube_rows(contributions(due, since, offset, kinds))
+    new = cube_rows(contributions(due, now, offset, kinds))
+    old["overdue"] = -old["overdue"]
+    delta = pd.concat([new, old]).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)]
+    delta = delta.sum()
+    delta[["n", "unresolved", "closed_on_time"]] = 0
+    delta = delta[delta["overdue"] != 0]
+    add_rows(session, delta)
+    return len(delta)
 
 
 def rebuild(

@@ -87,7 +87,8 @@ def test_on_a_real_full_tmpfs(tmp_path: Path) -> None:
                     filler.write(b"\0" * 65536)
             except OSError:
                 pass
-        runner = create_app({"DATABASE_URL": url, "TESTING": True}).test_cli_runner()
+        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        runner = app.test_cli_runner()
         check = runner.invoke(args=["summary", "check"])
         assert check.exit_code == 0 and NOTE in check.output, check.output
         out = tmp_path / "areas.geojson"
@@ -97,5 +98,7 @@ def test_on_a_real_full_tmpfs(tmp_path: Path) -> None:
         survey.write_text("id,lon,lat,category,found_at\nS1,120.82,32.01,litter,2024-06-01\n")
         ingest = runner.invoke(args=["ingest", str(survey)])
         assert ingest.exit_code == 2 and ingest.output.count("错误") == 1, ingest.output
+        with app.app_context():
+            database.engine().dispose()  # no open file left on the mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
