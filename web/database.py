@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine
 
 from geo.core.errors import ConfigError
@@ -124,8 +124,8 @@ def _reads_from_replica() -> bool:
 
 def _replica_fits() -> bool:
     reader = current_app.extensions[_EXT]["reader"]
-    if reader is None or request.method not in SAFE_METHODS:
-        return False
+    if reader is None or not has_request_context() or request.method not in SAFE_METHODS:
+        return False  # commands (no request) may write: the primary
     lsn = request.cookies.get(LSN_COOKIE, "")
     if not is_lsn(lsn):
         return True  # no own write to wait for (a forged value only affects its sender)

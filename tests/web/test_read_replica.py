@@ -128,6 +128,21 @@ def test_own_change_is_read_from_the_primary_while_the_replica_lags(replicated_a
 
 
 @pytest.mark.postgis
+def test_commands_use_the_primary(replicated_app) -> None:
+    """Outside a request (commands, scripts) a session is always on the primary."""
+    app, _ = replicated_app
+    from web import database
+
+    with app.app_context():
+        assert database.session().get_bind() is app.extensions["civicgrid"]["engine"]
+    runner = app.test_cli_runner()
+    add = ["users", "add", "dave", "--role", "planner", "--generate-password"]
+    assert runner.invoke(args=add).exit_code == 0
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.exit_code == 0 and "dave" in listed.output, listed.output
+
+
+@pytest.mark.postgis
 def test_a_malformed_position_cookie_is_ignored(replicated_app) -> None:
     app, _ = replicated_app
     client = signed_in(app, username="carol")
