@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ def postgis_bench_url(worker_id: str) -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.postgis
-def test_scale_and_ogc_peer_benches_tiny(tmp_path, capsys, postgis_bench_url) -> None:
+def test_scale_bench_tiny(tmp_path, capsys, postgis_bench_url) -> None:
     result = scale.main(["--rows", "3000", "--grids", "300", "--database-url", postgis_bench_url,
                          "--workdir", str(tmp_path)])  # fmt: skip
     line = capsys.readouterr().out.strip().splitlines()[-1]
@@ -61,16 +62,20 @@ def test_scale_and_ogc_peer_benches_tiny(tmp_path, capsys, postgis_bench_url) ->
     assert result["rows"] == 3000 and result["export_rows"] > 0
     assert result["heat_p50_ms"] > 0 and result["ogc_deep_ms"] > 0
 
-    peer = os.environ.get("CIVICGRID_TEST_PEER_PYTHON") or shutil.which("pygeoapi")
-    if not peer:
+
+@pytest.mark.slow
+@pytest.mark.postgis
+def test_ogc_peer_bench_tiny(tmp_path, postgis_bench_url) -> None:
+    peer = os.environ.get("CIVICGRID_TEST_PEER_PYTHON")
+    found = shutil.which("pygeoapi")
+    if not peer and not found:
         pytest.skip("pygeoapi not installed (the bench extra); set CIVICGRID_TEST_PEER_PYTHON")
+    peer = peer or str(Path(str(found)).parent / "python")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    argv = ["--reuse", "--database-url", postgis_bench_url, "--workdir", str(tmp_path)]
+    argv = ["--rows", "500", "--database-url", postgis_bench_url, "--workdir", str(tmp_path)]
     argv += ["--seconds", "0.5", "--max-requests", "20", "--port", str(port)]
-    if os.environ.get("CIVICGRID_TEST_PEER_PYTHON"):
-        argv += ["--peer-python", os.environ["CIVICGRID_TEST_PEER_PYTHON"]]
-    peer_result = ogc_peer.main(argv)
-    assert peer_result["civicgrid_rps"] > 0 and peer_result["pygeoapi_rps"] > 0
-    assert peer_result["civicgrid_errors"] == 0 and peer_result["pygeoapi_errors"] == 0
+    result = ogc_peer.main([*argv, "--peer-python", peer])
+    assert result["civicgrid_rps"] > 0 and result["pygeoapi_rps"] > 0
+    assert result["civicgrid_errors"] == 0 and result["pygeoapi_errors"] == 0
