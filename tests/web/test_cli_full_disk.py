@@ -35,7 +35,12 @@ def city(sqlite_app: Flask, tmp_path: Path) -> Flask:
     with sqlite_app.app_context():
         engine = database.engine()
         load_tiny_city(engine, tmp_path)
-        engine.dispose()  # the last connection checkpoints: the -wal file is empty
+        engine.dispose()
+    # Everything into the main file, the -wal file emptied (as after a clean shutdown),
+    # whatever other connection a fixture may still hold.
+    path = sqlite_app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return sqlite_app
 
 
