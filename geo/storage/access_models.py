@@ -87,3 +87,14 @@ class AuditEntry(Base):
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     detail: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+
+class AccessMeta(Base):
+    """The one row of the access version: one more on every change of a user, a token or
+    their scopes (geo.access.principals), so in-process principal caches know when to
+    read again."""
+
+    __tablename__ = "access_meta"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
