@@ -14,14 +14,22 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.storage.db import is_postgres
 from geo.storage.models import InspectionPoint
 from geo.summary import counts as summary
+from geo.summary import merge
 from geo.summary.cubes import contributions, cube_rows, sum_rows
+from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY
 from geo.summary.rate_cubes import empty_rows, rate_rows, sum_rate_rows
 
 _COMPACT_ROWS = 2_000_000
 """Pending cube rows above which they are summed, so memory stays bounded by the
 number of distinct summary rows rather than the number of chunks."""
+
+_STAGE_ROWS = 600_000
+"""PostgreSQL: pending rows above which they go to a temporary table of the batch's
+transaction (``merge.stage_rows``), so an ingest's memory is bounded by its chunk size,
+not by its row count (a batch has about 1.5 summary rows per problem)."""
 
 
 class BatchCounts:
@@ -40,6 +48,8 @@ class BatchCounts:
         self.kinds = {int(i): str(k) for i, k in rows}
         self.pending: list[pd.DataFrame] = []
         self.pending_rates: list[pd.DataFrame] = []
+        self.session, self.postgres = session, is_postgres(session)
+        self.staged = False
 
     def add(self, frame: pd.DataFrame) -> None:
         """Count one chunk of new problems (no database access)."""
@@ -51,6 +61,16 @@ class BatchCounts:
         self.pending_rates.append(rate_rows(frame, self.offset))
         if sum(len(p) for p in self.pending_rates) > _COMPACT_ROWS:
             self.pending_rates = [self.rates()]
+        held = sum(len(p) for p in (*self.pending, *self.pending_rates))
+        if self.postgres and held > _STAGE_ROWS:
+            self._stage()
+
+    def _stage(self) -> None:
+        """Move the pending rows to the database (PostgreSQL; see ``_STAGE_ROWS``)."""
+        for pending, table in ((self.pending, AREA_SUMMARY), (self.pending_rates, RATE_SUMMARY)):
+            if pending:
+                merge.stage_rows(self.session, pd.concat(pending, ignore_index=True), table)
+        self.pending, self.pending_rates, self.staged = [], [], True
 
     def total(self) -> pd.DataFrame:
         """The batch's summary rows so far (``ROW_KEYS`` + ``MEASURES``), keys unique."""
@@ -76,11 +96,15 @@ class BatchCounts:
         the clock was advanced by someone else since this batch read it, the ones that fell
         overdue meanwhile are counted too (``summary.settle_clock``). Returns the number of
         summary rows."""
-        rows, rates = self.total(), self.rates()
-        self.pending, self.pending_rates = [], []
-        if rows.empty and rates.empty:
-            return 0
-        added = summary.add_counts(session, rows, bulk=bulk, rates=rates)
+        if self.staged:
+            self._stage()
+            added = summary.add_staged(session, bulk=bulk)
+        else:
+            rows, rates = self.total(), self.rates()
+            self.pending, self.pending_rates = [], []
+            if rows.empty and rates.empty:
+                return 0
+            added = summary.add_counts(session, rows, bulk=bulk, rates=rates)
         if own is not None:
             added += summary.settle_clock(session, self.as_of, own)
         return added

@@ -61,7 +61,7 @@ from geo.summary.cubes import (
     contributions,
     cube_rows,
 )
-from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY, SummaryTable, add_rows
+from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY, SummaryTable, add_rows, merge_staged
 from geo.summary.meta import VERSIONS, Meta, lock_meta, meta_columns, meta_from_row
 from geo.summary.rate_cubes import (
     RATE_SOURCE_COLUMNS,
@@ -147,6 +147,14 @@ def add_counts(
     if rates is not None:
         added += add_rows(session, rates, table=RATE_SUMMARY)
     return added
+
+
+def add_staged(session: so.Session, bulk: bool = False) -> int:
+    """PostgreSQL: like ``add_counts`` for the rows kept by ``merge.stage_rows`` in this
+    transaction (added up by key in the database). Returns the number of merged rows."""
+    lock_meta(session, bump="problems_version")
+    added = merge_staged(session, bulk, AREA_SUMMARY)
+    return added + merge_staged(session, False, RATE_SUMMARY)
 
 
 def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
