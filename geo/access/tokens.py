@@ -20,7 +20,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo.access import audit as auditlog
-from geo.access.principals import PrincipalCache, access_stamp
+from geo.access.principals import PrincipalCache, read_access_stamp
 from geo.access.scope import TOKEN_ROLES, Principal, resolve_scope
 from geo.access.users import scope_areas
 from geo.core.errors import (
@@ -175,16 +175,20 @@ def authenticate_request(
     and their areas)."""
     key = hash_token(secret) if secret.startswith(TOKEN_PREFIX) and len(secret) < 200 else ""
     now = auditlog.utcnow()
-    with transaction(engine, write=False) as session:
-        stamp = access_stamp(session) if key else None
-        known = _KNOWN.get(key, stamp)
-        if known is not None and known.expires_at is not None and known.expires_at <= now:
-            known = None  # expired since: looked up again, so the refusal is recorded
-        token, state = (None, "active") if known is not None else find_token(session, secret)
-        if known is None and token is not None and state == "active":
-            principal = token_principal(session, token)
-            known = _Known(principal, token.id, token.expires_at, token.last_used_at)
-            _KNOWN.put(key, stamp, known)
+    # The stamp is read before the token: a change committed in between makes the kept
+    # principal stale at once (never kept under a newer stamp than what it was read at).
+    stamp = read_access_stamp(engine) if key else None
+    known = _KNOWN.get(key, stamp)
+    if known is not None and known.expires_at is not None and known.expires_at <= now:
+        known = None  # expired since: looked up again, so the refusal is recorded
+    token, state = None, "active"
+    if known is None:
+        with transaction(engine, write=False) as session:
+            token, state = find_token(session, secret)
+            if token is not None and state == "active":
+                principal = token_principal(session, token)
+                known = _Known(principal, token.id, token.expires_at, token.last_used_at)
+                _KNOWN.put(key, stamp, known)
     if known is None:
         actor = f"token:{token.name}" if token is not None else "token:?"
         _record(engine, None, actor, "token_rejected", target, {"reason": state}, ip)

@@ -339,9 +339,16 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     return pd.concat([areas, differing_rows(rates, recount, RATE_SUMMARY)], ignore_index=True)
 
 
+_READ_META = sa.select(*meta_columns()).where(SummaryMeta.id == 1)
+
+
 def read_meta(session: so.Session) -> Meta:
     """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
-    row = session.execute(sa.select(*meta_columns()).where(SummaryMeta.id == 1)).first()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the ORM's autoflush would
+    # Core on the session's connection: read on every API request, the ORM layer cost
+    # more than the query.
+    row = session.connection().execute(_READ_META).first()
     if row is None:
         raise ConfigError(
             tr(
