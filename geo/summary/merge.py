@@ -174,10 +174,7 @@ def _copy_merge(dbapi: Any, rows: pd.DataFrame, suspend_keys: bool, table: Summa
     """COPY into a temporary table, then merge."""
     delta = f"civicgrid_{table.name}_delta"
     with dbapi.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {delta} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        _temp_table(cursor, delta, table)
         cursor.execute(f"TRUNCATE {delta}")
         _copy_into(cursor, delta, rows, table)
         _merge_delta(cursor, delta, suspend_keys, table)
@@ -190,10 +187,7 @@ def stage_rows(session: so.Session, rows: pd.DataFrame, table: SummaryTable) -> 
     if rows.empty:
         return
     with _dbapi(session).cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_staged(table)} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        _temp_table(cursor, _staged(table), table)
         _copy_into(cursor, _staged(table), rows, table)
 
 
@@ -206,10 +200,7 @@ def merge_staged(session: so.Session, suspend_keys: bool, table: SummaryTable) -
     with _dbapi(session).cursor() as cursor:
         if cursor.execute("SELECT to_regclass(%s)", (f"pg_temp.{staged}",)).fetchone()[0] is None:
             return 0
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {delta} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        _temp_table(cursor, delta, table)
         cursor.execute(f"TRUNCATE {delta}")
         cursor.execute(
             f"INSERT INTO {delta} ({', '.join(table.columns)}) "  # noqa: S608
@@ -225,6 +216,13 @@ def _dbapi(session: so.Session) -> Any:
     dbapi = session.connection().connection.driver_connection
     assert dbapi is not None
     return dbapi
+
+
+def _temp_table(cursor: Any, name: str, table: SummaryTable) -> None:
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} "
+        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
 
 
 def _staged(table: SummaryTable) -> str:
