@@ -11,10 +11,13 @@ DEMO_PORT ?= 5000
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: demo test check lint typecheck setup assets clean bench
+.PHONY: demo serve test check lint typecheck setup assets clean bench bench-serve
 
 demo: setup assets ## Build (or reuse) the demo city and serve it at http://127.0.0.1:5000 until Ctrl-C
 	$(BIN)/civicgrid demo --host $(DEMO_HOST) --port $(DEMO_PORT)
+
+serve: setup assets ## The production server (gunicorn) on DEMO_HOST:DEMO_PORT; needs CIVICGRID_SECRET_KEY
+	$(BIN)/civicgrid serve --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 test: setup assets lint typecheck ## Set everything up and run the whole test suite
 	$(PYTEST) $(PYTEST_ARGS)
@@ -51,6 +54,16 @@ bench: setup assets ## Run the benchmarks at full size (slow)
 	$(BIN)/python bench/heat.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/coverage.py
+
+# Serving and scale (issue 21). scale.py and ogc_peer.py need a PostGIS database that they
+# empty: BENCH_DATABASE_URL=postgresql+psycopg://…; ogc_peer.py needs pygeoapi (`pip install
+# -e '.[bench]'`, or PEER_PYTHON=a Python that has it).
+BENCH_DATABASE_URL ?=
+PEER_PYTHON ?=
+bench-serve: setup assets ## Serving benchmarks: serve.py (SQLite, 1M); scale.py + ogc_peer.py with BENCH_DATABASE_URL
+	$(BIN)/python bench/serve.py --rows 1000000
+	test -z "$(BENCH_DATABASE_URL)" || $(BIN)/python bench/scale.py --rows 10000000 --database-url "$(BENCH_DATABASE_URL)"
+	test -z "$(BENCH_DATABASE_URL)" || $(BIN)/python bench/ogc_peer.py --reuse --database-url "$(BENCH_DATABASE_URL)" $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON))
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -77,6 +77,13 @@ SETTINGS: tuple[Setting, ...] = (
         "For PostGIS: `postgresql+psycopg://user@host:5432/db`.",
     ),
     Setting(
+        "CIVICGRID_READ_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of a PostgreSQL read replica (streaming standby of the database). "
+        "Page and API reads (GET) go there; writes, and a client's reads until the replica "
+        "has replayed that client's own last write, stay on the primary. Unset: one database.",
+    ),
+    Setting(
         "CIVICGRID_SECRET_KEY",
         "",
         "Key that signs session cookies: at least 16 random characters. Required: the app "

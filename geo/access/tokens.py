@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 from geo.access import audit as auditlog
+from geo.access.principals import PrincipalCache, read_access_stamp
 from geo.access.scope import TOKEN_ROLES, Principal, resolve_scope
 from geo.access.users import scope_areas
 from geo.core.errors import (
@@ -148,24 +150,54 @@ def authenticate_token(
     return token_principal(session, token)
 
 
+@dataclass
+class _Known:
+    """What a worker keeps of an active token (``geo.access.principals``)."""
+
+    principal: Principal
+    token_id: int
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+_KNOWN: PrincipalCache[_Known] = PrincipalCache()
+
+
 def authenticate_request(
     engine: Engine, secret: str, ip: str | None = None, target: str = ""
 ) -> Principal:
     """``authenticate_token`` for a web request: the token is looked up in a read
-    transaction, and its use (at most once per ``USE_RECORD_INTERVAL``) or refusal is
-    recorded afterwards in a short transaction of its own that gives up at once when a
-    writer (an ingest) holds the lock, so a read never waits for a write and never
-    fails because of the bookkeeping."""
-    with transaction(engine, write=False) as session:
-        token, state = find_token(session, secret)
-        principal = token_principal(session, token) if token and state == "active" else None
-    actor = f"token:{token.name}" if token is not None else "token:?"
-    if principal is None:
-        _record(engine, token, actor, "token_rejected", target, {"reason": state}, ip)
+    transaction, and its use (at most once per ``USE_RECORD_INTERVAL`` per worker) or
+    refusal is recorded afterwards in a short transaction of its own that gives up at once
+    when a writer (an ingest) holds the lock, so a read never waits for a write and never
+    fails because of the bookkeeping. An active token's principal is kept in memory while
+    the access stamp holds (one cheap read per request instead of the token, its scope
+    and their areas)."""
+    key = hash_token(secret) if secret.startswith(TOKEN_PREFIX) and len(secret) < 200 else ""
+    now = auditlog.utcnow()
+    # The stamp is read before the token: a change committed in between makes the kept
+    # principal stale at once (never kept under a newer stamp than what it was read at).
+    stamp = read_access_stamp(engine) if key else None
+    known = _KNOWN.get(key, stamp)
+    if known is not None and known.expires_at is not None and known.expires_at <= now:
+        known = None  # expired since: looked up again, so the refusal is recorded
+    token, state = None, "active"
+    if known is None:
+        with transaction(engine, write=False) as session:
+            token, state = find_token(session, secret)
+            if token is not None and state == "active":
+                principal = token_principal(session, token)
+                known = _Known(principal, token.id, token.expires_at, token.last_used_at)
+                _KNOWN.put(key, stamp, known)
+    if known is None:
+        actor = f"token:{token.name}" if token is not None else "token:?"
+        _record(engine, None, actor, "token_rejected", target, {"reason": state}, ip)
         raise token_error(state)
-    if token is not None and use_due(token):
-        _record(engine, token, actor, "token_use", target, None, ip)
-    return principal
+    actor = f"token:{known.principal.name}"
+    if known.last_used_at is None or now - known.last_used_at >= USE_RECORD_INTERVAL:
+        known.last_used_at = now  # this worker records the next use an interval later
+        _record(engine, known.token_id, actor, "token_use", target, None, ip)
+    return known.principal
 
 
 def find_token(session: so.Session, secret: str) -> tuple[ApiToken | None, str]:
@@ -211,7 +243,7 @@ def use_due(token: ApiToken, now: datetime | None = None) -> bool:
 
 def _record(
     engine: Engine,
-    token: ApiToken | None,
+    token_id: int | None,
     actor: str,
     action: str,
     target: str,
@@ -220,10 +252,10 @@ def _record(
 ) -> bool:
     try:
         with quick_transaction(engine) as session:
-            if token is not None and action == "token_use":
+            if token_id is not None and action == "token_use":
                 session.execute(
                     sa.update(ApiToken)
-                    .where(ApiToken.id == token.id)
+                    .where(ApiToken.id == token_id)
                     .values(last_used_at=auditlog.utcnow())
                 )
             auditlog.audit(session, actor, action, target, detail, ip)

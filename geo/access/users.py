@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.access import audit as auditlog
 from geo.access.passwords import check_password
+from geo.access.principals import PrincipalCache, access_stamp
 from geo.access.scope import ROLES, Principal, check_scope_levels, resolve_scope
 from geo.core.errors import (
     AlreadyExistsError,
@@ -280,7 +281,12 @@ def logout(session: so.Session, user_id: int, actor: str, ip: str | None) -> Non
 
 def load_session_user(session: so.Session, session_id: str) -> Principal | None:
     """The principal for a stored ``<user id>.<stamp>`` session id, or None when the user
-    is gone, disabled, changed password, logged out or changed role since."""
+    is gone, disabled, changed password, logged out or changed role since. A valid id's
+    principal is kept in memory while the access stamp holds (geo.access.principals)."""
+    version = access_stamp(session)
+    known = _SESSIONS.get(session_id, version)
+    if known is not None:
+        return known
     user_id, _, stamp = session_id.partition(".")
     number = record_id(user_id)
     if number is None:
@@ -288,7 +294,13 @@ def load_session_user(session: so.Session, session_id: str) -> Principal | None:
     user = session.get(User, number)
     if user is None or user.disabled or not secrets.compare_digest(stamp, session_stamp(user)):
         return None
-    return principal_for(session, user)
+    principal = principal_for(session, user)
+    _SESSIONS.put(session_id, version, principal)
+    return principal
+
+
+_SESSIONS: PrincipalCache[Principal] = PrincipalCache()
+"""Principals of valid session ids, while the access stamp holds (geo.access.principals)."""
 
 
 def _codes(areas: Iterable[Area]) -> list[str]:

@@ -15,7 +15,7 @@ from geo.core.text import in_lang
 from geo.ingest.result import IngestOptions, IngestResult
 from geo.ingest.sources.base import SurveySource
 from geo.storage.models import ANCESTRY_COLUMNS, IngestBatch, Problem
-from geo.summary import counts as summary
+from geo.summary import clock
 
 ID_QUERY_CHUNK = 5_000
 """Ids per ``IN (...)`` lookup: well under every backend's bound-parameter limit."""
@@ -47,8 +47,18 @@ def stored_ids(session: so.Session, source: str, ids: pd.Series) -> set[str]:
 def open_batch(
     session: so.Session, source: SurveySource, options: IngestOptions, result: IngestResult
 ) -> IngestBatch:
-    """Record the start of an ingest (its id goes on every problem it writes)."""
-    summary.advance_clock(session)  # before writing: see geo/summary/counts.py
+    """Record the start of an ingest (its id goes on every problem it writes).
+
+    The overdue clock is advanced first (geo/summary/clock.py). On PostgreSQL in a short
+    transaction of its own: inside the batch's, its lock on the summary would make every
+    lifecycle write wait for the whole load; the batch settles any later advance when it
+    flushes its counts (``BatchCounts.flush(own=…)``). SQLite has one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        with so.Session(session.get_bind().engine) as tick, tick.begin():
+            clock.advance_clock(tick)
+    else:
+        clock.advance_clock(session)
     batch = IngestBatch(
         source=options.source,
         file_name=source.path.name,

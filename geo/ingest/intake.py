@@ -27,6 +27,7 @@ from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.core.timeparse import parse_time
 from geo.storage.models import ANCESTRY_COLUMNS, Area, InspectionPoint, Problem, ProblemEvent
+from geo.summary import clock
 from geo.summary import counts as summary
 
 MAX_DESCRIPTION = 2_000
@@ -75,7 +76,7 @@ def create_problem(
     values.update(_assignment(session, values["lon"], values["lat"]))
     if scope is not None and not scope.contains(*(values[c] for c in ANCESTRY_COLUMNS)):
         raise ForbiddenError(tr("位置不在您的管辖范围内", "the location is outside your scope"))
-    summary.advance_clock(session)  # before writing: see geo/summary/counts.py
+    clock.advance_clock(session)  # before writing: see geo/summary/clock.py
     problem = Problem(**values, status="found", reopen_count=0, version=1)
     problem.geom = shapely.Point(values["lon"], values["lat"])
     session.add(problem)

@@ -58,7 +58,7 @@ from geo.storage.bulk import (
     is_bulk_load,
 )
 from geo.storage.db import transaction
-from geo.storage.models import ANCESTRY_COLUMNS
+from geo.storage.models import ANCESTRY_COLUMNS, Problem
 from geo.summary import counts as summary
 from geo.summary.batch import BatchCounts
 
@@ -216,7 +216,8 @@ class _Run:
         if self.counts is not None:
             # Last, so that a bulk load's lock on the summary table is held briefly.
             bulk = self.suspended is not None and bool(self.suspended.indexes)
-            self.counts.flush(self.session, bulk=bulk)
+            own = Problem.batch_id == self.batch.id
+            self.counts.flush(self.session, bulk=bulk, own=own)
         result.visits = self.visits.new_visits
         close_batch(self.batch, result)
         result.batch_id = self.batch.id

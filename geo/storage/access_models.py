@@ -107,3 +107,14 @@ class InboxItem(Base):
     at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     read_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+
+
+class AccessMeta(Base):
+    """The one row of the access version: one more on every change of a user, a token or
+    their scopes (geo.access.principals), so in-process principal caches know when to
+    read again."""
+
+    __tablename__ = "access_meta"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")

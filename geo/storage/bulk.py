@@ -260,8 +260,9 @@ BULK_MIN_ROWS = 100_000
 """A batch at least this large, and at least as large as the table, is loaded with the
 problems table's secondary indexes (and on PostgreSQL its foreign keys) dropped and
 rebuilt afterwards in the same transaction: sorting once beats a million random index
-insertions. On SQLite (WAL) readers keep their snapshot meanwhile; on PostgreSQL they
-wait for the batch to commit."""
+insertions. On SQLite (WAL) readers keep their snapshot meanwhile (writers wait anyway:
+one writer at a time). On PostgreSQL only into an empty table, since the dropped indexes
+would make readers and lifecycle writes of other problems wait for the whole batch."""
 
 _SQLITE_CACHE_KIB = 262_144  # 256 MB page cache for the writer while it loads
 
@@ -280,6 +281,11 @@ def is_bulk_load(session: so.Session, expected_rows: int) -> bool:
     if expected_rows < BULK_MIN_ROWS:
         return False
     existing = session.scalar(sa.select(sa.func.max(Problem.id))) or 0
+    if session.get_bind().dialect.name == "postgresql":
+        # Dropping an index locks the table (ACCESS EXCLUSIVE) until the batch commits:
+        # every reader and every lifecycle write of other problems would wait for the
+        # whole load. Only on an empty table is there nobody to make wait.
+        return existing == 0
     return expected_rows >= existing
 
 

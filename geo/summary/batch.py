@@ -14,22 +14,31 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from geo.storage.db import is_postgres
 from geo.storage.models import InspectionPoint
+from geo.summary import clock, merge
 from geo.summary import counts as summary
 from geo.summary.cubes import contributions, cube_rows, sum_rows
+from geo.summary.merge import AREA_SUMMARY, RATE_SUMMARY
 from geo.summary.rate_cubes import empty_rows, rate_rows, sum_rate_rows
 
 _COMPACT_ROWS = 2_000_000
 """Pending cube rows above which they are summed, so memory stays bounded by the
 number of distinct summary rows rather than the number of chunks."""
 
+_STAGE_ROWS = 600_000
+"""PostgreSQL: pending rows above which they go to a temporary table of the batch's
+transaction (``merge.stage_rows``), so an ingest's memory is bounded by its chunk size,
+not by its row count (a batch has about 1.5 summary rows per problem)."""
+
 
 class BatchCounts:
     """The summary rows of a batch's new problems, summed chunk by chunk.
 
-    Build it after the batch's ``summary.advance_clock`` (the overdue instant is read
-    once); ``add`` each chunk of written problems (``summary.SOURCE_COLUMNS``; times
-    naive UTC); ``flush`` once at the end of the batch.
+    Build it after the batch's ``clock.advance_clock`` (the overdue instant is read
+    once; on PostgreSQL that advance is committed apart and ``flush`` settles the rest);
+    ``add`` each chunk of written problems (``summary.SOURCE_COLUMNS``; times naive UTC);
+    ``flush`` once at the end of the batch.
     """
 
     def __init__(self, session: so.Session) -> None:
@@ -39,6 +48,8 @@ class BatchCounts:
         self.kinds = {int(i): str(k) for i, k in rows}
         self.pending: list[pd.DataFrame] = []
         self.pending_rates: list[pd.DataFrame] = []
+        self.session, self.postgres = session, is_postgres(session)
+        self.staged = False
 
     def add(self, frame: pd.DataFrame) -> None:
         """Count one chunk of new problems (no database access)."""
@@ -50,6 +61,16 @@ class BatchCounts:
         self.pending_rates.append(rate_rows(frame, self.offset))
         if sum(len(p) for p in self.pending_rates) > _COMPACT_ROWS:
             self.pending_rates = [self.rates()]
+        held = sum(len(p) for p in (*self.pending, *self.pending_rates))
+        if self.postgres and held > _STAGE_ROWS:
+            self._stage()
+
+    def _stage(self) -> None:
+        """Move the pending rows to the database (PostgreSQL; see ``_STAGE_ROWS``)."""
+        for pending, table in ((self.pending, AREA_SUMMARY), (self.pending_rates, RATE_SUMMARY)):
+            if pending:
+                merge.stage_rows(self.session, pd.concat(pending, ignore_index=True), table)
+        self.pending, self.pending_rates, self.staged = [], [], True
 
     def total(self) -> pd.DataFrame:
         """The batch's summary rows so far (``ROW_KEYS`` + ``MEASURES``), keys unique."""
@@ -67,11 +88,23 @@ class BatchCounts:
             return self.pending_rates[0]
         return sum_rate_rows(pd.concat(self.pending_rates, ignore_index=True))
 
-    def flush(self, session: so.Session, bulk: bool = False) -> int:
+    def flush(
+        self, session: so.Session, bulk: bool = False, own: sa.ColumnElement[bool] | None = None
+    ) -> int:
         """Add the batch's counts to the stored summaries and bump the problems version
-        (``bulk``: see ``summary.add_counts``). Returns the number of summary rows."""
-        rows, rates = self.total(), self.rates()
-        self.pending, self.pending_rates = [], []
-        if rows.empty and rates.empty:
-            return 0
-        return summary.add_counts(session, rows, bulk=bulk, rates=rates)
+        (``bulk``: see ``summary.add_counts``). ``own`` selects the batch's problems: when
+        the clock was advanced by someone else since this batch read it, the ones that fell
+        overdue meanwhile are counted too (``clock.settle_clock``). Returns the number of
+        summary rows."""
+        if self.staged:
+            self._stage()
+            added = summary.add_staged(session, bulk=bulk)
+        else:
+            rows, rates = self.total(), self.rates()
+            self.pending, self.pending_rates = [], []
+            if rows.empty and rates.empty:
+                return 0
+            added = summary.add_counts(session, rows, bulk=bulk, rates=rates)
+        if own is not None:
+            added += clock.settle_clock(session, self.as_of, own)
+        return added

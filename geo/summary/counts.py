@@ -54,7 +54,6 @@ from geo.storage.models import (
     RateSummary,
     SummaryMeta,
 )
-from geo.storage.statuses import map_overdue_sql
 from geo.summary.cubes import (
     CUBES,
     LEVEL_OF_COLUMN,
@@ -63,7 +62,14 @@ from geo.summary.cubes import (
     contributions,
     cube_rows,
 )
-from geo.summary.merge import AREA_SUMMARY, RATE_FROZEN, RATE_SUMMARY, SummaryTable, add_rows
+from geo.summary.merge import (
+    AREA_SUMMARY,
+    RATE_FROZEN,
+    RATE_SUMMARY,
+    SummaryTable,
+    add_rows,
+    merge_staged,
+)
 from geo.summary.meta import VERSIONS, Meta, lock_meta, meta_columns, meta_from_row
 from geo.summary.rate_cubes import (
     RATE_SOURCE_COLUMNS,
@@ -118,7 +124,7 @@ def apply_changes(
         if missing:
             raise ValueError(f"summary.apply_changes: frame lacks columns {missing}")
     meta = lock_meta(session, bump="problems_version")
-    kinds = _point_kinds(session, [f for f, _ in frames])
+    kinds = point_kinds(session, [f for f, _ in frames])
     offset = meta.day_offset_minutes
     areas = _net_change(
         [(cube_rows(contributions(f, meta.overdue_as_of, offset, kinds)), s) for f, s in frames],
@@ -175,6 +181,14 @@ def add_counts(
     return added
 
 
+def add_staged(session: so.Session, bulk: bool = False) -> int:
+    """PostgreSQL: like ``add_counts`` for the rows kept by ``merge.stage_rows`` in this
+    transaction (added up by key in the database). Returns the number of merged rows."""
+    lock_meta(session, bump="problems_version")
+    added = merge_staged(session, bulk, AREA_SUMMARY)
+    return added + merge_staged(session, False, RATE_SUMMARY)
+
+
 def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
     """The ``id`` and ``SOURCE_COLUMNS`` of the given problems, as stored now.
 
@@ -182,42 +196,10 @@ def snapshot(session: so.Session, problem_ids: Iterable[int]) -> pd.DataFrame:
     """
     ids = [int(i) for i in problem_ids]
     frames = [
-        _select_frame(session, Problem.id.in_(ids[start : start + 10_000]))
+        select_frame(session, Problem.id.in_(ids[start : start + 10_000]))
         for start in range(0, len(ids), 10_000)
     ]
-    return pd.concat(frames, ignore_index=True) if frames else _select_frame(session, sa.false())
-
-
-def advance_clock(session: so.Session, now: datetime | None = None) -> int:
-    """Count as overdue, in the stored rows, the problems whose deadline passed since the
-    last advance, and move ``overdue_as_of`` to ``now`` (naive UTC). Returns rows touched.
-
-    Call it in its own transaction or before writing problems in a writer's transaction.
-    """
-    now = now or utcnow()
-    meta = lock_meta(session, bump="problems_version")
-    if now <= meta.overdue_as_of:
-        return 0
-    due = _select_frame(
-        session,
-        map_overdue_sql(now, indexed=True),
-        Problem.deadline >= meta.overdue_as_of,
-    )
-    touched = 0
-    if len(due):
-        kinds = _point_kinds(session, [due])
-        offset = meta.day_offset_minutes
-        old = cube_rows(contributions(due, meta.overdue_as_of, offset, kinds))
-        new = cube_rows(contributions(due, now, offset, kinds))
-        old["overdue"] = -old["overdue"]
-        delta = pd.concat([new, old]).groupby(list(ROW_KEYS), as_index=False)[list(MEASURES)]
-        delta = delta.sum()
-        delta[["n", "unresolved", "closed_on_time"]] = 0
-        delta = delta[delta["overdue"] != 0]
-        add_rows(session, delta)
-        touched = len(delta)
-    session.execute(sa.update(SummaryMeta).where(SummaryMeta.id == 1).values(overdue_as_of=now))
-    return touched
+    return pd.concat(frames, ignore_index=True) if frames else select_frame(session, sa.false())
 
 
 def rebuild(
@@ -270,7 +252,7 @@ def _rebuild_rates(
     problems = session.execute(sa.select(sa.func.count(Problem.id))).scalar_one()
     parts, done, last = [empty_rows()], 0, 0
     while True:
-        chunk = _select_frame(session, Problem.id > last, limit=_REBUILD_CHUNK)
+        chunk = select_frame(session, Problem.id > last, limit=_REBUILD_CHUNK)
         if chunk.empty:
             break
         last, done = int(chunk["id"].max()), done + len(chunk)
@@ -325,8 +307,8 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     ``<measure>_true`` (the other table's columns empty).
     """
     meta = read_meta(session)
-    problems = _select_frame(session)
-    kinds = _point_kinds(session, [problems])
+    problems = select_frame(session)
+    kinds = point_kinds(session, [problems])
     offset = meta.day_offset_minutes
     areas = differing_rows(
         stored_rows(session, AreaSummary, AREA_SUMMARY, AreaSummary.n != 0),
@@ -340,9 +322,16 @@ def mismatches(session: so.Session) -> pd.DataFrame:
     return pd.concat([areas, differing_rows(rates, recount, RATE_SUMMARY)], ignore_index=True)
 
 
+_READ_META = sa.select(*meta_columns()).where(SummaryMeta.id == 1)
+
+
 def read_meta(session: so.Session) -> Meta:
     """The bookkeeping row (versions, overdue clock, day offset, stale flag)."""
-    row = session.execute(sa.select(*meta_columns()).where(SummaryMeta.id == 1)).first()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the ORM's autoflush would
+    # Core on the session's connection: read on every API request, the ORM layer cost
+    # more than the query.
+    row = session.connection().execute(_READ_META).first()
     if row is None:
         raise ConfigError(
             tr(
@@ -368,7 +357,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _select_frame(
+def select_frame(
     session: so.Session, *where: sa.ColumnElement[bool], limit: int | None = None
 ) -> pd.DataFrame:
     columns = [Problem.id, *(getattr(Problem, c) for c in SOURCE_COLUMNS)]
@@ -379,7 +368,7 @@ def _select_frame(
     return pd.DataFrame(rows, columns=["id", *SOURCE_COLUMNS])
 
 
-def _point_kinds(session: so.Session, frames: list[pd.DataFrame]) -> dict[int, str]:
+def point_kinds(session: so.Session, frames: list[pd.DataFrame]) -> dict[int, str]:
     ids = {int(i) for f in frames for i in pd.to_numeric(f["point_id"]).dropna().tolist()}
     if not ids:
         return {}

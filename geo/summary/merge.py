@@ -28,6 +28,9 @@ from geo.summary.rate_cubes import RATE_COUNTS, RATE_KEYS, RATE_MEASURES
 COPY_MIN_ROWS = 2_000
 """From this many rows on, PostgreSQL merges through a COPY into a temporary table."""
 
+_COPY_SLICE = 50_000
+"""Rows turned into COPY text at a time, so the text never holds a whole batch."""
+
 
 def _text(values: pd.Series) -> list[Any]:
     return values.astype(str).tolist()
@@ -178,21 +181,77 @@ def _merge_statements(table: SummaryTable, delta: str) -> tuple[str, str]:
 def _copy_merge(dbapi: Any, rows: pd.DataFrame, suspend_keys: bool, table: SummaryTable) -> None:
     """COPY into a temporary table, then merge."""
     delta = f"civicgrid_{table.name}_delta"
-    update, insert = _merge_statements(table, delta)
     with dbapi.cursor() as cursor:
+        _temp_table(cursor, delta, table)
+        cursor.execute(f"TRUNCATE {delta}")
+        _copy_into(cursor, delta, rows, table)
+        _merge_delta(cursor, delta, suspend_keys, table)
+
+
+def stage_rows(session: so.Session, rows: pd.DataFrame, table: SummaryTable) -> None:
+    """PostgreSQL: keep ``rows`` (keys need not be unique) in a temporary table of the
+    transaction, to be added up and merged by ``merge_staged``, so a long batch holds its
+    summary rows in the database instead of in memory."""
+    if rows.empty:
+        return
+    with _dbapi(session).cursor() as cursor:
+        _temp_table(cursor, _staged(table), table)
+        _copy_into(cursor, _staged(table), rows, table)
+
+
+def merge_staged(session: so.Session, suspend_keys: bool, table: SummaryTable) -> int:
+    """Add up the rows ``stage_rows`` kept (by key) and merge them like ``add_rows``; the
+    caller holds the ``summary_meta`` row lock. Returns the number of merged rows."""
+    staged, delta = _staged(table), f"civicgrid_{table.name}_delta"
+    keys = ", ".join(table.keys)
+    sums = ", ".join(f"sum({m})" for m in table.measures)
+    with _dbapi(session).cursor() as cursor:
+        if cursor.execute("SELECT to_regclass(%s)", (f"pg_temp.{staged}",)).fetchone()[0] is None:
+            return 0
+        _temp_table(cursor, delta, table)
+        cursor.execute(f"TRUNCATE {delta}")
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {delta} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+            f"INSERT INTO {delta} ({', '.join(table.columns)}) "  # noqa: S608
+            f"SELECT {keys}, {sums} FROM {staged} GROUP BY {keys} ORDER BY {keys}"
         )
-        cursor.execute(f"TRUNCATE {delta}")
-        with cursor.copy(f"COPY {delta} ({', '.join(table.columns)}) FROM STDIN") as copy:
-            copy.write(_copy_text(rows, table))
-        cursor.execute(f"ANALYZE {delta}")  # join plans need its size
-        keys = cursor.execute(_FOREIGN_KEYS, (table.name,)).fetchall() if suspend_keys else []
-        for name, _ in keys:
-            cursor.execute(f'ALTER TABLE {table.name} DROP CONSTRAINT "{name}"')
-        cursor.execute(update)
-        cursor.execute(insert)
-        for name, definition in keys:
-            cursor.execute(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute(f"TRUNCATE {delta}")
+        merged = cursor.rowcount
+        cursor.execute(f"TRUNCATE {staged}")
+        _merge_delta(cursor, delta, suspend_keys, table)
+    return int(merged)
+
+
+def _dbapi(session: so.Session) -> Any:
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    return dbapi
+
+
+def _temp_table(cursor: Any, name: str, table: SummaryTable) -> None:
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} "
+        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+
+
+def _staged(table: SummaryTable) -> str:
+    return f"civicgrid_{table.name}_staged"
+
+
+def _copy_into(cursor: Any, name: str, rows: pd.DataFrame, table: SummaryTable) -> None:
+    with cursor.copy(f"COPY {name} ({', '.join(table.columns)}) FROM STDIN") as copy:
+        for start in range(0, len(rows), _COPY_SLICE):
+            copy.write(_copy_text(rows.iloc[start : start + _COPY_SLICE], table))
+
+
+def _merge_delta(cursor: Any, delta: str, suspend_keys: bool, table: SummaryTable) -> None:
+    """Merge the (unique-keyed) rows of the temporary table ``delta`` into ``table``."""
+    update, insert = _merge_statements(table, delta)
+    cursor.execute(f"ANALYZE {delta}")  # join plans need its size
+    keys = cursor.execute(_FOREIGN_KEYS, (table.name,)).fetchall() if suspend_keys else []
+    for name, _ in keys:
+        cursor.execute(f'ALTER TABLE {table.name} DROP CONSTRAINT "{name}"')
+    cursor.execute(update)
+    cursor.execute(insert)
+    for name, definition in keys:
+        cursor.execute(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}')
+    cursor.execute(f"TRUNCATE {delta}")

@@ -101,3 +101,27 @@ def test_rows_written_meanwhile_by_another_ingest(city, tmp_path, monkeypatch) -
     with raises_msg(IngestError, "another ingest wrote the same problems"):
         ingest_file(city, path, IngestOptions(chunk_rows=2))
     assert table_counts(city) == before
+
+
+def test_postgis_writes_to_other_problems_are_not_blocked_by_a_bulk_load(
+    city, tmp_path, monkeypatch
+) -> None:
+    """Issue 22: a big batch holds its transaction open for minutes; on PostgreSQL a
+    lifecycle write of a stored problem must not wait for it (no table lock taken)."""
+    if city.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design (busy timeout, then 503)")
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    ingest_file(
+        city, write_csv(tmp_path / "a.csv", HEADER + "A1,120.81,32.02,litter,2024-05-01,\n")
+    )
+    with so.Session(city) as loading, loading.begin():
+        # The ingest's start: decide, suspend what it would suspend, write a row, stay open.
+        bulk.begin_bulk_load(loading, bulk.is_bulk_load(loading, 1_000_000))
+        loading.execute(sa.text("SELECT 1 FROM problems LIMIT 1"))
+        with city.connect() as other, other.begin():
+            other.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+            changed = other.execute(
+                sa.update(Problem).where(Problem.external_id == "A1").values(version=2)
+            )
+            assert changed.rowcount == 1
+            assert other.execute(sa.select(sa.func.count()).select_from(Problem)).scalar() == 1

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from geo.core.errors import CivicgridError, DatabaseUnavailableError
 from geo.core.text import Text, en, in_lang, tr
+from geo.storage.db import immutable_reader
 from geo.storage.faults import FAULTS, is_fault, unavailable
 from geo.storage.schema import require_schema
 from web import database
@@ -85,3 +86,24 @@ def ready_engine() -> Engine:
     engine = database.engine()
     require_schema(engine)
     return engine
+
+
+def reading_engine() -> Engine:
+    """``ready_engine`` for commands that only read (``summary check``, ``export``): when
+    the SQLite database cannot be opened as usual because the disk is full or failing,
+    it is read as an immutable file instead (see ``immutable_reader``), with a note."""
+    try:
+        return ready_engine()
+    except FAULTS as exc:
+        fallback = immutable_reader(database.engine()) if is_fault(exc) else None
+        if fallback is None:
+            raise
+        require_schema(fallback)
+        echo(
+            tr(
+                "注意: 数据库无法正常打开（磁盘已满？），已以只读方式读取",
+                "note: the database could not be opened as usual (disk full?); read it read-only",
+            ),
+            err=True,
+        )
+        return fallback

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy.orm as so
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -24,7 +25,7 @@ from geo.export.stream import export_to_file, stream_export
 from geo.reports.filters import TARGETS, ProblemFilter, Target
 from geo.storage.models import LEVELS
 from web import database
-from web.cli.common import domain_errors, echo, ready_engine, say
+from web.cli.common import domain_errors, echo, reading_engine, say
 
 _FILTERS = ("status", "category", "kind", "campaign", "area", "level")
 
@@ -61,16 +62,17 @@ def export_command(
     GeoJSON (RFC 7946), GeoJSON Text Sequences, CSV (UTF-8 with BOM, for Excel), XLSX
     or GeoPackage; filtered like the map.
     """
-    ready_engine()
+    engine = reading_engine()
     path = None if output == "-" else Path(output)
     fmt = fmt or (format_for_path(path) if path else "geojson")
     tz = current_app.config["TIMEZONE"]
     filt = ProblemFilter.from_args(_filter_args(filters), database.taxonomy(), target, tz)
     request = ExportRequest(target, fmt, filt, crs, lang, tz)
-    if path is None:
-        _to_stdout(request)
-        return
-    _to_file(request, marked_path(path, crs))
+    with so.Session(engine) as session:
+        if path is None:
+            _to_stdout(session, request)
+            return
+        _to_file(session, request, marked_path(path, crs))
 
 
 def _filter_args(options: dict[str, Any]) -> dict[str, Any]:
@@ -81,15 +83,15 @@ def _filter_args(options: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def _to_stdout(request: ExportRequest) -> None:
+def _to_stdout(session: so.Session, request: ExportRequest) -> None:
     check_choice("format for stdout", request.format, STREAMED)
     out = sys.stdout.buffer
-    for block in stream_export(database.session(), request, database.taxonomy()):
+    for block in stream_export(session, request, database.taxonomy()):
         out.write(block)
     out.flush()
 
 
-def _to_file(request: ExportRequest, path: Path) -> None:
+def _to_file(session: so.Session, request: ExportRequest, path: Path) -> None:
     bars: list[Any] = []
 
     def progress(done: int, total: int) -> None:
@@ -99,7 +101,7 @@ def _to_file(request: ExportRequest, path: Path) -> None:
             )
         bars[0].update(done - bars[0].pos)
 
-    result = export_to_file(database.session(), request, database.taxonomy(), path, progress)
+    result = export_to_file(session, request, database.taxonomy(), path, progress)
     for bar in bars:
         bar.render_finish()
     gcj02 = request.crs == "gcj02"

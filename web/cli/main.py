@@ -26,6 +26,7 @@ from web.cli.common import domain_errors, echo, ready_engine
 from web.cli.demo import demo_command
 from web.cli.export import export_command
 from web.cli.ingest import ingest_command
+from web.cli.serve import serve_command
 from web.cli.summary import summary_group
 
 CRS_HELP = (
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
         points_group,
         summary_group,
         export_command,
+        serve_command,
     ):
         app.cli.add_command(command)
     cli_lifecycle.init_app(app)  # problems, units, rank, scores, bulletin

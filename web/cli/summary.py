@@ -9,9 +9,10 @@ from flask.cli import AppGroup
 from geo.core.text import tr
 from geo.storage.db import transaction
 from geo.storage.schema import require_schema
+from geo.summary import clock
 from geo.summary import counts as summary
 from web import database
-from web.cli.common import domain_errors, echo
+from web.cli.common import domain_errors, echo, reading_engine
 
 summary_group = AppGroup("summary", help="统计 Per-area summary counts behind the heat maps.")
 
@@ -23,7 +24,7 @@ def refresh_command() -> None:
     engine = database.engine()
     require_schema(engine)
     with transaction(engine) as session:
-        touched = summary.advance_clock(session)
+        touched = clock.advance_clock(session)
         as_of = summary.read_meta(session).overdue_as_of
     echo(
         tr(
@@ -63,9 +64,7 @@ def _show_progress(done: int, total: int) -> None:
 @domain_errors
 def check_command() -> None:
     """Compare the stored counts with a recount; exit 1 when they differ."""
-    engine = database.engine()
-    require_schema(engine)
-    with transaction(engine, write=False) as session:
+    with transaction(reading_engine(), write=False) as session:
         bad = summary.mismatches(session)
     if bad.empty:
         echo(tr("统计与问题表一致", "summary agrees with the problems table"))
