@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -29,28 +29,10 @@ class IdConverter(IntegerConverter):
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, assets, error handlers, blueprints, CLI."""
     from web import assets, config, database, errors, httpcache, i18n
-    from web.api import exports, health, ogcapi, open311
-    from web.api import heat as heat_api
-    from web.api import layers as api
-    from web.api import scripts as scripts_api
     from web.cli import main as cli
-    from web.pages import areas as area_pages
-    from web.pages import (
-        basemap,
-        bulletins,
-        dashboard,
-        hotspots,
-        mywork,
-        nav,
-        notices,
-        problems,
-        rankings,
-        rounds,
-        search,
-    )
-    from web.pages import overview as pages
-    from web.security import auth, logs
+    from web.pages import nav
     from web.security import guard as security
+    from web.security import logs
 
     app = Flask(__name__, instance_relative_config=True)
     # Commands that start another app (the demo) build it with this same factory.
@@ -65,28 +47,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     httpcache.init_app(app)
     security.init_app(app)
     nav.init_app(app)
-    for module in (
-        auth,
-        pages,
-        api,
-        scripts_api,
-        problems,
-        rankings,
-        bulletins,
-        heat_api,
-        area_pages,
-        exports,
-        ogcapi,
-        open311,
-        rounds,
-        notices,
-        search,
-        hotspots,
-        basemap,
-        dashboard,
-        health,
-        mywork,
-    ):
-        app.register_blueprint(module.bp)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
     cli.init_app(app)
     return app
+
+
+def _blueprints() -> list[Blueprint]:
+    """Every blueprint of the app: login, pages, the APIs and the health checks."""
+    from web.api import exports, health, ogcapi, open311
+    from web.api import heat as heat_api
+    from web.api import layers as api
+    from web.api import scripts as scripts_api
+    from web.pages import areas as area_pages
+    from web.pages import (
+        basemap,
+        bulletins,
+        dashboard,
+        hotspots,
+        mywork,
+        notices,
+        problems,
+        rankings,
+        rounds,
+        search,
+    )
+    from web.pages import overview as pages
+    from web.security import auth
+
+    pages_ = [auth, pages, problems, rankings, bulletins, area_pages, rounds, notices, mywork]
+    desk = [search, hotspots, basemap, dashboard]
+    apis = [api, scripts_api, heat_api, exports, ogcapi, open311, health]
+    return [module.bp for module in pages_ + desk + apis]

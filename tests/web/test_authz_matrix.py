@@ -35,14 +35,8 @@ from tests.helpers import (
     load_scoped_city,
     login_client,
 )
-from tests.web.authz_routes import (
-    EVERYTHING,
-    IN_GRID,
-    PRINCIPALS,
-    ROUTES,
-    SCOPED_AS,
-    USER_ROLES,
-)
+from tests.web.authz_routes import ROUTES
+from tests.web.authz_rules import EVERYTHING, IN_GRID, PRINCIPALS, SCOPED_AS, USER_ROLES
 from web import database
 
 
