@@ -2,9 +2,8 @@
 
 Each entry names its endpoint, its label (``geo.core.text.tr``) and the permission
 (geo.access.scope.ACTIONS) a role needs to see it. An entry whose endpoint is not
-registered in the running app is left out, so pages that other blueprints add
-(``bulletins.index``, ``dashboard.index``, ``search.index``) appear once those blueprints
-exist, with no change here. base.html renders ``menu()``; nothing else lists pages.
+registered in the running app is left out (an app built without one of the page
+blueprints still renders its menu). base.html renders ``menu()``; nothing else lists pages.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("rounds.index", tr("测评轮次", "Rounds")),
     NavEntry("bulletins.index", tr("通报", "Bulletins")),
     NavEntry("dashboard.index", tr("统计图表", "Dashboard")),
+    NavEntry("hotspots.index", tr("热点与反弹", "Hot spots")),
     NavEntry("ogcapi.landing", tr("数据导出与接口", "Exports and APIs"), "export"),
 )
 
