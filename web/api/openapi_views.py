@@ -1,5 +1,6 @@
-"""OpenAPI path items of the read-only JSON views behind the pages: heat maps, a problem's
-map layers, rankings and scores, rounds; and the lifecycle transition of one problem.
+"""OpenAPI path items of the JSON views behind the pages: heat maps, a problem's map
+layers, rankings and scores, rounds, hot spots and rebounds, the phone app's markers and
+reports; and the lifecycle transition of one problem.
 
 web/api/openapi.py assembles them with the script API's own paths into one document.
 Every answer is limited to the caller's area scope (geo/access/scope.py).
@@ -26,6 +27,7 @@ def view_paths() -> dict[str, Any]:
     """Path items for the heat, problem-layer, ranking, score and round routes."""
     return {
         **_heat_paths(),
+        **_field_paths(),
         "/api/v1/problems/{problem_id}/location": _get(
             "The problem's point (GeoJSON) for its page's map", [_ID], GEOJSON, 404
         ),
@@ -104,8 +106,8 @@ def transition_operation() -> dict[str, Any]:
     }
 
 
-def _heat_paths() -> dict[str, Any]:
-    filters = [
+def _heat_filters() -> list[dict[str, Any]]:
+    return [
         _q("level", {"type": "string", "enum": list(HEAT_LEVELS)}),
         _q("metric", {"type": "string", "enum": list(METRICS)}),
         _q("status", {"type": "string", "enum": list(STATUS_FILTERS)}),
@@ -118,6 +120,10 @@ def _heat_paths() -> dict[str, Any]:
         _q("within", _TEXT, "<level>:<code>: only inside this area"),
         _LANG,
     ]
+
+
+def _heat_paths() -> dict[str, Any]:
+    filters = _heat_filters()
     bbox = _q("bbox", _TEXT, "min_lon,min_lat,max_lon,max_lat (degrees)")
     zoom = _q("zoom", {"type": "integer", "minimum": 0, "maximum": 22})
     version = _q("v", _TEXT, "Areas version (makes the answer immutable)")
@@ -129,6 +135,73 @@ def _heat_paths() -> dict[str, Any]:
             "The newest problems inside ?within= (GeoJSON points)", filters, GEOJSON
         ),
     }
+
+
+def _field_paths() -> dict[str, Any]:
+    """Hot spots and rebounds (the supervisor's desk) and the phone app's routes."""
+    days = _q("days", {"type": "integer", "minimum": 1, "maximum": 365}, "Rebound window")
+    by = _q("by", {"type": "string", "enum": ["grid", "point"]}, "Rebounds at grids or points")
+    degrees = {"type": "number", "minimum": -180, "maximum": 180}
+    return {
+        "/api/v1/hotspots": _get(
+            "Significant hot and cold grids (Getis-Ord Gi*), GeoJSON", _heat_filters(), GEOJSON
+        ),
+        "/api/v1/rebounds": _get(
+            "Places where a closed problem's category came back within ?days=",
+            [*_heat_filters(), days, by],
+            GEOJSON,
+        ),
+        "/api/v1/my/markers": _get(
+            "Open problems of the caller's scope as markers coloured by state", [_LANG], GEOJSON
+        ),
+        "/api/v1/reports/points": _get(
+            "Inspection points near a place (metres, nearest first) and whether it is in scope",
+            [
+                {**_q("lon", degrees, "WGS-84 longitude"), "required": True},
+                {**_q("lat", {**degrees, "minimum": -90, "maximum": 90}), "required": True},
+                _LANG,
+            ],
+        ),
+        "/api/v1/reports": {"post": _report_operation()},
+    }
+
+
+def _report_operation() -> dict[str, Any]:
+    text = {"type": "string", "maxLength": 2000}
+    form = {
+        "type": "object",
+        "required": ["client_id", "category", "lon", "lat"],
+        "properties": {
+            "client_id": {"type": "string", "maxLength": 80},
+            "category": {"type": "string", "maxLength": 200},
+            "lon": {"type": "string"},
+            "lat": {"type": "string"},
+            "description": text,
+            "point_code": {"type": "string", "maxLength": 200},
+            "photo": {"type": "string", "format": "binary"},
+            "fixed": {"type": "string", "enum": ["0", "1"]},
+            "note": text,
+            "after": {"type": "string", "format": "binary"},
+        },
+    }
+    made = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "created": {"type": "boolean"},
+            "url": {"type": "string"},
+        },
+    }
+    answer = {JSON: {"schema": made}}
+    return {
+        "summary": "Report a problem from the phone (idempotent by client_id)",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form}}},
+        "responses": {
+            "201": {"description": "Created", "content": answer},
+            "200": {"description": "Sent before: the same problem", "content": answer},
+            **error_refs(400, 401, 403, 409, 413, 415, 422),
+        },
+    }  # fmt: skip
 
 
 _ID = {
