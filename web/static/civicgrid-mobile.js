@@ -15,6 +15,16 @@
     });
   });
 
+  // --- the language link keeps the page's filters, also those a page script changed in
+  // place (history.replaceState): only lang changes ---------------------------------
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest(".cg-lang a[data-lang]");
+    if (!link) return;
+    var params = new URLSearchParams(window.location.search);
+    params.set("lang", link.getAttribute("data-lang"));
+    link.href = window.location.pathname + "?" + params.toString();
+  }, true);
+
   // --- on phones the user box and the language link go into the menu (one copy each) --
   function userIntoMenu() {
     var list = document.querySelector(".cg-menu-list");
