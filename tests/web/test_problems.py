@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +90,21 @@ def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
     assert 'data-testid="form-reopen"' in html
 
 
+def test_reopen_sets_the_deadline_asked_for(city_app: Flask) -> None:
+    client = signed_in(city_app)
+    pid = problem_id(_engine(city_app), "C2")
+    url = f"/problems/{pid}"
+    html = client.get(url).get_data(as_text=True)
+    form = html[html.index('data-testid="form-reopen"') :]
+    assert 'name="deadline"' in form.split("</form>")[0] and "required" in form.split("</form>")[0]
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=9)).date()
+    data = {"note": "复核不合格", "deadline": day.isoformat(), "version": "1"}
+    response = client.post(f"{url}/reopen", data={**data, "csrf_token": _token(client, url)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    shown = client.get(url).get_data(as_text=True)
+    assert f'data-testid="deadline">{day.isoformat()} 23:59' in shown
+
+
 EN = {"Accept-Language": "en"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD_FORMS = [
@@ -116,6 +133,22 @@ BAD_FORMS = [
         "deadline",
     ),
     ("A1", "explode", {"version": "1"}, 404, "未知的操作：explode"),
+    # a reopen asks for the new deadline: required, a real date, not before today
+    ("C3", "reopen", {"note": "反弹", "version": "1"}, 400, "返工需要填写新的整改时限"),
+    (
+        "C3",
+        "reopen",
+        {"note": "反弹", "deadline": "2026-02-30", "version": "1"},
+        400,
+        "新的整改时限",
+    ),
+    (
+        "C3",
+        "reopen",
+        {"note": "反弹", "deadline": "2020-01-01", "version": "1"},
+        400,
+        "新的整改时限 2020-01-01 早于今天",
+    ),
 ]
 
 

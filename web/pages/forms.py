@@ -4,12 +4,21 @@ Who acts is the signed-in user: no form asks for an actor or a role."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from geo.core.params import MAX_ID
 from geo.core.text import tr
@@ -48,6 +57,38 @@ class BulkAssignForm(FlaskForm):
     unit = SelectField(tr("责任单位", "unit"), choices=[], validate_choice=False)
     deadline = DateField(tr("整改时限", "deadline"), validators=[Optional(), _deadline])
     note = TextAreaField(tr("说明", "note"), validators=[Optional(), Length(max=2000)])
+
+
+def _given(form: FlaskForm, field: DateField) -> None:
+    """The new deadline must be given (a wrong date also stops here, said plainly)."""
+    if field.data is None:
+        raise StopValidation(
+            translate(
+                "返工需要填写新的整改时限（有效日期）", "reopening needs the new deadline (a date)"
+            )
+        )
+
+
+def _not_past(form: FlaskForm, field: DateField) -> None:
+    """A new deadline from today on (the configured time zone's today)."""
+    today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    if field.data is not None and field.data < today:
+        raise ValidationError(
+            translate(
+                f"新的整改时限 {field.data:%Y-%m-%d} 早于今天，请选今天或以后的日期",
+                f"the new deadline {field.data:%Y-%m-%d} is before today",
+            )
+        )
+
+
+class ReopenForm(TransitionForm):
+    """Reopen (返工) a closed or rectified problem: the new deadline is asked for, never
+    left to shorten or lengthen silently."""
+
+    deadline = DateField(
+        tr("新的整改时限", "new deadline"),
+        validators=[_given, _deadline, _not_past],
+    )
 
 
 class DeadlineForm(TransitionForm):

@@ -44,8 +44,14 @@ from geo.reports import maps
 from geo.reports.queries import Extent
 from web import database
 from web.assets import configured_basemap, map_assets
-from web.i18n import current_lang, translate
-from web.pages.forms import AssignForm, BulkAssignForm, DeadlineForm, TransitionForm
+from web.i18n import current_lang, pick, translate
+from web.pages.forms import (
+    AssignForm,
+    BulkAssignForm,
+    DeadlineForm,
+    ReopenForm,
+    TransitionForm,
+)
 from web.security.guard import authenticated_principal, csp_nonce, current_scope, requires
 
 bp = Blueprint("problems", __name__)
@@ -229,6 +235,7 @@ def _render_detail(
         may_act=any(authenticated_principal().can(a) for a in lifecycle.ACTIONS),
         actor_names=actor_names(db, [e.actor for e in problem.events]),
         before_after=_before_after(problem),
+        today_local=datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat(),
     )
     return page, status
 
@@ -285,8 +292,8 @@ def _apply_with_photo(problem_id: int, change: Change, upload: Any) -> int | Non
 
 def _change_from(form: Any, action: str) -> Change:
     if not form.validate():
-        raise InvalidParameterError(
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        raise InvalidParameterError(  # each field by its label in the page's language
+            "; ".join(f"{pick(form[k].label.text)}: {', '.join(v)}" for k, v in form.errors.items())
         )
     principal = authenticated_principal()
     deadline = getattr(form, "deadline", None)
@@ -317,6 +324,8 @@ def _form_class(action: str) -> type[TransitionForm]:
         return AssignForm
     if action in ("request_extension", "approve_extension"):
         return DeadlineForm
+    if action == "reopen":
+        return ReopenForm
     return TransitionForm
 
 
