@@ -51,6 +51,7 @@ from web.pages.forms import (
     DeadlineForm,
     ReopenForm,
     TransitionForm,
+    unit_field,
 )
 from web.security.guard import authenticated_principal, csp_nonce, current_scope, requires
 
@@ -153,7 +154,7 @@ def area_assign(level: str, code: str) -> str:
         total=total,
         page=page,
         page_size=geoproblems.PAGE_SIZE,
-        bulk_form=bulk_assign_form(level, code),
+        bulk_form=bulk_assign_form(level, code, area_id),
         found=geoproblems.found_by_category(db, level, area_id),
         tax=database.taxonomy(),
         now=datetime.now(UTC).replace(tzinfo=None),
@@ -196,14 +197,14 @@ def bulk_assign() -> ResponseReturnValue:
     return redirect(back)
 
 
-def bulk_assign_form(level: str, code: str) -> BulkAssignForm:
+def bulk_assign_form(level: str, code: str, area_id: int) -> BulkAssignForm:
     """A bulk-assign form for an area, for templates/problems/_bulk_assign.html."""
     form = BulkAssignForm(formdata=None, level=level, code=code)
     lang = current_lang()
     form.category.choices = [("", translate("全部类别", "All categories"))] + [
         (c.code, c.label(lang)) for c in database.taxonomy().categories.values()
     ]
-    form.unit.choices = _unit_choices()
+    unit_field(form, level, area_id, None)
     return form
 
 
@@ -270,7 +271,8 @@ def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, An
             form = _form_class(name)(formdata=None)
         form.version.data = problem.version if failed is None else form.version.data
         if name == "assign":
-            form.unit.choices = _unit_choices()
+            level = "street" if problem.street_id else "district"
+            unit_field(form, level, getattr(problem, f"{level}_id"), problem.category)
         forms[name] = form
     return forms
 
@@ -327,12 +329,6 @@ def _form_class(action: str) -> type[TransitionForm]:
     if action == "reopen":
         return ReopenForm
     return TransitionForm
-
-
-def _unit_choices() -> list[tuple[str, str]]:
-    return [("", translate("请选择", "Choose…"))] + [
-        (u.name, u.name) for u in geoproblems.units(database.session())
-    ]
 
 
 def _map(problem: Any) -> dict[str, str]:
