@@ -1,7 +1,8 @@
 """The dashboard's charts: trends of the accountability rates and where problems stand.
 
-No figure is computed here a second time: the trends sum ``geo.reports.stats.
-rates_for_periods`` (the rankings' own counts, per district, in one scan) over the
+No figure is computed here a second time: the trends (and the backlog's overdue) sum
+``geo.reports.stats.rates_for_periods`` (the rankings' own counts, per district, in one
+scan) over the
 districts the scope may see; the per-district chart is ``geo.reports.rankings.rankings``
 for the chosen period (so it equals /rankings); the category and street charts are the
 heat map's counts (``geo.reports.heat.area_heat`` with the map's filters).
@@ -26,6 +27,7 @@ from geo.access.scope import Scope, visible_area_ids
 from geo.core.periods import Period
 from geo.core.text import Text, tr
 from geo.reports import rankings as georankings
+from geo.reports.dashboard_backlog import unresolved_at_ends
 from geo.reports.heat import area_heat
 from geo.reports.heat_filters import HeatFilters
 from geo.reports.stats import rates_for_periods
@@ -84,8 +86,10 @@ def dashboard(session: so.Session, scope: Scope, query: DashboardQuery) -> list[
     districts = _district_ids(session, scope, query.view.district)
     totals = pd.DataFrame([_sum(f, districts) for f in frames])
     labels = [p.code for p in periods]
+    unresolved = unresolved_at_ends(session, periods, districts, query.tz, query.now)
     return [
         _flow(labels, totals),
+        _backlog(labels, unresolved, totals),
         _on_time(labels, totals),
         _by_district(session, query, districts),
         _by_category(session, scope, query),
@@ -158,6 +162,25 @@ def _flow(labels: list[str], totals: pd.DataFrame) -> Chart:
             "与排名同一口径：结案 = 本期应结案且期末前已结案；超期 = 期末仍超期未结案的积压。",
             "As in the rankings: closed = due in the period and closed by its end; overdue = "
             "the overdue backlog at the period's end.",
+        ),
+    )
+
+
+def _backlog(labels: list[str], unresolved: list[int], totals: pd.DataFrame) -> Chart:
+    return Chart(
+        "backlog",
+        tr("期末积压：未整改与超期", "Backlog at each period's end: unresolved and overdue"),
+        labels,
+        [
+            Series(
+                tr("未整改（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
+            ),
+            Series(tr("超期未整改（期末）", "Overdue (end of period)"), _ints(totals["overdue"])),
+        ],
+        note=tr(
+            "未整改 = 期末仍待整改（不含挂账、作废），与通报同一口径；超期与排名同一口径。",
+            "Unresolved = still waiting at the period's end (held and voided left out), as "
+            "in the bulletin; overdue as in the rankings.",
         ),
     )
 

@@ -53,7 +53,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/dashboard.csv")
 @requires("view")
 def csv() -> ResponseReturnValue:
-    """One chart's data as CSV (?chart=flow|ontime|districts|categories|streets)."""
+    """One chart's data as CSV (?chart=flow|backlog|ontime|districts|categories|streets)."""
     wanted = request.args.get("chart", "")
     charts = dashboard(database.session(), current_scope(), _query())
     chart = next((c for c in charts if c.id == wanted), None)
