@@ -35,9 +35,10 @@ ROUND_MAP = """() => { const g = civicgridMap.groups; const z = id =>
              g[id].getLayers()[0] instanceof L.MarkerClusterGroup),
            resultsOnTop: z('visited') > z('unvisited'),
            control: [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
-             .map(l => l.innerText.trim()),
+             .map(l => l.textContent.trim()),
            legend: [...document.querySelectorAll('.cg-legend-item')].map(i => i.innerText.trim()),
-           overflow: document.documentElement.scrollWidth > innerWidth }; }"""
+           overflow: document.documentElement.scrollWidth > innerWidth,
+           layersOpen: !!document.querySelector('.leaflet-control-layers-expanded') }; }"""
 
 
 def _engine(app: Flask):
@@ -110,6 +111,7 @@ def test_round_map_clusters_points_results_first(round_app: Flask, browser, size
         assert _wait_map(page) == {"streets": 4, "visited": 3, "unvisited": 1}
         state = page.evaluate(ROUND_MAP)
         assert state["clustered"] and state["resultsOnTop"] and not state["overflow"]
+        assert state["layersOpen"] == (size[0] > 700)  # folded to its button on a phone
         assert state["control"][1:] == ["已测评点位", "未测评点位（待安排）"]
         assert state["legend"] == ["合格", "不合格", "严重不合格", "未测评"]
         icon = page.evaluate(

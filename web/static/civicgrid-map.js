@@ -140,7 +140,9 @@
   function init(map, config) {
     window.civicgridMap.map = map;  // for tests and page scripts
     window.civicgridMap.groups = {};
-    var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+    // Open on wide screens; on phones folded to its button (it covered half the map).
+    var phone = window.matchMedia && window.matchMedia("(max-width: 700px)").matches;
+    var control = L.control.layers(null, null, { collapsed: !!phone }).addTo(map);
     var container = map.getContainer();
     var counts = {};
     var pending = config.layers.length;

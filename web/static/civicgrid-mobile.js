@@ -46,7 +46,8 @@
     window.dispatchEvent(new Event("resize"));  // Leaflet maps measure themselves again
   }
   function foldFilters() {
-    document.querySelectorAll("form.cg-filters").forEach(function (form) {
+    // the maps' filter bars (cg-filters) and the rankings' and scores' forms (cg-filter)
+    document.querySelectorAll("form.cg-filters, form.cg-filter").forEach(function (form) {
       if (form.previousElementSibling && form.previousElementSibling.classList.contains("cg-filter-toggle")) return;
       var button = document.createElement("button");
       button.type = "button";
