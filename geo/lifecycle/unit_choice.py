@@ -68,7 +68,9 @@ def _area_names(session: so.Session, area_id: int) -> list[str]:
     if row is None:
         return []
     ids = [i for i in (row.district_id, row.street_id) if i is not None and i != area_id]
-    more = session.scalars(sa.select(Area.name).where(Area.id.in_(ids))) if ids else []
+    more: list[str] = (
+        list(session.scalars(sa.select(Area.name).where(Area.id.in_(ids)))) if ids else []
+    )
     return [n for n in (row.name, *more) if n]
 
 

@@ -138,3 +138,21 @@ def test_backlog_chart_takes_overdue_from_the_rankings_and_unresolved_from_the_b
     assert backlog["series"][0]["values"][-1] == expected > 0
     text = client.get(f"/dashboard.csv?chart=backlog&period={PERIOD}").get_data(as_text=True)
     assert text.splitlines()[0] == "\ufeff项目,未整改（期末）,超期未整改（期末）"
+
+
+def test_rounds_chart_shows_each_round_as_its_page_does(app: Flask, tmp_path: Path) -> None:
+    from tests.rounds_data import load_round_city
+    from web import database
+
+    with app.app_context():
+        load_round_city(database.engine(), tmp_path)
+    client = signed_in(app)
+    chart = _charts(client.get("/dashboard?period=2026-11").get_data(as_text=True))["rounds"]
+    assert chart["labels"] == ["2026年第四季度实地测评"]
+    page = client.get("/api/v1/rounds/1").get_json()["coverage"]
+    coverage, fail = (s["values"][0] for s in chart["series"])
+    assert (coverage, fail) == (page["coverage"], page["fail_rate"]) == (0.75, 1 / 3)
+    text = client.get("/dashboard.csv?chart=rounds&period=2026-11").get_data(as_text=True)
+    assert text.splitlines()[1].startswith("2026年第四季度实地测评,0.75,")
+    before = _charts(client.get("/dashboard?period=2026-08").get_data(as_text=True))
+    assert before["rounds"]["labels"] == [] and before["rounds"]["empty"]

@@ -199,12 +199,12 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
     with live_server(desk_app) as base:
         page, watch = _page(browser, base, desk_app, "city_officer", size)
         page.goto(base + "/dashboard?period=2026-11")
-        wait_until(page, "document.body.dataset.chartsDrawn === '6'")
+        wait_until(page, "document.body.dataset.chartsDrawn === '7'")
         drawn = page.evaluate(
             "[...document.querySelectorAll('.cg-chart')].map(e => !!echarts.getInstanceByDom(e)"
             " && e.querySelector('canvas') !== null)"
         )
-        assert drawn == [True] * 6
+        assert drawn == [True] * 7
         backlog = page.evaluate(
             "echarts.getInstanceByDom(document.getElementById('cg-chart-backlog')).getOption()"
         )
