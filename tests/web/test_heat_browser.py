@@ -13,6 +13,7 @@ from flask import Flask
 from tests.helpers import TEST_PASSWORD, XSS, ensure_user, load_heat_city
 from tests.web.browser import (
     PageWatch,
+    abort_offorigin,
     browser_login,
     live_server,
     logged_in_page,
@@ -189,15 +190,7 @@ def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         browser_login(page, base, ensure_user(app), TEST_PASSWORD)
         watch = PageWatch(page, base)
-        tiles: list[str] = []
-        page.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(base)
-                else (tiles.append(route.request.url), route.abort())
-            ),
-        )
+        tiles = abort_offorigin(page, base)
         page.goto(base + f"/grids/{GRID}")
         wait_until(page, WAIT_LOADED)
         corner = page.evaluate("civicgridMap.choropleth.entry.latlngs[0][0][0][0]")

@@ -15,6 +15,7 @@ from tests.helpers import TEST_PASSWORD, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.web.browser import (
     PageWatch,
+    abort_offorigin,
     browser_login,
     live_server,
     logged_in_page,
@@ -198,15 +199,7 @@ def test_my_and_report_maps_use_the_configured_basemap_shifted_for_gcj02(
     options = PHONE if size == "phone" else {"viewport": {"width": 1440, "height": 900}}
     with live_server(city_app) as base:
         page = logged_in_page(browser, base, city_app, user, TEST_PASSWORD, **options)
-        tiles: list[str] = []
-        page.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(base)
-                else (tiles.append(route.request.url), route.abort())
-            ),
-        )
+        tiles = abort_offorigin(page, base)
         page.goto(base + "/my")
         wait_until(page, "document.getElementById('cg-my-map').dataset.ready === '1'")
         assert page.evaluate("document.getElementById('cg-my-map').dataset.gcj02") == "1"
