@@ -12,6 +12,7 @@ taxonomy in the current language.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 import flask_babel
 from flask import Flask, current_app, request, session
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
             "t": translate,
             "local_time": local_time,
             "number": number,
+            "lang_url": lang_url,
         }
     )
 
@@ -52,6 +54,14 @@ def current_lang() -> str:
     if remembered in LANGS:
         return str(remembered)
     return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
+
+
+def lang_url(code: str) -> str:
+    """This page in language ``code``: the same path and query string (filters kept),
+    only ``lang`` changed."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", code))
+    return request.path + "?" + urlencode(args)
 
 
 def pick(value: object) -> str:

@@ -23,7 +23,7 @@ from geo.lifecycle.selection import Selection
 from geo.storage.models import Problem, ProblemEvent
 
 DEFAULT_MAX_EXTENSION_DAYS = 30
-DEADLINE_ACTIONS = ("assign", "request_extension", "approve_extension")
+DEADLINE_ACTIONS = ("assign", "reopen", "request_extension", "approve_extension")
 MAX_NOTE = 2000
 MAX_ACTOR = 100
 
@@ -73,8 +73,9 @@ def validate(change: Change, action: Action, now: datetime, selection: Selection
     if change.deadline is not None and action.name not in DEADLINE_ACTIONS:
         raise InvalidParameterError(
             tr(
-                f"整改时限只用于交办和延期，不能用于{action.zh}",
-                f"a deadline only applies to assign and extensions, not to {action.en.lower()}",
+                f"整改时限只用于交办、返工和延期，不能用于{action.zh}",
+                "a deadline only applies to assign, reopen and extensions, "
+                f"not to {action.en.lower()}",
             )
         )
     if change.deadline is not None and change.deadline <= now:

@@ -1,7 +1,8 @@
 """The dashboard's charts: trends of the accountability rates and where problems stand.
 
-No figure is computed here a second time: the trends sum ``geo.reports.stats.
-rates_for_periods`` (the rankings' own counts, per district, in one scan) over the
+No figure is computed here a second time: the trends (and the backlog's overdue) sum
+``geo.reports.stats.rates_for_periods`` (the rankings' own counts, per district, in one
+scan) over the
 districts the scope may see; the per-district chart is ``geo.reports.rankings.rankings``
 for the chosen period (so it equals /rankings); the category and street charts are the
 heat map's counts (``geo.reports.heat.area_heat`` with the map's filters).
@@ -24,8 +25,11 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope, visible_area_ids
 from geo.core.periods import Period
+from geo.core.taxonomy import Taxonomy
 from geo.core.text import Text, tr
 from geo.reports import rankings as georankings
+from geo.reports.dashboard_backlog import unresolved_at_ends
+from geo.reports.dashboard_rounds import round_figures
 from geo.reports.heat import area_heat
 from geo.reports.heat_filters import HeatFilters
 from geo.reports.stats import rates_for_periods
@@ -71,6 +75,7 @@ class DashboardQuery:
     categories: tuple[tuple[str, str], ...]  # (code, label) of every category, in order
     tz: str = "Asia/Shanghai"
     now: datetime | None = None
+    taxonomy: Taxonomy | None = None  # for the rounds chart (none: that chart is empty)
 
 
 def dashboard(session: so.Session, scope: Scope, query: DashboardQuery) -> list[Chart]:
@@ -84,12 +89,15 @@ def dashboard(session: so.Session, scope: Scope, query: DashboardQuery) -> list[
     districts = _district_ids(session, scope, query.view.district)
     totals = pd.DataFrame([_sum(f, districts) for f in frames])
     labels = [p.code for p in periods]
+    unresolved = unresolved_at_ends(session, periods, districts, query.tz, query.now)
     return [
         _flow(labels, totals),
+        _backlog(labels, unresolved, totals),
         _on_time(labels, totals),
         _by_district(session, query, districts),
         _by_category(session, scope, query),
         _by_street(session, scope, query),
+        _rounds(session, scope, query, periods),
     ]
 
 
@@ -158,6 +166,49 @@ def _flow(labels: list[str], totals: pd.DataFrame) -> Chart:
             "与排名同一口径：结案 = 本期应结案且期末前已结案；超期 = 期末仍超期未结案的积压。",
             "As in the rankings: closed = due in the period and closed by its end; overdue = "
             "the overdue backlog at the period's end.",
+        ),
+    )
+
+
+def _backlog(labels: list[str], unresolved: list[int], totals: pd.DataFrame) -> Chart:
+    return Chart(
+        "backlog",
+        tr("期末积压：未整改与超期", "Backlog at each period's end: unresolved and overdue"),
+        labels,
+        [
+            Series(
+                tr("未整改（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
+            ),
+            Series(tr("超期未整改（期末）", "Overdue (end of period)"), _ints(totals["overdue"])),
+        ],
+        note=tr(
+            "未整改 = 期末仍待整改（不含挂账、作废），与通报同一口径；超期与排名同一口径。",
+            "Unresolved = still waiting at the period's end (held and voided left out), as "
+            "in the bulletin; overdue as in the rankings.",
+        ),
+    )
+
+
+def _rounds(
+    session: so.Session, scope: Scope, query: DashboardQuery, periods: list[Period]
+) -> Chart:
+    rows = (
+        round_figures(session, scope, query.taxonomy, periods[0].start, periods[-1].end)
+        if query.taxonomy is not None
+        else []
+    )
+    return Chart(
+        "rounds",
+        tr("创建各阶段（测评轮次）", "The campaign by phase (inspection rounds)"),
+        [r.name for r in rows],
+        [
+            Series(tr("覆盖率", "Coverage"), [r.coverage for r in rows], "bar", percent=True),
+            Series(tr("不合格率", "Fail rate"), [r.fail_rate for r in rows], "bar", percent=True),
+        ],
+        note=tr(
+            "阶段即测评轮次，数字与轮次页面一致（仅统计本账号范围内的点位）。",
+            "Phases are the inspection rounds; the figures are the round pages' (points in "
+            "your scope only).",
         ),
     )
 

@@ -39,10 +39,11 @@ from geo.storage.round_models import InspectionRound, Visit, VisitProblem
 
 COVERAGE_LEVELS = ("district", "street", "community", "grid")
 RESULT_STYLE: dict[str | None, tuple[str, int, int]] = {
-    None: ("#1565c0", 8, 4),  # not visited: large blue markers, thick lines — plan the route
+    # results first (the legend lists them in this order), then the points still to visit
     "pass": ("#2e7d32", 5, 2),
     "fail": ("#ef6c00", 6, 3),
     "serious_fail": ("#b71c1c", 7, 3),
+    None: ("#1565c0", 8, 4),  # not visited: large blue markers, thick lines — plan the route
 }
 """Colour, marker radius (px) and line weight (px) per latest result (None: not visited)."""
 

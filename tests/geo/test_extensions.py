@@ -278,7 +278,7 @@ BAD = [
         None,
         Change("rectify", "东门", "好了", deadline=datetime(2026, 12, 1), at=NOW),
         InvalidParameterError,
-        "only applies to assign and extensions",
+        "only applies to assign, reopen and extensions",
     ),
     (
         "C3",

@@ -89,6 +89,21 @@ def _login_states(app: Flask) -> dict[str, Any]:
     return states
 
 
+def abort_offorigin(page: Any, base: str) -> list[str]:
+    """Abort every request leaving ``base`` (tiles, CDNs) and return the list their URLs
+    are collected in, for a test to check which ones the page asked for."""
+    asked: list[str] = []
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(base)
+            else (asked.append(route.request.url), route.abort())
+        ),
+    )
+    return asked
+
+
 def wait_for_layers(page: Any, timeout: float = 30_000) -> None:
     """Wait until every map layer has loaded. (A selector, not wait_for_function: the
     pages' CSP forbids the eval that wait_for_function(<string>) needs.)"""

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from tests.helpers import load_heat_city, signed_in, table_counts
@@ -112,3 +113,46 @@ def test_a_district_officer_sees_only_their_district(heat_app: Flask) -> None:
     charts = _charts(html)
     assert charts["districts"]["labels"] == ["云溪区"]
     assert "枫桥区" not in json.dumps(charts, ensure_ascii=False)
+
+
+def test_backlog_chart_takes_overdue_from_the_rankings_and_unresolved_from_the_bulletin_rule(
+    heat_app: Flask,
+) -> None:
+    from geo.core.periods import parse_period
+    from geo.reports.stats import period_cutoff
+    from geo.storage.models import Problem
+    from geo.storage.statuses import open_at_sql
+    from web import database
+
+    client = signed_in(heat_app)
+    charts = _charts(client.get(f"/dashboard?period={PERIOD}").get_data(as_text=True))
+    backlog = charts["backlog"]
+    assert backlog["labels"] == charts["flow"]["labels"]
+    ranking = client.get(f"/api/v1/rankings?level=district&period={PERIOD}").get_json()
+    assert backlog["series"][1]["values"][-1] == sum(r["overdue"] for r in ranking["rows"])
+    with heat_app.app_context():
+        cutoff = period_cutoff(parse_period(PERIOD), "Asia/Shanghai")[1]
+        expected = database.session().scalar(
+            sa.select(sa.func.count()).select_from(Problem).where(open_at_sql(cutoff))
+        )
+    assert backlog["series"][0]["values"][-1] == expected > 0
+    text = client.get(f"/dashboard.csv?chart=backlog&period={PERIOD}").get_data(as_text=True)
+    assert text.splitlines()[0] == "\ufeff项目,未整改（期末）,超期未整改（期末）"
+
+
+def test_rounds_chart_shows_each_round_as_its_page_does(app: Flask, tmp_path: Path) -> None:
+    from tests.rounds_data import load_round_city
+    from web import database
+
+    with app.app_context():
+        load_round_city(database.engine(), tmp_path)
+    client = signed_in(app)
+    chart = _charts(client.get("/dashboard?period=2026-11").get_data(as_text=True))["rounds"]
+    assert chart["labels"] == ["2026年第四季度实地测评"]
+    page = client.get("/api/v1/rounds/1").get_json()["coverage"]
+    coverage, fail = (s["values"][0] for s in chart["series"])
+    assert (coverage, fail) == (page["coverage"], page["fail_rate"]) == (0.75, 1 / 3)
+    text = client.get("/dashboard.csv?chart=rounds&period=2026-11").get_data(as_text=True)
+    assert text.splitlines()[1].startswith("2026年第四季度实地测评,0.75,")
+    before = _charts(client.get("/dashboard?period=2026-08").get_data(as_text=True))
+    assert before["rounds"]["labels"] == [] and before["rounds"]["empty"]

@@ -199,12 +199,18 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
     with live_server(desk_app) as base:
         page, watch = _page(browser, base, desk_app, "city_officer", size)
         page.goto(base + "/dashboard?period=2026-11")
-        wait_until(page, "document.body.dataset.chartsDrawn === '5'")
+        wait_until(page, "document.body.dataset.chartsDrawn === '7'")
         drawn = page.evaluate(
             "[...document.querySelectorAll('.cg-chart')].map(e => !!echarts.getInstanceByDom(e)"
             " && e.querySelector('canvas') !== null)"
         )
-        assert drawn == [True] * 5
+        assert drawn == [True] * 7
+        backlog = page.evaluate(
+            "echarts.getInstanceByDom(document.getElementById('cg-chart-backlog')).getOption()"
+        )
+        assert [s["name"] for s in backlog["series"]] == ["未整改（期末）", "超期未整改（期末）"]
+        page.get_by_test_id("chart-backlog").locator("summary").click()
+        assert page.get_by_test_id("table-backlog").is_visible()
         chart = page.evaluate(
             "echarts.getInstanceByDom(document.getElementById('cg-chart-districts')).getOption()"
         )

@@ -64,3 +64,11 @@ def test_export_menu_in_chromium(city_app, browser, tmp_path) -> None:
         assert len(json.loads(path.read_text(encoding="utf-8"))["features"]) == 5
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
+
+
+def test_language_link_keeps_the_query_string(city_app) -> None:
+    client = signed_in(city_app)
+    html = client.get("/?category=litter&status=all&lang=zh").get_data(as_text=True)
+    assert 'href="/?category=litter&amp;status=all&amp;lang=en" data-lang="en"' in html
+    html = client.get("/?category=litter&lang=en").get_data(as_text=True)
+    assert 'href="/?category=litter&amp;lang=zh" data-lang="zh"' in html

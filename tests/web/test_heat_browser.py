@@ -13,6 +13,7 @@ from flask import Flask
 from tests.helpers import TEST_PASSWORD, XSS, ensure_user, load_heat_city
 from tests.web.browser import (
     PageWatch,
+    abort_offorigin,
     browser_login,
     live_server,
     logged_in_page,
@@ -189,15 +190,7 @@ def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         browser_login(page, base, ensure_user(app), TEST_PASSWORD)
         watch = PageWatch(page, base)
-        tiles: list[str] = []
-        page.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(base)
-                else (tiles.append(route.request.url), route.abort())
-            ),
-        )
+        tiles = abort_offorigin(page, base)
         page.goto(base + f"/grids/{GRID}")
         wait_until(page, WAIT_LOADED)
         corner = page.evaluate("civicgridMap.choropleth.entry.latlngs[0][0][0][0]")
@@ -214,4 +207,35 @@ def test_gcj02_basemap_shifts_every_layer(sqlite_engine, tmp_path: Path, browser
         )
         assert tiles and all("autonavi.com" in t for t in tiles)  # only the basemap leaves
         assert {u for u in watch.offorigin if "autonavi.com" not in u} == set()
+        page.close()
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_filters_changed_in_place_reach_exports_and_language_link(
+    heat_app: Flask, browser, size: tuple[int, int]
+) -> None:
+    with live_server(heat_app) as base:
+        viewport = {"width": size[0], "height": size[1]}
+        page = logged_in_page(
+            browser, base, heat_app, ensure_user(heat_app), TEST_PASSWORD, viewport=viewport
+        )
+        watch = PageWatch(page, base)
+        page.goto(base + "/?kind=market")
+        wait_until(page, WAIT_LOADED)
+        phone = size[0] < 700
+        if phone:
+            page.get_by_test_id("filter-toggle").click()
+        page.get_by_test_id("filter-category").select_option("illegal_ads")
+        wait_until(page, "location.search.includes('category=illegal_ads')")
+        csv = page.locator("a[data-cg-filtered-export]", has_text="CSV").get_attribute("href")
+        assert csv.startswith("/export/problems.csv?") and "status=unresolved" in csv
+        assert "category=illegal_ads" in csv and "kind=market" in csv
+        screenshot(page, f"overview-filters-in-place-{'phone' if phone else 'desktop'}")
+        if phone:
+            page.get_by_test_id("menu").locator("summary").click()
+        page.locator(".cg-lang a").click()
+        page.wait_for_url("**lang=en**")
+        assert "category=illegal_ads" in page.url and "kind=market" in page.url
+        assert page.get_by_test_id("filter-category").input_value() == "illegal_ads"
+        assert watch.offorigin == [] and watch.console_errors == []
         page.close()

@@ -15,6 +15,7 @@ from tests.helpers import TEST_PASSWORD, ensure_user
 from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.web.browser import (
     PageWatch,
+    abort_offorigin,
     browser_login,
     live_server,
     logged_in_page,
@@ -178,4 +179,51 @@ def test_a_queue_replayed_after_the_session_expired_asks_to_log_in(
         page.goto(base + "/report")
         wait_until(page, "window.cgQueue.all().then(items => items.length === 0)")
         assert _mobile_reports(city_app) == 1
+        page.context.close()
+
+
+MARKER_SHIFT = """() => { const h = document.getElementById('cg-my-map'); const out = [];
+  h.cgMap.eachLayer(l => { if (l.feature && l.feature.geometry.type === 'Point') {
+    const [lon, lat] = l.feature.geometry.coordinates, g = civicgridMap.wgsToGcj(lon, lat);
+    out.push([l.getLatLng().lng - g[0], l.getLatLng().lat - g[1], l.getLatLng().lng - lon]); } });
+  return out; }"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_my_and_report_maps_use_the_configured_basemap_shifted_for_gcj02(
+    city_app: Flask, browser, size: str
+) -> None:
+    city_app.config["BASEMAP"] = "amap"  # GCJ-02 tiles: every layer shifts onto them
+    user = ensure_user(city_app, "grid_manager", [GRID])
+    options = PHONE if size == "phone" else {"viewport": {"width": 1440, "height": 900}}
+    with live_server(city_app) as base:
+        page = logged_in_page(browser, base, city_app, user, TEST_PASSWORD, **options)
+        tiles = abort_offorigin(page, base)
+        page.goto(base + "/my")
+        wait_until(page, "document.getElementById('cg-my-map').dataset.ready === '1'")
+        assert page.evaluate("document.getElementById('cg-my-map').dataset.gcj02") == "1"
+        shifts = page.evaluate(MARKER_SHIFT)
+        assert shifts and all(
+            abs(dx) < 1e-9 and abs(dy) < 1e-9 and abs(raw) > 1e-4 for dx, dy, raw in shifts
+        )
+        assert tiles and all("autonavi.com" in t for t in tiles)  # the configured AMap tiles
+        screenshot(page, f"gcj02-my-{size}")
+        page.goto(base + "/report")
+        wait_until(page, "!!document.getElementById('cg-report-map').cgMap")
+        tapped = page.evaluate(  # a tap on the map at its centre (as Leaflet reports one)
+            "() => { const m = document.getElementById('cg-report-map').cgMap, c = m.getCenter();"
+            " m.fire('click', { latlng: c }); return [c.lng, c.lat]; }"
+        )
+        wait_until(page, "document.querySelector('[name=lat]').value !== ''")
+        # the picked place is stored in WGS-84: shifted onto the tiles it is where the user
+        # tapped, and it differs from the tapped map coordinates by the shift
+        lon, lat = page.evaluate(
+            "() => { const f = document.querySelector('[name=lat]').form;"
+            " return civicgridMap.wgsToGcj(+f.lon.value, +f.lat.value); }"
+        )
+        stored = page.evaluate("() => +document.querySelector('[name=lon]').value")
+        gap = [abs(lon - tapped[0]), abs(lat - tapped[1]), abs(stored - tapped[0])]
+        assert gap[0] < 2e-5 and gap[1] < 2e-5 and gap[2] > 1e-4
+        screenshot(page, f"gcj02-report-{size}")
         page.context.close()

@@ -102,6 +102,62 @@ def test_walk_a_problem_from_found_to_closed(city_app: Flask, browser, tmp_path:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_reopen_asks_for_the_new_deadline(city_app: Flask, browser, size) -> None:
+    pid = problem_id(_engine(city_app), "C3")  # closed
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/problems/{pid}")
+        form = page.locator("[data-testid=form-reopen]")
+        form.locator("textarea[name=note]").fill("回头看发现反弹")
+        form.locator("button").click()  # no deadline: the browser refuses (required)
+        assert page.inner_text("[data-testid=status]") == "已销号"
+        day = page.evaluate(
+            "document.querySelector('[data-testid=form-reopen] input[name=deadline]').min"
+        )
+        form.locator("input[name=deadline]").fill(day)
+        form.locator("input[name=deadline]").scroll_into_view_if_needed()
+        screenshot(page, f"problem-reopen-{'phone' if size[0] < 700 else 'desktop'}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        _submit(page, form)
+        assert page.inner_text("[data-testid=status]") == "已交办"
+        assert page.inner_text("[data-testid=deadline]") == f"{day} 23:59"
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_assign_form_suggests_the_unit_past_assignments_give(
+    city_app: Flask, browser, size
+) -> None:
+    a1, a2 = (problem_id(_engine(city_app), e) for e in ("A1", "A2"))
+    with live_server(city_app) as base:
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        browser_login(page, base, ensure_user(city_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/problems/{a1}")
+        form = page.locator("[data-testid=form-assign]")
+        options = form.locator("select[name=unit] option").all_inner_texts()
+        assert options[1].endswith("（本区域）") and not options[-1].endswith("（本区域）")
+        assert form.get_by_test_id("unit-suggestion").count() == 0  # nothing assigned yet
+        form.locator("select[name=unit]").select_option("云溪区城管局")
+        _submit(page, form)
+        page.goto(f"{base}/problems/{a2}")  # same category, same street
+        form = page.locator("[data-testid=form-assign]")
+        assert form.locator("select[name=unit]").input_value() == "云溪区城管局"
+        hint = form.get_by_test_id("unit-suggestion")
+        assert "本区域此类问题有 1 次" in hint.inner_text()
+        hint.scroll_into_view_if_needed()
+        screenshot(page, f"problem-assign-suggestion-{'phone' if size[0] < 700 else 'desktop'}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
 def test_stale_form_shows_a_conflict(city_app: Flask, browser) -> None:
     pid = problem_id(_engine(city_app), "C1")
     with live_server(city_app) as base:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +90,21 @@ def test_walk_found_to_closed_through_forms(city_app: Flask) -> None:
     assert 'data-testid="form-reopen"' in html
 
 
+def test_reopen_sets_the_deadline_asked_for(city_app: Flask) -> None:
+    client = signed_in(city_app)
+    pid = problem_id(_engine(city_app), "C2")
+    url = f"/problems/{pid}"
+    html = client.get(url).get_data(as_text=True)
+    form = html[html.index('data-testid="form-reopen"') :]
+    assert 'name="deadline"' in form.split("</form>")[0] and "required" in form.split("</form>")[0]
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=9)).date()
+    data = {"note": "复核不合格", "deadline": day.isoformat(), "version": "1"}
+    response = client.post(f"{url}/reopen", data={**data, "csrf_token": _token(client, url)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    shown = client.get(url).get_data(as_text=True)
+    assert f'data-testid="deadline">{day.isoformat()} 23:59' in shown
+
+
 EN = {"Accept-Language": "en"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD_FORMS = [
@@ -116,6 +133,22 @@ BAD_FORMS = [
         "deadline",
     ),
     ("A1", "explode", {"version": "1"}, 404, "未知的操作：explode"),
+    # a reopen asks for the new deadline: required, a real date, not before today
+    ("C3", "reopen", {"note": "反弹", "version": "1"}, 400, "返工需要填写新的整改时限"),
+    (
+        "C3",
+        "reopen",
+        {"note": "反弹", "deadline": "2026-02-30", "version": "1"},
+        400,
+        "新的整改时限",
+    ),
+    (
+        "C3",
+        "reopen",
+        {"note": "反弹", "deadline": "2020-01-01", "version": "1"},
+        400,
+        "新的整改时限 2020-01-01 早于今天",
+    ),
 ]
 
 
@@ -236,3 +269,37 @@ def test_area_page_errors(city_app: Flask) -> None:
     client = signed_in(city_app)
     assert client.get("/areas/street/000/assign").status_code == 404
     assert client.get("/areas/planet/1/assign").status_code == 400
+
+
+def _unit_options(html: str, testid: str) -> list[str]:
+    form = html[html.index(f'data-testid="{testid}"') :]
+    select = form[form.index('name="unit"') :].split("</select>")[0]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_assign_forms_list_the_areas_units_first_and_suggest_from_past_assignments(
+    city_app: Flask,
+) -> None:
+    client = signed_in(city_app)
+    a1, a2 = (problem_id(_engine(city_app), e) for e in ("A1", "A2"))
+    html = client.get(f"/problems/{a1}").get_data(as_text=True)
+    options = _unit_options(html, "form-assign")
+    # street 东门街道 of district 云溪区: its street office and district department first
+    assert options[1:3] == ["东门街道办事处（本区域）", "云溪区城管局（本区域）"] or options[
+        1:3
+    ] == [
+        "云溪区城管局（本区域）",
+        "东门街道办事处（本区域）",
+    ]
+    assert options[3:] == ["枫桥区市场监管局"]
+    url = f"/problems/{a1}"
+    data = {"unit": "云溪区城管局", "version": "1", "csrf_token": _token(client, url)}
+    assert client.post(f"{url}/assign", data=data).status_code == 302
+    html = client.get(f"/problems/{a2}").get_data(as_text=True)  # litter, same street
+    hint = html[html.index('data-testid="unit-suggestion"') :].split("</small>")[0]
+    assert "建议：云溪区城管局" in hint and "本区域此类问题有 1 次" in hint
+    assert "类别目录未指定责任单位" in hint
+    assert re.search(r'<option selected value="云溪区城管局">', html)
+    bulk = client.get("/areas/street/329901001/assign").get_data(as_text=True)
+    assert _unit_options(bulk, "bulk-assign")[1].endswith("（本区域）")
+    assert "本区域问题有 1 次" in bulk

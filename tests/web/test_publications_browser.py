@@ -55,6 +55,17 @@ def tie_app(app: Flask, tmp_path: Path) -> Flask:
     return app
 
 
+def _filters_folded_on_phone(page, size: str) -> None:
+    """The page's filter form (.cg-filter) sits behind the 筛选 button on a phone."""
+    form = page.locator("form.cg-filter")
+    if size == "desktop":
+        assert form.is_visible() and page.get_by_test_id("filter-toggle").count() == 0
+        return
+    assert not form.is_visible()
+    page.get_by_test_id("filter-toggle").click()
+    assert form.is_visible()
+
+
 @pytest.mark.browser
 def test_rankings_scores_and_bulletins_on_desktop_and_phone(tie_app: Flask, browser) -> None:
     user = ensure_user(tie_app)
@@ -73,6 +84,7 @@ def test_rankings_scores_and_bulletins_on_desktop_and_phone(tie_app: Flask, brow
             assert "己单位" in black and "东门街道办事处" in black and "丙单位" not in black
             assert "并列" in page.inner_text("[data-testid=ranking]")
             assert page.evaluate(NO_OVERFLOW), f"/rankings overflows on {size}"
+            _filters_folded_on_phone(page, size)
             screenshot(page, f"h16-rankings-tie-{size}")
             page.goto(f"{base}/rankings?level=street&period=2026-W47&recomputed=1")
             assert "本期数据按期末状态计算" in page.inner_text("[data-testid=recomputed]")
@@ -81,6 +93,7 @@ def test_rankings_scores_and_bulletins_on_desktop_and_phone(tie_app: Flask, brow
             page.goto(f"{base}/scores?level=street&period=2026-Q4")
             assert "不适用" in page.inner_text("[data-testid=scores]")
             assert page.evaluate(NO_OVERFLOW), f"/scores overflows on {size}"
+            _filters_folded_on_phone(page, size)
             screenshot(page, f"h16-scores-{size}")
             page.goto(f"{base}/bulletins")
             assert "2026-W47" in page.inner_text("[data-testid=bulletins]")
@@ -91,6 +104,7 @@ def test_rankings_scores_and_bulletins_on_desktop_and_phone(tie_app: Flask, brow
             # The issued document's own style sheet applies (the CSP nonce is added).
             color = page.eval_on_selector("h1", "e => getComputedStyle(e).color")
             assert color == "rgb(178, 34, 34)"
+            assert page.evaluate(NO_OVERFLOW), f"the issued bulletin overflows on {size}"
             screenshot(page, f"h16-bulletin-{size}")
             assert watch.console_errors == [] and watch.offorigin == []
             page.context.close()

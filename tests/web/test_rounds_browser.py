@@ -20,11 +20,25 @@ from tests.lifecycle_data import load_lifecycle_city, problem_id
 from tests.rounds_data import load_round_city
 from tests.web.browser import PageWatch, browser_login, live_server, screenshot, wait_for_layers
 
-COUNT_POINTS = """() => { let n = 0; civicgridMap.map.eachLayer(l => {
-  if (l.feature && l.feature.properties && 'result' in l.feature.properties) n++; }); return n; }"""
-OPEN_M1 = """() => { let text = null; civicgridMap.map.eachLayer(l => {
-  if (l.feature && l.feature.properties.code === 'M1') { l.openTooltip(); text = l.getTooltip()
-  .getElement().innerText; } }); return text; }"""
+# The round's points sit in clusters (leaflet.markercluster): count and open them there.
+COUNT_POINTS = """() => { let n = 0; ['visited', 'unvisited'].forEach(id => {
+  const g = civicgridMap.groups[id]; if (!civicgridMap.map.hasLayer(g)) return;
+  g.eachLayer(c => { n += c.getLayers().length; }); }); return n; }"""
+OPEN_M1 = """() => new Promise(done => { let m; civicgridMap.groups.visited.eachLayer(c =>
+  c.eachLayer(l => { if (l.feature.properties.code === 'M1') m = l; }));
+  civicgridMap.map.setView(m.getLatLng ? m.getLatLng() : m.getBounds().getCenter(), 19,
+  { animate: false });
+  setTimeout(() => { m.openTooltip(); done(m.getTooltip().getElement().innerText); }, 300); })"""
+ROUND_MAP = """() => { const g = civicgridMap.groups; const z = id =>
+  +civicgridMap.map.getPane('cg-' + id).style.zIndex;
+  return { clustered: ['visited', 'unvisited'].every(id =>
+             g[id].getLayers()[0] instanceof L.MarkerClusterGroup),
+           resultsOnTop: z('visited') > z('unvisited'),
+           control: [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+             .map(l => l.textContent.trim()),
+           legend: [...document.querySelectorAll('.cg-legend-item')].map(i => i.innerText.trim()),
+           overflow: document.documentElement.scrollWidth > innerWidth,
+           layersOpen: !!document.querySelector('.leaflet-control-layers-expanded') }; }"""
 
 
 def _engine(app: Flask):
@@ -82,6 +96,31 @@ def test_coverage_page_and_a_notice(round_app: Flask, browser) -> None:
         pdf = page.request.get(f"{base}/notices/1.pdf")
         assert pdf.ok and pdf.body().startswith(b"%PDF")
         assert page.evaluate("window.__xss") is None
+        assert watch.offorigin == [] and watch.console_errors == []
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_round_map_clusters_points_results_first(round_app: Flask, browser, size) -> None:
+    with live_server(round_app) as base:
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        browser_login(page, base, ensure_user(round_app), TEST_PASSWORD)
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/rounds/1")
+        assert _wait_map(page) == {"streets": 4, "visited": 3, "unvisited": 1}
+        state = page.evaluate(ROUND_MAP)
+        assert state["clustered"] and state["resultsOnTop"] and not state["overflow"]
+        assert state["layersOpen"] == (size[0] > 700)  # folded to its button on a phone
+        assert state["control"][1:] == ["已测评点位", "未测评点位（待安排）"]
+        assert state["legend"] == ["合格", "不合格", "严重不合格", "未测评"]
+        icon = page.evaluate(
+            "civicgridMap.groups.unvisited.getLayers()[0].options"
+            ".iconCreateFunction({ getChildCount: () => 12 }).options"
+        )  # a cluster: the layer's colour and the count
+        assert icon["className"] == "cg-cluster cg-cluster-unvisited" and ">12<" in icon["html"]
+        assert "#1565c0" in icon["html"]
+        screenshot(page, f"round-map-clusters-{'phone' if size[0] < 700 else 'desktop'}")
         assert watch.offorigin == [] and watch.console_errors == []
         page.close()
 

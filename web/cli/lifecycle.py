@@ -117,8 +117,8 @@ def _make_action(name: str) -> click.Command:
     @click.option(
         "--deadline",
         type=click.DateTime(["%Y-%m-%d"]),
-        help="Deadline date (local): assign (default from the category), request-extension "
-        "(required), approve-extension (default: as requested).",
+        help="Deadline date (local): assign and reopen (default from the category), "
+        "request-extension (required), approve-extension (default: as requested).",
         hidden=name not in DEADLINE_ACTIONS,
     )
     @click.option(

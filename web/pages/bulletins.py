@@ -35,6 +35,21 @@ def index() -> ResponseReturnValue:
     )
 
 
+PHONE_CSS = (
+    # On a phone the stored document (written for A4) fits the screen: its wide tables
+    # scroll in their own box, the figure boxes and red/black lists stack. Only this page
+    # view gets it: the stored bytes, their download and the PDF stay as issued.
+    "@media screen and (max-width: 700px) {"
+    # ("html …": the document's own rules come later and would win a tie)
+    " html body { margin: 0 8px; }"
+    " html .kpis, html .lists { flex-wrap: wrap; }"
+    " html .kpi { flex: 1 1 40%; }"
+    " html .lists > div { flex: 1 1 100%; min-width: 0; }"
+    " html table { display: block; overflow-x: auto; width: auto; max-width: 100%; }"
+    " }"
+)
+
+
 @bp.get("/bulletins/<int:publication_id>")
 @requires("view")
 def document(publication_id: int) -> ResponseReturnValue:
@@ -42,7 +57,12 @@ def document(publication_id: int) -> ResponseReturnValue:
     sheet gets this response's CSP nonce, and the app's icon is linked)."""
     html = _html(_readable(publication_id))
     icon = url_for("static", filename="favicon.svg")  # else the browser asks /favicon.ico
-    head = f'<link rel="icon" href="{icon}">\n<style nonce="{csp_nonce()}">'
+    nonce = csp_nonce()
+    head = (
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<link rel="icon" href="{icon}">\n<style nonce="{nonce}">{PHONE_CSS}</style>\n'
+        f'<style nonce="{nonce}">'
+    )
     return html.replace("<style>", head, 1)
 
 

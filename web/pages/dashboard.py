@@ -53,7 +53,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/dashboard.csv")
 @requires("view")
 def csv() -> ResponseReturnValue:
-    """One chart's data as CSV (?chart=flow|ontime|districts|categories|streets)."""
+    """One chart's data as CSV (?chart=flow|backlog|ontime|districts|categories|streets|rounds)."""
     wanted = request.args.get("chart", "")
     charts = dashboard(database.session(), current_scope(), _query())
     chart = next((c for c in charts if c.id == wanted), None)
@@ -80,7 +80,7 @@ def _query() -> DashboardQuery:
         period = period_containing(period.end - timedelta(days=1), kind)
     lang = current_lang()
     categories = tuple((c.code, c.label(lang)) for c in tax.categories.values())
-    return DashboardQuery(view, period, categories, tz)
+    return DashboardQuery(view, period, categories, tz, taxonomy=database.taxonomy())
 
 
 def _plain(chart: Chart, lang: str) -> dict[str, Any]:

@@ -33,10 +33,11 @@ from geo.core.params import check_text, record_id
 from geo.ingest import fieldreport
 from geo.ingest.intake import locate
 from geo.lifecycle import photos
-from geo.reports import inbox, maps, mywork, queries
+from geo.reports import inbox, mywork, queries
 from geo.storage.db import quick_transaction, transaction
 from geo.storage.models import ANCESTRY_COLUMNS
 from web import database
+from web.assets import configured_basemap, map_assets
 from web.i18n import current_lang, pick, translate
 from web.security.guard import authenticated_principal, current_scope, public, requires
 
@@ -61,7 +62,7 @@ def my() -> str:
         "mywork/my.html",
         lists=lists,
         names=mywork.LISTS,
-        tiles=_tiles(),
+        basemap=_basemap(),
         unread=unread,
         map_data=map_data,
         rounds=mywork.rounds_to_do(
@@ -116,7 +117,7 @@ def report() -> str:
     ]
     limit = float(current_app.config["PHOTO_MAX_MB"])
     return render_template(
-        "mywork/report.html", categories=categories, photo_max_mb=limit, tiles=_tiles()
+        "mywork/report.html", categories=categories, photo_max_mb=limit, basemap=_basemap()
     )
 
 
@@ -271,14 +272,28 @@ def _map_data(now: datetime) -> tuple[str, int]:
     return body, markers.count('"Feature"')
 
 
-def _tiles() -> dict[str, str]:
-    """The configured basemap for the phone maps; none when its tiles are GCJ-02 (these
-    small maps do not shift their layers, so they would not line up)."""
-    cfg = current_app.config
-    basemap = maps.basemap_for(cfg["BASEMAP"], cfg["TILE_URL"], cfg["TIANDITU_KEY"])
-    if basemap is None or basemap.gcj02:
-        return {"url": "", "attribution": ""}
-    return {"url": basemap.url, "attribution": basemap.attribution}
+def _basemap() -> dict[str, Any]:
+    """The basemap of every map page (web.assets.configured_basemap) for the phone maps'
+    script (web/static/civicgrid-phonemap.js), and the scripts it needs: the PMTiles
+    style for the vector basemap, civicgrid-map.js for GCJ-02's shift (only then, so the
+    usual page stays light)."""
+    basemap = configured_basemap()
+    if basemap is None:
+        return {"spec": {"kind": "none"}, "scripts": []}
+    spec = {
+        "kind": basemap.kind,
+        "url": basemap.url,
+        "attribution": basemap.attribution,
+        "maxZoom": basemap.max_zoom,
+        "subdomains": basemap.subdomains,
+        "gcj02": basemap.gcj02,
+        "notice": basemap.notice,
+        "texts": basemap.texts,
+    }
+    needs_map_js = basemap.gcj02 or basemap.kind == "pmtiles"
+    scripts = [map_assets().map_js] if needs_map_js else []
+    scripts += [url for _, url in basemap.scripts]
+    return {"spec": spec, "scripts": scripts}
 
 
 def _upload(field: str) -> bytes | None:

@@ -44,8 +44,15 @@ from geo.reports import maps
 from geo.reports.queries import Extent
 from web import database
 from web.assets import configured_basemap, map_assets
-from web.i18n import current_lang, translate
-from web.pages.forms import AssignForm, BulkAssignForm, DeadlineForm, TransitionForm
+from web.i18n import current_lang, pick, translate
+from web.pages.forms import (
+    AssignForm,
+    BulkAssignForm,
+    DeadlineForm,
+    ReopenForm,
+    TransitionForm,
+    unit_field,
+)
 from web.security.guard import authenticated_principal, csp_nonce, current_scope, requires
 
 bp = Blueprint("problems", __name__)
@@ -147,7 +154,7 @@ def area_assign(level: str, code: str) -> str:
         total=total,
         page=page,
         page_size=geoproblems.PAGE_SIZE,
-        bulk_form=bulk_assign_form(level, code),
+        bulk_form=bulk_assign_form(level, code, area_id),
         found=geoproblems.found_by_category(db, level, area_id),
         tax=database.taxonomy(),
         now=datetime.now(UTC).replace(tzinfo=None),
@@ -190,14 +197,14 @@ def bulk_assign() -> ResponseReturnValue:
     return redirect(back)
 
 
-def bulk_assign_form(level: str, code: str) -> BulkAssignForm:
+def bulk_assign_form(level: str, code: str, area_id: int) -> BulkAssignForm:
     """A bulk-assign form for an area, for templates/problems/_bulk_assign.html."""
     form = BulkAssignForm(formdata=None, level=level, code=code)
     lang = current_lang()
     form.category.choices = [("", translate("全部类别", "All categories"))] + [
         (c.code, c.label(lang)) for c in database.taxonomy().categories.values()
     ]
-    form.unit.choices = _unit_choices()
+    unit_field(form, level, area_id, None)
     return form
 
 
@@ -229,6 +236,7 @@ def _render_detail(
         may_act=any(authenticated_principal().can(a) for a in lifecycle.ACTIONS),
         actor_names=actor_names(db, [e.actor for e in problem.events]),
         before_after=_before_after(problem),
+        today_local=datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat(),
     )
     return page, status
 
@@ -263,7 +271,8 @@ def _forms(problem: Any, failed: Any, failed_action: str | None) -> dict[str, An
             form = _form_class(name)(formdata=None)
         form.version.data = problem.version if failed is None else form.version.data
         if name == "assign":
-            form.unit.choices = _unit_choices()
+            level = "street" if problem.street_id else "district"
+            unit_field(form, level, getattr(problem, f"{level}_id"), problem.category)
         forms[name] = form
     return forms
 
@@ -285,8 +294,8 @@ def _apply_with_photo(problem_id: int, change: Change, upload: Any) -> int | Non
 
 def _change_from(form: Any, action: str) -> Change:
     if not form.validate():
-        raise InvalidParameterError(
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        raise InvalidParameterError(  # each field by its label in the page's language
+            "; ".join(f"{pick(form[k].label.text)}: {', '.join(v)}" for k, v in form.errors.items())
         )
     principal = authenticated_principal()
     deadline = getattr(form, "deadline", None)
@@ -317,13 +326,9 @@ def _form_class(action: str) -> type[TransitionForm]:
         return AssignForm
     if action in ("request_extension", "approve_extension"):
         return DeadlineForm
+    if action == "reopen":
+        return ReopenForm
     return TransitionForm
-
-
-def _unit_choices() -> list[tuple[str, str]]:
-    return [("", translate("请选择", "Choose…"))] + [
-        (u.name, u.name) for u in geoproblems.units(database.session())
-    ]
 
 
 def _map(problem: Any) -> dict[str, str]:

@@ -168,12 +168,16 @@ def _map(round_id: int) -> dict[str, str]:
             translate("已测评点位", "Visited points"),
             url_for("rounds.api_points", round_id=round_id, visited=1),
             "points",
+            # results listed and drawn before (over) the points still to visit; both
+            # clustered (a city round has thousands of points)
+            style={"cluster": True, "clusterColor": "#455a64", "above": True},
         ),
         maps.LayerSpec(
             "unvisited",
             translate("未测评点位（待安排）", "Not visited yet (to plan)"),
             url_for("rounds.api_points", round_id=round_id, visited=0),
             "points",
+            style={"cluster": True, "clusterColor": "#1565c0"},
         ),
     ]
     basemap = configured_basemap()

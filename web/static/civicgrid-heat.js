@@ -97,6 +97,23 @@
 
   function onFilters(fn) { listeners.push(fn); }
 
+  /* The problem-export links (exports/_links.html) follow the filters changed in place,
+     as web.pages.heatview.export_args writes them: status always, district as area. */
+  var EXPORT_KEYS = ["status", "category", "kind", "campaign", "from", "to", "area"];
+  function followExports(params) {
+    document.querySelectorAll("a[data-cg-filtered-export]").forEach(function (a) {
+      var url = new URL(a.href, window.location.href);
+      EXPORT_KEYS.forEach(function (k) { url.searchParams.delete(k); });
+      url.searchParams.set("status", statusOf(params));
+      ["category", "kind", "campaign", "from", "to"].forEach(function (k) {
+        if (params.get(k)) { url.searchParams.set(k, params.get(k)); }
+      });
+      if (params.get("district")) { url.searchParams.set("area", "district:" + params.get("district")); }
+      a.href = url.pathname + url.search;
+    });
+  }
+  listeners.push(followExports);
+
   /* --- compact outlines (geo/reports/shapes.py, cg-rings-1) -------------------------------- */
 
   function decodeShapes(data, gcj02) {

@@ -59,12 +59,40 @@
     var name = "cg-" + spec.id;
     if (!map.getPane(name)) {
       var onTop = spec.kind === "points" || spec.kind === "problems";
-      map.createPane(name).style.zIndex = String((onTop ? 500 : 400) + index);
+      // style.above: drawn over the later layers of its kind (listed first, drawn on top)
+      var above = spec.style && spec.style.above ? 50 : 0;
+      map.createPane(name).style.zIndex = String((onTop ? 500 : 400) + index + above);
     }
     return name;
   }
 
+  /* style.cluster: a points layer clustered by leaflet.markercluster (when the page
+   * links it), clusters in the layer's style.clusterColor with their count. */
+  function clustered(map, spec, layer) {
+    if (!spec.style || !spec.style.cluster || !L.markerClusterGroup) { return layer; }
+    // markercluster needs the map's deepest zoom (a map without tiles has none: 19 as OSM)
+    if (!map.options.maxZoom) { map.options.maxZoom = 19; }
+    var color = spec.style.clusterColor || "#555";
+    var group = L.markerClusterGroup({
+      maxClusterRadius: 40,
+      showCoverageOnHover: false,
+      iconCreateFunction: function (cluster) {
+        return L.divIcon({
+          html: "<span style='background:" + color + "'>" + cluster.getChildCount() + "</span>",
+          className: "cg-cluster cg-cluster-" + spec.id,
+          iconSize: L.point(34, 34)
+        });
+      }
+    });
+    group.addLayer(layer);
+    return group;
+  }
+
   function buildLayer(map, spec, index, data, gcj02) {
+    return clustered(map, spec, geoJsonLayer(map, spec, index, data, gcj02));
+  }
+
+  function geoJsonLayer(map, spec, index, data, gcj02) {
     var base = spec.style || {};
     var isPoints = spec.kind === "points";
     return L.geoJSON(data, {
@@ -112,7 +140,9 @@
   function init(map, config) {
     window.civicgridMap.map = map;  // for tests and page scripts
     window.civicgridMap.groups = {};
-    var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+    // Open on wide screens; on phones folded to its button (it covered half the map).
+    var phone = window.matchMedia && window.matchMedia("(max-width: 700px)").matches;
+    var control = L.control.layers(null, null, { collapsed: !!phone }).addTo(map);
     var container = map.getContainer();
     var counts = {};
     var pending = config.layers.length;

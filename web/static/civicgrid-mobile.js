@@ -15,6 +15,16 @@
     });
   });
 
+  // --- the language link keeps the page's filters, also those a page script changed in
+  // place (history.replaceState): only lang changes ---------------------------------
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest(".cg-lang a[data-lang]");
+    if (!link) return;
+    var params = new URLSearchParams(window.location.search);
+    params.set("lang", link.getAttribute("data-lang"));
+    link.href = window.location.pathname + "?" + params.toString();
+  }, true);
+
   // --- on phones the user box and the language link go into the menu (one copy each) --
   function userIntoMenu() {
     var list = document.querySelector(".cg-menu-list");
@@ -36,7 +46,8 @@
     window.dispatchEvent(new Event("resize"));  // Leaflet maps measure themselves again
   }
   function foldFilters() {
-    document.querySelectorAll("form.cg-filters").forEach(function (form) {
+    // the maps' filter bars (cg-filters) and the rankings' and scores' forms (cg-filter)
+    document.querySelectorAll("form.cg-filters, form.cg-filter").forEach(function (form) {
       if (form.previousElementSibling && form.previousElementSibling.classList.contains("cg-filter-toggle")) return;
       var button = document.createElement("button");
       button.type = "button";

@@ -8,9 +8,7 @@
   var labels = JSON.parse(holder.dataset.labels);
   var COLOURS = { overdue: "#c0392b", due_soon: "#e67e22", on_time: "#27ae60", awaiting: "#2980b9", found: "#7f8c8d" };
   var map = L.map(holder, { maxZoom: 19 }).setView([32.0, 120.86], 12);
-  if (holder.dataset.tiles) {
-    L.tileLayer(holder.dataset.tiles, { maxZoom: 19, attribution: holder.dataset.attribution || "" }).addTo(map);
-  }
+  var base = window.civicgridPhoneMap(map, holder);
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "cg-legend");
@@ -54,7 +52,7 @@
   }
   function extend(b) { if (b.isValid()) bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); }
   var areas = load("areas", holder.dataset.areas).then(function (geo) {
-    extend(L.geoJSON(geo, { style: { color: "#555", weight: 2, fillOpacity: 0.04 } }).addTo(map).getBounds());
+    extend(L.geoJSON(geo, { coordsToLatLng: base.coordsToLatLng, style: { color: "#555", weight: 2, fillOpacity: 0.04 } }).addTo(map).getBounds());
   }).catch(function () {});
   var marks = load("markers", holder.dataset.markers).then(function (geo) {
     return withClustering(geo.features.length).then(function (group) { return [geo, group]; });
@@ -62,6 +60,7 @@
     var geo = loaded[0], cluster = loaded[1].addTo(map);
     holder.dataset.clustered = L.MarkerClusterGroup && cluster instanceof L.MarkerClusterGroup ? "1" : "0";
     var layer = L.geoJSON(geo, {
+      coordsToLatLng: base.coordsToLatLng,
       pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, { radius: 9, color: "#fff", weight: 2, fillOpacity: 0.95, fillColor: COLOURS[f.properties.state] || "#777" });
       },

@@ -9,7 +9,7 @@
   var data = JSON.parse(document.getElementById("cg-report-data").textContent);
   var msg = data.msg, maxBytes = parseInt(form.dataset.photoMax, 10);
   var MAX_SIDE = 1600, POOR_M = 100;
-  var accuracy = null, map, pin, points = [];
+  var accuracy = null, map, pin, base, points = [];
 
   function $(sel) { return form.querySelector(sel); }
   function say(el, text) { el.textContent = text || ""; el.hidden = !text; }
@@ -50,11 +50,12 @@
     say(form.querySelector("[data-testid=location-text]"), lat.toFixed(5) + ", " + lon.toFixed(5) + "  " + text);
     warn();
     if (map) {
+      var shown = base.toMap(lat, lon);  // GCJ-02 tiles: the pin shifted onto them
       if (!pin) {
-        pin = L.marker([lat, lon], { draggable: true }).addTo(map);
-        pin.on("dragend", function () { var p = pin.getLatLng(); accuracy = null; place(p.lat, p.lng); });
-      } else pin.setLatLng([lat, lon]);
-      map.setView([lat, lon], Math.max(map.getZoom(), 16));
+        pin = L.marker(shown, { draggable: true }).addTo(map);
+        pin.on("dragend", function () { var p = base.fromMap(pin.getLatLng()); accuracy = null; place(p.lat, p.lng); });
+      } else pin.setLatLng(shown);
+      map.setView(shown, Math.max(map.getZoom(), 16));
     }
     nearby(lat, lon);
   }
@@ -141,7 +142,7 @@
     }).then(function () {
       form.reset(); accuracy = null;
       form.querySelector("[data-testid=fixed-fields]").hidden = true;
-      if (pin) { var p = pin.getLatLng(); form.elements.lat.value = p.lat.toFixed(6); form.elements.lon.value = p.lng.toFixed(6); }
+      if (pin) { var p = base.fromMap(pin.getLatLng()); form.elements.lat.value = p.lat.toFixed(6); form.elements.lon.value = p.lng.toFixed(6); }
       return window.cgQueue.show();
     }).then(function () {
       return navigator.onLine ? window.cgQueue.flush() : null;
@@ -153,14 +154,12 @@
   var holder = document.getElementById("cg-report-map");
   if (window.L && holder) {
     map = L.map(holder, { zoomControl: true, maxZoom: 19 }).setView([32.0, 120.86], 12);
-    if (holder.dataset.tiles) {
-      L.tileLayer(holder.dataset.tiles, { maxZoom: 19, attribution: holder.dataset.attribution || "" }).addTo(map);
-    }
+    base = window.civicgridPhoneMap(map, holder);
     fetch(holder.dataset.areas, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
-      var layer = L.geoJSON(geo, { style: { color: "#7f8c8d", weight: 2, fillOpacity: 0.05 } }).addTo(map);
+      var layer = L.geoJSON(geo, { coordsToLatLng: base.coordsToLatLng, style: { color: "#7f8c8d", weight: 2, fillOpacity: 0.05 } }).addTo(map);
       if (!pin && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
     }).catch(function () {});
-    map.on("click", function (e) { accuracy = null; place(e.latlng.lat, e.latlng.lng); });
+    map.on("click", function (e) { var p = base.fromMap(e.latlng); accuracy = null; place(p.lat, p.lng); });
   }
   locate();
 })();

@@ -6,12 +6,13 @@
    - everything else, and every POST, goes to the network untouched.
    Logging out empties the pages cache: one person's work list never shows to the next. */
 "use strict";
-var VERSION = "cg-v1";
+var VERSION = "cg-v2";
 var ASSETS = VERSION + "-assets", PAGES = VERSION + "-pages";
 var SHELL = ["/my", "/report", "/api/v1/my/markers", "/api/v1/areas?level=grid"];
 var STATIC = [
   "/static/civicgrid.css", "/static/civicgrid-mobile.css", "/static/civicgrid-mobile.js",
-  "/static/civicgrid-my.js", "/static/civicgrid-report.js", "/static/favicon.svg",
+  "/static/civicgrid-my.js", "/static/civicgrid-report.js", "/static/civicgrid-phonemap.js",
+  "/static/favicon.svg",
   "/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
   "/vendor/leaflet.markercluster/leaflet.markercluster.js",
   "/vendor/leaflet.markercluster/MarkerCluster.css",
