@@ -93,14 +93,15 @@ def abort_offorigin(page: Any, base: str) -> list[str]:
     """Abort every request leaving ``base`` (tiles, CDNs) and return the list their URLs
     are collected in, for a test to check which ones the page asked for."""
     asked: list[str] = []
-    page.route(
-        "**/*",
-        lambda route: (
+
+    def handle(route: Any) -> None:
+        if route.request.url.startswith(base):
             route.continue_()
-            if route.request.url.startswith(base)
-            else (asked.append(route.request.url), route.abort())
-        ),
-    )
+            return
+        asked.append(route.request.url)
+        route.abort()
+
+    page.route("**/*", handle)
     return asked
 
 
