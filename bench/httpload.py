@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,8 +70,13 @@ def drive(
     seconds: float,
     max_requests: int,
 ) -> Results:
-    """Run the load: ``pick(client, n)`` gives client number ``client``'s ``n``-th request."""
-    return asyncio.run(_drive(port, pick, clients, seconds, max_requests))
+    """Run the load: ``pick(client, n)`` gives client number ``client``'s ``n``-th request.
+
+    The event loop runs in a thread of its own, so the caller may already be running one
+    (Playwright's sync API keeps a loop in the main thread of a test process)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run = pool.submit(asyncio.run, _drive(port, pick, clients, seconds, max_requests))
+        return run.result()
 
 
 async def _drive(

@@ -194,9 +194,9 @@ def authenticate_request(
         _record(engine, None, actor, "token_rejected", target, {"reason": state}, ip)
         raise token_error(state)
     actor = f"token:{known.principal.name}"
-    if known.last_used_at is None or now - known.last_used_at >= USE_RECORD_INTERVAL:
-        known.last_used_at = now  # this worker records the next use an interval later
-        _record(engine, known.token_id, actor, "token_use", target, None, ip)
+    due = known.last_used_at is None or now - known.last_used_at >= USE_RECORD_INTERVAL
+    if due and _record(engine, known.token_id, actor, "token_use", target, None, ip):
+        known.last_used_at = now  # recorded: this worker records the next use an interval later
     return known.principal
 
 

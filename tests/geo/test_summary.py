@@ -223,15 +223,15 @@ def test_summary_equals_recount_after_any_changes(city_with_points, steps) -> No
     engine = city_with_points
     with transaction(engine) as session:
         points = dict(session.execute(sa.select(InspectionPoint.code, InspectionPoint.id)).all())
-        clock = T0
+        now = T0
         for step in steps:
             if step[0] == "insert":
                 _insert(session, step[1], points)
             elif step[0] == "status":
                 _change_status(session, step[1], step[2])
             else:
-                clock += timedelta(hours=step[1])
-                clock.advance_clock(session, clock)
+                now += timedelta(hours=step[1])
+                clock.advance_clock(session, now)
             bad = summary.mismatches(session)
             assert bad.empty, bad.to_string()
         session.rollback()
