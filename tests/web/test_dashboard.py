@@ -156,3 +156,14 @@ def test_rounds_chart_shows_each_round_as_its_page_does(app: Flask, tmp_path: Pa
     assert text.splitlines()[1].startswith("2026年第四季度实地测评,0.75,")
     before = _charts(client.get("/dashboard?period=2026-08").get_data(as_text=True))
     assert before["rounds"]["labels"] == [] and before["rounds"]["empty"]
+
+
+def test_opens_on_the_last_complete_period_like_the_rankings(heat_app: Flask) -> None:
+    from geo.core.periods import current_period
+
+    client = signed_in(heat_app, "city_officer")
+    tz = heat_app.config["TIMEZONE"]
+    html = client.get("/dashboard").get_data(as_text=True)
+    last_week = current_period("week", tz).previous().code
+    assert f'value="{last_week}"' in html
+    assert f'value="{current_period("week", tz).code}"' not in html

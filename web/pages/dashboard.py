@@ -75,7 +75,8 @@ def _query() -> DashboardQuery:
         raise InvalidParameterError(tr("every 应为 week 或 month", "every must be week or month"))
     text = request.args.get("period", "")
     tz = current_app.config["TIMEZONE"]
-    period: Period = parse_period(text) if text else current_period(kind, tz)
+    # Like /rankings: the last complete period by default (a running one has barely begun).
+    period: Period = parse_period(text) if text else current_period(kind, tz).previous()
     if "every" in request.args and period.kind != kind:  # "month" asked with a week given
         period = period_containing(period.end - timedelta(days=1), kind)
     lang = current_lang()
