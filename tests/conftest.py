@@ -390,7 +390,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Browser tests run on SQLite only: what Chromium checks (layout, scripts, forms) does
     not depend on the backend, and the PostGIS variants of every route are covered by the
     test-client tests; this keeps `make test` within its time budget."""
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         on_postgis = "postgis" in params.values()
