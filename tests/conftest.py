@@ -387,9 +387,8 @@ def sqlite_app(sqlite_engine: Engine) -> Flask:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests run on SQLite only: what Chromium checks (layout, scripts, forms) does
-    not depend on the backend, and the PostGIS variants of every route are covered by the
-    test-client tests; this keeps `make test` within its time budget."""
+    """Browser tests run on SQLite only: what Chromium checks does not depend on the
+    backend, and test-client tests cover every route on PostGIS (saves `make test` time)."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
