@@ -4,9 +4,27 @@ modules use (tests/web/test_openapi.py, tests/web/test_ogcapi_fuzz.py)."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
+
+from tests.helpers import add_token, load_scoped_city
+from web import database
+
+
+def fuzz_city(app: Flask, folder: Path, prefix: str) -> tuple[Flask, dict[str, dict[str, str]]]:
+    """``app`` with the scoped test city, and the headers of a city-wide and a grid-scoped
+    token (named ``<prefix>-city``, ``<prefix>-grid``) to fuzz as."""
+    with app.app_context():
+        engine = database.engine()
+    load_scoped_city(engine, folder)
+    headers = {
+        "city": add_token(engine, f"{prefix}-city", "city_officer"),
+        "grid": add_token(engine, f"{prefix}-grid", "grid_manager"),
+    }
+    return app, headers
 
 
 def fuzz_operations(

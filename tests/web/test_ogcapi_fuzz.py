@@ -9,23 +9,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.helpers import add_token, load_scoped_city
-from tests.web.fuzzing import fuzz_operations
-from web import database
+from tests.web.fuzzing import fuzz_city, fuzz_operations
 
 FUZZ_EXAMPLES = 3  # per operation, principal and mode: 39 operations, kept within make test
 
 
 @pytest.fixture
 def fuzz_app(app: Flask, tmp_path: Path):
-    with app.app_context():
-        engine = database.engine()
-    load_scoped_city(engine, tmp_path)
-    headers = {
-        "city": add_token(engine, "ogc-fuzz-city", "city_officer"),
-        "grid": add_token(engine, "ogc-fuzz-grid", "grid_manager"),
-    }
-    return app, headers
+    return fuzz_city(app, tmp_path, "ogc-fuzz")
 
 
 @pytest.mark.slow  # schemathesis over every collection

@@ -9,9 +9,7 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
-from tests.helpers import add_token, load_scoped_city
-from tests.web.fuzzing import fuzz_operations
-from web import database
+from tests.web.fuzzing import fuzz_city, fuzz_operations
 
 FUZZ_EXAMPLES = 10  # per operation and principal: bounded, the suite stays fast
 
@@ -41,14 +39,7 @@ def test_every_api_route_is_described(app: Flask, client) -> None:
 
 @pytest.fixture
 def fuzz_app(app: Flask, tmp_path: Path):
-    with app.app_context():
-        engine = database.engine()
-    load_scoped_city(engine, tmp_path)
-    headers = {
-        "city": add_token(engine, "fuzz-city", "city_officer"),
-        "grid": add_token(engine, "fuzz-grid", "grid_manager"),
-    }
-    return app, headers
+    return fuzz_city(app, tmp_path, "fuzz")
 
 
 @pytest.mark.slow  # schemathesis over the whole API
