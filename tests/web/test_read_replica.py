@@ -88,6 +88,23 @@ def replicated_app(
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _pause_replay(replica: sa.Engine, primary: sa.Engine, seconds: float = 30) -> None:
+    """Pause replay for certain: a pause request is only honoured at the next WAL record
+    (one more record may still be applied), so emit records until the state is 'paused'."""
+    with replica.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_wal_replay_pause()")
+    deadline = time.monotonic() + seconds
+    while True:
+        with replica.connect() as conn:
+            state = conn.exec_driver_sql("SELECT pg_get_wal_replay_pause_state()").scalar_one()
+        if state == "paused":
+            return
+        assert time.monotonic() < deadline, f"replay did not pause ({state})"
+        with primary.begin() as conn:  # a committed transaction id: a flushed record
+            conn.exec_driver_sql("SELECT pg_current_xact_id()")
+        time.sleep(0.05)
+
+
 def _assigned(html: str) -> bool:
     """The page offers the steps of an assigned problem (rectify), not of a found one."""
     return 'data-testid="form-rectify"' in html and 'data-testid="form-assign"' not in html
@@ -109,8 +126,7 @@ def test_own_change_is_read_from_the_primary_while_the_replica_lags(replicated_a
     url = f"/problems/{pid}"
     token = _csrf(alice, url)
     _wait_for(replica, primary)  # both logins are on the replica: only lag from here on
-    with replica.connect() as conn:
-        conn.exec_driver_sql("SELECT pg_wal_replay_pause()")
+    _pause_replay(replica, primary)
 
     form = {"unit": "东门街道办事处", "version": "1", "csrf_token": token}
     response = alice.post(f"{url}/assign", data=form)
