@@ -244,6 +244,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int("CIVICGRID_DB_POOL_TIMEOUT"),
     ),
     Setting(
+        "CIVICGRID_WRITE_WAIT_SECONDS",
+        120,
+        "SQLite: seconds a web write waits for another writer (an ingest holds the lock "
+        "while its batch is written) before HTTP 503; long enough for a 1M-row batch.",
+        _positive_int("CIVICGRID_WRITE_WAIT_SECONDS"),
+    ),
+    Setting(
         "CIVICGRID_PROXY_HOPS",
         0,
         "Number of trusted reverse proxies in front (their X-Forwarded-For/-Proto are "

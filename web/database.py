@@ -66,6 +66,7 @@ def _engine(app: Flask, url: str) -> Engine:
         url,
         pool_size=int(app.config["DB_POOL_SIZE"]),
         pool_timeout=int(app.config["DB_POOL_TIMEOUT"]),
+        busy_timeout_ms=int(app.config["WRITE_WAIT_SECONDS"]) * 1000,
     )
 
 

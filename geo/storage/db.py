@@ -16,16 +16,23 @@ import sqlalchemy.orm as so
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite connection waits for another writer's lock (default; see make_engine)."""
+_BUSY_INFO = "civicgrid_busy_timeout_ms"
 WRITE_OPTION = "civicgrid_write"
 
 
 def make_engine(
-    url: str, echo: bool = False, pool_size: int | None = None, pool_timeout: int | None = None
+    url: str,
+    echo: bool = False,
+    pool_size: int | None = None,
+    pool_timeout: int | None = None,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> Engine:
     """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
     For SQLite the parent folder is created, and every connection gets WAL mode,
-    a busy timeout and enforced foreign keys. ``pool_size`` connections are kept open
+    a busy timeout (``busy_timeout_ms``: how long a writer waits for another writer's
+    lock) and enforced foreign keys. ``pool_size`` connections are kept open
     (as many again may be opened at peaks); a caller waits ``pool_timeout`` seconds for
     a free one, then gets ``sqlalchemy.exc.TimeoutError`` (a 503 on the web). None keeps
     SQLAlchemy's defaults (5, and 30 s).
@@ -38,25 +45,24 @@ def make_engine(
         pool.update(pool_timeout=pool_timeout)
     if sa_url.get_backend_name() == "sqlite":
         in_memory = sa_url.database in (None, "", ":memory:")
-        return _make_sqlite_engine(sa_url, echo, {} if in_memory else pool)
+        return _make_sqlite_engine(sa_url, echo, {} if in_memory else pool, busy_timeout_ms)
     return sa.create_engine(sa_url, echo=echo, pool_pre_ping=True, **pool)
 
 
-def _make_sqlite_engine(url: sa.URL, echo: bool, pool: dict[str, Any]) -> Engine:
+def _make_sqlite_engine(url: sa.URL, echo: bool, pool: dict[str, Any], busy_ms: int) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
-    )
+    engine = sa.create_engine(url, echo=echo, connect_args={"timeout": busy_ms / 1000}, **pool)
 
     @sa.event.listens_for(engine, "connect")
-    def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    def _set_pragmas(dbapi_conn: Any, record: Any) -> None:
         # Take control of transactions ourselves so BEGIN is explicit (pysqlite's
         # implicit transactions do not cover DDL and would break atomic batches).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        record.info[_BUSY_INFO] = int(busy_ms)  # restored after a quick_transaction
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -127,9 +133,8 @@ def quick_transaction(engine: Engine, wait_ms: int = QUICK_WAIT_MS) -> Iterator[
                 yield session
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
-                )
+                usual = conn.connection.info.get(_BUSY_INFO, SQLITE_BUSY_TIMEOUT_MS)
+                conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={usual}")  # type: ignore[union-attr]
 
 
 # --- read replicas (PostgreSQL streaming replication) ---------------------------------

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from flask import Flask
 
-import geo.storage.db
 from geo.storage.db import make_engine, session_factory
 from geo.storage.faults import is_fault, unavailable
 from tests.helpers import (
@@ -74,12 +73,10 @@ def test_database_down_is_503_everywhere(city) -> None:
     assert "<errors>" in _service_unavailable(xml)
 
 
-def test_write_refused_by_a_held_lock_changes_nothing(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(geo.storage.db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+def test_write_refused_by_a_held_lock_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "busy.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True})
+    config = {"DATABASE_URL": f"sqlite:///{path}", "TESTING": True, "WRITE_WAIT_SECONDS": 1}
+    app = create_app(config)
     with app.app_context():
         engine = database.engine()
     from geo.summary.upgrade import upgrade

@@ -5,8 +5,9 @@ last use is recorded at most once per interval, outside the request, or skipped.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,18 +20,26 @@ from geo.access import audit
 from geo.access.audit import entries, utcnow
 from geo.storage.access_models import ApiToken
 from geo.storage.db import transaction
+from geo.storage.models import Problem
 from tests.helpers import add_token, add_user, load_tiny_city_with_points, login_client
 from web import database
 
 
 @contextmanager
-def _write_lock(engine: sa.Engine) -> Iterator[None]:
-    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+def _write_lock(engine: sa.Engine) -> Iterator[Callable[[], None]]:
+    """Hold SQLite's write lock (as an ingest does) until the block ends or ``release()``."""
+    holder = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
+    released = threading.Lock()
+
+    def release() -> None:
+        if released.acquire(blocking=False):
+            holder.execute("ROLLBACK")
+
     try:
-        yield
+        yield release
     finally:
-        holder.execute("ROLLBACK")
+        release()
         holder.close()
 
 
@@ -88,3 +97,30 @@ def test_token_use_is_recorded_at_most_once_per_interval(
     with transaction(engine, write=False) as s:
         used = s.scalar(sa.select(ApiToken.last_used_at))
     assert used == later
+
+
+def test_a_web_write_waits_for_the_lock_then_goes_through(tmp_path: Path) -> None:
+    """Writers wait up to CIVICGRID_WRITE_WAIT_SECONDS for an ingest's lock (issue 22):
+    released within the wait, the write is stored, not refused with a 503."""
+    from web import create_app
+
+    url = f"sqlite:///{tmp_path / 'wait.db'}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "WRITE_WAIT_SECONDS": 20})
+    with app.app_context():
+        engine = database.engine()
+    from geo.summary.upgrade import upgrade
+
+    upgrade(engine)
+    engine, token = _city(app, tmp_path)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 20_000
+    body = {"lon": 120.82, "lat": 32.01, "category": "litter", "found_at": "2024-05-01"}
+    with _write_lock(engine) as release:
+        threading.Timer(1.0, release).start()
+        seconds, response = _timed(
+            lambda: app.test_client().post("/api/v1/problems", json=body, headers=token)
+        )
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert seconds >= 0.9  # it did wait for the lock
+    with transaction(engine, write=False) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Problem)) == 1
