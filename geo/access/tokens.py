@@ -39,6 +39,9 @@ NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
 _BAD_TOKEN = tr("令牌无效", "invalid token")
 USE_RECORD_INTERVAL = timedelta(minutes=5)
 """A token's use is recorded (last use, audit ``token_use``) at most this often."""
+USE_RETRY_INTERVAL = timedelta(seconds=30)
+"""After a use could not be recorded (a writer held the lock), the next try waits this
+long: during a long ingest only one request per interval pays the short lock wait."""
 log = logging.getLogger(__name__)
 
 
@@ -158,6 +161,7 @@ class _Known:
     token_id: int
     expires_at: datetime | None
     last_used_at: datetime | None
+    next_try: datetime | None = None
 
 
 _KNOWN: PrincipalCache[_Known] = PrincipalCache()
@@ -195,8 +199,11 @@ def authenticate_request(
         raise token_error(state)
     actor = f"token:{known.principal.name}"
     due = known.last_used_at is None or now - known.last_used_at >= USE_RECORD_INTERVAL
-    if due and _record(engine, known.token_id, actor, "token_use", target, None, ip):
-        known.last_used_at = now  # recorded: this worker records the next use an interval later
+    if due and (known.next_try is None or now >= known.next_try):
+        if _record(engine, known.token_id, actor, "token_use", target, None, ip):
+            known.last_used_at = now  # this worker records the next use an interval later
+        else:
+            known.next_try = now + USE_RETRY_INTERVAL
     return known.principal
 
 

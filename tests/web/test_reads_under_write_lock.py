@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from geo.access import audit
+from geo.access import audit, tokens
 from geo.access.audit import entries, utcnow
 from geo.storage.access_models import ApiToken
 from geo.storage.db import transaction
@@ -62,7 +62,9 @@ def _uses(engine: sa.Engine) -> int:
         return len(entries(s, "token_use"))
 
 
-def test_reads_are_served_while_a_writer_holds_the_lock(sqlite_app: Flask, tmp_path) -> None:
+def test_reads_are_served_while_a_writer_holds_the_lock(
+    sqlite_app: Flask, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine, token = _city(sqlite_app, tmp_path)
     page_client = sqlite_app.test_client()
     assert login_client(page_client, "alice").status_code == 302
@@ -79,7 +81,11 @@ def test_reads_are_served_while_a_writer_holds_the_lock(sqlite_app: Flask, tmp_p
         assert bad.status_code == 401  # refused at once; its audit entry is skipped
     assert _uses(engine) == 0  # the use could not be recorded under the lock: skipped
     assert api.get("/api/v1/problems", headers=token).status_code == 200
-    assert _uses(engine) == 1  # recorded by the next request
+    assert _uses(engine) == 0  # not tried again at once: one try per retry interval
+    later = utcnow() + tokens.USE_RETRY_INTERVAL + timedelta(seconds=1)
+    monkeypatch.setattr(audit, "utcnow", lambda: later)
+    assert api.get("/api/v1/problems", headers=token).status_code == 200
+    assert _uses(engine) == 1  # recorded by the first request after the interval
 
 
 def test_token_use_is_recorded_at_most_once_per_interval(
