@@ -72,6 +72,19 @@ def _fill_of(page: Any, code: str) -> str:
     )
 
 
+def _legend_classes(page: Any, breaks: list[float]) -> list[str]:
+    """The count classes the legend shows for these breaks (the heat data otherwise as
+    loaded); the legend is then redrawn from the real breaks."""
+    return page.evaluate(
+        "breaks => { const c = civicgridMap.choropleth, real = c.heat.data;"
+        " c.updateLegend(Object.assign({}, real, {breaks: breaks}));"
+        " const rows = [...document.querySelectorAll('[data-testid=heat-legend] .cg-legend-item')]"
+        "   .map(e => e.textContent.trim());"
+        " c.updateLegend(real); return rows.slice(1, 1 + breaks.length); }",
+        breaks,
+    )
+
+
 def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> None:
     with live_server(heat_app) as base:
         page, watch = _open(browser, base, "/", heat_app)
@@ -79,6 +92,7 @@ def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> 
         assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "8"
         legend = page.get_by_test_id("heat-legend")
         assert legend.inner_text().startswith("未整改问题数 · 网格")
+        assert _legend_classes(page, [3, 4, 6.5]) == ["1 – 3", "4", "5 – 6"]  # whole counts
         hot = _fill_of(page, GRID)  # two unresolved problems
         x, y = _screen_xy(page, 32.02, 120.8125)
         page.mouse.move(x - 5, y - 5)

@@ -351,8 +351,11 @@
       html += row(ZERO, "0 (" + text.zero + ")");
       var offset = Math.max(0, PALETTES[metric].length - breaks.length), low = 0;
       breaks.forEach(function (b, i) {
+        // Counts are whole numbers: a class (low, b] holds floor(low)+1 … floor(b), so a
+        // fractional break never shows as "4 – 4" or rounds up past the class's values.
         var from = digits === 0 ? Math.floor(low) + 1 : low;
-        var label = (digits === 0 && from >= b) ? fmt(b, 0) : fmt(from, digits) + " – " + fmt(b, digits);
+        var to = digits === 0 ? Math.floor(b) : b;
+        var label = (digits === 0 && from >= to) ? fmt(to, 0) : fmt(from, digits) + " – " + fmt(to, digits);
         html += row(PALETTES[metric][offset + i], label);
         low = b;
       });
