@@ -17,6 +17,8 @@ callers use the columnar Python path. Coordinates: EPSG:4326 lon/lat, 6 decimals
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +58,14 @@ def sql_offset(session: so.Session, tz: str) -> int | None:
     now = datetime.now(UTC).replace(tzinfo=None)
     start = (first or now) - timedelta(days=366)
     end = max(last or now, now) + timedelta(days=5 * 366)
-    utc = pd.date_range(start, end, freq="D", tz="UTC")
+    return _fixed_offset(tz, start.year, end.year)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_offset(tz: str, first_year: int, last_year: int) -> int | None:
+    """``tz``'s UTC offset (seconds) if it is the same every day of these whole years,
+    else None. Kept: it is asked on every OGC page and costs more than the page's SQL."""
+    utc = pd.date_range(f"{first_year}-01-01", f"{last_year}-12-31", freq="D", tz="UTC")
     offsets = (utc.tz_convert(tz).tz_localize(None) - utc.tz_localize(None)).unique()
     return int(offsets[0].total_seconds()) if len(offsets) == 1 else None
 
@@ -74,24 +83,15 @@ def problem_features(
     ``offset_s`` is the fixed UTC offset of the export's time zone, in seconds;
     lon/lat are EPSG:4326 degrees, rounded to 6 decimals in the feature.
     """
-    pg = is_postgres(session)
-    areas = {level: so.aliased(Area, name=f"a_{level}") for level in ANCESTRY_LEVELS}
-    point = so.aliased(InspectionPoint, name="pt")
-    values = _property_values(taxonomy, lang, offset_s, filt.as_of, areas, point, pg)
-    props = _json_object(pg, [(f.name, values[f.name]) for f in PROBLEM_FIELDS])
-    feature = _json_object(
-        pg,
-        [("type", "Feature"), ("id", Problem.id), ("geometry", _point(pg)), ("properties", props)],
-    )
-    columns: list[Any] = [_utf8(feature, pg).label("feature"), Problem.lon, Problem.lat]
-    stmt: sa.Select[Any] = sa.select(*columns)
+    shape = _feature_shape(taxonomy, lang, offset_s, is_postgres(session))
+    stmt: sa.Select[Any] = sa.select(*shape.columns)
     stmt = stmt.select_from(Problem).outerjoin(
         ResponsibleUnit, ResponsibleUnit.id == Problem.unit_id
     )
-    stmt = stmt.outerjoin(point, point.id == Problem.point_id)
-    for level, alias in areas.items():
+    stmt = stmt.outerjoin(shape.point, shape.point.id == Problem.point_id)
+    for level, alias in shape.areas.items():
         stmt = stmt.outerjoin(alias, alias.id == getattr(Problem, f"{level}_id"))
-    stmt = filt.apply(stmt).order_by(Problem.id)
+    stmt = filt.apply(stmt).order_by(Problem.id).params({_AS_OF: filt.as_of})
     if page is not None:
         stmt = stmt.where(*page.where)
         if page.ids is not None:
@@ -101,11 +101,57 @@ def problem_features(
     return stmt
 
 
+_AS_OF = "feature_as_of"
+"""The bound parameter of the overdue rule's time in a cached feature expression."""
+
+
+@dataclass(frozen=True)
+class _FeatureShape:
+    """The feature expression (the select's columns) and the aliases it reads from."""
+
+    columns: tuple[Any, ...]
+    areas: dict[str, Any]
+    point: Any
+
+
+_SHAPES: dict[tuple[int, str, int, bool], tuple[Taxonomy, _FeatureShape]] = {}
+_SHAPES_LOCK = threading.Lock()
+
+
+def _feature_shape(taxonomy: Taxonomy, lang: str, offset_s: int, pg: bool) -> _FeatureShape:
+    """The feature expression for these labels, zone and backend, built once: it has
+    about a hundred SQL elements and cost more to build than an OGC page's query took to
+    run. Expressions are immutable, so requests on several threads share them; the
+    overdue rule's time is the bound parameter ``_AS_OF``."""
+    key = (id(taxonomy), lang, offset_s, pg)
+    with _SHAPES_LOCK:
+        kept = _SHAPES.get(key)
+    if kept is not None and kept[0] is taxonomy:
+        return kept[1]
+    areas = {level: so.aliased(Area, name=f"a_{level}") for level in ANCESTRY_LEVELS}
+    point = so.aliased(InspectionPoint, name="pt")
+    as_of = sa.bindparam(_AS_OF, type_=Problem.deadline.type)
+    values = _property_values(taxonomy, lang, offset_s, as_of, areas, point, pg)
+    props = _json_object(pg, [(f.name, values[f.name]) for f in PROBLEM_FIELDS])
+    feature = _json_object(
+        pg,
+        [("type", "Feature"), ("id", Problem.id), ("geometry", _point(pg)), ("properties", props)],
+    )
+    shape = _FeatureShape(
+        (_utf8(feature, pg).label("feature"), Problem.lon, Problem.lat), areas, point
+    )
+    with _SHAPES_LOCK:
+        if len(_SHAPES) >= 64:  # taxonomies of apps created and dropped (tests)
+            _SHAPES.clear()
+        _SHAPES[key] = (taxonomy, shape)
+    return shape
+
+
 def _property_values(
     taxonomy: Taxonomy,
     lang: str,
     offset_s: int,
-    as_of: datetime,
+    as_of: Any,
     areas: dict[str, Any],
     point: Any,
     pg: bool,

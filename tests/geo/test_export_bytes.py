@@ -16,7 +16,7 @@ from geo.core.taxonomy_file import default_taxonomy
 from geo.export import stream as export_module
 from geo.export.query import Page
 from geo.export.request import ExportRequest
-from geo.export.sql import problem_features
+from geo.export.sql import problem_features, sql_offset
 from geo.export.stream import feature_batches, stream_export
 from geo.reports.filters import ProblemFilter
 from geo.storage.db import is_postgres, session_factory
@@ -152,3 +152,34 @@ def test_a_voided_problem_is_not_exported_as_overdue(city, monkeypatch) -> None:
     assert fast == slow
     assert fast.pop(late) is True
     assert set(fast.values()) == {False}  # held is unresolved but never overdue (one rule)
+
+
+def test_the_shared_feature_expression_takes_each_request_s_time(city) -> None:
+    """The feature expression is built once per labels/zone/backend and shared: the
+    overdue rule must still be evaluated at each request's own time (a bound parameter)."""
+    with city.begin() as conn:
+        late = conn.execute(sa.select(sa.func.min(Problem.id))).scalar_one()
+        conn.execute(
+            sa.update(Problem)
+            .where(Problem.id == late)
+            .values(status="assigned", deadline=datetime(2024, 6, 1), rectified_at=None)
+        )
+
+    def overdue_at(as_of: datetime) -> bool:
+        with session_factory(city)() as session:
+            stmt = problem_features(
+                session, ProblemFilter(as_of=as_of), TAX, "zh", 8 * 3600, Page(ids=[late])
+            )
+            (text, _, _) = session.connection().execute(stmt).one()
+        return json.loads(text)["properties"]["overdue"]
+
+    assert overdue_at(datetime(2024, 7, 1)) is True
+    assert overdue_at(datetime(2024, 5, 1)) is False  # the same cached shape, an earlier time
+    assert overdue_at(datetime(2024, 7, 1)) is True
+
+
+def test_the_database_path_needs_a_fixed_offset(city) -> None:
+    with session_factory(city)() as session:
+        assert sql_offset(session, "Asia/Shanghai") == 8 * 3600
+        assert sql_offset(session, "Asia/Shanghai") == 8 * 3600  # asked again: kept
+        assert sql_offset(session, "Europe/Berlin") is None  # summer time: the Python path
