@@ -65,6 +65,21 @@ def count_rows(
     return int(session.scalar(stmt) or 0)
 
 
+COUNT_CAP = 100_000
+"""Totals are counted up to this many rows: an exact count of a million rows costs more
+than the page it comes with (a quarter of a second on PostGIS), so beyond it the answer
+is "more than COUNT_CAP"."""
+
+
+def count_up_to(session: so.Session, ids: sa.Select[Any], cap: int | None = None) -> int | None:
+    """How many rows ``ids`` (a select of one column) gives, or None when more than
+    ``cap`` (default ``COUNT_CAP``) do: the count stops there."""
+    cap = COUNT_CAP if cap is None else cap
+    inner = ids.limit(cap + 1).subquery()
+    count = int(session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0)
+    return None if count > cap else count
+
+
 def iter_chunks(
     session: so.Session,
     target: Target,

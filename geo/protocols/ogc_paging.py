@@ -6,8 +6,8 @@ the highest value on both backends), so the features are rendered for the page's
 base64url-encoded JSON. Following it asks for the rows after that key, which both
 engines find from an index at any depth; ``offset`` (Part 1) still works but has to
 step over the rows before it (an id-only scan). ``numberMatched`` is counted only up to
-``COUNT_CAP`` rows: beyond that it is left out (the spec makes it optional), as an exact
-count of a million rows would cost more than the page itself.
+``geo.export.query.COUNT_CAP`` rows: beyond that it is left out (the spec makes it
+optional), as an exact count of a million rows would cost more than the page itself.
 """
 
 from __future__ import annotations
@@ -24,11 +24,8 @@ import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError
 from geo.core.text import tr
-from geo.export.query import filtered, model_of
+from geo.export.query import count_up_to, filtered, model_of
 from geo.reports.filters import ProblemFilter, Target
-
-COUNT_CAP = 100_000
-"""numberMatched is given up to this many matches, and left out beyond."""
 
 Key = tuple[Any, ...]
 """A row's sort values then its id."""
@@ -149,6 +146,4 @@ def capped_count(
 ) -> int | None:
     """How many rows match, or None when more than ``COUNT_CAP`` do."""
     model = model_of(target)
-    inner = filtered(sa.select(model.id), target, filt).where(*where).limit(COUNT_CAP + 1)
-    count = int(session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0)
-    return None if count > COUNT_CAP else count
+    return count_up_to(session, filtered(sa.select(model.id), target, filt).where(*where))

@@ -20,6 +20,7 @@ from geo.core.errors import NotFoundError
 from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
+from geo.export.query import count_up_to
 from geo.protocols.problem_query import ProblemQuery
 from geo.storage.models import Area, InspectionPoint, Problem, ResponsibleUnit
 
@@ -58,7 +59,8 @@ class ProblemPage:
     """One page of a filtered, scoped problem list; ``total`` counts the whole list."""
 
     items: list[dict[str, Any]]
-    total: int
+    total: int | None
+    """How many match, None when more than ``COUNT_CAP`` do (not counted further)."""
     limit: int
     offset: int
 
@@ -70,14 +72,13 @@ def list_problems(
     taxonomy: Taxonomy,
     lang: str = "zh",
 ) -> ProblemPage:
-    """Problems in ``scope`` matching ``filters``, by id, one page (limit/offset)."""
+    """Problems in ``scope`` matching ``filters``, by id, one page (limit/offset); the
+    total counted up to ``COUNT_CAP``."""
     stmt = filters.apply(_select(scope))
-    total = session.scalar(
-        filters.apply(scoped(sa.select(sa.func.count(Problem.id)), scope, Problem))
-    )
+    total = count_up_to(session, filters.apply(scoped(sa.select(Problem.id), scope, Problem)))
     rows = session.execute(stmt.order_by(Problem.id).limit(filters.limit).offset(filters.offset))
     return ProblemPage(
-        [_as_json(r, taxonomy, lang) for r in rows], total or 0, filters.limit, filters.offset
+        [_as_json(r, taxonomy, lang) for r in rows], total, filters.limit, filters.offset
     )
 
 

@@ -12,6 +12,7 @@ from flask import Flask
 
 from geo.access.audit import entries, utcnow
 from geo.access.tokens import revoke_token
+from geo.export import query as export_query
 from geo.storage.access_models import ApiToken
 from geo.storage.db import transaction
 from geo.storage.models import IngestBatch
@@ -326,3 +327,19 @@ def test_nul_characters_never_reach_the_database(city) -> None:
     assert table_counts(engine)["problems"] == before
     login = client.post("/login", data={"username": "a\x00b", "password": "x"})
     assert login.status_code == 400
+
+
+def test_a_total_beyond_the_cap_is_not_counted(city, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Totals are counted up to COUNT_CAP (an exact count of millions costs more than the
+    page): beyond, null with total_more_than, and a full page still has a next link."""
+    app, _, _, tokens = city
+    client = app.test_client()
+    exact = client.get("/api/v1/problems?limit=2", headers=tokens["city"]).get_json()
+    assert exact["total"] > 3 and "total_more_than" not in exact
+    monkeypatch.setattr(export_query, "COUNT_CAP", 3)
+    capped = client.get("/api/v1/problems?limit=2", headers=tokens["city"]).get_json()
+    assert capped["total"] is None and capped["total_more_than"] == 3
+    assert capped["items"] == exact["items"]
+    assert capped["next"] == "/api/v1/problems?limit=2&offset=2"
+    last = f"/api/v1/problems?limit=2&offset={exact['total'] - 1}"
+    assert client.get(last, headers=tokens["city"]).get_json()["next"] is None  # not full

@@ -10,6 +10,7 @@ from typing import Any
 
 from geo.core.params import MAX_ID
 from geo.core.taxonomy import Taxonomy
+from geo.export.query import COUNT_CAP
 from geo.protocols.problem_query import MAX_LIMIT
 from geo.storage.models import LEVELS
 from geo.storage.statuses import ALL_STATUSES
@@ -251,7 +252,12 @@ def _problem_schemas(taxonomy: Taxonomy) -> dict[str, Any]:
             "required": ["items", "total", "limit", "offset", "next"],
             "properties": {
                 "items": {"type": "array", "items": _ref("Problem")},
-                "total": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": f"null when more than {COUNT_CAP:,} match (see total_more_than)",
+                },
+                "total_more_than": {"type": "integer", "enum": [COUNT_CAP]},
                 "limit": {"type": "integer"},
                 "offset": {"type": "integer"},
                 "next": {"type": "string", "nullable": True},

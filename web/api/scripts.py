@@ -19,6 +19,7 @@ from geo.core.errors import ValidationError
 from geo.core.params import MAX_ID, check_text, load_json
 from geo.core.text import tr
 from geo.core.timeparse import parse_time
+from geo.export import query as export_query
 from geo.ingest.intake import create_problem
 from geo.ingest.pipeline import IngestOptions
 from geo.ingest.uploads import check_source, ingest_upload
@@ -89,16 +90,22 @@ def problems() -> Response:
     taxonomy = database.taxonomy()
     filters = ProblemQuery.from_args(request.args, taxonomy, current_app.config["TIMEZONE"])
     page = list_problems(database.session(), current_scope(), filters, taxonomy, current_lang())
-    more = page.offset + len(page.items) < page.total
+    if page.total is None:  # more than COUNT_CAP match: a full page may have a next one
+        more = len(page.items) == page.limit
+    else:
+        more = page.offset + len(page.items) < page.total
     args: dict[str, str] = {**request.args, "offset": str(page.offset + page.limit)}
     args["limit"] = str(page.limit)
-    return jsonify(
-        items=page.items,
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        next=url_for("scripts_api.problems", **args) if more else None,  # type: ignore[arg-type]
-    )
+    body = {
+        "items": page.items,
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "next": url_for("scripts_api.problems", **args) if more else None,  # type: ignore[arg-type]
+    }
+    if page.total is None:
+        body["total_more_than"] = export_query.COUNT_CAP
+    return jsonify(body)
 
 
 @bp.get("/problems/<int:problem_id>")
