@@ -46,11 +46,13 @@ MAX_DERIVED = 16
 
 @dataclass(frozen=True)
 class Kept:
-    """A ranking and its rows as plain dicts (``Ranking.records()``, the same order), and
+    """A ranking and its rows as plain dicts (``Ranking.records()``, the same order), its
+    key in the cache (None when not kept: what the ranking depends on, for ETags), and
     what callers derived from them (a rendered page of rows, say), built once while kept."""
 
     ranking: Ranking
     records: list[dict[str, Any]]
+    key: Hashable = None
     _derived: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
@@ -69,9 +71,9 @@ class Kept:
         return value
 
 
-def keep(ranking: Ranking) -> Kept:
+def keep(ranking: Ranking, key: Hashable = None) -> Kept:
     """``ranking`` with its records built once."""
-    return Kept(ranking, ranking.records())
+    return Kept(ranking, ranking.records(), key)
 
 
 class RankingCache:
@@ -125,7 +127,7 @@ def published(
     key = ("published", stored.id, stored.computed_at)
     kept = cache.get(key)
     if kept is None:
-        kept = keep(publications.ranking_from(stored))  # loads the deferred figures
+        kept = keep(publications.ranking_from(stored), key)  # loads the deferred figures
         cache.put(key, kept)
     return kept, stored
 
@@ -147,13 +149,14 @@ def computed(
     closed = publications.is_closed(period, tz, now)
     minute = None if closed else now.replace(second=0, microsecond=0)
     before = published(cache, session, level, period.previous()) if frozen else None
-    previous_id = None if before is None else before[1].id
-    key = ("computed", meta, level, period.code, tz, top, minute, frozen, previous_id)
+    previous = None if before is None else before[0].key  # the published ranks it uses
+    key = ("computed", meta, level, period.code, tz, top, minute, previous)
     kept = None if level == "unit" else cache.get(key)
     if kept is None:
         ranks = None if before is None else publications.ranks(before[0].ranking)
-        when = minute or now
-        kept = keep(rankings(session, level, period, tz, top, when, ranks))
-        if level != "unit":
-            cache.put(key, kept)
+        figures = rankings(session, level, period, tz, top, minute or now, ranks)
+        if level == "unit":
+            return keep(figures)
+        kept = keep(figures, key)
+        cache.put(key, kept)
     return kept

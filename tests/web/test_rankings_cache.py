@@ -14,6 +14,7 @@ from flask import Flask
 from geo.reports import publications
 from tests.helpers import signed_in, write_csv
 from tests.stats_data import load_stats_city
+from web.httpcache import cache
 
 W47 = "/api/v1/rankings?level=street&period=2026-W47"
 PAGE = "/rankings?level=street&period=2026-W47"
@@ -58,7 +59,10 @@ def test_a_kept_ranking_answers_as_a_fresh_build(
         kept_page = client.get(PAGE).get_data(as_text=True)
     assert kept == fresh and _table(kept_page) == _table(page)
     assert "display" in kept["rows"][0] and "display" not in _kept_rows(stats_app)[0]
+    etag = client.get(W47).headers["ETag"]
+    assert client.get(W47, headers={"If-None-Match": etag}).status_code == 304
     _kept(stats_app).clear()
+    cache(stats_app).clear()  # the built responses too
     assert client.get(W47).get_json() == fresh
 
 

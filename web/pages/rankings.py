@@ -31,6 +31,7 @@ from geo.reports.stats import check_rate_level
 from geo.storage.db import quick_transaction
 from geo.storage.publication_models import Publication
 from web import database
+from web.httpcache import cached_response
 from web.i18n import current_lang, pick
 from web.security.guard import authenticated_principal, current_scope, requires
 
@@ -80,21 +81,36 @@ def page() -> ResponseReturnValue:
 def api() -> ResponseReturnValue:
     """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
     level, period, top = _args()
-    ranking, rows, published, _, _ = _ranking(level, period, top)
-    shown = _displayed(rows)
-    return jsonify(
-        {
-            "level": level,
-            "period": period.code,
-            "previous_period": ranking.previous.code,
-            "top": ranking.top,
-            "published_at": None if published is None else published.computed_at.isoformat(),
-            "notes": [pick(n) for n in ranking.notes],
-            "red": [r for r in shown if r["list"] == "red"],
-            "black": [r for r in shown if r["list"] == "black"],
-            "rows": shown,
-        }
-    )
+    shown = _ranking(level, period, top)
+
+    def body() -> str:
+        ranking, published = shown.ranking, shown.published
+        rows = _displayed(shown.rows)
+        return current_app.json.dumps(
+            {
+                "level": level,
+                "period": period.code,
+                "previous_period": ranking.previous.code,
+                "top": ranking.top,
+                "published_at": None if published is None else published.computed_at.isoformat(),
+                "notes": [pick(n) for n in ranking.notes],
+                "red": [r for r in rows if r["list"] == "red"],
+                "black": [r for r in rows if r["list"] == "black"],
+                "rows": rows,
+            }
+        )
+
+    if shown.kept.key is None:  # not kept (unit rankings): nothing to name it by
+        return current_app.response_class(body(), mimetype=JSON)
+    published = shown.published
+    stamp = None if published is None else (published.id, published.computed_at)
+    scope = None if shown.ids is None else tuple(sorted(shown.ids))
+    # Built and gzipped once while the ranking is kept; an ETag for revalidation.
+    key = ("rankings", shown.kept.key, stamp, current_lang(), scope)
+    return cached_response(key, body, JSON)
+
+
+JSON = "application/json"
 
 
 def _displayed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
