@@ -58,8 +58,9 @@ def page() -> ResponseReturnValue:
         comparison = publications.compare_ranking(
             database.session(), published, current_app.config["TIMEZONE"]
         )
-        ids = visible_area_ids(database.session(), current_scope(), level)
+        ids = shown.ids
         comparison.changes = [c for c in comparison.changes if ids is None or c["id"] in ids]
+    red, black = shown.kept.derived(("lists", shown.ids), lambda: _lists(rows))
     return render_template(
         "rankings/page.html",
         ranking=ranking,
@@ -67,8 +68,8 @@ def page() -> ResponseReturnValue:
         total=len(rows),
         page=page_no,
         page_size=PAGE_SIZE,
-        red=[r for r in rows if r["list"] == "red"],
-        black=[r for r in rows if r["list"] == "black"],
+        red=red,
+        black=black,
         tax=database.taxonomy(),
         publication=published,
         can_recompute=office,
@@ -86,6 +87,7 @@ def api() -> ResponseReturnValue:
     def body() -> str:
         ranking, published = shown.ranking, shown.published
         rows = _displayed(shown.rows)
+        red, black = _lists(rows)
         return current_app.json.dumps(
             {
                 "level": level,
@@ -94,8 +96,8 @@ def api() -> ResponseReturnValue:
                 "top": ranking.top,
                 "published_at": None if published is None else published.computed_at.isoformat(),
                 "notes": [pick(n) for n in ranking.notes],
-                "red": [r for r in rows if r["list"] == "red"],
-                "black": [r for r in rows if r["list"] == "black"],
+                "red": red,
+                "black": black,
                 "rows": rows,
             }
         )
@@ -111,6 +113,11 @@ def api() -> ResponseReturnValue:
 
 
 JSON = "application/json"
+
+
+def _lists(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The red and the black list's rows, in rank order."""
+    return [r for r in rows if r["list"] == "red"], [r for r in rows if r["list"] == "black"]
 
 
 def _displayed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
