@@ -86,6 +86,7 @@ class RankingCache:
         self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
         self._rows = 0
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Lock] = {}
 
     def get(self, key: Hashable) -> Kept | None:
         with self._lock:
@@ -106,6 +107,26 @@ class RankingCache:
                 _, dropped = self._kept.popitem(last=False)
                 self._rows -= len(dropped.records)
 
+    def get_or_build(self, key: Hashable, build: Callable[[], Kept]) -> Kept:
+        """The ranking kept for ``key``, else ``build()`` kept. Requests asking for the
+        same key meanwhile wait for that one build instead of repeating it: on a page's
+        first showing under load, every request thread would otherwise compute it."""
+        kept = self.get(key)
+        if kept is not None:
+            return kept
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        try:
+            with building:
+                kept = self.get(key)
+                if kept is None:
+                    kept = build()
+                    self.put(key, kept)
+                return kept
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
@@ -125,10 +146,8 @@ def published(
     if stored is None:
         return None
     key = ("published", stored.id, stored.computed_at)
-    kept = cache.get(key)
-    if kept is None:
-        kept = keep(publications.ranking_from(stored), key)  # loads the deferred figures
-        cache.put(key, kept)
+    # ranking_from loads the deferred figures
+    kept = cache.get_or_build(key, lambda: keep(publications.ranking_from(stored), key))
     return kept, stored
 
 
@@ -151,12 +170,9 @@ def computed(
     before = published(cache, session, level, period.previous()) if frozen else None
     previous = None if before is None else before[0].key  # the published ranks it uses
     key = ("computed", meta, level, period.code, tz, top, minute, previous)
-    kept = None if level == "unit" else cache.get(key)
-    if kept is None:
+
+    def build(key: Hashable = None) -> Kept:
         ranks = None if before is None else publications.ranks(before[0].ranking)
-        figures = rankings(session, level, period, tz, top, minute or now, ranks)
-        if level == "unit":
-            return keep(figures)
-        kept = keep(figures, key)
-        cache.put(key, kept)
-    return kept
+        return keep(rankings(session, level, period, tz, top, minute or now, ranks), key)
+
+    return build() if level == "unit" else cache.get_or_build(key, lambda: build(key))

@@ -3,6 +3,7 @@ rankings by, and that unit rankings are never kept."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,38 @@ def test_the_cache_is_bounded_by_rows_but_keeps_the_newest() -> None:
     assert cache.get("a") is None and cache.get("b") is not None
     cache.put("huge", _kept(50))  # larger than the bound alone: kept, the rest dropped
     assert len(cache) == 1 and cache.get("huge") is not None
+
+
+def test_requests_for_a_ranking_being_built_wait_for_that_build() -> None:
+    cache = rc.RankingCache()
+    started, asked, release = threading.Event(), threading.Event(), threading.Event()
+    builds: list[int] = []
+
+    def build() -> rc.Kept:
+        builds.append(1)
+        started.set()
+        release.wait(30)
+        return _kept(1)
+
+    plain_get = cache.get
+
+    def get(key: object) -> rc.Kept | None:
+        found = plain_get(key)
+        if threading.current_thread().name == "second" and found is None:
+            asked.set()  # the second request found nothing kept: it must now wait
+        return found
+
+    cache.get = get  # type: ignore[method-assign]
+    first = threading.Thread(target=cache.get_or_build, args=("k", build))
+    second = threading.Thread(target=cache.get_or_build, args=("k", build), name="second")
+    first.start()
+    started.wait(30)
+    second.start()
+    asked.wait(30)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert builds == [1] and cache.get("k") is not None
 
 
 def test_a_publication_is_kept_by_its_id_and_computation_time(city) -> None:
