@@ -163,6 +163,9 @@ def _fresh_schema(url: str, path: Path | None = None) -> sa.Engine:
 
 
 def _drop_all(engine: sa.Engine) -> None:
+    # Every table module, so that drop_all knows them all: a database a bench ran on
+    # before (publications stored by a page) is emptied too, not left half migrated.
+    from geo.storage import access_models, publication_models, round_models  # noqa: F401
     from geo.storage.models import Base
 
     with engine.begin() as conn:

@@ -15,7 +15,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import flask_babel
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 
 from geo.core.text import in_lang
 
@@ -45,7 +45,19 @@ def init_app(app: Flask) -> None:
 
 def current_lang() -> str:
     """The request's language: ?lang= (then remembered), else the session, else the
-    browser's ``Accept-Language`` (English only when preferred to Chinese), else zh."""
+    browser's ``Accept-Language`` (English only when preferred to Chinese), else zh.
+    Decided once per request: a page asks dozens of times (every ``t()``), and parsing
+    the header each time was a sixth of a kept ranking's page."""
+    decided = g.get(_LANG)
+    if decided is None:
+        decided = g.setdefault(_LANG, _decide_lang())
+    return str(decided)
+
+
+_LANG = "civicgrid_lang"
+
+
+def _decide_lang() -> str:
     asked = request.args.get("lang")
     if asked in LANGS:
         session["lang"] = asked

@@ -56,7 +56,7 @@ def frozen_ranking(
     if stored is not None:
         return ranking_from(stored), stored
     before = find(session, "ranking", level, period.previous())
-    previous = None if before is None else _ranks(ranking_from(before))
+    previous = None if before is None else ranks(ranking_from(before))
     return rankings(session, level, period, tz, None, now, previous), None
 
 
@@ -181,13 +181,18 @@ def ranking_html(
 PERIOD_NAMES = {"week": "周", "month": "月度", "quarter": "季度"}
 
 
-def find(session: so.Session, kind: str, level: str, period: Period) -> Publication | None:
-    """The stored publication of ``kind`` / ``level`` ('' for a bulletin) / ``period``."""
-    return session.scalars(
-        sa.select(Publication).where(
-            Publication.kind == kind, Publication.level == level, Publication.period == period.code
-        )
-    ).first()
+def find(
+    session: so.Session, kind: str, level: str, period: Period, figures: bool = True
+) -> Publication | None:
+    """The stored publication of ``kind`` / ``level`` ('' for a bulletin) / ``period``.
+    Without ``figures`` its figures and HTML are read only when first used (in
+    ``session``): a caller that keeps the rebuilt figures needs just the id and time."""
+    query = sa.select(Publication).where(
+        Publication.kind == kind, Publication.level == level, Publication.period == period.code
+    )
+    if not figures:
+        query = query.options(so.defer(Publication.figures), so.defer(Publication.html))
+    return session.scalars(query).first()
 
 
 def get(session: so.Session, publication_id: int) -> Publication:
@@ -309,7 +314,8 @@ def _json(figures: dict[str, Any]) -> str:
     return json.dumps(figures, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _ranks(ranking: Ranking) -> dict[int, int]:
+def ranks(ranking: Ranking) -> dict[int, int]:
+    """Area (or unit) id → rank, of the ranked rows of ``ranking``."""
     ranked = ranking.ranked
     return {int(i): int(r) for i, r in zip(ranked["id"], ranked["rank"], strict=True)}
 

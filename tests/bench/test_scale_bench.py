@@ -61,6 +61,9 @@ def test_scale_bench_tiny(tmp_path, capsys, postgis_bench_url) -> None:
     assert all(key in result for key in KEYS)
     assert result["rows"] == 3000 and result["export_rows"] > 0
     assert result["heat_p50_ms"] > 0 and result["ogc_deep_ms"] > 0
+    assert result["dashboard_s"] > 0 and result["search_s"] > 0
+    searched = [result[f"search_{kind}_s"] for kind in ("point", "area", "problem")]
+    assert result["search_s"] == max(searched)
 
 
 @pytest.mark.slow

@@ -7,12 +7,15 @@ problems, need a whole-city scope."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy.exc
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from geo.access.actions import APPROVER_ROLES
 from geo.access.scope import require_whole_city, visible_area_ids
@@ -21,14 +24,15 @@ from geo.core.errors import InvalidParameterError
 from geo.core.params import int_param
 from geo.core.periods import Period, current_period, parse_period
 from geo.core.text import tr
-from geo.reports import publications
+from geo.reports import publications, ranking_cache
 from geo.reports import rankings as georankings
 from geo.reports import scores as geoscores
 from geo.reports.stats import check_rate_level
 from geo.storage.db import quick_transaction
 from geo.storage.publication_models import Publication
 from web import database
-from web.i18n import pick
+from web.httpcache import cached_response
+from web.i18n import current_lang, pick
 from web.security.guard import authenticated_principal, current_scope, requires
 
 bp = Blueprint("rankings", __name__)
@@ -45,7 +49,8 @@ PAGE_SIZE = 200
 def page() -> ResponseReturnValue:
     """Sorted ranking table with the red and black lists highlighted."""
     level, period, top = _args()
-    ranking, published = _ranking(level, period, top)
+    shown = _ranking(level, period, top)
+    ranking, rows, published = shown.ranking, shown.rows, shown.published
     page_no = int_param("page", request.args.get("page"), 1, 1, 1_000_000)
     office = authenticated_principal().role in APPROVER_ROLES
     comparison = None
@@ -53,18 +58,18 @@ def page() -> ResponseReturnValue:
         comparison = publications.compare_ranking(
             database.session(), published, current_app.config["TIMEZONE"]
         )
-        ids = visible_area_ids(database.session(), current_scope(), level)
+        ids = shown.ids
         comparison.changes = [c for c in comparison.changes if ids is None or c["id"] in ids]
-    rows = ranking.records()
+    red, black = shown.kept.derived(("lists", shown.ids), lambda: _lists(rows))
     return render_template(
         "rankings/page.html",
         ranking=ranking,
-        rows=rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE],
+        table=_table(shown, page_no),
         total=len(rows),
         page=page_no,
         page_size=PAGE_SIZE,
-        red=ranking.records(ranking.red),
-        black=ranking.records(ranking.black),
+        red=red,
+        black=black,
         tax=database.taxonomy(),
         publication=published,
         can_recompute=office,
@@ -77,29 +82,54 @@ def page() -> ResponseReturnValue:
 def api() -> ResponseReturnValue:
     """?level=district|street|community|grid|unit&period=2026-W47|2026-11|2026-Q4&top=3"""
     level, period, top = _args()
-    ranking, published = _ranking(level, period, top)
-    return jsonify(
-        {
-            "level": level,
-            "period": period.code,
-            "previous_period": ranking.previous.code,
-            "top": ranking.top,
-            "published_at": None if published is None else published.computed_at.isoformat(),
-            "notes": [pick(n) for n in ranking.notes],
-            "red": _displayed(ranking.records(ranking.red)),
-            "black": _displayed(ranking.records(ranking.black)),
-            "rows": _displayed(ranking.records()),
-        }
-    )
+    shown = _ranking(level, period, top)
+
+    def body() -> str:
+        ranking, published = shown.ranking, shown.published
+        rows = _displayed(shown.rows)
+        red, black = _lists(rows)
+        return current_app.json.dumps(
+            {
+                "level": level,
+                "period": period.code,
+                "previous_period": ranking.previous.code,
+                "top": ranking.top,
+                "published_at": None if published is None else published.computed_at.isoformat(),
+                "notes": [pick(n) for n in ranking.notes],
+                "red": red,
+                "black": black,
+                "rows": rows,
+            }
+        )
+
+    if shown.kept.key is None:  # not kept (unit rankings): nothing to name it by
+        return current_app.response_class(body(), mimetype=JSON)
+    published = shown.published
+    stamp = None if published is None else (published.id, published.computed_at)
+    scope = None if shown.ids is None else tuple(sorted(shown.ids))
+    # Built and gzipped once while the ranking is kept; an ETag for revalidation.
+    key = ("rankings", shown.kept.key, stamp, current_lang(), scope)
+    return cached_response(key, body, JSON)
+
+
+JSON = "application/json"
+
+
+def _lists(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The red and the black list's rows, in rank order."""
+    return [r for r in rows if r["list"] == "red"], [r for r in rows if r["list"] == "black"]
 
 
 def _displayed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with ``display``: each rate as shown (the one rounding, from the exact counts)."""
-    for r in rows:
-        r["display"] = {
-            rate: rounding.percent(r[part], r["due"]) for rate, part in _RATE_PARTS.items()
+    """Copies of the rows with ``display``: each rate as shown (the one rounding, from the
+    exact counts). Copies: the rows may be kept for other requests."""
+    return [
+        {
+            **r,
+            "display": {rate: rounding.percent(r[p], r["due"]) for rate, p in _RATE_PARTS.items()},
         }
-    return rows
+        for r in rows
+    ]
 
 
 _RATE_PARTS = {
@@ -160,24 +190,57 @@ def _args() -> tuple[str, Period, int | None]:
     return level, period, top
 
 
-def _ranking(
-    level: str, period: Period, top: int | None
-) -> tuple[georankings.Ranking, Publication | None]:
+class _Shown(NamedTuple):
+    ranking: georankings.Ranking
+    rows: list[dict[str, Any]]  # records, in the caller's scope
+    published: Publication | None
+    kept: ranking_cache.Kept
+    ids: frozenset[int] | None  # the caller's scope (None: the whole city)
+
+
+def _ranking(level: str, period: Period, top: int | None) -> _Shown:
     """The ranking as published when the period is closed (published now if it never
-    was), else computed; rows limited to the caller's scope. A list size given in the
-    query (``top``) is a what-if: computed, never published."""
+    was), else computed; its rows (records) limited to the caller's scope. A list size
+    given in the query (``top``) is a what-if: computed, never published. Rankings are
+    kept per worker (geo/reports/ranking_cache.py); the kept rows are the city's."""
     if level == "unit":
         require_whole_city(authenticated_principal(), "view")
     tz = current_app.config["TIMEZONE"]
-    published = None
-    if top is None and publications.is_closed(period, tz):
-        ranking, published = publications.frozen_ranking(database.session(), level, period, tz)
-        if published is None:
-            published = _publish(ranking)
+    session, cache = database.session(), _cache()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    frozen = top is None and publications.is_closed(period, tz, now)
+    found = ranking_cache.published(cache, session, level, period) if frozen else None
+    published: Publication | None = None
+    if found is not None:
+        kept, published = found
     else:
-        ranking = georankings.rankings(database.session(), level, period, tz, top)
-    ranking.rows = _in_scope(ranking.rows, level)
-    return ranking, published
+        kept = ranking_cache.computed(cache, session, level, period, tz, top, now, frozen)
+        published = _publish(kept.ranking) if frozen else None
+    ids = visible_area_ids(session, current_scope(), level)
+    if ids is None:
+        return _Shown(kept.ranking, kept.records, published, kept, ids)
+    ranking = replace(kept.ranking, rows=kept.ranking.rows[kept.ranking.rows["id"].isin(ids)])
+    rows = [r for r in kept.records if r["id"] in ids]
+    return _Shown(ranking, rows, published, kept, ids)
+
+
+def _table(shown: _Shown, page_no: int) -> Markup:
+    """The page's rows as HTML, rendered once per page, language and scope while the
+    ranking is kept: rendering 200 rows was most of a kept ranking's page."""
+    rows = shown.rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
+    key = ("table", page_no, current_lang(), shown.ids, request.script_root)
+    return shown.kept.derived(
+        key,
+        lambda: Markup(render_template("rankings/_table.html", ranking=shown.ranking, rows=rows)),
+    )
+
+
+def _cache() -> ranking_cache.RankingCache:
+    """This app's kept rankings (one cache per app and worker process)."""
+    return current_app.extensions.setdefault(_CACHE, ranking_cache.RankingCache())
+
+
+_CACHE = "civicgrid_rankings"
 
 
 def _publish(ranking: georankings.Ranking) -> Publication | None:
