@@ -53,4 +53,4 @@ def test_a_group_runs_on_one_worker_and_slow_tests_go_first(
     workers = {name: {w for n, _, w in ran if n == name} for name in "abcd"}
     assert len(workers["a"] | workers["d"]) == 1, workers  # the group: one worker
     # Of the single tests, the slow ones are handed out first (before b, listed earlier).
-    assert [name for name, _, _ in ran if name in "bc"][0] == "c", ran
+    assert next(name for name, _, _ in ran if name in "bc") == "c", ran
