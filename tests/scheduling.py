@@ -9,10 +9,10 @@ until the end without building an expensive fixture twice:
   appending ``@name`` to each test's id on the worker; from pytest 9.2 on, node ids are
   structured and xdist's assignment no longer takes (pytest-xdist issue 1386), so the
   suffix is put back here when it is missing.
-* Under xdist, tests marked ``slow`` are handed out first: a two-minute test that starts
-  last keeps one worker busy while the other has nothing left to do. (Groups go first
-  anyway: xdist queues the largest groups first.) A serial run keeps the file order, so
-  a module's tests stay together with its module fixtures.
+* Under xdist, tests marked ``slow`` are handed out first, then browser tests, then the
+  quick rest: a two-minute test that starts last keeps one worker busy while the other
+  has nothing left to do. (Groups go first anyway: xdist queues the largest first.) A
+  serial run keeps the file order, so a module's tests stay with its module fixtures.
 * Browser tests run on SQLite only: what Chromium checks does not depend on the backend,
   and the test-client tests cover every route on PostGIS.
 """
@@ -40,6 +40,13 @@ def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
         item._nodeid = nodeid
 
 
+def _cost_rank(item: pytest.Item) -> int:
+    """0 for slow tests, 1 for browser tests (seconds each), 2 for the rest."""
+    if item.get_closest_marker("slow"):
+        return 0
+    return 1 if item.get_closest_marker("browser") else 2
+
+
 def _distributed(config: pytest.Config) -> bool:
     """True in an xdist worker (where the items are collected and ordered)."""
     return hasattr(config, "workerinput")
@@ -56,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
     if _distributed(config):
         # Every worker sorts the same collection the same way (xdist checks they agree).
-        kept.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        kept.sort(key=_cost_rank)
     items[:] = kept
 
 
