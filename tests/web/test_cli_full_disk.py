@@ -5,12 +5,14 @@ tmpfs when this machine lets us mount one, else with the fault simulated."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from flask import Flask
 
@@ -31,11 +33,15 @@ def _disk_fault(*_args: object, **_kwargs: object) -> None:
 
 
 @pytest.fixture
-def city(sqlite_app: Flask, tmp_path: Path) -> Flask:
+def city(sqlite_app: Flask, sqlite_engine: sa.Engine, tmp_path: Path) -> Flask:
     with sqlite_app.app_context():
         engine = database.engine()
         load_tiny_city(engine, tmp_path)
         engine.dispose()
+    # No connection may stay open: the last one to close deletes the -wal file, which a
+    # test writes (as pending changes) and expects to find.
+    sqlite_engine.dispose()
+    gc.collect()
     # Everything into the main file, the -wal file emptied (as after a clean shutdown),
     # whatever other connection a fixture may still hold.
     path = sqlite_app.config["DATABASE_URL"].removeprefix("sqlite:///")
