@@ -24,9 +24,6 @@ from geo.storage.db import make_engine
 from geo.storage.models import Base
 from geo.summary.upgrade import upgrade
 
-# Which tests run, in which order, on which xdist worker: tests/scheduling.py.
-pytest_plugins = ["tests.scheduling"]
-
 POSTGIS_ENV = "CIVICGRID_TEST_POSTGIS_URL"
 BACKENDS = ["sqlite", "postgis"]
 
@@ -387,3 +384,17 @@ def sqlite_app(sqlite_engine: Engine) -> Flask:
 
     url = sqlite_engine.url.render_as_string(hide_password=False)
     return create_app({"DATABASE_URL": url, "TESTING": True})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run on SQLite only: what Chromium checks does not depend on the
+    backend, and test-client tests cover every route on PostGIS (saves `make test` time)."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgis = "postgis" in params.values()
+        (dropped if on_postgis and item.get_closest_marker("browser") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
