@@ -13,6 +13,8 @@ from flask import Flask
 from geo.demo.basemap import build_basemap
 from tests.helpers import DISTRICTS, STREETS, load_tiny_city, signed_in, write_geojson
 
+pytestmark = pytest.mark.xdist_group("basemap")  # the module's PMTiles file is built once
+
 
 @pytest.fixture(scope="module")
 def pmtiles_file(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -25,6 +25,8 @@ from tests.helpers import table_counts as all_counts
 BIG = ["-1", "9223372036854775808", str(2**63), str(2**70), "1e18", "1e20", "9" * 40, "x" * 10_000]
 DATES = ["-1", "0000-01-01", "99999-01-01", "-0001-01-01", "x" * 10_000, "%ED%A0%80", "%FF"]
 NEW = {"lon": 120.821, "lat": 32.011, "category": "litter", "found_at": "2024-06-01 10:00"}
+# The module's world (a city, a token, a client) is built once: its tests on one worker.
+pytestmark = pytest.mark.xdist_group("malformed-input")
 
 
 @pytest.fixture(scope="module")
