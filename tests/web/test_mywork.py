@@ -171,6 +171,9 @@ def test_fixed_on_the_spot_is_found_and_rectified_with_both_photos(city_app: Fla
     assert "当场清理" in page and 'data-testid="before-after"' in page
     assert "测试grid_manager" in page and "user:test-grid-manager" not in page  # display name
     assert "等待创建办核查销号" in page  # the grid manager is told who acts next
+    timeline = page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert timeline.count("<li") == 2  # the report is the finding: no second "found" row
+    assert "<b>上报</b>" in timeline and "<b>整改</b>" in timeline and ">report<" not in timeline
 
 
 def test_a_grid_manager_on_a_found_problem_is_told_what_happens_next(city_app: Flask) -> None:
