@@ -122,6 +122,17 @@ def test_menu_leaves_out_pages_the_app_does_not_have(
 # --- /my ---------------------------------------------------------------------------------
 
 
+def test_a_grid_manager_lands_on_my_work(city_app: Flask) -> None:
+    client = city_app.test_client()
+    response = login_client(client, ensure_user(city_app, "grid_manager", [GRID]))
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+    assert client.get("/login").headers["Location"] == "/my"  # already logged in
+    assert client.get("/login?next=/rankings").headers["Location"] == "/rankings"
+    other = city_app.test_client()
+    login_client(other, ensure_user(city_app, "planner"))
+    assert other.get("/login").headers["Location"] == "/"  # the desk roles: the overview
+
+
 def test_my_work_counts_and_lists_the_grid_managers_problems(city_app: Flask) -> None:
     client = _as(city_app, "grid_manager", [GRID])
     html = client.get("/my").get_data(as_text=True)
