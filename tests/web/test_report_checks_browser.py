@@ -183,4 +183,13 @@ def test_bad_photos_are_refused_in_the_browser_and_a_good_one_is_resized(
         [stored] = _stored_photos(city_app)
         with Image.open(stored) as photo:  # resized in the browser, sent as a JPEG
             assert (photo.format, photo.size) == ("JPEG", (1600, 800))
+        page.set_viewport_size({"width": 1440, "height": 900})  # the desk's problem page:
+        page.click("[data-testid=queue-sent]")  # the photo under its event's line, even
+        wait_until(page, "document.querySelector('.cg-event-report img.cg-photo')?.naturalWidth")
+        page.evaluate(  # when a short actor name leaves room for it beside the line
+            "document.querySelector('.cg-event-report [data-testid=actor]').textContent = '王'"
+        )
+        label = page.locator(".cg-event-report b").bounding_box()
+        photo_box = page.locator(".cg-event-report img.cg-photo").bounding_box()
+        assert photo_box["y"] >= label["y"] + label["height"]
         page.context.close()
