@@ -269,7 +269,10 @@ class _Translator:
         if is_postgres(self.session):
             text = sa.func.ST_GeomFromGeoJSON(sa.bindparam(None, shapely.to_geojson(shape)))
             return sa.func.ST_Intersects(self.model.geom, sa.func.ST_SetSRID(text, 4326))
-        return self.model.id.in_(self._ids_within(shape))
+        # one bound JSON array, not a parameter per id: SQLite allows at most 250,000
+        # (Debian's build), which a filter over a big city's problems would pass
+        listed = sa.func.json_each(sa.bindparam(None, json.dumps(self._ids_within(shape))))
+        return self.model.id.in_(sa.select(listed.table_valued("value").c.value))
 
     def _ids_within(self, shape: shapely.Geometry) -> list[int]:
         """SQLite has no spatial SQL: ids whose geometry meets ``shape`` (boxes in SQL,

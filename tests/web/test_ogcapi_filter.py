@@ -206,3 +206,25 @@ def test_every_claimed_conformance_class_has_its_test(city_app) -> None:
         module, _, name = where.rpartition("::")
         path = module.removesuffix(".py").replace("/", ".") if module else __name__
         assert callable(getattr(importlib.import_module(path), name)), where
+
+
+def test_sqlite_spatial_filter_binds_one_parameter_for_its_ids(sqlite_engine, tmp_path) -> None:
+    # SQLite caps bound parameters (250,000 on Debian): the ids S_INTERSECTS finds go in as
+    # one JSON array, so a filter over a big city's problems is not refused
+    import sqlite3
+
+    import sqlalchemy as sa
+    import sqlalchemy.orm as so
+
+    from geo.protocols.ogc_crs import CRS84, OFFERED
+    from geo.protocols.ogc_filter import filter_conditions, parse_filter
+    from geo.storage.models import Problem
+
+    load_export_city(sqlite_engine, tmp_path)
+    tree = parse_filter("S_INTERSECTS(geometry, BBOX(120.0, 31.0, 122.0, 33.0))", None)
+    with sqlite_engine.connect() as conn:
+        # the candidates' box takes 4 parameters; the 6 ids found would take 6
+        conn.connection.dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 4)
+        [cond] = filter_conditions(so.Session(bind=conn), "problems", tree, OFFERED[CRS84])
+        count = conn.execute(sa.select(sa.func.count()).select_from(Problem).where(cond))
+        assert count.scalar() == len(PROBLEMS)
