@@ -218,6 +218,11 @@ class _Translator:
 
     def property(self, node: Any) -> tuple[Any, Field]:
         name = node.get("property") if isinstance(node, Mapping) else None
+        if name is None:  # Basic CQL2: property first, then a literal
+            raise _bad(
+                f"第一个参数须为属性, 而不是 {json.dumps(node, ensure_ascii=False)[:60]}",
+                f"the first operand must be a property, not {json.dumps(node)[:60]}",
+            )
         if name not in self.fields:
             raise _bad(
                 f"不可查询的属性 '{str(name)[:60]}'; 可用: {', '.join(self.fields)}",

@@ -144,6 +144,7 @@ def test_filters_stay_inside_the_callers_scope(city_app) -> None:
         ("filter=outside%20%3D%20'x'", "'outside' takes a boolean value"),
         ("filter=reopen_count%20IN%20(1,%20'two')", "'reopen_count' takes a number value"),
         ("filter=reopen_count%20LIKE%20'1%25'", "LIKE takes a text property"),
+        ("filter='found'%20%3D%20status", "the first operand must be a property"),
         # Temporal Functions is not claimed: T_INTERSECTS only
         ("filter=T_BEFORE(found_at,%20TIMESTAMP('2024-06-01T00:00:00Z'))", "unsupported"),
     ],
