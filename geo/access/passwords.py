@@ -5,8 +5,12 @@ passphrase of at least ``PASSPHRASE_WORDS`` (4) words, and it is none of: one of
 commonest passwords (``common_passwords.txt`` beside this module: Chinese users'
 favourites and the top 10,000 of a public list), one character repeated (or one
 group repeated, ``abcabcabcabc``), a run along the keyboard or the digits
-(``qwertyuiop[]``, ``1234567890123``, ``1qaz2wsx3edc``), or anything containing the
-username. The refusal says which rule failed, in the reader's language.
+(``qwertyuiop[]``, ``1234567890123``, ``1qaz2wsx3edc``), anything containing the
+username, or one of those dressed up: mostly one character (``aaaaaaaaaaab``), or a
+common word, run or repeat written in look-alikes (``p@ssw0rd``) and/or with a few
+digits or symbols, a run or a year before or after it (``password1234``,
+``P@ssw0rd2024``, ``woaini123456``). The refusal says which rule failed, in the
+reader's language.
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ def weakness(password: str, username: str) -> Text | None:
         return tr("这是最常见的密码之一，请换一个", "password is a very common one")
     if _run(compact):
         return tr("密码不能是键盘或数字的连续序列", "password is a keyboard or number run")
+    if _dressed_up(compact):
+        return tr(
+            "密码只是常见密码（或键盘序列、重复字符）加上数字或符号，请换一个",
+            "password is a common one (or a run or repeat) with digits or symbols added",
+        )
     return None
 
 
@@ -94,6 +103,40 @@ def _passphrase(password: str) -> bool:
 def _repeated(text: str) -> bool:
     """One character, or one group of characters, repeated to make the whole text."""
     return not text or (text + text).find(text, 1) < len(text)
+
+
+_LOOK_ALIKES = (str.maketrans("@4!1310$5+7", "aaiieiosstt"), str.maketrans("1", "l"))
+_EDGES = re.compile(r"^([^a-z]*)(.*?)([^a-z]*)$", re.DOTALL)
+
+
+def _dressed_up(text: str) -> bool:
+    """Mostly one character, or a guessable core (common, a run, a repeat; look-alike
+    characters undone) with only a guessable decoration of digits and symbols around it
+    (see ``_guessable_decoration``); a core of one or two letters counts as guessable."""
+    if text and max(text.count(c) for c in set(text)) * 4 >= len(text) * 3:
+        return True
+    match = _EDGES.match(text)
+    if match is None:
+        return False
+    head, core, tail = match.groups()
+    if not _guessable_decoration(head + tail):
+        return False
+    for table in _LOOK_ALIKES:
+        plain = core.translate(table)
+        if len(plain) <= 2 or plain in common_passwords():
+            return True
+        if len(plain) >= 4 and (_repeated(plain) or _run(plain)):
+            return True
+    return False
+
+
+def _guessable_decoration(text: str) -> bool:
+    """At most 4 characters, or digits that are a run, a repeat or a year with at most
+    three symbols besides them, or a run or repeat of symbols."""
+    digits = re.sub(r"\D", "", text)
+    if len(text) <= 4 or _repeated(text) or _run(text):
+        return True
+    return len(text) - len(digits) <= 3 and (len(digits) <= 4 or _repeated(digits) or _run(digits))
 
 
 def _run(text: str) -> bool:

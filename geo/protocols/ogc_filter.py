@@ -34,6 +34,10 @@ from geo.storage.db import is_postgres
 from geo.storage.models import Area, InspectionPoint, Problem
 
 LANGS = ("cql2-text", "cql2-json")
+DRAFT_LANGS = {"cql-text": "cql2-text"}
+"""Names from the Part 3 drafts taken as their CQL2 language: GDAL up to 3.6 pushes an
+``ogrinfo -where`` to a server as ``filter-lang=cql-text`` only if the OpenAPI document
+offers that name (and otherwise filters on its side)."""
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -44,13 +48,21 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
 ]
+"""Not claimed: CQL2 Temporal Functions, which requires all 15 temporal predicates
+(T_AFTER … T_STARTS); only ``T_INTERSECTS`` is supported."""
 MAX_FILTER_CHARS = 20_000
 GEOMETRY_TYPES = {"problems": "Point", "points": "Geometry", "areas": "MultiPolygon"}
 """The GeoJSON schema (geojson.org/schema) of each target's geometry."""
 _MODELS: dict[str, Any] = {"problems": Problem, "points": InspectionPoint, "areas": Area}
 _SCHEMA_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
+_LITERAL_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int, float), "float": (int, float), "str": (str,), "bool": (bool,)
+}  # fmt: skip
+"""What a literal compared with a property of each field type must be (PostgreSQL refuses
+``integer = varchar``; SQLite would compare anything): a mismatch is a 400."""
+_TYPE_NAMES = {"int": ("数字", "number"), "float": ("数字", "number"),
+               "str": ("文本", "text"), "bool": ("布尔值", "boolean")}  # fmt: skip
 _COMPARE = {"=": "__eq__", "<>": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__",
             ">=": "__ge__"}  # fmt: skip
 
@@ -87,6 +99,7 @@ def parse_filter(text: str | None, lang: str | None) -> dict[str, Any] | None:
     if text is None or text.strip() == "":
         return None
     language = (lang or "cql2-text").strip()
+    language = DRAFT_LANGS.get(language, language)
     if language not in LANGS:
         raise _bad(
             f"filter-lang 须为 {' 或 '.join(LANGS)}", f"filter-lang must be {' or '.join(LANGS)}"
@@ -183,6 +196,11 @@ class _Translator:
             return getattr(column, _COMPARE[op])(self.value(args[1], field))
         if op == "like":
             column, field = self.property(args[0])
+            if field.type != "str":
+                raise _bad(
+                    f"LIKE 只用于文本属性, '{field.name}' 不是",
+                    f"LIKE takes a text property; '{field.name}' is not one",
+                )
             return column.like(str(self.value(args[1], field)), escape="\\")
         if op == "in":
             column, field = self.property(args[0])
@@ -200,6 +218,11 @@ class _Translator:
 
     def property(self, node: Any) -> tuple[Any, Field]:
         name = node.get("property") if isinstance(node, Mapping) else None
+        if name is None:  # Basic CQL2: property first, then a literal
+            raise _bad(
+                f"第一个参数须为属性, 而不是 {json.dumps(node, ensure_ascii=False)[:60]}",
+                f"the first operand must be a property, not {json.dumps(node)[:60]}",
+            )
         if name not in self.fields:
             raise _bad(
                 f"不可查询的属性 '{str(name)[:60]}'; 可用: {', '.join(self.fields)}",
@@ -214,6 +237,14 @@ class _Translator:
             raise _bad("比较的值须为字面量", "a comparison takes a literal value")
         if field.type == "time":
             return _instant(node)
+        if not isinstance(node, _LITERAL_TYPES[field.type]) or (
+            isinstance(node, bool) and field.type in ("int", "float")
+        ):
+            zh, en = _TYPE_NAMES[field.type]
+            raise _bad(
+                f"'{field.name}' 须与{zh}比较: {str(node)[:40]}",
+                f"'{field.name}' takes a {en} value: {str(node)[:40]}",
+            )
         if field.type == "int" and isinstance(node, float) and node.is_integer():
             return int(node)
         return node
@@ -243,7 +274,10 @@ class _Translator:
         if is_postgres(self.session):
             text = sa.func.ST_GeomFromGeoJSON(sa.bindparam(None, shapely.to_geojson(shape)))
             return sa.func.ST_Intersects(self.model.geom, sa.func.ST_SetSRID(text, 4326))
-        return self.model.id.in_(self._ids_within(shape))
+        # one bound JSON array, not a parameter per id: SQLite allows at most 250,000
+        # (Debian's build), which a filter over a big city's problems would pass
+        listed = sa.func.json_each(sa.bindparam(None, json.dumps(self._ids_within(shape))))
+        return self.model.id.in_(sa.select(listed.table_valued("value").c.value))
 
     def _ids_within(self, shape: shapely.Geometry) -> list[int]:
         """SQLite has no spatial SQL: ids whose geometry meets ``shape`` (boxes in SQL,
@@ -255,6 +289,9 @@ class _Translator:
             rows = self.session.execute(
                 sa.select(m.id, raw_wkb(self.session, m.geom)).where(*box)
             ).all()
+            geoms = shapely.from_wkb([r[1] for r in rows]) if rows else np.array([])
+        elif self.target == "points":  # any geometry, no bounds columns: each one read
+            rows = self.session.execute(sa.select(m.id, raw_wkb(self.session, m.geom))).all()
             geoms = shapely.from_wkb([r[1] for r in rows]) if rows else np.array([])
         else:
             box = [m.lon.between(x0, x1), m.lat.between(y0, y1)]

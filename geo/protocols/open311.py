@@ -22,11 +22,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from geo.core.errors import InvalidParameterError, NotFoundError, TaxonomyError
-from geo.core.params import MAX_ID, MAX_INT, as_int, int_param, record_id
+from geo.core.params import MAX_ID, MAX_INT, as_int, check_text, int_param, record_id
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
 from geo.export.encode import iso_times
 from geo.export.rows import EPOCH
+from geo.ingest.intake import MAX_DESCRIPTION
 from geo.protocols.ogcapi import parse_datetime
 from geo.protocols.open311_docs import errors_xml as errors_xml  # web/errors.py
 from geo.protocols.open311_docs import to_xml as to_xml
@@ -53,24 +54,11 @@ REQUEST_KEYS = (
     "lang",
     "api_key",  # the caller's token (web/security/guard.py reads it)
 )
-POST_KEYS = (
-    "api_key",
-    "jurisdiction_id",
-    "service_code",
-    "lat",
-    "long",
-    "address_string",
-    "address_id",
-    "description",
-    "email",
-    "device_id",
-    "account_id",
-    "first_name",
-    "last_name",
-    "phone",
-    "media_url",
-    "lang",
+_POST_WORDS = (
+    "api_key jurisdiction_id service_code lat long address_string address_id description "
+    "email device_id account_id first_name last_name phone media_url lang"
 )
+POST_KEYS = tuple(_POST_WORDS.split())
 GROUP = ("文明城市创建", "Civilized city campaign")
 
 
@@ -365,6 +353,13 @@ def _positive(value: Any, name: str, default: int) -> int:
     return int_param(name, value, default, 1, MAX_PAGE if name == "page" else MAX_INT)
 
 
+def _text(form: Mapping[str, Any], name: str) -> str:
+    """A text field of a POST: absent or text within MAX_DESCRIPTION characters (a JSON
+    number, list or object is refused, not stored as its Python repr)."""
+    value = form.get(name)
+    return "" if value is None else check_text(name, value, MAX_DESCRIPTION).strip()
+
+
 def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:
     """The ``create_problem`` data of a GeoReport POST (lat/long required; the address
     text is kept in the description; contact fields are not stored)."""
@@ -384,8 +379,8 @@ def problem_data(form: Mapping[str, Any]) -> dict[str, Any]:
                 "lat and long (WGS-84) are required; address-only requests are not supported",
             )
         )
-    description = str(form.get("description") or "").strip()
-    address = str(form.get("address_string") or "").strip()
+    description = _text(form, "description")
+    address = _text(form, "address_string")
     if address:
         description = tr(
             f"{description}\n地址: {address}", f"{description}\naddress: {address}"

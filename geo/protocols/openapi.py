@@ -12,7 +12,7 @@ from typing import Any
 from geo.core.taxonomy import Taxonomy
 from geo.export.fields import FIELDS, Field
 from geo.protocols.ogc_crs import CRS84, OFFERED
-from geo.protocols.ogc_filter import queryables
+from geo.protocols.ogc_filter import DRAFT_LANGS, LANGS, queryables
 from geo.protocols.ogcapi import COLLECTIONS, DEFAULT_LIMIT, MAX_LIMIT, Collection
 from geo.storage.statuses import ALL_STATUSES
 
@@ -36,7 +36,7 @@ def openapi_document(base_url: str, taxonomy: Taxonomy, title: str) -> dict[str,
         "info": {
             "title": title,
             "version": "1.0.0",
-            "description": "OGC API – Features (Part 1: Core). "
+            "description": "OGC API – Features (Parts 1–3: Core, CRS, Filtering). "
             "中文为默认语言 (lang=en for English). "
             f"limit 默认 {DEFAULT_LIMIT}，超过 {MAX_LIMIT} 按 {MAX_LIMIT} 处理 / "
             f"limit defaults to {DEFAULT_LIMIT}; values above {MAX_LIMIT} are clamped.",
@@ -320,9 +320,11 @@ def _crs_and_filter_parameters() -> dict[str, Any]:
             "name": "filter-lang",
             "in": "query",
             "required": False,
+            "description": "cql-text: 草案中的名称, 同 cql2-text / the drafts' name for "
+            "cql2-text, which GDAL 3.6 looks for before it sends an ogrinfo -where as a filter",
             "schema": {
                 "type": "string",
-                "enum": ["cql2-text", "cql2-json"],
+                "enum": [*LANGS, *DRAFT_LANGS],
                 "default": "cql2-text",
             },
         },

@@ -37,6 +37,19 @@ from tests.helpers import TEST_PASSWORD
         ("wangfang-secret-9", "username"),
         ("my WANGFANG pass", "username"),
         ("x" * 201, "longer than"),
+        # dressed up: a common word, run or repeat with a few digits/symbols or look-alikes
+        ("password1234", "digits or symbols added"),
+        ("Password1234!", "digits or symbols added"),
+        ("P@ssw0rd2024", "digits or symbols added"),
+        ("Admin@2024!!", "digits or symbols added"),
+        ("iloveyou1234", "digits or symbols added"),
+        ("woaini123456", "digits or symbols added"),
+        ("zxcvbnm12345", "digits or symbols added"),
+        ("civicgrid2024", "digits or symbols added"),
+        ("Aa123456789!", "digits or symbols added"),
+        ("1234 5678 90ab", "digits or symbols added"),
+        ("aaaaaaaaaaab", "digits or symbols added"),
+        ("111111111112", "digits or symbols added"),
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password: str, why: str) -> None:
@@ -55,6 +68,9 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, why: str) -> 
         "tea-pot-sun-map",  # a 4-word passphrase of 15 characters
         "城管巡查网格问题整改闭环要快",
         "J7#kq2!vLp9x",
+        "password83517290",  # a common word, but 8 digits nobody guesses
+        "dragon-fire-77",
+        "Zhang.San.1990",
     ],
 )
 def test_good_passwords_pass(password: str) -> None:

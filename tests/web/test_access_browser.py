@@ -68,6 +68,8 @@ def test_grid_manager_sees_only_their_grids(scoped_app: Flask, browser) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         watch = PageWatch(page, base)
         browser_login(page, base, "wangfang", TEST_PASSWORD)
+        assert page.url == base + "/my"  # a grid manager's day starts at "my work"
+        page.goto(base + "/")
         wait_for_layers(page)
         wait_until(page, "document.querySelector('.folium-map')?.dataset.heatLoading === '0'")
         counts = json.loads(page.eval_on_selector(".folium-map", "e => e.dataset.layerCounts"))

@@ -27,6 +27,11 @@ SECRET = "cg_Sup3rSecretValue"
         f"/login?password={SECRET}",
         f"/x?API-KEY={SECRET}",
         f"/x?api_key%3D{SECRET}",
+        f"/open311/v2/requests.json?api%5Fkey={SECRET}",  # the server reads it as api_key
+        f"/x?ap%69_key={SECRET}&page=2",
+        f"/x?api%255Fkey={SECRET}",
+        f"/x?user[password]={SECRET}",
+        f"/x?q=a=b&token={SECRET}",
         f'{{"username": "wang", "password": "{SECRET}"}}',
         f"Authorization: Bearer {SECRET}",
     ],

@@ -235,6 +235,35 @@ def test_malformed_open311_posts_write_nothing(world: dict[str, Any], form: dict
     assert table_counts(world["engine"]) == before
 
 
+OPEN311_JSON: list[dict[str, Any]] = [
+    {"description": 123},
+    {"description": {"a": 1}},
+    {"description": ["a"]},
+    {"address_string": ["x"]},
+    {"address_string": 7},
+    {"description": "x" * 10_000},
+]
+
+
+OPEN311_IDS = ["desc-number", "desc-object", "desc-list", "address-list", "address-number", "long"]
+
+
+@pytest.mark.parametrize("extra", OPEN311_JSON, ids=OPEN311_IDS)
+def test_open311_json_text_fields_of_the_wrong_type_are_refused(
+    world: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """Numbers, lists and objects are not text (they were stored as '123', "{'a': 1}")."""
+    before = table_counts(world["engine"])
+    body = {"service_code": "litter", "lat": 32.011, "long": 120.821, **extra}
+    response = _client(world).post(
+        "/open311/v2/requests.json", json=body, headers={**world["token"], "Accept-Language": "en"}
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    _shape("/open311/v2/requests.json", response)
+    assert next(iter(extra)) in response.get_json()[0]["description"]
+    assert table_counts(world["engine"]) == before
+
+
 def test_the_probe_city_exists(world: dict[str, Any]) -> None:
     """The refusals above are not about an empty database."""
     response = _client(world).get("/api/v1/problems/1", headers=world["token"])

@@ -122,6 +122,17 @@ def test_menu_leaves_out_pages_the_app_does_not_have(
 # --- /my ---------------------------------------------------------------------------------
 
 
+def test_a_grid_manager_lands_on_my_work(city_app: Flask) -> None:
+    client = city_app.test_client()
+    response = login_client(client, ensure_user(city_app, "grid_manager", [GRID]))
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+    assert client.get("/login").headers["Location"] == "/my"  # already logged in
+    assert client.get("/login?next=/rankings").headers["Location"] == "/rankings"
+    other = city_app.test_client()
+    login_client(other, ensure_user(city_app, "planner"))
+    assert other.get("/login").headers["Location"] == "/"  # the desk roles: the overview
+
+
 def test_my_work_counts_and_lists_the_grid_managers_problems(city_app: Flask) -> None:
     client = _as(city_app, "grid_manager", [GRID])
     html = client.get("/my").get_data(as_text=True)
@@ -171,6 +182,9 @@ def test_fixed_on_the_spot_is_found_and_rectified_with_both_photos(city_app: Fla
     assert "当场清理" in page and 'data-testid="before-after"' in page
     assert "测试grid_manager" in page and "user:test-grid-manager" not in page  # display name
     assert "等待创建办核查销号" in page  # the grid manager is told who acts next
+    timeline = page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert timeline.count("<li") == 2  # the report is the finding: no second "found" row
+    assert "<b>上报</b>" in timeline and "<b>整改</b>" in timeline and ">report<" not in timeline
 
 
 def test_a_grid_manager_on_a_found_problem_is_told_what_happens_next(city_app: Flask) -> None:

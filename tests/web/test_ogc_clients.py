@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyogrio
 import pytest
@@ -44,15 +45,28 @@ def _gdal(tool: str, *args: str, token: dict[str, str], log: bool = False) -> st
     return done.stdout + done.stderr
 
 
-def test_ogrinfo_pushes_where_to_the_server(served) -> None:
+@pytest.mark.parametrize(
+    ("where", "cql", "count"),
+    [
+        ("status = 'found' AND category = 'litter'",
+         "(status = 'found') AND (category = 'litter')", 2),
+        # an OR cannot be said with property query parameters: GDAL would fetch every
+        # feature and filter itself if the server did not take the CQL
+        ("status = 'found' OR status = 'assigned'",
+         "(status = 'found') OR (status = 'assigned')", 4),
+    ],
+)  # fmt: skip
+def test_ogrinfo_pushes_where_to_the_server_as_cql2(served, where, cql, count) -> None:
     base, token = served
     out = _gdal(
-        "ogrinfo", "-ro", f"OAPIF:{base}/ogcapi", "problems",
-        "-where", "status = 'found' AND category = 'litter'", token=token, log=True,
+        "ogrinfo", "-ro", f"OAPIF:{base}/ogcapi", "problems", "-where", where,
+        token=token, log=True,
     )  # fmt: skip
-    fetched = re.findall(r"Fetch\((\S+/collections/problems/items\?[^)]*)\)", out)
-    assert any("status=found" in url and "category=litter" in url for url in fetched), fetched
-    assert out.count("OGRFeature(problems)") == 2  # the two found litter problems
+    fetched = re.findall(r"Fetch\((\S+/collections/problems/items\?\S*)\)$", out, re.M)
+    pushed = [parse_qs(urlsplit(url).query) for url in fetched]
+    assert {"filter": [cql], "filter-lang": ["cql-text"], "limit": ["10"]} in pushed, fetched
+    assert "evaluated on client side" not in out
+    assert out.count("OGRFeature(problems)") == count
 
 
 def test_ogr2ogr_writes_a_shapefile_per_geometry_type(served, tmp_path) -> None:

@@ -174,6 +174,7 @@ def test_a_server_started_around_the_check_answers_503(tmp_path, monkeypatch) ->
         ("qwertyuiop123", "very common"),
         ("zzzzzzzzzzzzzz", "repeated"),
         ("wang-my-own-pass", "username"),
+        ("P@ssw0rd2024", "digits or symbols added"),
     ],
 )
 def test_users_add_and_set_password_refuse_weak_passwords(

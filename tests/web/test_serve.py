@@ -75,6 +75,8 @@ def test_serve_runs_workers_logs_without_secrets_and_reloads(tmp_path: Path) -> 
     try:
         _wait_until_up(f"{base}/healthz", server)
         assert _get(f"{base}/healthz?api_key={SECRET}")[0] == 200
+        # gunicorn logs the request line as sent: api%5Fkey (api_key to the server) too
+        assert _get(f"{base}/healthz?api%5Fkey={SECRET}")[0] == 200
         assert _get(f"{base}/readyz")[0] == 200
         server.send_signal(signal.SIGHUP)  # graceful reload: new workers, same socket
         time.sleep(2)
@@ -87,6 +89,7 @@ def test_serve_runs_workers_logs_without_secrets_and_reloads(tmp_path: Path) -> 
     assert code == 0, text
     assert "gunicorn" in text and text.count("Booting worker") >= 4  # 2, then 2 after HUP
     assert "GET /healthz?api_key=[REDACTED]" in text
+    assert "GET /healthz?api%5Fkey=[REDACTED]" in text
     assert SECRET not in text
 
 

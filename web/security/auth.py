@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from geo.access.scope import Principal
 from geo.access.users import LoginPolicy, authenticate, get_user, load_session_user, session_stamp
 from geo.access.users import logout as end_user_sessions
 from geo.core.errors import AuthenticationError, RateLimitedError
@@ -34,7 +35,9 @@ def login() -> ResponseReturnValue:
     """The login form; on success, a fresh session and back to where the user was going."""
     form = LoginForm()
     if request.method == "GET" and _logged_in():
-        return redirect(safe_next(request.args.get("next")))
+        principal = current_principal()
+        home = _home(principal.role if principal is not None else None)
+        return redirect(safe_next(request.args.get("next"), home))
     if not form.is_submitted():
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form, error=None)
@@ -52,8 +55,8 @@ def login() -> ResponseReturnValue:
         return render_template(
             "auth/login.html", form=form, error=error.message(current_lang())
         ), status
-    _start_session(principal_id)
-    return redirect(safe_next(form.next.data))
+    principal = _start_session(principal_id)
+    return redirect(safe_next(form.next.data, _home(principal.role)))
 
 
 @bp.post("/logout")
@@ -96,7 +99,15 @@ def _check(
         return None, f"{user.id}.{session_stamp(user)}"
 
 
-def _start_session(session_id: str) -> None:
+def _home(role: str | None) -> str | None:
+    """Where a login without a ``next`` lands: a grid manager's day starts at "my work"
+    (/my, also the installed app's start page); the other roles at the overview."""
+    if role == "grid_manager" and "mywork.my" in current_app.view_functions:
+        return url_for("mywork.my")
+    return None
+
+
+def _start_session(session_id: str) -> Principal:
     principal = load_session_user(database.session(), session_id)
     assert principal is not None
     lang = session.get("lang")
@@ -105,3 +116,4 @@ def _start_session(session_id: str) -> None:
         session["lang"] = lang
     session.permanent = True
     login_user(LoginUser(principal, session_id))
+    return principal

@@ -314,13 +314,14 @@ def _relative_url() -> str:
     return full.rstrip("?")
 
 
-def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else the overview (no open redirect)."""
+def safe_next(target: str | None, home: str | None = None) -> str:
+    """``target`` when it is a path on this site, else ``home`` or the overview (no open
+    redirect)."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.isprintable():
             return target
-    return url_for("pages.index")
+    return home or url_for("pages.index")
 
 
 # --- response headers ------------------------------------------------------------------

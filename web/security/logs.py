@@ -13,14 +13,18 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 from flask import Flask
 
 REDACTED = "[REDACTED]"
 _KEYS = r"(?:api[_-]?key|[a-z_]*token|pass(?:word|wd)?|secret)"
+_SECRET_NAME = re.compile(rf"(?i){_KEYS}")
+# name=value in query strings and form bodies: the name may be %-encoded (api%5Fkey is
+# api_key to the server) or nested (user[password]), and "=" may be %-encoded (%3D)
+_NAME = r"[A-Za-z0-9_%.+\[\]-]"
+_PAIR = re.compile(rf"(?i)(?<!{_NAME})({_NAME}+)(=|%3D)([^&\s\"';,]+)")
 _PATTERNS = (
-    # name=value in query strings and form bodies (also %-encoded "=": %3D)
-    re.compile(rf"(?i)(\b{_KEYS}(?:=|%3D))[^&\s\"';,]+"),
     # "name": "value" in JSON
     re.compile(rf"(?i)(\"{_KEYS}\"\s*:\s*\")[^\"]*"),
     # Authorization: Bearer <secret>
@@ -30,9 +34,21 @@ _PATTERNS = (
 
 def redact(text: str) -> str:
     """``text`` with every secret value replaced by ``[REDACTED]``."""
+    text = _PAIR.sub(_redact_pair, text)
     for pattern in _PATTERNS:
         text = pattern.sub(rf"\g<1>{REDACTED}", text)
     return text
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    name, equals, _ = match.groups()
+    plain = name
+    for _ in range(3):  # %255F is %5F once decoded, _ twice
+        plain = unquote_plus(plain)
+    parts = re.split(r"[\[\].]+", plain)  # user[password], form.api_key
+    if any(_SECRET_NAME.fullmatch(part) for part in [plain, *parts]):
+        return f"{name}{equals}{REDACTED}"
+    return match.group(0)
 
 
 class RedactingFilter(logging.Filter):
