@@ -231,12 +231,25 @@ def rank_command(level: str, period: str, top: int | None, as_json: bool) -> Non
 @click.option("--period", required=True, help="A quarter, e.g. 2026-Q4")
 @domain_errors
 def scores_command(level: str, period: str) -> None:
-    """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）."""
-    taxonomy = database.taxonomy()
-    with transaction(ready_engine(), write=False) as session:
-        frame = geoscores.quarterly_scores(
-            session, level, parse_period(period), taxonomy, current_app.config["TIMEZONE"]
-        )
+    """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）. A closed
+    quarter prints its published scores (published now when they never were, as on
+    /scores)."""
+    from geo.reports import score_publications  # the bulletin's imports: only when scoring
+
+    taxonomy, tz, quarter = (
+        database.taxonomy(),
+        current_app.config["TIMEZONE"],
+        parse_period(period),
+    )
+    with transaction(ready_engine()) as session:
+        frame, stored = score_publications.frozen_scores(session, level, quarter, taxonomy, tz)
+        if stored is None:
+            stored = score_publications.publish_scores(
+                session, level, quarter, frame, tz, issued_by="cli"
+            )
+        published = None if stored is None else stored.computed_at.isoformat()
+    if published is not None:
+        echo(tr(f"{quarter.code} · 发布于 {published}", f"{quarter.code} · published {published}"))
     schemes = list(taxonomy.schemes)
     echo(
         "\t".join(
