@@ -43,12 +43,11 @@ def test_district_rates_equal_the_rankings_of_the_same_period(heat_app: Flask) -
     for i, name in enumerate(chart["labels"]):
         closure, on_time = chart["series"][0]["values"][i], chart["series"][1]["values"][i]
         expected = by_name[name]
-        assert closure == (
-            None if expected["closure_rate"] is None else round(expected["closure_rate"], 4)
-        )
-        assert on_time == (
-            None if expected["on_time_rate"] is None else round(expected["on_time_rate"], 4)
-        )
+        assert (closure, on_time) == (expected["closure_rate"], expected["on_time_rate"])
+        # The table and tooltips show the rankings' texts: one rounding, from the counts.
+        texts = (chart["series"][0]["texts"][i], chart["series"][1]["texts"][i])
+        display = expected["display"]
+        assert texts == (display["closure_rate"], display["on_time_rate"])
     # the trend's last period sums the same rows
     flow = charts["flow"]
     assert flow["labels"][-1] == PERIOD
