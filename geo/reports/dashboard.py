@@ -178,18 +178,19 @@ def _flow(labels: list[str], totals: pd.DataFrame) -> Chart:
 def _backlog(labels: list[str], unresolved: list[int], totals: pd.DataFrame) -> Chart:
     return Chart(
         "backlog",
-        tr("期末积压：未整改与超期", "Backlog at each period's end: unresolved and overdue"),
+        tr("期末积压：未销号与超期", "Backlog at each period's end: unresolved and overdue"),
         labels,
         [
             Series(
-                tr("未整改（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
+                tr("未销号（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
             ),
             Series(tr("超期未整改（期末）", "Overdue (end of period)"), _ints(totals["overdue"])),
         ],
         note=tr(
-            "未整改 = 期末仍待整改（不含挂账、作废），与通报同一口径；超期与排名同一口径。",
-            "Unresolved = still waiting at the period's end (held and voided left out), as "
-            "in the bulletin; overdue as in the rankings.",
+            "未销号 = 期末尚未销号（含已整改待核查，不含挂账、作废），与通报同一口径；"
+            "超期与排名同一口径。",
+            "Unresolved = not closed at the period's end (rectified ones awaiting verification "
+            "included, held and voided left out), as in the bulletin; overdue as in the rankings.",
         ),
     )
 

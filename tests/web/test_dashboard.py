@@ -136,7 +136,7 @@ def test_backlog_chart_takes_overdue_from_the_rankings_and_unresolved_from_the_b
         )
     assert backlog["series"][0]["values"][-1] == expected > 0
     text = client.get(f"/dashboard.csv?chart=backlog&period={PERIOD}").get_data(as_text=True)
-    assert text.splitlines()[0] == "\ufeff项目,未整改（期末）,超期未整改（期末）"
+    assert text.splitlines()[0] == "\ufeff项目,未销号（期末）,超期未整改（期末）"
 
 
 def test_rounds_chart_shows_each_round_as_its_page_does(app: Flask, tmp_path: Path) -> None:

@@ -208,7 +208,7 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
         backlog = page.evaluate(
             "echarts.getInstanceByDom(document.getElementById('cg-chart-backlog')).getOption()"
         )
-        assert [s["name"] for s in backlog["series"]] == ["未整改（期末）", "超期未整改（期末）"]
+        assert [s["name"] for s in backlog["series"]] == ["未销号（期末）", "超期未整改（期末）"]
         page.get_by_test_id("chart-backlog").locator("summary").click()
         assert page.get_by_test_id("table-backlog").is_visible()
         chart = page.evaluate(
