@@ -25,6 +25,7 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope, visible_area_ids
 from geo.core.periods import Period
+from geo.core.rounding import percent
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import Text, tr
 from geo.reports import rankings as georankings
@@ -48,6 +49,8 @@ class Series:
     values: list[float | None]
     kind: str = "line"  # "line" or "bar"
     percent: bool = False
+    texts: list[str] | None = None
+    """A rate's values as shown: from the exact counts, rounded once (geo/core/rounding.py)."""
 
 
 @dataclass
@@ -141,10 +144,12 @@ def _sum(frame: pd.DataFrame, ids: frozenset[int] | None) -> dict[str, float]:
     return {k: float(rows[k].sum()) for k in keys}
 
 
-def _rate(part: pd.Series, whole: pd.Series) -> list[float | None]:
-    return [
-        None if w == 0 else round(float(p) / float(w), 4) for p, w in zip(part, whole, strict=True)
-    ]
+def _rate(name: Text, part: pd.Series, whole: pd.Series, kind: str = "line") -> Series:
+    """The rate part ÷ whole per label: exact values for the chart (None when nothing was
+    due) and their texts, rounded once, half-up, from the counts."""
+    pairs = list(zip(part, whole, strict=True))
+    values = [None if not w else float(p) / float(w) for p, w in pairs]
+    return Series(name, values, kind, True, [percent(p, w) for p, w in pairs])
 
 
 def _ints(values: pd.Series) -> list[float | None]:
@@ -173,18 +178,19 @@ def _flow(labels: list[str], totals: pd.DataFrame) -> Chart:
 def _backlog(labels: list[str], unresolved: list[int], totals: pd.DataFrame) -> Chart:
     return Chart(
         "backlog",
-        tr("期末积压：未整改与超期", "Backlog at each period's end: unresolved and overdue"),
+        tr("期末积压：未销号与超期", "Backlog at each period's end: unresolved and overdue"),
         labels,
         [
             Series(
-                tr("未整改（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
+                tr("未销号（期末）", "Unresolved (end of period)"), [int(v) for v in unresolved]
             ),
             Series(tr("超期未整改（期末）", "Overdue (end of period)"), _ints(totals["overdue"])),
         ],
         note=tr(
-            "未整改 = 期末仍待整改（不含挂账、作废），与通报同一口径；超期与排名同一口径。",
-            "Unresolved = still waiting at the period's end (held and voided left out), as "
-            "in the bulletin; overdue as in the rankings.",
+            "未销号 = 期末尚未销号（含已整改待核查，不含挂账、作废），与通报同一口径；"
+            "超期与排名同一口径。",
+            "Unresolved = not closed at the period's end (rectified ones awaiting verification "
+            "included, held and voided left out), as in the bulletin; overdue as in the rankings.",
         ),
     )
 
@@ -219,14 +225,10 @@ def _on_time(labels: list[str], totals: pd.DataFrame) -> Chart:
         tr("结案率与按期结案率趋势", "Closure and on-time closure rate"),
         labels,
         [
-            Series(
-                tr("按期结案率", "On-time closure rate"),
-                _rate(totals["closed_on_time"], totals["due"]),
-                percent=True,
+            _rate(
+                tr("按期结案率", "On-time closure rate"), totals["closed_on_time"], totals["due"]
             ),
-            Series(
-                tr("结案率", "Closure rate"), _rate(totals["closed"], totals["due"]), percent=True
-            ),
+            _rate(tr("结案率", "Closure rate"), totals["closed"], totals["due"]),
         ],
         target=ON_TIME_TARGET,
     )
@@ -244,20 +246,13 @@ def _by_district(session: so.Session, query: DashboardQuery, ids: frozenset[int]
         ),
         [str(n) for n in rows["name"]],
         [
-            Series(tr("结案率", "Closure rate"), _nullable(rows["closure_rate"]), "bar", True),
-            Series(
-                tr("按期结案率", "On-time closure rate"),
-                _nullable(rows["on_time_rate"]),
-                "bar",
-                True,
+            _rate(tr("结案率", "Closure rate"), rows["closed"], rows["due"], "bar"),
+            _rate(
+                tr("按期结案率", "On-time closure rate"), rows["closed_on_time"], rows["due"], "bar"
             ),
         ],
         target=ON_TIME_TARGET,
     )
-
-
-def _nullable(values: pd.Series) -> list[float | None]:
-    return [None if pd.isna(v) else round(float(v), 4) for v in values]
 
 
 def _by_category(session: so.Session, scope: Scope, query: DashboardQuery) -> Chart:

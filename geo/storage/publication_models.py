@@ -1,5 +1,6 @@
 """Typed model of publications (issue 16): the figures of a closed period as first shown
-or issued — a ranking of one level, or a weekly bulletin — frozen with their computation
+or issued — a ranking of one level, a weekly bulletin, or a quarter's scores of one level
+(geo/reports/score_publications.py) — frozen with their computation
 time, so later views show what was published (DOMAIN.md: once published, a closed
 period's figures do not change).
 
@@ -15,7 +16,7 @@ import sqlalchemy.orm as so
 
 from geo.storage.models import Base
 
-PUBLICATION_KINDS: tuple[str, ...] = ("ranking", "bulletin")
+PUBLICATION_KINDS: tuple[str, ...] = ("ranking", "bulletin", "scores")
 
 
 class Publication(Base):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.storage.models import ANCESTRY_COLUMNS
-from geo.storage.statuses import CLOSED, is_unresolved, overdue_mask
+from geo.storage.statuses import CLOSED, VOIDED, is_unresolved, overdue_mask
 
 LEVEL_OF_COLUMN: dict[str, str] = dict(
     zip(ANCESTRY_COLUMNS, ("district", "street", "community", "grid"), strict=True)
@@ -67,7 +67,7 @@ def contributions(
             "kind": _text(kind),
             "campaign": _text(frame["campaign"]),
             "day": found.to_numpy().astype("datetime64[D]"),
-            "n": 1,
+            "n": (status != VOIDED).astype(np.int64),  # a false report is in no figure
             "unresolved": unresolved.astype(np.int64),
             "overdue": overdue.astype(np.int64),
             "closed_on_time": on_time.astype(np.int64),

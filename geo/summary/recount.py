@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from geo.storage.db import is_postgres
 from geo.storage.models import InspectionPoint, Problem
-from geo.storage.statuses import CLOSED, map_overdue_sql, unresolved_sql
+from geo.storage.statuses import CLOSED, VOIDED, map_overdue_sql, unresolved_sql
 from geo.summary.merge import SummaryTable
 
 
@@ -101,7 +101,7 @@ def measure_sums(as_of: datetime) -> list[sa.ColumnElement[int]]:
     )
     overdue = map_overdue_sql(as_of)
     return [
-        sa.func.count().label("n"),
+        sa.func.count().filter(Problem.status != VOIDED).label("n"),  # in no figure
         sa.func.coalesce(sa.func.sum(sa.case((unresolved, 1), else_=0)), 0).label("unresolved"),
         sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0).label("overdue"),
         sa.func.coalesce(sa.func.sum(sa.case((on_time, 1), else_=0)), 0).label("closed_on_time"),

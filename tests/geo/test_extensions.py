@@ -15,9 +15,11 @@ from geo.core.errors import (
     PermissionDeniedError,
     TransitionError,
 )
+from geo.core.periods import parse_period
 from geo.lifecycle import transitions as lifecycle
 from geo.lifecycle.changes import Change, Rules
 from geo.lifecycle.selection import Selection
+from geo.reports import stats
 from geo.storage.db import transaction
 from geo.storage.models import Problem, ProblemEvent
 from geo.summary import counts as summary
@@ -329,3 +331,10 @@ def test_extensions_survive_a_send_back(city) -> None:
     _act(city, pid, Change("assign", "区创建办", unit="云溪区城管局", at=NOW))
     problem = _problem(city, pid)
     assert (problem.status, problem.extension_count) == ("assigned", 1) and _consistent(city)
+    assert problem.deadline == datetime(2026, 11, 11, 2, 0)  # litter: 1 day from NOW
+    with transaction(city, write=False) as session:
+        week = stats.rates(session, "street", parse_period("2026-W46"), now=datetime(2026, 11, 20))
+    east = week.set_index("code").loc["329901001"]
+    # C1 is 东门's only problem due in W46 (9–15 Nov), by its new deadline, and it had an
+    # approved extension before the send-back: 延期率 1 of 1.
+    assert (east.due, east.extended, east.extension_rate) == (1, 1, 1.0)

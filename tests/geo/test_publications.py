@@ -19,6 +19,8 @@ from geo.lifecycle import transitions as lifecycle
 from geo.lifecycle.changes import Change
 from geo.lifecycle.selection import Selection
 from geo.reports import publications as pub
+from geo.reports import score_publications as sp
+from geo.reports.scores import quarterly_scores
 from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.storage.publication_models import Publication
@@ -27,6 +29,8 @@ from tests.stats_data import U1, load_stats_city
 
 AFTER = datetime(2026, 12, 1)  # W47 (16–22 Nov) is over
 W46, W47 = parse_period("2026-W46"), parse_period("2026-W47")
+Q4 = parse_period("2026-Q4")
+NEW_YEAR = datetime(2027, 1, 5)  # Q4 is over
 EAST = "329901001"
 BOSS = "city_officer"
 
@@ -143,3 +147,29 @@ def test_a_running_week_is_shown_but_not_stored(city) -> None:
         shown = pub.issue_bulletin(session, W47, default_taxonomy(), now=during)
         assert shown.id is None and "本期尚未结束" in (shown.html or "")
         assert session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
+
+
+def test_published_scores_stay_when_a_report_is_voided_later(city) -> None:
+    taxonomy = default_taxonomy()
+    with transaction(city) as session:
+        frame, stored = sp.frozen_scores(session, "street", Q4, taxonomy)
+        assert stored is None
+        assert sp.publish_scores(session, "street", Q4, frame, now=AFTER) is None  # Q4 runs
+        stored = sp.publish_scores(session, "street", Q4, frame, now=NEW_YEAR, issued_by="t")
+        assert stored is not None
+        stored_id = stored.id
+    later = NEW_YEAR + timedelta(days=1)
+    _act(city, "P7", Change("void", "市创建办", "重复上报", at=later, role=BOSS))
+    with transaction(city, write=False) as session:
+        published, again = sp.frozen_scores(session, "street", Q4, taxonomy)
+        today = quarterly_scores(session, "street", Q4, taxonomy)
+        assert again is not None and (again.id, again.computed_at) == (stored_id, NEW_YEAR)
+    assert list(published.columns) == list(today.columns)
+    # 东门 in Q4: 5 failing locations (P1=P2 one litter spot, P3, P4, P5, P6 = P3's spot
+    # and category, P7) → civilized_city 100 − 7 = 93.0. P7 (unsafe_charging, weight 2.0,
+    # 东门 has fewer than 3 points: no normalisation) voided after publication: the
+    # published score stays 93.0, a recomputation gives 95.0.
+    east = published.set_index("code").loc[EAST]
+    assert (east.civilized_city, east.civilized_city_deduction, east.indicators) == (93.0, 7.0, 5)
+    assert east.rural_environment is None and east.civilized_city_detail
+    assert today.set_index("code").loc[EAST].civilized_city == 95.0

@@ -12,6 +12,7 @@ P1–P7) and takes the side paths on three problems:
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -110,3 +111,30 @@ def test_bulletin_totals_leave_out_held_and_voided(city) -> None:
     # P3, P4 (closed after), P7, plus older P5 held → not counted; overdue: P3 (P4 was
     # rectified before its deadline: awaiting verification, not overdue).
     assert totals == {"found": 5, "closed": 3, "unresolved": 3, "overdue": 1}
+
+
+@pytest.mark.parametrize("source", ["summary", "problems"])
+def test_heat_counts_held_as_unresolved_never_overdue_and_leaves_out_voided(
+    city, source: str
+) -> None:
+    from datetime import date
+
+    from geo.reports.heat import area_heat
+    from geo.reports.heat_filters import HeatFilters
+    from geo.reports.heat_io import heat_json
+
+    # Dates and a category together are read from the problems table, else the summary.
+    narrow = {"found_from": date(2026, 11, 1), "found_to": date(2026, 11, 30)}
+    if source == "problems":
+        narrow["categories"] = ("litter", "illegal_ads", "street_vending", "unsafe_charging")
+    view = HeatFilters(level="street", status="all", **narrow)
+    with transaction(city, write=False) as session:
+        heat = area_heat(session, view, now=AFTER)
+    assert heat.source.startswith(source)
+    east = heat.catalog.codes.index(EAST)
+    # Now: P1 P2 P4 closed, P3 assigned (extended to 21 Nov), P5 held, P6 voided, P7 found.
+    # All 6 (not P6); 未销号 P3 P5 P7 (held included); 超期 on 1 Dec P3 only (P5 held,
+    # P7 never assigned); closed P1 P2 P4 (not the voided P6); on time P1.
+    figures = (heat.n[east], heat.unresolved[east], heat.overdue[east])
+    assert figures == (6, 3, 1) and heat.closed_on_time[east] == 1
+    assert json.loads(heat_json(heat, view))["closed"][east] == 3

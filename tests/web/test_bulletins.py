@@ -98,6 +98,13 @@ def test_bad_ids_are_404_and_write_nothing(issued) -> None:
     for path in ("/bulletins/999999", "/bulletins/999999.pdf", "/bulletins/abc", "/bulletins/-1"):
         assert client.get(path).status_code == 404, path
     assert table_counts(_engine(app)) == before
+    # Published scores are stored beside them but are no bulletin: 404, not a crash.
+    scores = app.test_cli_runner().invoke(args=["scores", "--period", "2026-Q3"])
+    assert scores.exit_code == 0, scores.output
+    scores_id = _ids(app)[("scores", "district")]
+    for suffix in ("", ".html", ".pdf"):
+        response = client.get(f"/bulletins/{scores_id}{suffix}?lang=en")
+        assert response.status_code == 404 and b"no publication" in response.data
     assert client.get("/bulletins?lang=en").status_code == 200
 
 

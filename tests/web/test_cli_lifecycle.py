@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.models import Problem
-from tests.helpers import table_counts
+from geo.storage.publication_models import Publication
+from tests.helpers import table_counts, write_csv
 from tests.lifecycle_data import load_lifecycle_city, problem_id
-from tests.stats_data import load_stats_city
+from tests.stats_data import U1, load_stats_city
 
 EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 
@@ -189,6 +192,39 @@ def test_rank_and_scores_print_tables(app: Flask, tmp_path: Path) -> None:
     # The rural scheme covers the town 北岭镇 only (no score for the street 东门).
     assert "329901001\t东门街道\t5\t7\t93.0 (-7)\t92.5 (-7.5)\t—\n" in scores.output
     assert "329902101\t北岭镇\t0\t0\t100.0 (-0)\t100.0 (-0)\t100.0 (-0)" in scores.output
+
+
+def test_rank_shows_a_closed_week_as_published(app: Flask, tmp_path: Path) -> None:
+    """`civicgrid rank` of a closed week stores it on first showing and prints the stored
+    figures afterwards; a problem of the week filed later changes only a what-if."""
+    engine = _engine(app)
+    load_stats_city(engine, tmp_path)
+    runner = app.test_cli_runner()
+    args = ["rank", "--level", "street", "--period", "2026-W47", "--json"]
+    first = runner.invoke(args=args)
+    assert first.exit_code == 0, first.output
+    shown = json.loads(first.output)
+    east = next(r for r in shown["rows"] if r["code"] == "329901001")
+    assert shown["published_at"] and (east["due"], east["closed"], east["rank"]) == (4, 2, 2)
+    # P9 of 东门, due Thu 19 Nov and closed on time, filed after publication.
+    late = write_csv(
+        tmp_path / "late.csv",
+        "id,lon,lat,category,found_at,status,unit,deadline,rectified_at,closed_at,reopened\n"
+        f"P9,120.82,32.01,litter,2026-11-18T09:00+08:00,closed,{U1},2026-11-19T09:00+08:00,"
+        "2026-11-19T08:00+08:00,2026-11-19T08:30+08:00,0\n",
+    )
+    ingest_file(engine, late, IngestOptions(source="late"))
+    again = runner.invoke(args=args)
+    assert again.exit_code == 0 and json.loads(again.output) == shown  # as published
+    table = runner.invoke(args=args[:-1]).output
+    assert f"published {shown['published_at']}" in runner.invoke(args=args[:-1], env=EN).output
+    assert "发布于" in table.splitlines()[0]
+    what_if = json.loads(runner.invoke(args=[*args, "--top", "1"]).output)
+    east = next(r for r in what_if["rows"] if r["code"] == "329901001")
+    assert what_if["published_at"] is None and (east["due"], east["closed"]) == (5, 3)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(Publication.kind, Publication.level)).all()
+    assert stored == [("ranking", "street")]  # the what-if was not stored
 
 
 def test_bulletin_html_and_bad_output(app: Flask, tmp_path: Path) -> None:

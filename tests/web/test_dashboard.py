@@ -43,12 +43,11 @@ def test_district_rates_equal_the_rankings_of_the_same_period(heat_app: Flask) -
     for i, name in enumerate(chart["labels"]):
         closure, on_time = chart["series"][0]["values"][i], chart["series"][1]["values"][i]
         expected = by_name[name]
-        assert closure == (
-            None if expected["closure_rate"] is None else round(expected["closure_rate"], 4)
-        )
-        assert on_time == (
-            None if expected["on_time_rate"] is None else round(expected["on_time_rate"], 4)
-        )
+        assert (closure, on_time) == (expected["closure_rate"], expected["on_time_rate"])
+        # The table and tooltips show the rankings' texts: one rounding, from the counts.
+        texts = (chart["series"][0]["texts"][i], chart["series"][1]["texts"][i])
+        display = expected["display"]
+        assert texts == (display["closure_rate"], display["on_time_rate"])
     # the trend's last period sums the same rows
     flow = charts["flow"]
     assert flow["labels"][-1] == PERIOD
@@ -137,7 +136,7 @@ def test_backlog_chart_takes_overdue_from_the_rankings_and_unresolved_from_the_b
         )
     assert backlog["series"][0]["values"][-1] == expected > 0
     text = client.get(f"/dashboard.csv?chart=backlog&period={PERIOD}").get_data(as_text=True)
-    assert text.splitlines()[0] == "\ufeff项目,未整改（期末）,超期未整改（期末）"
+    assert text.splitlines()[0] == "\ufeff项目,未销号（期末）,超期未整改（期末）"
 
 
 def test_rounds_chart_shows_each_round_as_its_page_does(app: Flask, tmp_path: Path) -> None:

@@ -182,6 +182,34 @@ def test_demo_prints_one_account_per_role(demo_app: Flask) -> None:
     assert len(other.get("/api/v1/areas?level=district").get_json(force=True)["features"]) == 1
 
 
+@pytest.mark.slow  # builds the whole demo city once
+def test_demo_scores_spread_and_pages_open_on_the_last_complete_period(demo_app: Flask) -> None:
+    """Issue 16 item 7 on the demo: the quarter's scores spread (no 0.0, no 100 for every
+    area), and /rankings and /scores open on the last complete week and quarter."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers import login_client
+
+    client = demo_app.test_client()
+    assert login_client(client, "demo-city", demo_password("demo-city")).status_code == 302
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    year, week, _ = (today - timedelta(days=7)).isocalendar()  # in the last complete week
+    ranking = client.get("/api/v1/rankings?level=street").get_json()
+    assert ranking["period"] == f"{year}-W{week:02d}" and ranking["published_at"]
+    quarter = (today.month - 1) // 3  # the current one's index 0–3: the one before it
+    last = f"{today.year}-Q{quarter}" if quarter else f"{today.year - 1}-Q4"
+    assert client.get("/api/v1/scores").get_json()["period"] == last
+    # 2026-Q3 per street (全国文明城市测评): 61.8 (紫泾街道) to 83.3 (白埭镇), median 78.2.
+    rows = client.get("/api/v1/scores?level=street&period=2026-Q3").get_json()["rows"]
+    scores = sorted(float(r["civilized_city"]) for r in rows)
+    assert len(scores) == 16 and (round(scores[0], 1), round(scores[-1], 1)) == (61.8, 83.3)
+    districts = client.get("/api/v1/scores?level=district&period=2026-Q3").get_json()["rows"]
+    assert all(70 <= r["civilized_city"] <= 80 for r in districts)
+    # The rural scheme scores the five towns only, not the eleven city streets.
+    assert sum(r["rural_environment"] is not None for r in rows) == 5
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

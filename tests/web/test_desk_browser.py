@@ -208,7 +208,7 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
         backlog = page.evaluate(
             "echarts.getInstanceByDom(document.getElementById('cg-chart-backlog')).getOption()"
         )
-        assert [s["name"] for s in backlog["series"]] == ["未整改（期末）", "超期未整改（期末）"]
+        assert [s["name"] for s in backlog["series"]] == ["未销号（期末）", "超期未整改（期末）"]
         page.get_by_test_id("chart-backlog").locator("summary").click()
         assert page.get_by_test_id("table-backlog").is_visible()
         chart = page.evaluate(
@@ -219,7 +219,16 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
         )
         rates = {r["name"]: r["closure_rate"] for r in ranking["rows"]}
         shown = dict(zip(chart["xAxis"][0]["data"], chart["series"][0]["data"], strict=True))
-        assert shown == {k: None if v is None else round(v, 4) for k, v in rates.items()}
+        assert shown == rates  # exact: rounded once, only in the texts shown
+        # The tooltip shows the rankings' text of the rate (one rounding, from the counts).
+        first = chart["xAxis"][0]["data"][0]
+        texts = {r["name"]: r["display"]["closure_rate"] for r in ranking["rows"]}
+        tip = page.evaluate(
+            "(() => { const e = document.getElementById('cg-chart-districts');"
+            " echarts.getInstanceByDom(e).dispatchAction("
+            "{type: 'showTip', seriesIndex: 0, dataIndex: 0}); return e.innerText; })()"
+        )
+        assert first in tip and texts[first] in tip
         page.get_by_test_id("chart-districts").locator("summary").click()
         assert page.get_by_test_id("table-districts").is_visible()
         screenshot(page, f"desk-dashboard-{size}")

@@ -91,7 +91,7 @@ def test_overview_heat_filters_legend_and_escaping(heat_app: Flask, browser) -> 
         assert _counts(page)["heat"] == 8  # one shape per grid
         assert page.eval_on_selector(".folium-map", "e => e.dataset.heatShown") == "8"
         legend = page.get_by_test_id("heat-legend")
-        assert legend.inner_text().startswith("未整改问题数 · 网格")
+        assert legend.inner_text().startswith("未销号问题数 · 网格")
         assert _legend_classes(page, [3, 4, 6.5]) == ["1 – 3", "4", "5 – 6"]  # whole counts
         hot = _fill_of(page, GRID)  # two unresolved problems
         x, y = _screen_xy(page, 32.02, 120.8125)

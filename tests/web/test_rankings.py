@@ -139,3 +139,47 @@ def test_a_reopen_after_publication_leaves_the_recomputed_view_equal(stats_app: 
     # Reopened today, after W47 ended: listed, but W47 stands as it was at its end.
     assert "1 返工重开" in html and "今日重算与发布的数据一致" in html
     assert "本期数据按期末状态计算" in html
+
+
+def test_a_closed_quarters_scores_are_published_when_first_shown(
+    stats_app: Flask, tmp_path: Path
+) -> None:
+    from geo.ingest.pipeline import IngestOptions, ingest_file
+    from tests.helpers import write_csv
+    from web import database
+
+    client = signed_in(stats_app)
+    running = client.get("/api/v1/scores?level=street&period=2026-Q4").get_json()
+    assert running["published_at"] is None and _publications(stats_app) == []
+    # 2026-Q3 is over: stored on first showing (nothing was found in it: 100 everywhere).
+    html = client.get("/scores?level=street&period=2026-Q3").get_data(as_text=True)
+    assert 'data-testid="published"' in html and "本季度得分已于" in html
+    assert _publications(stats_app) == [("scores", "street", "2026-Q3")]
+    first = client.get("/api/v1/scores?level=street&period=2026-Q3").get_json()
+    # A Q3 problem of 东门 filed after publication (a file: no events) leaves them as stored.
+    late = write_csv(
+        tmp_path / "late.csv",
+        "id,lon,lat,category,found_at,status\nP9,120.82,32.01,unsafe_charging,"
+        "2026-09-10T09:00+08:00,found\n",
+    )
+    with stats_app.app_context():
+        ingest_file(database.engine(), late, IngestOptions(source="late"))
+    again = client.get("/api/v1/scores?level=street&period=2026-Q3").get_json()
+    assert again == first and first["published_at"]
+    east = next(r for r in again["rows"] if r["code"] == "329901001")
+    assert (east["civilized_city"], east["indicators"]) == (100.0, 0)
+    # Recomputed today 东门 loses unsafe_charging's weight 2.0 (one location): 98.0.
+    from geo.core.periods import parse_period
+    from geo.reports.scores import quarterly_scores
+
+    with stats_app.app_context():
+        today = quarterly_scores(
+            database.session(), "street", parse_period("2026-Q3"), database.taxonomy()
+        )
+    assert today.set_index("code").loc["329901001"].civilized_city == 98.0
+    # The CLI publishes a level's closed quarter too, and says so.
+    scores = stats_app.test_cli_runner().invoke(
+        args=["scores", "--level", "community", "--period", "2026-Q3"]
+    )
+    assert scores.exit_code == 0 and "发布于" in scores.output.splitlines()[0]
+    assert len(_publications(stats_app)) == 2

@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from geo.access.actions import Action
 from geo.access.scope import ROLES
-from geo.core.periods import parse_period
+from geo.core.periods import Period, parse_period
 from geo.core.rounding import number, percent
 from geo.core.text import tr
 from geo.core.workcal import end_of_local_day
@@ -177,23 +177,24 @@ def units_list() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @domain_errors
 def rank_command(level: str, period: str, top: int | None, as_json: bool) -> None:
-    """Rank areas or units with their rates; red and black lists 排名与红黑榜."""
-    with transaction(ready_engine(), write=False) as session:
-        ranking = georankings.rankings(
-            session, level, parse_period(period), current_app.config["TIMEZONE"], top
-        )
+    """Rank areas or units with their rates; red and black lists 排名与红黑榜. A closed
+    period shows its published ranking (published now when it never was, as on /rankings);
+    ``--top`` is a what-if, computed and never stored."""
+    ranking, published_at = _shown_ranking(level, parse_period(period), top)
     rows = ranking.records()
     if as_json:
-        echo(
-            json.dumps(
-                {"level": level, "period": ranking.period.code, "rows": rows}, ensure_ascii=False
-            )
-        )
+        shown = {"level": level, "period": ranking.period.code, "published_at": published_at}
+        echo(json.dumps({**shown, "rows": rows}, ensure_ascii=False))
         return
+    zh, en = (
+        ("", "")
+        if published_at is None
+        else (f" · 发布于 {published_at}", f" · published {published_at}")
+    )
     echo(
         tr(
-            f"{ranking.period.label()} · 对比 {ranking.previous.code}",
-            f"{ranking.period.label('en')} · vs {ranking.previous.code}",
+            f"{ranking.period.label()} · 对比 {ranking.previous.code}{zh}",
+            f"{ranking.period.label('en')} · vs {ranking.previous.code}{en}",
         )
     )
     echo(
@@ -230,12 +231,25 @@ def rank_command(level: str, period: str, top: int | None, as_json: bool) -> Non
 @click.option("--period", required=True, help="A quarter, e.g. 2026-Q4")
 @domain_errors
 def scores_command(level: str, period: str) -> None:
-    """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）."""
-    taxonomy = database.taxonomy()
-    with transaction(ready_engine(), write=False) as session:
-        frame = geoscores.quarterly_scores(
-            session, level, parse_period(period), taxonomy, current_app.config["TIMEZONE"]
-        )
+    """Quarterly scores, one per evaluation scheme 季度测评得分（三标融合）. A closed
+    quarter prints its published scores (published now when they never were, as on
+    /scores)."""
+    from geo.reports import score_publications  # the bulletin's imports: only when scoring
+
+    taxonomy, tz, quarter = (
+        database.taxonomy(),
+        current_app.config["TIMEZONE"],
+        parse_period(period),
+    )
+    with transaction(ready_engine()) as session:
+        frame, stored = score_publications.frozen_scores(session, level, quarter, taxonomy, tz)
+        if stored is None:
+            stored = score_publications.publish_scores(
+                session, level, quarter, frame, tz, issued_by="cli"
+            )
+        published = None if stored is None else stored.computed_at.isoformat()
+    if published is not None:
+        echo(tr(f"{quarter.code} · 发布于 {published}", f"{quarter.code} · published {published}"))
     schemes = list(taxonomy.schemes)
     echo(
         "\t".join(
@@ -295,6 +309,23 @@ def _score(score: float | None, deduction: float | None) -> str:
     if score is None or deduction is None:
         return "—"
     return f"{number(score)} (-{number(deduction, 2).rstrip('0').rstrip('.')})"
+
+
+def _shown_ranking(
+    level: str, period: Period, top: int | None
+) -> tuple[georankings.Ranking, str | None]:
+    """The ranking the command prints and its publication time (ISO, UTC), if published."""
+    from geo.reports import publications  # the bulletin's imports: only when ranking
+
+    tz = current_app.config["TIMEZONE"]
+    if top is not None:  # a what-if list size
+        with transaction(ready_engine(), write=False) as session:
+            return georankings.rankings(session, level, period, tz, top), None
+    with transaction(ready_engine()) as session:
+        ranking, stored = publications.frozen_ranking(session, level, period, tz)
+        if stored is None and publications.is_closed(period, tz):
+            stored = publications.publish_ranking(session, ranking, issued_by="cli")
+        return ranking, None if stored is None else stored.computed_at.isoformat()
 
 
 def _delta(value: int | None) -> str:

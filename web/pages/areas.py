@@ -98,7 +98,7 @@ def _context(
     args = view.filters.query_args()
     args.pop("district", None)
     status_titles = {
-        "unresolved": translate("未整改问题", "Unresolved problems"),
+        "unresolved": translate("未销号问题", "Unresolved problems"),
         "overdue": translate("超期未整改问题", "Overdue problems"),
         "all": translate("全部问题", "All problems"),
     }

@@ -13,6 +13,8 @@ from flask import Blueprint, Response, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.access.scope import require_whole_city, visible_area_ids
+from geo.core.errors import NotFoundError
+from geo.core.text import tr
 from geo.reports import publications
 from geo.reports.bulletin import pdf_bytes
 from geo.storage.publication_models import Publication
@@ -84,6 +86,10 @@ def pdf(publication_id: int) -> ResponseReturnValue:
 
 def _readable(publication_id: int) -> Publication:
     publication = publications.get(database.session(), publication_id)
+    if publication.kind not in ("bulletin", "ranking"):  # published scores: on /scores
+        raise NotFoundError(
+            tr(f"没有编号为 {publication_id} 的通报", f"no publication {publication_id}")
+        )
     if publication.kind == "bulletin" or publication.level == "unit":
         require_whole_city(authenticated_principal(), "view")
     return publication

@@ -97,6 +97,7 @@ def _plain(chart: Chart, lang: str) -> dict[str, Any]:
                 "values": s.values,
                 "kind": s.kind,
                 "percent": s.percent,
+                "texts": s.texts,  # a rate's values as shown (rounded once, from the counts)
             }
             for s in chart.series
         ],

@@ -99,7 +99,7 @@ def filter_choices() -> dict[str, Any]:
             ("ontime", translate("按期结案率", "Share closed on time")),
         ],
         "statuses": [
-            ("unresolved", translate("未整改", "Unresolved")),
+            ("unresolved", translate("未销号", "Unresolved")),
             ("overdue", translate("超期未整改", "Overdue")),
             ("all", translate("全部", "All")),
         ],
@@ -204,14 +204,14 @@ def _heat_config(view: HeatFilters, area: AreaInfo | None) -> dict[str, Any]:
 def _texts() -> dict[str, str]:
     tax, lang = database.taxonomy(), current_lang()
     pairs = {
-        "count_unresolved": ("未整改问题数", "Unresolved problems"),
+        "count_unresolved": ("未销号问题数", "Unresolved problems"),
         "count_overdue": ("超期未整改问题数", "Overdue problems"),
         "count_all": ("问题总数", "All problems"),
-        "density_unresolved": ("未整改问题密度（个/km²）", "Unresolved problems per km²"),
+        "density_unresolved": ("未销号问题密度（个/km²）", "Unresolved problems per km²"),
         "density_overdue": ("超期问题密度（个/km²）", "Overdue problems per km²"),
         "density_all": ("问题密度（个/km²）", "Problems per km²"),
         "ontime": ("按期结案率", "Share closed on time"),
-        "unresolved": ("未整改", "Unresolved"),
+        "unresolved": ("未销号", "Unresolved"),
         "overdue": ("超期", "Overdue"),
         "closed": ("已结案", "Closed"),
         "closed_on_time": ("按期结案", "Closed on time"),

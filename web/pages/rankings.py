@@ -24,9 +24,8 @@ from geo.core.errors import InvalidParameterError
 from geo.core.params import int_param
 from geo.core.periods import Period, current_period, parse_period
 from geo.core.text import tr
-from geo.reports import publications, ranking_cache
+from geo.reports import publications, ranking_cache, score_publications
 from geo.reports import rankings as georankings
-from geo.reports import scores as geoscores
 from geo.reports.stats import check_rate_level
 from geo.storage.db import quick_transaction
 from geo.storage.publication_models import Publication
@@ -144,13 +143,14 @@ _RATE_PARTS = {
 @requires("view")
 def scores_page() -> ResponseReturnValue:
     """Quarterly scores per area, one column per evaluation scheme (三标融合)."""
-    level, period, frame = _scores()
+    level, period, frame, published = _scores()
     return render_template(
         "rankings/scores.html",
         level=level,
         period=period,
         rows=frame.to_dict(orient="records"),
         tax=database.taxonomy(),
+        publication=published,
     )
 
 
@@ -158,24 +158,37 @@ def scores_page() -> ResponseReturnValue:
 @requires("view")
 def scores_api() -> ResponseReturnValue:
     """?level=district|street|community|grid&period=2026-Q4: one score per scheme."""
-    level, period, frame = _scores()
+    level, period, frame, published = _scores()
     return jsonify(
         {
             "level": level,
             "period": period.code,
+            "published_at": None if published is None else published.computed_at.isoformat(),
             "schemes": list(database.taxonomy().schemes),
             "rows": frame.to_dict(orient="records"),
         }
     )
 
 
-def _scores() -> tuple[str, Period, Any]:
+def _scores() -> tuple[str, Period, Any, Publication | None]:
+    """The scores asked for, as published when the quarter is closed (published now if
+    they never were; geo/reports/score_publications.py), in the caller's scope."""
     level = request.args.get("level", "district")
     period = parse_period(request.args.get("period", "") or _default("quarter").code)
-    frame = geoscores.quarterly_scores(
-        database.session(), level, period, database.taxonomy(), current_app.config["TIMEZONE"]
+    tz = current_app.config["TIMEZONE"]
+    frame, published = score_publications.frozen_scores(
+        database.session(), level, period, database.taxonomy(), tz
     )
-    return level, period, _in_scope(frame, level)
+    if published is None and publications.is_closed(period, tz):
+        try:
+            with quick_transaction(database.engine()) as session:
+                actor = authenticated_principal().actor
+                published = score_publications.publish_scores(
+                    session, level, period, frame, tz, issued_by=actor
+                )
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
+            published = None  # the database is busy or another request stored it first
+    return level, period, _in_scope(frame, level), published
 
 
 def _args() -> tuple[str, Period, int | None]:

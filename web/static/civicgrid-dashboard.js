@@ -8,10 +8,15 @@
   function option(chart, text) {
     var percent = chart.series.some(function (s) { return s.percent; });
     var series = chart.series.map(function (s) {
-      return {
+      var shown = {
         name: s.name, type: s.kind === "bar" ? "bar" : "line", data: s.values,
         connectNulls: false, symbolSize: 5
       };
+      // A rate's tooltip shows the server's text: rounded once, half-up, from the counts.
+      if (s.texts) {
+        shown.tooltip = { valueFormatter: function (v, i) { return s.texts[i]; } };
+      }
+      return shown;
     });
     if (chart.target !== null && series.length) {
       series[0].markLine = {
