@@ -10,13 +10,15 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import Engine
 
-from geo.core.errors import CivicgridError, DatabaseUnavailableError
+from geo.core.errors import CivicgridError, DatabaseUnavailableError, InvalidParameterError
 from geo.core.text import Text, en, in_lang, tr
+from geo.core.timeparse import parse_time
 from geo.storage.db import immutable_reader
 from geo.storage.faults import FAULTS, is_fault, unavailable
 from geo.storage.schema import require_schema
@@ -107,3 +109,16 @@ def reading_engine() -> Engine:
             err=True,
         )
         return fallback
+
+
+def when(text: str | None, tz: str) -> datetime:
+    """An ``--at`` option's time (local to ``tz`` unless it has an offset) as naive UTC;
+    now when not given. A malformed time is a one-line error."""
+    if not text:
+        return datetime.now(UTC).replace(tzinfo=None)
+    parsed = parse_time(text, tz)
+    if parsed is None:
+        raise InvalidParameterError(
+            tr(f"--at: 时间格式错误 '{text}'", f"--at: malformed time '{text}'")
+        )
+    return parsed

@@ -26,6 +26,7 @@ from web.cli.common import domain_errors, echo, ready_engine
 from web.cli.demo import demo_command
 from web.cli.export import export_command
 from web.cli.ingest import ingest_command
+from web.cli.publish import publish_command
 from web.cli.serve import serve_command
 from web.cli.summary import summary_group
 
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         summary_group,
         export_command,
         serve_command,
+        publish_command,
     ):
         app.cli.add_command(command)
     cli_lifecycle.init_app(app)  # problems, units, rank, scores, bulletin

@@ -16,12 +16,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from geo.core.errors import InvalidParameterError
 from geo.core.text import tr
-from geo.core.timeparse import parse_time
 from geo.rounds import coverage, notice_render, notices
 from geo.rounds import rounds as georounds
 from geo.storage.db import transaction
 from web import database
-from web.cli.common import domain_errors, echo, ready_engine, say, terminal_lang
+from web.cli.common import domain_errors, echo, ready_engine, say, terminal_lang, when
 
 rounds_group = AppGroup("rounds", help="实地测评轮次 Rounds of field evaluation and their visits.")
 
@@ -126,7 +125,7 @@ def rounds_show(round_ref: str, level: str, as_json: bool) -> None:
 def rounds_visit(round_ref: str, at_text: str | None, **kw: Any) -> None:
     """Record a visit and the problems found 登记测评结果."""
     tz = current_app.config["TIMEZONE"]
-    at = _when(at_text, tz)
+    at = when(at_text, tz)
     found = tuple((p.partition(":")[0], p.partition(":")[2]) for p in kw["problems"])
     visit = georounds.VisitInput(kw["point"], at, kw["inspector"], kw["result"], kw["note"], found)
     with transaction(ready_engine()) as session:
@@ -208,19 +207,6 @@ def _settings() -> notices.NoticeSettings:
 
 def _photo_dir() -> Path:
     return Path(current_app.config["PHOTO_DIR"] or Path(current_app.instance_path) / "photos")
-
-
-def _when(text: str | None, tz: str) -> datetime:
-    if not text:
-        from datetime import UTC
-
-        return datetime.now(UTC).replace(tzinfo=None)
-    parsed = parse_time(text, tz)
-    if parsed is None:
-        raise InvalidParameterError(
-            tr(f"--at: 时间格式错误 '{text}'", f"--at: malformed time '{text}'")
-        )
-    return parsed
 
 
 def _pct(value: float | None) -> str:
