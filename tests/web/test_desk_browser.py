@@ -220,6 +220,11 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
         rates = {r["name"]: r["closure_rate"] for r in ranking["rows"]}
         shown = dict(zip(chart["xAxis"][0]["data"], chart["series"][0]["data"], strict=True))
         assert shown == {k: None if v is None else round(v, 4) for k, v in rates.items()}
+        names = page.evaluate(
+            "echarts.getInstanceByDom(document.getElementById('cg-chart-categories'))"
+            ".getModel().getComponent('xAxis').axis.getViewLabels().length"
+        )
+        assert names == 9  # the top 8 categories and the rest: every bar named
         page.get_by_test_id("chart-districts").locator("summary").click()
         assert page.get_by_test_id("table-districts").is_visible()
         screenshot(page, f"desk-dashboard-{size}")
