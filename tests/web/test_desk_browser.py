@@ -73,6 +73,8 @@ def test_search_as_city_officer_and_grid_manager(desk_app: Flask, browser, size:
         assert grids.count() == 2 and "329901001000002" in grids.nth(1).inner_text()
         _search(page, base, "临江")
         assert page.get_by_test_id("search-none").is_visible()
+        _search(page, base, "#1")  # problem 1 lies in their grid 329901001000001: it opens
+        assert page.url.endswith("/problems/1")
         _search(page, base, "6")  # problem 6 lies outside the grid manager's grids
         assert "/problems/" not in page.url
         page.get_by_test_id("search-input").fill("农贸")
