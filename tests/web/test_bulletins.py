@@ -103,3 +103,12 @@ def test_bad_ids_are_404_and_write_nothing(issued) -> None:
 def test_an_empty_archive_says_how_to_issue(app: Flask) -> None:
     html = signed_in(app).get("/bulletins").get_data(as_text=True)
     assert 'data-testid="no-bulletins"' in html and "civicgrid bulletin" in html
+
+
+def test_the_archive_header_is_the_menu_alone(app: Flask) -> None:
+    """No second row of links beside the menu (on a phone it squeezed the search box)."""
+    html = signed_in(app).get("/bulletins").get_data(as_text=True)
+    header = html[html.index('<header class="cg-header">') : html.index("</header>")]
+    assert 'class="cg-nav"' not in header and 'data-testid="menu"' in header
+    menu = header[header.index('class="cg-menu-list"') :]
+    assert all(href in menu for href in ('href="/rankings"', 'href="/scores"', 'href="/bulletins"'))
