@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere
     sys.path.insert(0, str(ROOT))
 
+from geo.core.errors import CivicgridError  # noqa: E402
 from geo.demo.basemap import MAX_ZOOM, build_basemap  # noqa: E402
 
 
@@ -38,7 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-zoom", type=int, default=MAX_ZOOM, help="deepest zoom (10–15)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    report = build_basemap(args.demo, args.out, min(max(args.max_zoom, 10), MAX_ZOOM))
+    try:
+        report = build_basemap(args.demo, args.out, min(max(args.max_zoom, 10), MAX_ZOOM))
+    except CivicgridError as exc:  # a missing, unreadable or empty district file
+        print(f"错误 / error: {exc.message('zh')} / {exc.message('en')}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # the output cannot be written
+        print(f"错误 / error: {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(
         f"wrote {report.path}: {report.bytes / 1e6:.2f} MB, {sum(report.tiles.values())} tiles "
         f"{report.tiles}, {report.features} features in {time.perf_counter() - started:.1f} s"

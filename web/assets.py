@@ -92,7 +92,7 @@ def configured_basemap() -> Basemap | None:
 
 def pmtiles_problem(path: str) -> Text | None:
     """Why the PMTiles file at ``path`` cannot be used (missing, unreadable, not PMTiles
-    v3 vector tiles), or None when it can."""
+    v3 vector tiles, shorter than its header says), or None when it can."""
     if not path:
         return tr(
             "未设置 CIVICGRID_PMTILES_PATH，底图不可用",
@@ -115,11 +115,16 @@ def _header_problem(path: str, mtime_ns: int, size: int) -> Text | None:
     try:
         with open(path, "rb") as handle:
             header = deserialize_header(handle.read(127))
-        if (
-            header["tile_type"] != TileType.MVT
-            or header["root_offset"] + header["root_length"] > size
-        ):
-            raise ValueError("not a vector tile archive")
+        # Every section inside the file: one cut short (a copy that stopped early) has a
+        # good header but tiles the browser's range requests cannot reach (416).
+        end = max(
+            header["root_offset"] + header["root_length"],
+            header["metadata_offset"] + header["metadata_length"],
+            header["leaf_directory_offset"] + header["leaf_directory_length"],
+            header["tile_data_offset"] + header["tile_data_length"],
+        )
+        if header["tile_type"] != TileType.MVT or end > size:
+            raise ValueError("not a vector tile archive, or cut short")
     except Exception:  # any bad header: the file is unusable, whatever the reason
         return tr(
             f"底图文件损坏或不是 PMTiles 矢量瓦片：{name}",

@@ -32,7 +32,9 @@ import shapely
 from shapely.geometry import box
 from shapely.ops import polylabel
 
+from geo.core.errors import InputFileError
 from geo.core.text import tr
+from geo.core.vectorfile import read_vector_file, require_fields
 
 MIN_ZOOM = 10
 MAX_ZOOM = 15
@@ -129,9 +131,18 @@ def ensure_demo_basemap(demo_dir: Path, out: Path, echo: Callable[[str], object]
 
 def _features(demo_dir: Path) -> gpd.GeoDataFrame:
     """Every feature of every layer in EPSG:3857 with its properties and minimum zoom."""
-    # A level or the points may be missing (a city without communities): skipped.
+    # A level or the points may be missing (a city without communities): skipped. The
+    # districts cannot: they are the land, the river and the extent of the tiles.
     levels = {lvl: _read(demo_dir / name, ["code", "name"]) for lvl, name in LEVEL_FILES.items()}
     points = _read(demo_dir / "points.geojson", ["kind", "name"])
+    if levels["district"].empty:
+        path = demo_dir / LEVEL_FILES["district"]
+        raise InputFileError(
+            tr(
+                f"{path}: 没有区县边界（底图的陆地和范围由它而来）",
+                f"{path}: no district outlines (the basemap's land and extent come from them)",
+            )
+        )
     rows: list[tuple[str, int, dict[str, object], object]] = []
     city = shapely.union_all(levels["district"].geometry.values)
     rows.append(("earth", MIN_ZOOM, {}, city))
@@ -163,9 +174,15 @@ def _features(demo_dir: Path) -> gpd.GeoDataFrame:
 
 
 def _read(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
-    if not path.is_file():
+    """The file in EPSG:3857 (metres), empty when it does not exist; a file that exists
+    but is unreadable or has none of ``columns`` is an InputFileError naming it."""
+    if not path.exists():
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:3857")
-    return gpd.read_file(path).to_crs("EPSG:3857")
+    frame = read_vector_file(path)
+    require_fields(frame, path, {c: c for c in columns})
+    if frame.crs is None:
+        raise InputFileError(tr(f"{path}: 没有坐标系", f"{path}: no coordinate reference system"))
+    return frame.to_crs("EPSG:3857")
 
 
 def _river(districts: gpd.GeoDataFrame) -> object:

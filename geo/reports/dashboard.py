@@ -39,6 +39,7 @@ ON_TIME_TARGET = 0.9
 """The on-time closure rate the campaign aims at (DOMAIN.md: red lists require ≥ 90 %)."""
 PERIODS = 12
 TOP_STREETS = 8
+TOP_CATEGORIES = 8
 
 
 @dataclass
@@ -257,19 +258,30 @@ def _by_district(session: so.Session, query: DashboardQuery, ids: frozenset[int]
 
 def _by_category(session: so.Session, scope: Scope, query: DashboardQuery) -> Chart:
     # One heat read per category (summary cubes: cheap), the map's other filters kept.
-    labels = dict(query.categories)
-    wanted = query.view.categories or tuple(labels)
+    label_of = dict(query.categories)
+    wanted = query.view.categories or tuple(label_of)
     counts: list[tuple[str, int]] = []
     for category in wanted:
         view = replace(query.view, level="district", metric="count", categories=(category,))
         heat = area_heat(session, view, scope=scope, now=query.now)
-        counts.append((labels.get(category, category), int(np.sum(heat.count))))
-    counts.sort(key=lambda item: -item[1])
+        counts.append((label_of.get(category, category), int(np.sum(heat.count))))
+    counts.sort(key=lambda item: -item[1])  # stable: taxonomy order among equal counts
+    top, rest = counts[:TOP_CATEGORIES], counts[TOP_CATEGORIES:]
+    if len(rest) == 1:  # one bar folding one category would hide its name for nothing
+        top, rest = counts, []
+    labels = [label for label, _ in top]
+    values: list[float | None] = [n for _, n in top]
+    if rest:
+        labels.append(str(tr(f"其余 {len(rest)} 类", f"{len(rest)} others")))
+        values.append(sum(n for _, n in rest))
     return Chart(
         "categories",
-        tr("按问题类别（与地图筛选一致）", "By category (as filtered on the map)"),
-        [label for label, _ in counts],
-        [Series(tr("问题数", "Problems"), [n for _, n in counts], "bar")],
+        tr(
+            f"按问题类别（前 {TOP_CATEGORIES} 类，其余合并；与地图筛选一致）",
+            f"By category (top {TOP_CATEGORIES}, the rest folded; as filtered on the map)",
+        ),
+        labels,
+        [Series(tr("问题数", "Problems"), values, "bar")],
     )
 
 
@@ -306,5 +318,6 @@ def _names(session: so.Session, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(
-        session.execute(sa.select(Area.id, Area.name).where(Area.id.in_(ids))).tuples().all()
+        (row.id, row.name)
+        for row in session.execute(sa.select(Area.id, Area.name).where(Area.id.in_(ids)))
     )

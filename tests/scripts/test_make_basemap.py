@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -13,6 +14,7 @@ from geo.demo.basemap import build_basemap, ensure_demo_basemap
 from tests.helpers import DISTRICTS, STREETS, write_geojson
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+SCRIPT = DEMO.parents[1] / "scripts" / "make_basemap.py"
 
 
 def test_the_demo_basemap_is_deterministic_vector_tiles_with_names(tmp_path: Path) -> None:
@@ -56,3 +58,25 @@ def test_ensure_rebuilds_only_when_the_demo_files_change(tmp_path: Path) -> None
     write_geojson(tmp_path / "streets.geojson", STREETS)
     ensure_demo_basemap(tmp_path, out, said.append)
     assert len(said) == 2
+
+
+def test_a_folder_without_readable_districts_is_one_error_line_and_no_file(
+    tmp_path: Path, capsys
+) -> None:
+    spec = importlib.util.spec_from_file_location("make_basemap", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    main = script.main
+    out = tmp_path / "out.pmtiles"
+    assert main(["--demo", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
+    assert "districts.geojson: 没有区县边界" in capsys.readouterr().err
+    (tmp_path / "districts.geojson").write_text("{not json", encoding="utf-8")
+    assert main(["--demo", str(tmp_path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误 / error: ") and "districts.geojson: 无法识别的文件格式" in err
+    write_geojson(tmp_path / "districts.geojson", DISTRICTS)
+    (tmp_path / "points.geojson").write_text("", encoding="utf-8")
+    assert main(["--demo", str(tmp_path), "--out", str(out)]) == 1
+    assert "points.geojson: 文件为空" in capsys.readouterr().err
+    assert not out.exists()  # nothing written

@@ -101,3 +101,22 @@ def test_a_missing_or_corrupt_file_leaves_the_map_without_basemap_and_says_why(
     english = _map_config(client.get("/?lang=en").get_data(as_text=True))
     assert english["basemapNotice"].startswith(en)
     assert client.get("/basemap.pmtiles").status_code == 404
+
+
+def test_a_file_cut_short_after_its_header_says_so(
+    sqlite_engine, tmp_path: Path, pmtiles_file: Path
+) -> None:
+    from pmtiles.tile import deserialize_header
+
+    data = pmtiles_file.read_bytes()
+    header = deserialize_header(data[:127])
+    path = tmp_path / "cut.pmtiles"
+    path.write_bytes(data[: header["tile_data_offset"] + 10])  # directories whole, tiles cut
+    app = _app(sqlite_engine, tmp_path, BASEMAP="pmtiles", PMTILES_PATH=str(path))
+    client = signed_in(app)
+    config = _map_config(client.get("/").get_data(as_text=True))
+    assert "basemap" not in config and config["basemapNotice"].startswith("底图文件损坏")
+    assert client.get("/basemap.pmtiles").status_code == 404
+    path.write_bytes(data)  # the whole file again (a new size): the basemap is back
+    config = _map_config(client.get("/").get_data(as_text=True))
+    assert config["basemap"]["kind"] == "pmtiles" and "basemapNotice" not in config

@@ -42,7 +42,7 @@ def _ids(app: Flask) -> dict[tuple[str, str], int]:
         return {(kind, level): pid for kind, level, pid in rows}
 
 
-def test_the_archive_lists_the_issued_bulletin_with_the_cli_bytes(issued) -> None:
+def test_the_archive_lists_the_issued_bulletin_with_the_cli_bytes(issued, tmp_path: Path) -> None:
     app, cli_bytes = issued
     client = signed_in(app)
     html = client.get("/bulletins").get_data(as_text=True)
@@ -57,8 +57,7 @@ def test_the_archive_lists_the_issued_bulletin_with_the_cli_bytes(issued) -> Non
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert client.get(f"/bulletins/{bulletin}.pdf").data == pdf.data
     # Issuing again from the CLI writes the same bytes.
-    again = Path(app.instance_path) / "again.html"
-    Path(app.instance_path).mkdir(exist_ok=True)
+    again = tmp_path / "again.html"  # not the app's instance folder: that is the checkout's
     app.test_cli_runner().invoke(args=["bulletin", "--period", "2026-W47", "-o", str(again)])
     assert again.read_bytes() == cli_bytes
 
@@ -111,3 +110,12 @@ def test_bad_ids_are_404_and_write_nothing(issued) -> None:
 def test_an_empty_archive_says_how_to_issue(app: Flask) -> None:
     html = signed_in(app).get("/bulletins").get_data(as_text=True)
     assert 'data-testid="no-bulletins"' in html and "civicgrid bulletin" in html
+
+
+def test_the_archive_header_is_the_menu_alone(app: Flask) -> None:
+    """No second row of links beside the menu (on a phone it squeezed the search box)."""
+    html = signed_in(app).get("/bulletins").get_data(as_text=True)
+    header = html[html.index('<header class="cg-header">') : html.index("</header>")]
+    assert 'class="cg-nav"' not in header and 'data-testid="menu"' in header
+    menu = header[header.index('class="cg-menu-list"') :]
+    assert all(href in menu for href in ('href="/rankings"', 'href="/scores"', 'href="/bulletins"'))

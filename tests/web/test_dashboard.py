@@ -60,6 +60,9 @@ def test_category_and_street_charts_follow_the_map_filters(heat_app: Flask) -> N
     everything = _charts(client.get("/dashboard?status=all").get_data(as_text=True))
     litter = _charts(client.get("/dashboard?status=all&category=litter").get_data(as_text=True))
     assert sum(everything["categories"]["series"][0]["values"]) == 7  # 8 minus one outside
+    labels = everything["categories"]["labels"]  # 17 categories: the top 8, the rest folded
+    assert len(labels) == 9 and labels[-1] == "其余 9 类" and labels[0] == "暴露垃圾/环境卫生差"
+    assert everything["categories"]["series"][0]["values"][0] == 4
     assert litter["categories"]["labels"] == ["暴露垃圾/环境卫生差"]
     assert litter["categories"]["series"][0]["values"] == [4]
     assert sum(litter["streets"]["series"][0]["values"]) == 4

@@ -73,6 +73,8 @@ def test_search_as_city_officer_and_grid_manager(desk_app: Flask, browser, size:
         assert grids.count() == 2 and "329901001000002" in grids.nth(1).inner_text()
         _search(page, base, "临江")
         assert page.get_by_test_id("search-none").is_visible()
+        _search(page, base, "#1")  # problem 1 lies in their grid 329901001000001: it opens
+        assert page.url.endswith("/problems/1")
         _search(page, base, "6")  # problem 6 lies outside the grid manager's grids
         assert "/problems/" not in page.url
         page.get_by_test_id("search-input").fill("农贸")
@@ -229,6 +231,11 @@ def test_dashboard_draws_its_charts_with_the_rankings_figures(
             "{type: 'showTip', seriesIndex: 0, dataIndex: 0}); return e.innerText; })()"
         )
         assert first in tip and texts[first] in tip
+        names = page.evaluate(
+            "echarts.getInstanceByDom(document.getElementById('cg-chart-categories'))"
+            ".getModel().getComponent('xAxis').axis.getViewLabels().length"
+        )
+        assert names == 9  # the top 8 categories and the rest: every bar named
         page.get_by_test_id("chart-districts").locator("summary").click()
         assert page.get_by_test_id("table-districts").is_visible()
         screenshot(page, f"desk-dashboard-{size}")

@@ -40,6 +40,25 @@ def test_page_shows_the_method_and_the_rebounds(heat_app: Flask) -> None:
     assert 'data-testid="rebound-none"' in none and "5 天内" in none
 
 
+def test_a_long_rebound_table_is_cut_and_says_where_the_rest_is(
+    heat_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web.pages import hotspots
+
+    client = signed_in(heat_app)
+    full = client.get("/hotspots?days=30").get_data(as_text=True)
+    assert 'data-testid="rebound-cut"' not in full and 'data-testid="rebound-more"' not in full
+    monkeypatch.setattr(hotspots, "PLACE_PAIRS", 1)  # the one grid has 3 pairs
+    html = client.get("/hotspots?days=30").get_data(as_text=True)
+    assert "共 1 处、3 次反弹" in html and "每处最近 1 次" in html
+    assert "另有 2 次更早的反弹" in html and 'rowspan="2"' in html
+    table = html[html.index('data-testid="rebound-table"') : html.index("</table>")]
+    assert 'href="/problems/2"' in table  # the newest pair (R1 → #2, found 2026-11-02) stays
+    assert 'href="/problems/10"' not in table  # the older ones (R1 → R2, → #1) are cut
+    assert 'href="/problems/1"' not in table
+    assert 'href="/api/v1/rebounds?status=all&amp;days=30&amp;by=grid"' in html
+
+
 def test_layers_are_geojson_and_scoped(heat_app: Flask) -> None:
     city = signed_in(heat_app)
     rebounds = json.loads(city.get("/api/v1/rebounds?days=30").get_data(as_text=True))

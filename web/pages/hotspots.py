@@ -25,6 +25,11 @@ from web.security.guard import csp_nonce, current_scope, requires
 
 bp = Blueprint("hotspots", __name__)
 GEOJSON = "application/geo+json"
+TABLE_PLACES = 50
+"""Rebound places in the page's table (most rebounds first): a city's 120 days can have
+thousands of pairs, a page of every one is megabytes. /api/v1/rebounds has them all."""
+PLACE_PAIRS = 5
+"""Pairs shown per place in the table (the newest); the rest are counted."""
 
 
 @bp.get("/hotspots")
@@ -40,7 +45,12 @@ def index() -> ResponseReturnValue:
         by=by,
         max_days=MAX_DAYS,
         spots=spots,
-        places=places,
+        places=places[:TABLE_PLACES],
+        place_pairs=PLACE_PAIRS,
+        places_total=len(places),
+        rebounds_cut=len(places) > TABLE_PLACES or any(len(p.pairs) > PLACE_PAIRS for p in places),
+        pairs_total=sum(len(p.pairs) for p in places),
+        rebounds_url=url_for("hotspots.rebounds_api", **_map_args(view, days, by)),
         spot_label=lambda s: in_lang(hotspot_layers.spot_label(s), current_lang()),
         choices=heatview.filter_choices(),
         map=_map(view, days, by),
@@ -86,8 +96,12 @@ def _rebounds(view: HeatFilters, days: int, by: str) -> list[ReboundPlace]:
     return rebounds(database.session(), current_scope(), days, by, view.categories, view.found_from)
 
 
+def _map_args(view: HeatFilters, days: int, by: str) -> dict[str, Any]:
+    return {**view.query_args(), "status": view.status, "days": days, "by": by}
+
+
 def _map(view: HeatFilters, days: int, by: str) -> dict[str, str]:
-    args: dict[str, Any] = {**view.query_args(), "status": view.status, "days": days, "by": by}
+    args = _map_args(view, days, by)
     layers = [
         heatview.district_outlines(),
         maps.LayerSpec(

@@ -5,6 +5,17 @@
 
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
 
+  // Periods: ECharts leaves some out where they would overlap (the table has them all).
+  // Names (categories, streets, districts, rounds): every bar keeps its name, slanted and
+  // cut short when there are many; the tooltip and the table give the whole name.
+  var NAMED = ["categories", "streets", "districts", "rounds"];
+
+  function xLabels(chart) {
+    if (NAMED.indexOf(chart.id) < 0) { return { hideOverlap: true }; }
+    var many = chart.labels.length > 5;
+    return { interval: 0, rotate: many ? 35 : 0, width: many ? 84 : null, overflow: "truncate" };
+  }
+
   function option(chart, text) {
     var percent = chart.series.some(function (s) { return s.percent; });
     var series = chart.series.map(function (s) {
@@ -31,7 +42,7 @@
       tooltip: { trigger: "axis", valueFormatter: percent ? pct : undefined },
       legend: { top: 0, type: "scroll" },
       grid: { left: 8, right: 12, top: 34, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: chart.labels, axisLabel: { hideOverlap: true } },
+      xAxis: { type: "category", data: chart.labels, axisLabel: xLabels(chart) },
       yAxis: {
         type: "value", max: percent ? 1 : null,
         axisLabel: { formatter: percent ? function (v) { return Math.round(v * 100) + "%"; } : null }
