@@ -229,3 +229,25 @@ def test_ended_sessions_are_kept_for_the_cookie_lifetime_only(city, monkeypatch)
         kept = list(s.scalars(sa.select(EndedSession.ended_at)))
     assert len(kept) == 2 and min(kept) >= start + timedelta(hours=30)  # the first went
     assert _load(city, second) is None and _load(city, third) is None
+
+
+def test_two_logouts_of_one_session_at_once_both_succeed(city, monkeypatch) -> None:
+    """The second of two simultaneous logouts does not see the first one's row before
+    inserting (here: its look-up is made blind); its insert conflicts, and it carries on."""
+    phone = _session_id(city)
+    user_id = _load(city, phone).id
+    with transaction(city) as s:
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    plain_get = sa.orm.Session.get
+
+    def blind(self, entity, ident, **kw):  # type: ignore[no-untyped-def]
+        return None if entity is EndedSession else plain_get(self, entity, ident, **kw)
+
+    monkeypatch.setattr(sa.orm.Session, "get", blind)
+    with transaction(city) as s:
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    monkeypatch.undo()
+    with transaction(city, write=False) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
+        assert len(auditlog.entries(s, "logout")) == 2
+    assert _load(city, phone) is None
