@@ -4,12 +4,12 @@ Resolving who a request acts as (a token's or a session user's row, its scope ar
 their levels) takes several queries; on a cached read (the heat API) that was half of
 the request. Each worker therefore keeps what it resolved, keyed by the token hash or
 the session id, together with the ``access_stamp`` it was read under: the access version
-(``access_meta.version``, one more on every change of a user, a token or their scopes,
-added in the change's own transaction by the flush hook below) and ``areas_version``
-(scopes are resolved against the area tree). A request reads that stamp (one query of
-two one-row tables) and uses the kept principal only when it is unchanged, so a revoke,
-a disabled user, a password, role or scope change holds in every worker from the next
-request on. Expiry is a time, checked on every use.
+(``access_meta.version``, one more on every change of a user, a token or their scopes
+and on every logout, added in the change's own transaction by the flush hook below)
+and ``areas_version`` (scopes are resolved against the area tree). A request reads that
+stamp (one query of two one-row tables) and uses the kept principal only when it is
+unchanged, so a revoke, a disabled user, a password, role or scope change, a logout
+holds in every worker from the next request on. Expiry is a time, checked on every use.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ import sqlalchemy.orm as so
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from geo.storage.access_models import AccessMeta, ApiToken, TokenScope, User, UserScope
+from geo.storage.access_models import (
+    AccessMeta,
+    ApiToken,
+    EndedSession,
+    TokenScope,
+    User,
+    UserScope,
+)
 from geo.storage.models import SummaryMeta
 
 Stamp = tuple[int, int]
@@ -32,7 +39,7 @@ V = TypeVar("V")
 _IGNORED = frozenset({"last_used_at", "last_login_at"})
 """Bookkeeping columns: changing them changes no principal (and must not empty caches)."""
 
-_WATCHED = (User, ApiToken, UserScope, TokenScope)
+_WATCHED = (User, ApiToken, UserScope, TokenScope, EndedSession)
 
 
 _STAMP = sa.select(
@@ -121,8 +128,9 @@ def _changes_access(obj: Any) -> bool:
 
 @event.listens_for(so.Session, "before_flush")
 def _bump_on_access_change(session: so.Session, _context: Any, _instances: Any) -> None:
-    """Every flush that adds, changes or deletes a user, a token or a scope row bumps the
-    access version in the same transaction (so it commits or rolls back with it)."""
+    """Every flush that adds, changes or deletes a user, a token or a scope row, or records
+    an ended session (a logout), bumps the access version in the same transaction (so it
+    commits or rolls back with it)."""
     touched = [*session.new, *session.deleted]
     touched += [o for o in session.dirty if isinstance(o, _WATCHED) and _changes_access(o)]
     if any(isinstance(o, _WATCHED) for o in touched):

@@ -31,7 +31,7 @@ from geo.core.errors import (
 )
 from geo.core.params import record_id
 from geo.core.text import tr
-from geo.storage.access_models import User
+from geo.storage.access_models import EndedSession, User
 from geo.storage.models import LEVELS, Area
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
@@ -257,42 +257,85 @@ def principal_for(session: so.Session, user: User) -> Principal:
 
 
 def session_stamp(user: User) -> str:
-    """Changes whenever the password or the session generation does: part of the
-    session id, so that old sessions end (a cookie copied before a logout included)."""
+    """Changes whenever the password or the session generation does: part of every
+    session id, so that all of the user's sessions end at once."""
     material = f"{user.password_hash}|{user.session_generation or 0}"
     return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def new_session_id(user: User) -> str:
+    """The id of a new session of ``user`` (one per login): ``<user id>.<stamp>.<random>``.
+    The random part names this session alone (``logout`` ends it); the stamp ends them all."""
+    return f"{user.id}.{session_stamp(user)}.{secrets.token_urlsafe(18)}"
 
 
 def end_sessions(user: User) -> None:
     """End every session of ``user``: the ids issued so far no longer match its stamp.
 
-    Called on logout, password change, disabling and role change; the caller commits.
+    Called on password change, disabling and role change; the caller commits.
     """
     user.session_generation = (user.session_generation or 0) + 1
 
 
-def logout(session: so.Session, user_id: int, actor: str, ip: str | None) -> None:
-    """Log user ``user_id`` out: end its sessions (every copy of the cookie) and audit."""
+ENDED_MARGIN = timedelta(days=1)
+"""Ended-session rows are kept this long beyond the session lifetime."""
+
+
+def logout(
+    session: so.Session,
+    user_id: int,
+    session_id: str,
+    actor: str,
+    ip: str | None,
+    lifetime: timedelta,
+) -> None:
+    """Log out the session ``session_id`` of user ``user_id``: that session ends, every
+    copy of its cookie included, while the user's other sessions go on; audited.
+
+    Rows of sessions ended more than ``lifetime`` (the cookie's) plus ``ENDED_MARGIN``
+    ago are deleted: every copy of such a cookie has expired (a refused session id is
+    never sent back in a refreshed cookie), so the table does not grow without end.
+    """
     user = session.get(User, user_id)
-    if user is not None:
-        end_sessions(user)
-        auditlog.audit(session, actor, "logout", user.username, ip=ip)
+    if user is None:
+        return
+    now = auditlog.utcnow()
+    session.execute(
+        sa.delete(EndedSession).where(EndedSession.ended_at < now - lifetime - ENDED_MARGIN)
+    )
+    key = _ended_key(session_id)
+    if session.get(EndedSession, key) is None:
+        try:
+            with session.begin_nested():  # two logouts of one session at the same time
+                session.add(EndedSession(key=key, user_id=user.id, ended_at=now))
+        except sa.exc.IntegrityError:
+            pass  # the other one recorded it
+    auditlog.audit(session, actor, "logout", user.username, ip=ip)
+
+
+def _ended_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def load_session_user(session: so.Session, session_id: str) -> Principal | None:
-    """The principal for a stored ``<user id>.<stamp>`` session id, or None when the user
-    is gone, disabled, changed password, logged out or changed role since. A valid id's
-    principal is kept in memory while the access stamp holds (geo.access.principals)."""
+    """The principal for a session id ``<user id>.<stamp>.<random>``, or None when the
+    user is gone, disabled, changed password or role since, or this session was logged
+    out. A valid id's principal is kept in memory while the access stamp holds (a logout
+    changes it too, geo.access.principals), so a request costs one read of that stamp."""
     version = access_stamp(session)
     known = _SESSIONS.get(session_id, version)
     if known is not None:
         return known
-    user_id, _, stamp = session_id.partition(".")
-    number = record_id(user_id)
+    parts = session_id.split(".")
+    if len(parts) != 3 or not parts[2]:
+        return None  # ids without a random part (issued before migration 0017) included
+    number = record_id(parts[0])
     if number is None:
         return None
     user = session.get(User, number)
-    if user is None or user.disabled or not secrets.compare_digest(stamp, session_stamp(user)):
+    if user is None or user.disabled or not secrets.compare_digest(parts[1], session_stamp(user)):
+        return None
+    if session.get(EndedSession, _ended_key(session_id)) is not None:
         return None
     principal = principal_for(session, user)
     _SESSIONS.put(session_id, version, principal)

@@ -31,8 +31,8 @@ class User(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
     session_generation: so.Mapped[int] = so.mapped_column(sa.Integer, default=0, server_default="0")
-    """Part of every session id; one more ends all the user's sessions (logout, password,
-    disable, role change)."""
+    """Part of every session id; one more ends all the user's sessions (password change,
+    disabling, role change). Logout ends one session (``EndedSession``)."""
 
     areas: so.Mapped[list[Area]] = so.relationship(secondary="user_scopes", order_by=Area.code)
 
@@ -107,6 +107,20 @@ class InboxItem(Base):
     at: so.Mapped[datetime] = so.mapped_column(sa.DateTime)
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     read_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
+
+
+class EndedSession(Base):
+    """One session that was logged out: its id (``<user id>.<stamp>.<random>``, one per
+    login) is refused from then on, every copy of its cookie included, while the user's
+    other sessions go on. Only the id's SHA-256 is kept. Rows older than the session
+    lifetime (plus a day) are deleted at the next logout: no copy of the cookie is valid
+    by then (geo.access.users.logout)."""
+
+    __tablename__ = "ended_sessions"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    ended_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime, index=True)
 
 
 class AccessMeta(Base):

@@ -18,9 +18,9 @@ from geo.access import tokens as tokens_module
 from geo.access import users as users_module
 from geo.access.principals import access_stamp
 from geo.access.tokens import authenticate_request, create_token, revoke_token
-from geo.access.users import create_user, load_session_user, session_stamp, set_scope
+from geo.access.users import create_user, load_session_user, logout, new_session_id, set_scope
 from geo.core.errors import AuthenticationError
-from geo.storage.access_models import ApiToken, User
+from geo.storage.access_models import ApiToken, EndedSession, User
 from geo.storage.db import make_engine, transaction
 from geo.storage.models import Area
 from tests.helpers import load_tiny_city_with_grids
@@ -145,7 +145,7 @@ def access_stamp_of(engine: Engine):
 def _session_id(engine: Engine) -> str:
     with transaction(engine) as s:
         user = create_user(s, "alice", PASSWORD, "district_officer", "", ["329901"])
-        return f"{user.id}.{session_stamp(user)}"
+        return new_session_id(user)
 
 
 def test_session_user_cached_then_follows_changes_made_elsewhere(city, elsewhere) -> None:
@@ -173,3 +173,81 @@ def test_change_rolled_back_keeps_the_version(city) -> None:
         s.flush()
         raise RuntimeError("abort")
     assert access_stamp_of(city) == before
+
+
+LIFETIME = timedelta(hours=12)
+
+
+def _second_session(engine: Engine) -> str:
+    with transaction(engine, write=False) as s:
+        return new_session_id(s.scalar(sa.select(User).where(User.username == "alice")))
+
+
+def _load(engine: Engine, session_id: str):
+    with transaction(engine, write=False) as s:
+        return load_session_user(s, session_id)
+
+
+def test_logout_elsewhere_ends_that_session_only(city, elsewhere) -> None:
+    phone = _session_id(city)
+    desk = _second_session(city)
+    assert _load(city, phone) is not None and _load(city, desk) is not None  # both cached
+    user_id = _load(city, desk).id
+    with transaction(elsewhere) as s:  # another worker logs the phone out
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    assert _load(city, phone) is None  # its cached principal is not trusted any more
+    assert _load(city, desk) is not None
+    with _statements(city) as seen:  # nothing changed since: one read again
+        assert _load(city, desk) is not None
+    assert len(_reads(seen)) == 1 and "access_meta" in _reads(seen)[0]
+    assert not [s for s in seen if "ended_sessions" in s]
+    with transaction(elsewhere) as s:  # logging out twice is harmless
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    with transaction(city, write=False) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
+        assert len(auditlog.entries(s, "logout")) == 2
+
+
+def test_ended_sessions_are_kept_for_the_cookie_lifetime_only(city, monkeypatch) -> None:
+    first = _session_id(city)
+    user_id = _load(city, first).id
+    with transaction(city) as s:
+        logout(s, user_id, first, "user:alice", None, LIFETIME)
+    start = auditlog.utcnow()
+    second = _second_session(city)
+    monkeypatch.setattr(auditlog, "utcnow", lambda: start + timedelta(hours=30))
+    with transaction(city) as s:
+        logout(s, user_id, second, "user:alice", None, LIFETIME)
+    with transaction(city, write=False) as s:
+        kept = list(s.scalars(sa.select(EndedSession.ended_at)))
+    assert len(kept) == 2  # 30 h is within 12 h + the one-day margin: kept
+    third = _second_session(city)
+    monkeypatch.setattr(auditlog, "utcnow", lambda: start + timedelta(hours=37))
+    with transaction(city) as s:
+        logout(s, user_id, third, "user:alice", None, LIFETIME)
+    with transaction(city, write=False) as s:
+        kept = list(s.scalars(sa.select(EndedSession.ended_at)))
+    assert len(kept) == 2 and min(kept) >= start + timedelta(hours=30)  # the first went
+    assert _load(city, second) is None and _load(city, third) is None
+
+
+def test_two_logouts_of_one_session_at_once_both_succeed(city, monkeypatch) -> None:
+    """The second of two simultaneous logouts does not see the first one's row before
+    inserting (here: its look-up is made blind); its insert conflicts, and it carries on."""
+    phone = _session_id(city)
+    user_id = _load(city, phone).id
+    with transaction(city) as s:
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    plain_get = sa.orm.Session.get
+
+    def blind(self, entity, ident, **kw):  # type: ignore[no-untyped-def]
+        return None if entity is EndedSession else plain_get(self, entity, ident, **kw)
+
+    monkeypatch.setattr(sa.orm.Session, "get", blind)
+    with transaction(city) as s:
+        logout(s, user_id, phone, "user:alice", None, LIFETIME)
+    monkeypatch.undo()
+    with transaction(city, write=False) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
+        assert len(auditlog.entries(s, "logout")) == 2
+    assert _load(city, phone) is None

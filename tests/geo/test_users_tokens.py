@@ -21,6 +21,7 @@ from geo.access.users import (
     create_user,
     list_users,
     load_session_user,
+    new_session_id,
     session_stamp,
     set_disabled,
     set_password,
@@ -152,11 +153,15 @@ def test_authenticate(city) -> None:
 def test_session_ids_end_with_disable_and_password_change(city) -> None:
     with transaction(city) as s:
         user = create_user(s, "fay", PASSWORD, "planner")
-        sid = f"{user.id}.{session_stamp(user)}"
+        sid = new_session_id(user)
+        assert new_session_id(user) != sid  # one per login
     with transaction(city) as s:
         assert load_session_user(s, sid).name == "fay"
         assert load_session_user(s, "x.y") is None
-        assert load_session_user(s, f"{user.id}.forged") is None
+        assert load_session_user(s, f"{user.id}.forged.x") is None
+        old_style = sid.rpartition(".")[0]  # <id>.<stamp>, issued before migration 0017
+        assert load_session_user(s, old_style) is None
+        assert load_session_user(s, f"{sid}.more") is None
         set_password(s, "fay", "new-password-1", "cli")
     with transaction(city) as s:
         assert load_session_user(s, sid) is None

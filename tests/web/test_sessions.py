@@ -1,6 +1,8 @@
-"""Sessions that really end (issue 19, item 2): a per-user session generation, part of
-every session id, checked on every request. Logout ends every copy of the cookie;
-a password change, disabling and a role change end all the user's sessions."""
+"""Sessions that really end (issue 19, item 2), checked on every request. Logout ends
+the session it is called from, every copy of its cookie included, and no other (each
+login has a session id of its own; ended ids are recorded in the database). A password
+change, disabling and a role change end all the user's sessions (the per-user session
+generation, part of every session id)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask
 from flask.testing import FlaskClient
@@ -46,17 +49,71 @@ def _copy(app: Flask, client: FlaskClient) -> FlaskClient:
     return thief
 
 
-def test_a_cookie_copied_before_logout_stops_working(city_app: Flask) -> None:
-    client = _signed_in(city_app)
-    thief = _copy(city_app, client)
-    other_device = _signed_in(city_app)
+def _logout(client: FlaskClient) -> None:
     token = csrf_token(client, "/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+def test_logout_ends_that_session_and_every_copy_of_its_cookie(city_app: Flask) -> None:
+    client = _signed_in(city_app)
+    thief = _copy(city_app, client)
+    other_device = _signed_in(city_app)  # the same user in another browser
+    _logout(client)
+    assert client.get("/api/v1/heat").status_code == 401
     assert thief.get("/api/v1/heat").status_code == 401
-    assert thief.get("/").status_code == 302  # pages send it to the login form
-    assert other_device.get("/api/v1/heat").status_code == 401  # logout ends them all
-    again = _signed_in(city_app)  # logging in again works
+    page = thief.get("/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert other_device.get("/api/v1/heat").status_code == 200  # goes on
+    assert other_device.get("/").status_code == 200
+    again = _signed_in(city_app)  # logging in again works, and is a new session
+    assert again.get_cookie(COOKIE).value != thief.get_cookie(COOKIE).value
+    _logout(other_device)
+    assert other_device.get("/api/v1/heat").status_code == 401
     assert again.get("/api/v1/heat").status_code == 200
+
+
+def test_a_refused_cookie_is_not_sent_back_refreshed(city_app: Flask) -> None:
+    """A refused session id never returns in a new cookie: every copy of a logged-out
+    cookie expires with its own signature time, so ended ids need not be kept longer."""
+    client = _signed_in(city_app)
+    stolen = client.get_cookie(COOKIE).value
+    thief = _copy(city_app, client)
+    _logout(client)
+    assert thief.get("/api/v1/heat").status_code == 401
+    refreshed = thief.get_cookie(COOKIE)
+    assert refreshed is None or refreshed.value != stolen
+    with city_app.test_request_context():
+        serializer = city_app.session_interface.get_signing_serializer(city_app)
+        assert serializer is not None
+        data = serializer.loads(refreshed.value) if refreshed is not None else {}
+    assert "_user_id" not in data
+
+
+def _statements(app: Flask, client: FlaskClient, path: str) -> list[str]:
+    """The SQL statements one request of ``client`` sends."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    with app.app_context():
+        engine = database.engine()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_a_logout_adds_no_query_to_the_other_sessions_requests(city_app: Flask) -> None:
+    desk, phone = _signed_in(city_app), _signed_in(city_app)
+    before = _statements(city_app, desk, "/api/v1/heat")
+    _logout(phone)
+    assert desk.get("/api/v1/heat").status_code == 200  # resolved again, once
+    after = _statements(city_app, desk, "/api/v1/heat")
+    assert len(after) == len(before) and any("access_meta" in s for s in after)
+    assert not [s for s in before + after if "ended_sessions" in s or "FROM users" in s]
 
 
 def _password(s: so.Session) -> None:

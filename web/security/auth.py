@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from geo.access.scope import Principal
-from geo.access.users import LoginPolicy, authenticate, get_user, load_session_user, session_stamp
+from geo.access.users import LoginPolicy, authenticate, get_user, load_session_user, new_session_id
 from geo.access.users import logout as end_user_sessions
 from geo.core.errors import AuthenticationError, RateLimitedError
 from geo.storage.db import transaction
@@ -62,17 +62,29 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @public
 def logout() -> ResponseReturnValue:
-    """End the session (a form button in the page header; POST with a CSRF token)."""
-    principal = current_principal()
-    if principal is not None and principal.kind == "user" and principal.id is not None:
-        with transaction(database.engine()) as s:
-            end_user_sessions(s, principal.id, principal.actor, client_ip())
+    """End this session, every copy of its cookie included; the user's other sessions
+    (another browser, the phone) go on (a form button in the page header; POST with a
+    CSRF token)."""
+    _end_this_session()
     logout_user()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     return redirect(url_for("auth.login"))
+
+
+def _end_this_session() -> None:
+    """Record this request's session as ended (in the database: every worker refuses it)."""
+    principal = current_principal()
+    session_id = getattr(current_user, "session_id", None)
+    if principal is None or principal.kind != "user" or principal.id is None:
+        return
+    if session_id is None:
+        return
+    lifetime = current_app.permanent_session_lifetime
+    with transaction(database.engine()) as s:
+        end_user_sessions(s, principal.id, session_id, principal.actor, client_ip(), lifetime)
 
 
 def _logged_in() -> bool:
@@ -96,7 +108,7 @@ def _check(
         except (AuthenticationError, RateLimitedError) as exc:
             return exc, ""
         user = get_user(s, principal.name)
-        return None, f"{user.id}.{session_stamp(user)}"
+        return None, new_session_id(user)
 
 
 def _home(role: str | None) -> str | None:

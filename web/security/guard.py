@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
+from flask import session as flask_session
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -202,7 +203,12 @@ def secret_key_message() -> str:
 
 def _load_user(session_id: str) -> LoginUser | None:
     principal = load_session_user(database.session(), session_id)
-    return None if principal is None else LoginUser(principal, session_id)
+    if principal is None:
+        # Refused (logged out, ended, forged): never send it back in a refreshed cookie,
+        # so every copy expires with the cookie lifetime (geo.access.users.logout).
+        flask_session.pop("_user_id", None)
+        return None
+    return LoginUser(principal, session_id)
 
 
 def _gate() -> Response | None:
