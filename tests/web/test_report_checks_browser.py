@@ -193,3 +193,37 @@ def test_bad_photos_are_refused_in_the_browser_and_a_good_one_is_resized(
         photo_box = page.locator(".cg-event-report img.cg-photo").bounding_box()
         assert photo_box["y"] >= label["y"] + label["height"]
         page.context.close()
+
+
+@pytest.mark.browser
+def test_a_late_answer_for_an_earlier_place_does_not_hide_the_warning(
+    city_app: Flask, browser
+) -> None:
+    """The nearby lookup of the phone's first fix answers after the pin was moved outside
+    every grid: the stale answer must not clear the warning nor reset the suggestions."""
+    user = ensure_user(city_app, "city_officer")
+    with live_server(city_app) as base:
+        page = logged_in_page(
+            browser, base, city_app, user, TEST_PASSWORD,
+            geolocation={"latitude": 32.011, "longitude": 120.81, "accuracy": 20},
+            permissions=["geolocation"], **PHONE,
+        )  # fmt: skip
+        held: list[Any] = []
+
+        def hold_first(route: Any) -> None:
+            if held:
+                route.continue_()
+            else:
+                held.append(route)
+
+        page.route("**/api/v1/reports/points*", hold_first)
+        page.goto(base + "/report")
+        wait_until(page, "document.querySelector('[name=lon]').value !== ''")
+        page.wait_for_timeout(300)
+        assert len(held) == 1  # the first fix's lookup, held back
+        page.evaluate(FAR_AWAY)
+        assert "不在任何网格内" in _warning(page)
+        held[0].continue_()  # the stale answer (inside a grid) arrives last
+        page.wait_for_timeout(800)
+        assert "不在任何网格内" in _warning(page)
+        page.context.close()

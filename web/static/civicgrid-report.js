@@ -53,7 +53,7 @@
       var shown = base.toMap(lat, lon);  // GCJ-02 tiles: the pin shifted onto them
       if (!pin) {
         pin = L.marker(shown, { draggable: true }).addTo(map);
-        pin.on("dragend", function () { var p = base.fromMap(pin.getLatLng()); accuracy = null; place(p.lat, p.lng); });
+        pin.on("dragend", function () { var p = base.fromMap(pin.getLatLng()); byHand = true; accuracy = null; place(p.lat, p.lng); });
       } else pin.setLatLng(shown);
       map.setView(shown, Math.max(map.getZoom(), 16));
     }
@@ -67,18 +67,27 @@
     else if (!where.in_scope) notes.push(msg.out_of_scope);
     say(form.querySelector("[data-testid=location-warning]"), notes.join(" "));
   }
-  function locate() {
+  // A place picked by hand (tap, drag) wins over the first automatic fix arriving late;
+  // the locate button always takes the phone's position.
+  var byHand = false;
+  function locate(auto) {
     if (!navigator.geolocation) { say(form.querySelector("[data-testid=location-text]"), msg.no_location); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
+      if (auto === true && byHand) return;
       place(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
     }, function () {
       say(form.querySelector("[data-testid=location-text]"), msg.no_location);
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
   }
+  // Answers can arrive out of order (a pin moved while the first lookup runs): only the
+  // latest place's answer may set the warnings and the suggested points.
+  var asked = 0;
   function nearby(lat, lon) {
+    var ticket = ++asked;
     fetch(form.dataset.nearby + "?lon=" + lon + "&lat=" + lat, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { points: [] }; })
       .then(function (body) {
+        if (ticket !== asked) return;
         points = body.points;
         where = { outside: !!body.outside, in_scope: body.in_scope !== false };
         warn();
@@ -98,7 +107,7 @@
     var chosen = points.filter(function (p) { return p.code === this.value; }, this)[0];
     fillCategories(chosen ? chosen.kind : null);
   });
-  form.querySelector("[data-action=locate]").addEventListener("click", locate);
+  form.querySelector("[data-action=locate]").addEventListener("click", function () { locate(false); });
 
   // --- photos: checked, then resized to at most MAX_SIDE pixels as JPEG --------------
   function resized(file) {
@@ -159,7 +168,7 @@
       var layer = L.geoJSON(geo, { coordsToLatLng: base.coordsToLatLng, style: { color: "#7f8c8d", weight: 2, fillOpacity: 0.05 } }).addTo(map);
       if (!pin && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
     }).catch(function () {});
-    map.on("click", function (e) { var p = base.fromMap(e.latlng); accuracy = null; place(p.lat, p.lng); });
+    map.on("click", function (e) { var p = base.fromMap(e.latlng); byHand = true; accuracy = null; place(p.lat, p.lng); });
   }
-  locate();
+  locate(true);
 })();
