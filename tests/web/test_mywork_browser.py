@@ -73,6 +73,10 @@ def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
             assert page.evaluate(NO_OVERFLOW), f"{path} is wider than the phone"
             screenshot(page, name)
         page.goto(base + "/")
+        _one_line_export_button(page, "导出")
+        page.goto(base + "/?lang=en")
+        _one_line_export_button(page, "Export")
+        page.goto(base + "/?lang=zh")
         page.click("[data-testid=menu] summary")
         links = page.locator(".cg-menu-list a")
         assert links.count() >= 5
@@ -85,6 +89,17 @@ def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
         assert page.evaluate(NO_OVERFLOW)
         assert not watch.console_errors and not watch.offorigin
         page.context.close()
+
+
+def _one_line_export_button(page, label: str) -> None:
+    """The header's export button reads ``label`` alone, on one line."""
+    summary = page.locator("[data-testid=exports] summary")
+    assert summary.inner_text().strip() == label
+    lines = summary.evaluate(
+        "s => { const r = document.createRange(); r.selectNodeContents(s);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
+    assert lines == 1, f"the export button wraps to {lines} lines"
 
 
 @pytest.mark.browser
