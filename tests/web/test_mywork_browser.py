@@ -140,6 +140,11 @@ def test_a_report_made_offline_is_sent_once_when_back_online(city_app: Flask, br
         page.context.close()
 
 
+def _count_report_post(request, sent: list[str]) -> None:
+    if request.method == "POST" and "/api/v1/reports" in request.url:
+        sent.append(request.url)
+
+
 def _queue_reason(page) -> str:
     wait_until(page, "document.querySelector('[data-testid=queue-reason]') !== null")
     return page.inner_text("[data-testid=queue-reason]")
@@ -154,6 +159,8 @@ def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask,
             browser, base, city_app, user, TEST_PASSWORD,
             geolocation=elsewhere, permissions=["geolocation"], **PHONE,
         )  # fmt: skip
+        sent: list[str] = []
+        page.on("request", lambda r: _count_report_post(r, sent))
         page.goto(base + "/report")
         wait_until(page, "!document.querySelector('[data-testid=location-warning]').hidden")
         assert "网格" in page.inner_text("[data-testid=location-warning]")
@@ -161,6 +168,15 @@ def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask,
         assert "管辖范围" in _queue_reason(page)  # the server's reason, kept
         assert page.inner_text("[data-testid=queue-count]") == "1"
         assert _mobile_reports(city_app) == 0
+        assert len(sent) == 1
+        # refused, so not sent again: neither by another flush nor by the next page
+        page.evaluate("window.cgQueue.flush()")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.reload()
+        wait_until(page, "document.querySelector('[data-testid=queue-reason]') !== null")
+        page.evaluate("window.cgQueue.flush()")
+        assert len(sent) == 1, sent
+        assert "管辖范围" in _queue_reason(page) and "不会再发送" in _queue_reason(page)
         page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
         screenshot(page, "phone-report-refused")
         page.click("[data-testid=queue-discard]")
