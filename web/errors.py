@@ -62,7 +62,16 @@ def _retry_after(response: Response) -> Response:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """JSON under /api/, and for /export/ when a script asks: a bearer token, or JSON
+    preferred to HTML in ``Accept``; a browser's download link keeps the error page."""
+    if request.path.startswith("/api/"):
+        return True
+    if not request.path.startswith("/export/"):
+        return False
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return True
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
 
 
 def _domain_error(exc: CivicgridError) -> ResponseReturnValue:
