@@ -177,6 +177,7 @@ def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask,
         page.evaluate("window.cgQueue.flush()")
         assert len(sent) == 1, sent
         assert "管辖范围" in _queue_reason(page) and "不会再发送" in _queue_reason(page)
+        assert "1 条上报未被接受" in page.inner_text("[data-testid=queue-status]")
         page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
         screenshot(page, "phone-report-refused")
         page.click("[data-testid=queue-discard]")

@@ -171,7 +171,11 @@
       document.querySelectorAll(".cg-queue-status").forEach(function (el) {
         var html = "";
         if (items.length) {
-          html += "<b data-testid='queue-count'>" + items.length + "</b> " + tr("条上报等待发送", "reports waiting to send");
+          var refused = items.filter(function (item) { return item.refused; }).length;
+          html += "<b data-testid='queue-count'>" + items.length + "</b> " + (
+            refused === items.length ? tr("条上报未被接受", "reports refused") :
+            refused ? tr("条上报等待发送（" + refused + " 条未被接受）", "reports waiting to send (" + refused + " refused)") :
+            tr("条上报等待发送", "reports waiting to send"));
           items.forEach(function (item) {
             if (item.reason) {
               html += "<br><span class='cg-warn' data-testid='queue-reason'>" +
