@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
-from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from geo.core.params import MAX_ID
+from geo.core.text import tr
+from web.errors import IdNotFound
 
 
 class IdConverter(IntegerConverter):
@@ -17,12 +18,15 @@ class IdConverter(IntegerConverter):
     (a 404 for every method), instead of overflowing a query.
 
     The digits still match the rule, so ``POST /api/v1/problems/2147483648`` is a 404
-    like its GET, not a 405 from the router falling through to another rule.
+    like its GET, not a 405 from the router falling through to another rule. The 404
+    carries a two-language message, so the app's error handler answers it like a missing
+    record (the Chinese error page, ``?lang=en`` English; the API's JSON error shape).
     """
 
     def to_python(self, value: str) -> Any:
         if len(value) > 10 or int(value) > MAX_ID:
-            raise NotFound()
+            shown = value if len(value) <= 24 else value[:24] + "…"
+            raise IdNotFound(tr(f"记录不存在: {shown}", f"no record with id {shown}"))
         return super().to_python(value)
 
 

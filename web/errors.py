@@ -12,10 +12,10 @@ import json
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from geo.core.errors import CivicgridError, DatabaseUnavailableError
-from geo.core.text import tr
+from geo.core.text import in_lang, tr
 from geo.storage.faults import FAULTS, is_fault, unavailable
 from web.i18n import current_lang
 
@@ -62,7 +62,16 @@ def _retry_after(response: Response) -> Response:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """JSON under /api/, and for /export/ when a script asks: a bearer token, or JSON
+    preferred to HTML in ``Accept``; a browser's download link keeps the error page."""
+    if request.path.startswith("/api/"):
+        return True
+    if not request.path.startswith("/export/"):
+        return False
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return True
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
 
 
 def _domain_error(exc: CivicgridError) -> ResponseReturnValue:
@@ -70,8 +79,26 @@ def _domain_error(exc: CivicgridError) -> ResponseReturnValue:
     return _respond(exc.http_status, code or type(exc).__name__, exc.message(current_lang()))
 
 
+class IdNotFound(NotFound):
+    """A 404 for an id no record can have (``web.IdConverter``): answered like a missing
+    record's ``NotFoundError``, its two-language description in the request's language."""
+
+
+_DEFAULT_MESSAGES = {
+    404: tr("未找到该页面或记录", "The page or record was not found"),
+    405: tr("此地址不接受该请求方法", "The method is not allowed for this URL"),
+}
+
+
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
-    return _respond(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or "")
+    status = exc.code or 500
+    code = exc.name.lower().replace(" ", "_")
+    if isinstance(exc, IdNotFound):
+        code = "NotFoundError"
+    message: object = exc.description or ""
+    if message == type(exc).description and status in _DEFAULT_MESSAGES:
+        message = _DEFAULT_MESSAGES[status]  # Werkzeug's English sentence
+    return _respond(status, code, in_lang(message, current_lang()))
 
 
 def _respond(status: int, code: str, message: str) -> ResponseReturnValue:

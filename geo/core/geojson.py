@@ -6,6 +6,7 @@ Coordinates are EPSG:4326 lon/lat rounded to ``precision`` decimals (6 ≈ 0.1 m
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -21,6 +22,18 @@ def rounded(geoms: Sequence[Any] | np.ndarray, precision: int = DEFAULT_PRECISIO
     """Geometries (EPSG:4326) with coordinates rounded to ``precision`` decimals."""
     array = np.asarray(geoms, dtype=object)
     return shapely.transform(array, lambda xy: np.round(xy, precision))
+
+
+def outward_bbox(bbox: Sequence[float], precision: int = DEFAULT_PRECISION) -> list[float]:
+    """``[minlon, minlat, maxlon, maxlat]`` (EPSG:4326, degrees) rounded outward to
+    ``precision`` decimals: the minima down, the maxima up, so the box still holds all it
+    held. Float noise smaller than a thousandth of the last decimal is dropped first, so
+    ``121.00000000000001`` stays ``121.0`` instead of growing to ``121.000001``."""
+    scale = 10**precision
+    snapped = [round(float(v) * scale, 3) for v in bbox]
+    low = [math.floor(v) / scale for v in snapped[:2]]
+    high = [math.ceil(v) / scale for v in snapped[2:]]
+    return low + high
 
 
 def geojson_texts(

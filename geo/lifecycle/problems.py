@@ -226,6 +226,21 @@ def point_label(point: InspectionPoint | None, taxonomy: Taxonomy, lang: str) ->
     return f"{point.name}（{taxonomy.kind_label(point.kind, lang)}）"
 
 
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "mobile": ("手机上报", "Phone report"),
+    "visit": ("测评走访", "Round visit"),
+    "api": ("接口上报", "API"),
+    "survey": ("暗访调查", "Survey"),
+}
+
+
+def source_label(source: str, lang: str) -> str:
+    """How a problem's source reads to a user: a built-in source's label in ``lang``
+    ("zh" or "en"), any other source (a survey's ``--source`` name) as it is."""
+    zh, en = SOURCE_LABELS.get(source, (source, source))
+    return en if lang == "en" else zh
+
+
 def unresolved_count(session: so.Session, area_id: int) -> int:
     """Unresolved problems of an area according to the per-area summary (geo/summary/counts.py)."""
 

@@ -25,6 +25,7 @@ import sqlalchemy.orm as so
 
 from geo.access.scope import Scope, scoped
 from geo.core.errors import InvalidParameterError, NotFoundError
+from geo.core.geojson import outward_bbox
 from geo.core.params import as_int
 from geo.core.taxonomy import Taxonomy
 from geo.core.text import tr
@@ -346,14 +347,15 @@ def time_conditions(query: ItemsQuery) -> list[sa.ColumnElement[bool]]:
 
 
 def spatial_extent(session: so.Session, coll: Collection, scope: Scope) -> list[float] | None:
-    """[minlon, minlat, maxlon, maxlat] of the collection within ``scope``: of the areas in
-    scope for problems and points (which lie inside them); of the level's areas in scope
-    otherwise. A scoped caller never learns the extent of what it may not see."""
+    """[minlon, minlat, maxlon, maxlat] (EPSG:4326, degrees, rounded outward to 6 decimals)
+    of the collection within ``scope``: of the areas in scope for problems and points
+    (which lie inside them); of the level's areas in scope otherwise. A scoped caller
+    never learns the extent of what it may not see."""
     if coll.level is None:
         extent = city_extent(session, scope=scope)
         if extent is None:
             return None
-        return [extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat]
+        return outward_bbox([extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat])
     stmt = sa.select(
         sa.func.min(Area.min_lon),
         sa.func.min(Area.min_lat),
@@ -361,7 +363,7 @@ def spatial_extent(session: so.Session, coll: Collection, scope: Scope) -> list[
         sa.func.max(Area.max_lat),
     ).where(Area.level == coll.level)
     row = session.execute(scoped(stmt, scope, Area)).one()
-    return None if row[0] is None else [float(v) for v in row]
+    return None if row[0] is None else outward_bbox(row)
 
 
 def temporal_extent(session: so.Session, scope: Scope) -> tuple[datetime | None, datetime | None]:

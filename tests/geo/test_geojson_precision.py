@@ -82,3 +82,17 @@ def test_map_layers_and_problem_maps_have_six_decimals(jittered) -> None:
     for text in texts:
         assert json.loads(text)["features"]
         assert decimals(text) <= DEFAULT_PRECISION
+
+
+def test_extent_boxes_are_rounded_outward_without_float_noise() -> None:
+    from geo.core.geojson import outward_bbox
+
+    noisy = [120.8, 31.999999999999996, 121.00000000000001, 32.04]
+    assert outward_bbox(noisy) == [120.8, 32.0, 121.0, 32.04]
+    assert outward_bbox([120.8000004, 32.0000006, 120.8500001, 32.0399999]) == [
+        120.8,
+        32.0,
+        120.850001,
+        32.04,
+    ]
+    assert outward_bbox([-0.0000015, -10.5, 0.0000015, 10.5]) == [-0.000002, -10.5, 0.000002, 10.5]

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from tests.exportdata import PROBLEMS, load_export_city
-from tests.helpers import signed_in, table_counts
+from tests.helpers import add_token, signed_in, table_counts
 
 
 @pytest.fixture
@@ -80,6 +80,45 @@ def test_bad_download_requests(city_app, url, status, needle) -> None:
     response = signed_in(city_app).get(url)
     assert response.status_code == status
     assert needle in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "code", "message"),
+    [
+        ("/export/problems.geojson?from=-1", 400, "InvalidParameterError", "from"),
+        ("/export/problems.geojson?crs=bd09", 400, "InvalidParameterError", "gcj02"),
+        ("/export/people.geojson", 404, "NotFoundError", "problems|points|areas"),
+    ],
+)
+def test_script_download_errors_are_json(city_app, url, status, code, message) -> None:
+    """A token script (or a client preferring JSON) gets the API's error shape; a
+    browser keeps the error page."""
+    from web import database
+
+    with city_app.app_context():
+        token = add_token(database.engine(), "nightly", "city_officer")
+    for headers in (token, {**token, "Accept": "*/*"}):
+        response = city_app.test_client().get(url, headers=headers)
+        assert response.status_code == status
+        error = response.get_json()["error"]
+        assert error["code"] == code and message in error["message"], error
+    asked = signed_in(city_app).get(url, headers={"Accept": "application/json"})
+    assert asked.status_code == status and asked.get_json()["error"]["code"] == code
+    page = signed_in(city_app).get(url, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == status and page.mimetype == "text/html"
+    assert 'data-testid="error"' in page.get_data(as_text=True)
+    assert _exports_audited(city_app) == 0  # refused before anything was exported
+
+
+def _exports_audited(app: Flask) -> int:
+    import sqlalchemy as sa
+
+    from geo.storage.access_models import AuditEntry
+    from web import database
+
+    with app.app_context(), database.engine().connect() as conn:
+        stmt = sa.select(sa.func.count()).where(AuditEntry.action == "export")
+        return int(conn.execute(stmt).scalar_one())
 
 
 def test_cli_export_to_file_and_stdout(city_app, tmp_path) -> None:

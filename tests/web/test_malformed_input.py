@@ -62,7 +62,7 @@ def _shape(path: str, response: Any) -> None:
     """The documented error shape of the route's family."""
     status = response.status_code
     assert 400 <= status < 500, (status, response.get_data(as_text=True)[:300])
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/export/")):  # /export/ with a token: the API's shape
         error = response.get_json()["error"]
         assert error["code"] and error["message"]
     elif path.startswith("/ogcapi"):
@@ -140,6 +140,34 @@ def test_post_to_an_id_beyond_the_database_is_404(world: dict[str, Any]) -> None
     assert table_counts(world["engine"]) == before
 
 
+def test_an_id_beyond_the_database_is_a_localised_404(world: dict[str, Any]) -> None:
+    """Not Werkzeug's English sentence: the error page in the reader's language, and
+    the API's error shape with the code of any missing record."""
+    huge = "99999999999999999999"
+    browser = world["browser"]
+    page = browser.get(f"/problems/{huge}?lang=zh")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and 'data-testid="error"' in html
+    assert f"记录不存在: {huge}" in html and "requested URL" not in html
+    english = browser.get(f"/problems/{huge}?lang=en").get_data(as_text=True)
+    assert f"no record with id {huge}" in english and "requested URL" not in english
+    browser.get("/?lang=zh")  # the module's client reads Chinese again
+    for method in ("get", "post"):
+        response = getattr(_client(world), method)(
+            f"/api/v1/problems/{huge}", json={}, headers=world["token"]
+        )
+        assert response.status_code == 404
+        assert response.get_json() == {
+            "error": {"code": "NotFoundError", "message": f"记录不存在: {huge}"}
+        }
+    # an in-range id that is missing answers with the same code
+    missing = _client(world).get("/api/v1/problems/2147483647", headers=world["token"])
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "NotFoundError"
+    # any other unknown address: the page in Chinese too, not Werkzeug's sentence
+    other = browser.get("/no/such/page").get_data(as_text=True)
+    assert "未找到该页面或记录" in other and "requested URL" not in other
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 BODIES: list[tuple[str, str]] = [
     ("deep-array", DEEP),
@@ -179,6 +207,25 @@ def test_malformed_problem_bodies_are_refused(world: dict[str, Any], name: str, 
         response.get_data(as_text=True)[:300],
     )
     _shape("/api/", response)
+    assert table_counts(world["engine"]) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "text"), [("lon", "-1"), ("lon", "120.821"), ("lat", "32.011"), ("lat", "")]
+)
+def test_coordinates_as_text_are_refused_by_the_json_api(
+    world: dict[str, Any], key: str, text: str
+) -> None:
+    """The OpenAPI document says number: even numeric text is refused, naming the field
+    (the /report form's multipart text goes through /api/v1/reports instead)."""
+    before = table_counts(world["engine"])
+    response = _client(world).post(
+        "/api/v1/problems", json={**NEW, key: text}, headers=world["token"]
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    error = response.get_json()["error"]
+    assert error["code"] == "InvalidParameterError"
+    assert error["message"].startswith(f"{key} 必须是 JSON 数字")
     assert table_counts(world["engine"]) == before
 
 

@@ -152,7 +152,7 @@ def _call(probe: dict[str, Any], client: Any, method: str, headers: Any, path: s
         return [f"{status} {where}: {response.get_data(as_text=True)[:200]}"]
     if status >= 400 and before is not None and table_counts(probe["engine"]) != before:
         return [f"{status} but written: {where}"]
-    if 400 <= status < 500 and status not in (401, 403, 404, 405) and "/export/" not in path:
+    if 400 <= status < 500 and status not in (401, 403, 404, 405):
         try:
             _shape(path.split("?")[0], response)
         except (AssertionError, TypeError, KeyError) as exc:

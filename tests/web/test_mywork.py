@@ -193,6 +193,28 @@ def test_a_grid_manager_on_a_found_problem_is_told_what_happens_next(city_app: F
     assert "等待创建办交办" in page and "即查即改" in page
 
 
+def test_a_phone_report_reads_as_such_without_its_client_id(city_app: Flask) -> None:
+    client = _as(city_app, "grid_manager", [GRID])
+    created = _report(client, client_id="c1-label-0001")
+    assert created.status_code == 201, created.get_data(as_text=True)
+    [(pid, _)] = _mobile_problems(city_app)
+    page = client.get(f"/problems/{pid}").get_data(as_text=True)
+    source = page.split('data-testid="source">', 1)[1].split("</dd>", 1)[0]
+    assert source == "手机上报"
+    assert "c1-label-0001" not in page and "mobile" not in source
+    english = client.get(f"/problems/{pid}?lang=en").get_data(as_text=True)
+    assert 'data-testid="source">Phone report</dd>' in english
+    # the API and exports keep the internal source and id
+    api = client.get(f"/api/v1/problems/{pid}").get_json()
+    assert api["source"] == "mobile" and api["external_id"] == "c1-label-0001"
+    # a survey's own source name is shown as it is
+    other = problem_id(_engine(city_app), "A1")
+    with _engine(city_app).begin() as conn:
+        conn.execute(sa.update(Problem).where(Problem.id == other).values(source="team-a"))
+    page = client.get(f"/problems/{other}").get_data(as_text=True)
+    assert 'data-testid="source">team-a</dd>' in page
+
+
 BAD_REPORTS = [
     ({"photo": lambda: (io.BytesIO(b"%PDF-1.4 not an image"), "x.jpg")}, 400, "not a valid image"),
     ({"photo": lambda: (io.BytesIO(_noise_png()), "big.png")}, 400, "too large"),

@@ -73,6 +73,10 @@ def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
             assert page.evaluate(NO_OVERFLOW), f"{path} is wider than the phone"
             screenshot(page, name)
         page.goto(base + "/")
+        _one_line_export_button(page, "导出")
+        page.goto(base + "/?lang=en")
+        _one_line_export_button(page, "Export")
+        page.goto(base + "/?lang=zh")
         page.click("[data-testid=menu] summary")
         links = page.locator(".cg-menu-list a")
         assert links.count() >= 5
@@ -85,6 +89,17 @@ def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
         assert page.evaluate(NO_OVERFLOW)
         assert not watch.console_errors and not watch.offorigin
         page.context.close()
+
+
+def _one_line_export_button(page, label: str) -> None:
+    """The header's export button reads ``label`` alone, on one line."""
+    summary = page.locator("[data-testid=exports] summary")
+    assert summary.inner_text().strip() == label
+    lines = summary.evaluate(
+        "s => { const r = document.createRange(); r.selectNodeContents(s);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
+    assert lines == 1, f"the export button wraps to {lines} lines"
 
 
 @pytest.mark.browser
@@ -125,6 +140,11 @@ def test_a_report_made_offline_is_sent_once_when_back_online(city_app: Flask, br
         page.context.close()
 
 
+def _count_report_post(request, sent: list[str]) -> None:
+    if request.method == "POST" and "/api/v1/reports" in request.url:
+        sent.append(request.url)
+
+
 def _queue_reason(page) -> str:
     wait_until(page, "document.querySelector('[data-testid=queue-reason]') !== null")
     return page.inner_text("[data-testid=queue-reason]")
@@ -139,6 +159,8 @@ def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask,
             browser, base, city_app, user, TEST_PASSWORD,
             geolocation=elsewhere, permissions=["geolocation"], **PHONE,
         )  # fmt: skip
+        sent: list[str] = []
+        page.on("request", lambda r: _count_report_post(r, sent))
         page.goto(base + "/report")
         wait_until(page, "!document.querySelector('[data-testid=location-warning]').hidden")
         assert "网格" in page.inner_text("[data-testid=location-warning]")
@@ -146,6 +168,16 @@ def test_a_report_outside_my_grids_stays_queued_with_the_reason(city_app: Flask,
         assert "管辖范围" in _queue_reason(page)  # the server's reason, kept
         assert page.inner_text("[data-testid=queue-count]") == "1"
         assert _mobile_reports(city_app) == 0
+        assert len(sent) == 1
+        # refused, so not sent again: neither by another flush nor by the next page
+        page.evaluate("window.cgQueue.flush()")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.reload()
+        wait_until(page, "document.querySelector('[data-testid=queue-reason]') !== null")
+        page.evaluate("window.cgQueue.flush()")
+        assert len(sent) == 1, sent
+        assert "管辖范围" in _queue_reason(page) and "不会再发送" in _queue_reason(page)
+        assert "1 条上报未被接受" in page.inner_text("[data-testid=queue-status]")
         page.locator("[data-testid=queue-status]").scroll_into_view_if_needed()
         screenshot(page, "phone-report-refused")
         page.click("[data-testid=queue-discard]")

@@ -115,3 +115,22 @@ def _bbox(client: Any, collection: str) -> list[float]:
     assert response.status_code == 200
     bbox: list[float] = response.get_json()["extent"]["spatial"]["bbox"][0]
     return bbox
+
+
+@pytest.mark.parametrize("collection", ["problems", "points", "grids", "districts"])
+def test_collection_extents_have_six_decimals_and_hold_every_area(
+    city_app: Flask, collection: str
+) -> None:
+    import sqlalchemy as sa
+
+    from geo.storage.models import Area
+
+    x0, y0, x1, y1 = _bbox(signed_in(city_app, "city_officer"), collection)
+    for value in (x0, y0, x1, y1):
+        assert len(repr(value).split(".")[1]) <= 6, (collection, value)  # no float noise
+    with city_app.app_context(), database.engine().connect() as conn:
+        query = sa.select(Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
+        if collection not in ("problems", "points"):
+            query = query.where(Area.level == collection.removesuffix("s"))
+        for a0, b0, a1, b1 in conn.execute(query):
+            assert x0 <= a0 + 1e-9 and y0 <= b0 + 1e-9 and a1 - 1e-9 <= x1 and b1 - 1e-9 <= y1

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.access.audit import audit
 from geo.access.scope import require
-from geo.core.errors import ValidationError
+from geo.core.errors import InvalidParameterError, ValidationError
 from geo.core.params import MAX_ID, check_text, load_json
 from geo.core.text import tr
 from geo.core.timeparse import parse_time
@@ -71,6 +71,7 @@ def upload_survey() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Create one problem from a JSON object (geo/ingest/intake.py fields); 201 and the problem."""
     data = _json_object()
+    _json_numbers(data, ("lon", "lat"))
     data["source"] = check_source(data.get("source"), default="api")
     principal = authenticated_principal()
     taxonomy, tz = database.taxonomy(), current_app.config["TIMEZONE"]
@@ -81,6 +82,19 @@ def create() -> ResponseReturnValue:
         item = get_problem(session, principal.scope, problem_id, taxonomy, current_lang())
     location = url_for("scripts_api.problem", problem_id=problem_id)
     return jsonify(item), 201, {"Location": location}
+
+
+def _json_numbers(data: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """The JSON API takes coordinates as JSON numbers, as its OpenAPI document says: text
+    such as ``"-1"`` is refused naming the field (forms and Open311 still send text)."""
+    for key in keys:
+        if isinstance(data.get(key), str):
+            raise InvalidParameterError(
+                tr(
+                    f"{key} 必须是 JSON 数字，不能是文本: {data[key][:40]!r}",
+                    f"{key} must be a JSON number (WGS-84 degrees), not text: {data[key][:40]!r}",
+                )
+            )
 
 
 @bp.get("/problems")

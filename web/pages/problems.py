@@ -231,6 +231,7 @@ def _render_detail(
         request_kinds=REQUEST_KINDS,
         max_extension_days=current_app.config["MAX_EXTENSION_DAYS"],
         point=geoproblems.point_label(problem.point, database.taxonomy(), current_lang()),
+        source=geoproblems.source_label(problem.source, current_lang()),
         tax=database.taxonomy(),
         heat=_heat(problem),
         may_act=any(authenticated_principal().can(a) for a in lifecycle.ACTIONS),

@@ -130,14 +130,18 @@
   function flush() {
     if (flushing) return flushing;
     flushing = queue.all().then(function (items) {
+      // A report the server refused is not sent again: it waits for the person.
+      items = items.filter(function (item) { return !item.refused; });
       return items.sort(function (a, b) { return a.queued_at - b.queued_at; }).reduce(function (p, item) {
         return p.then(function (stop) { return stop ? stop : send(item); });
       }, Promise.resolve(false));
     }).then(show, show).then(function () { flushing = null; });
     return flushing;
   }
-  // Resolves true when sending must stop (offline, logged out); a refused report stays
-  // queued with the server's reason, a sent one leaves the queue.
+  // Resolves true when sending must stop (offline, logged out); a sent report leaves the
+  // queue. A report the server refused (a 4xx other than 401, 408, 409, 429: out of scope,
+  // bad input) stays with the server's reason, marked refused, and is not sent again until
+  // the person discards it; other failures (5xx, busy) keep it queued to try again.
   function send(item) {
     if (!navigator.onLine) return Promise.resolve(true);
     return fetch("/api/v1/reports", {
@@ -157,6 +161,7 @@
         }
         item.reason = message;
         item.login = false;
+        item.refused = r.status >= 400 && r.status < 500 && [408, 409, 429].indexOf(r.status) < 0;
         return queue.add(item).then(function () { return false; });
       });
     }, function () { return true; });  // network error: try again later
@@ -166,10 +171,15 @@
       document.querySelectorAll(".cg-queue-status").forEach(function (el) {
         var html = "";
         if (items.length) {
-          html += "<b data-testid='queue-count'>" + items.length + "</b> " + tr("条上报等待发送", "reports waiting to send");
+          var refused = items.filter(function (item) { return item.refused; }).length;
+          html += "<b data-testid='queue-count'>" + items.length + "</b> " + (
+            refused === items.length ? tr("条上报未被接受", "reports refused") :
+            refused ? tr("条上报等待发送（" + refused + " 条未被接受）", "reports waiting to send (" + refused + " refused)") :
+            tr("条上报等待发送", "reports waiting to send"));
           items.forEach(function (item) {
             if (item.reason) {
-              html += "<br><span class='cg-warn' data-testid='queue-reason'>" + esc(item.reason) + "</span>";
+              html += "<br><span class='cg-warn' data-testid='queue-reason'>" +
+                (item.refused ? tr("未被接受，不会再发送：", "Refused, not sent again: ") : "") + esc(item.reason) + "</span>";
               if (item.login) html += " <a href='/login?next=" + encodeURIComponent(location.pathname) + "'>" + tr("登录", "Log in") + "</a>";
               else html += " <button type='button' class='cg-secondary' data-discard='" + esc(item.client_id) + "' data-testid='queue-discard'>" + tr("放弃此条", "Discard") + "</button>";
             }
@@ -184,7 +194,7 @@
       return items.length;
     });
   }
-  // A refused report stays queued with its reason until the person discards it.
+  // A refused report stays in the queue with its reason until the person discards it.
   document.addEventListener("click", function (e) {
     var id = e.target.getAttribute && e.target.getAttribute("data-discard");
     if (id) queue.remove(id).then(show);
