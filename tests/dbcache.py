@@ -68,8 +68,22 @@ def _build(
 ) -> tuple[Any, dict[str, bytes]]:
     before = _files(tmp_path)
     result = builder(engine, tmp_path, *args, **kwargs)
-    written = {name: data for name, data in _files(tmp_path).items() if before.get(name) != data}
+    written = {
+        name: data
+        for name, data in _files(tmp_path).items()
+        if before.get(name) != data and not _is_database_file(tmp_path / name, engine)
+    }
     return result, written
+
+
+def _is_database_file(path: Path, engine: Engine) -> bool:
+    """Whether ``path`` is the SQLite database of ``engine`` or its -wal/-shm/-journal:
+    restored by the backup API, never as files. (Handing out the builder's database file
+    and its -wal/-shm as they were at build time, over a restored database that open
+    connections share, lost the city whenever the two tests' database files had the
+    same name: "unknown area code" right after loading a cached city.)"""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    return bool(database) and str(path).startswith(str(Path(database or "")))
 
 
 def _hand_out(entry: _Entry, tmp_path: Path) -> Any:
