@@ -210,6 +210,27 @@ def test_demo_scores_spread_and_pages_open_on_the_last_complete_period(demo_app:
     assert sum(r["rural_environment"] is not None for r in rows) == 5
 
 
+def test_demo_publishes_the_periods_just_closed(demo_app: Flask) -> None:
+    """The demo publishes what the daily timer would (`civicgrid publish`), so its bulletin
+    archive opens with the last complete week's bulletin, as HTML and PDF."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers import login_client
+
+    assert "已发布刚结束的周、月、季度: 新发布 20 项" in DEMO_OUTPUT["text"]
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    year, week, _ = (today - timedelta(days=7)).isocalendar()
+    client = demo_app.test_client()
+    assert login_client(client, "demo-city", demo_password("demo-city")).status_code == 302
+    archive = client.get("/bulletins").get_data(as_text=True)
+    assert f"{year}-W{week:02d}" in archive
+    link = next(p for p in archive.split('"') if p.startswith("/bulletins/") and p[11:].isdigit())
+    assert client.get(link).status_code == 200
+    pdf = client.get(link + ".pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

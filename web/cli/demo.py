@@ -20,6 +20,9 @@ from geo.core.errors import ConfigError
 from geo.core.text import tr
 from geo.demo.basemap import ensure_demo_basemap
 from geo.demo.reuse import prepare_demo
+from geo.reports.scheduled import publish_closed
+from geo.storage.db import make_engine
+from web import database
 from web.cli.common import domain_errors, echo
 
 
@@ -41,6 +44,7 @@ def demo_command(
     url = database_url or f"sqlite:///{Path(current_app.instance_path) / 'demo.db'}"
     demo_dir = Path(current_app.config["DEMO_DIR"])
     prepare_demo(url, demo_dir, Path(current_app.config["TAXONOMY"]), echo, rebuild)
+    _publish_closed_periods(url)
     settings: dict[str, object] = {"DATABASE_URL": url, "DEMO": True}
     if current_app.config["BASEMAP"] == "none":  # no basemap chosen: the demo's own, offline
         basemap = Path(current_app.instance_path) / "demo-basemap.pmtiles"
@@ -49,6 +53,24 @@ def demo_command(
     if serve:
         create_app = current_app.extensions["civicgrid.create_app"]
         serve_app(create_app(settings), host, port)
+
+
+def _publish_closed_periods(url: str) -> None:
+    """Publish the periods that just closed, as the daily timer of a real deployment does
+    (`civicgrid publish`), so the demo's bulletin archive is not empty; kept ones stay."""
+    engine = make_engine(url)
+    try:
+        outcomes = publish_closed(engine, database.taxonomy(), current_app.config["TIMEZONE"])
+    finally:
+        engine.dispose()
+    new = sum(o.new for o in outcomes)
+    echo(
+        tr(
+            f"已发布刚结束的周、月、季度: 新发布 {new} 项（排名、得分、通报）",
+            f"published the week, month and quarter just ended: {new} new"
+            " (rankings, scores, bulletin)",
+        )
+    )
 
 
 def serve_app(app: Flask, host: str, port: int) -> None:
