@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from geo.core.errors import InvalidParameterError
+from geo.core.rounding import percent
 from geo.core.text import tr
 from geo.rounds import coverage, notice_render, notices
 from geo.rounds import rounds as georounds
@@ -71,10 +72,11 @@ def rounds_list() -> None:
             c = coverage.round_coverage(session, rnd, tax).total
             lang = terminal_lang()
             fail_rate = "fail rate" if lang == "en" else "不合格率"
+            failing = percent(c.failed + c.serious, c.visited)
             echo(
                 f"{rnd.id}\t{rnd.name}\t{rnd.starts_on} – {rnd.ends_on}\t"
                 f"{georounds.scope_label(rnd, tax, lang)}\t{c.visited}/{c.points} "
-                f"{_pct(c.coverage)}\t{fail_rate} {_pct(c.fail_rate)}"
+                f"{percent(c.visited, c.points)}\t{fail_rate} {failing}"
             )
 
 
@@ -94,9 +96,10 @@ def rounds_show(round_ref: str, level: str, as_json: bool) -> None:
         echo(json.dumps({"round": name, **cov.to_dict()}, ensure_ascii=False))
         return
     t = cov.total
+    covered, failing = percent(t.visited, t.points), percent(t.failed + t.serious, t.visited)
     echo(
-        f"{name}: 应测评 points {t.points}, 已测评 visited {t.visited} ({_pct(t.coverage)}), "
-        f"未测评 not visited {t.not_visited}, 不合格率 fail rate {_pct(t.fail_rate)}"
+        f"{name}: 应测评 points {t.points}, 已测评 visited {t.visited} ({covered}), "
+        f"未测评 not visited {t.not_visited}, 不合格率 fail rate {failing}"
     )
     for title, rows in (("点位类型 kind", cov.by_kind), (f"区域 {level}", cov.by_area)):
         echo(f"\n{title}\t应测评\t已测评\t未测评\t合格\t不合格\t严重\t不合格率")
@@ -104,7 +107,7 @@ def rounds_show(round_ref: str, level: str, as_json: bool) -> None:
             echo(
                 f"{r['label']} {r['key'] or ''}\t{r['points']}\t{r['visited']}\t"
                 f"{r['not_visited']}\t{r['passed']}\t{r['failed']}\t{r['serious']}\t"
-                f"{_pct(r['fail_rate'])}"
+                f"{percent(r['failed'] + r['serious'], r['visited'])}"
             )
 
 
@@ -207,7 +210,3 @@ def _settings() -> notices.NoticeSettings:
 
 def _photo_dir() -> Path:
     return Path(current_app.config["PHOTO_DIR"] or Path(current_app.instance_path) / "photos")
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
