@@ -63,6 +63,7 @@ class SearchResults:
     areas: list[Hit] = field(default_factory=list)
     addresses: list[Hit] = field(default_factory=list)
     truncated: bool = False  # the query was longer than MAX_QUERY
+    more: frozenset[str] = frozenset()  # groups that had more hits than the limit
 
     @property
     def groups(self) -> list[tuple[str, list[Hit]]]:
@@ -104,10 +105,16 @@ def search(
     results = SearchResults(query=query, truncated=truncated)
     if not query:
         return results
-    results.problems = _problems(session, scope, query, limit)
-    results.points = _points(session, scope, query, limit)
-    results.areas = _areas(session, scope, query, limit)
-    results.addresses = _addresses(session, scope, query, limit)
+    # One hit past the limit says whether a group has more than it shows.
+    found = {
+        "problems": _problems(session, scope, query, limit + 1),
+        "points": _points(session, scope, query, limit + 1),
+        "areas": _areas(session, scope, query, limit + 1),
+        "addresses": _addresses(session, scope, query, limit + 1),
+    }
+    for group, hits in found.items():
+        setattr(results, group, hits[:limit])
+    results.more = frozenset(group for group, hits in found.items() if len(hits) > limit)
     return results
 
 

@@ -101,3 +101,11 @@ def test_a_very_long_query_is_cut_and_flagged(city) -> None:
     with so.Session(city) as session:
         results = search(session, Scope.city(), "农贸" + "x" * 10_000)
     assert results.truncated and len(results.query) == MAX_QUERY and results.total == 0
+
+
+def test_a_group_with_more_hits_than_shown_says_so(city) -> None:
+    with so.Session(city) as session:
+        few = search(session, Scope.city(), "P", limit=1)
+        all_of_them = search(session, Scope.city(), "p2", limit=1)
+    assert len(few.points) == 1 and "points" in few.more  # P1, P2, P3 match "P"
+    assert _found(all_of_them, "points") == ["P2"] and "points" not in all_of_them.more

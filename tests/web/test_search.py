@@ -66,3 +66,15 @@ def test_odd_queries_answer_200_and_write_nothing(heat_app: Flask, query: str) -
 def test_a_long_query_says_it_was_cut_in_english(heat_app: Flask) -> None:
     html = signed_in(heat_app).get("/search?lang=en&q=" + "y" * 5000).get_data(as_text=True)
     assert "only its first 100 characters were searched" in html
+
+
+def test_a_group_with_more_hits_says_only_the_first_are_shown(
+    heat_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web.pages import search as search_page
+
+    monkeypatch.setattr(search_page, "PER_GROUP", 1)
+    html = signed_in(heat_app).get("/search?q=P").get_data(as_text=True)
+    assert 'data-testid="more-points"' in html and "只显示前 1 条" in html
+    exact = signed_in(heat_app).get("/search?q=p2").get_data(as_text=True)
+    assert 'data-testid="group-points"' in exact and 'data-testid="more-points"' not in exact

@@ -7,20 +7,24 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from geo.reports.search import MAX_QUERY, search
+from geo.reports.search import DEFAULT_LIMIT, MAX_QUERY, search
 from web import database
 from web.i18n import current_lang
 from web.pages import heatview
 from web.security.guard import current_scope, requires
 
 bp = Blueprint("search", __name__)
+PER_GROUP = DEFAULT_LIMIT
+"""Hits shown per group; a group with more says so."""
 
 
 @bp.get("/search")
 @requires("view")
 def index() -> ResponseReturnValue:
     """Grouped results for ?q= (empty, huge or odd input finds nothing, never fails)."""
-    results = search(database.session(), current_scope(), request.args.get("q", ""))
+    results = search(
+        database.session(), current_scope(), request.args.get("q", ""), limit=PER_GROUP
+    )
     if results.exact_problem is not None:
         return redirect(url_for("problems.detail", problem_id=results.exact_problem))
     lang, tax = current_lang(), database.taxonomy()
