@@ -7,12 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
-from geo.storage.models import Problem
 from tests.helpers import TEST_PASSWORD, ensure_user
-from tests.lifecycle_data import load_lifecycle_city, problem_id
+from tests.lifecycle_data import problem_id
 from tests.web.browser import (
     PageWatch,
     abort_offorigin,
@@ -22,42 +20,24 @@ from tests.web.browser import (
     screenshot,
     wait_until,
 )
+from tests.web.phone import GRID, HERE, PHONE, app_engine, load_phone_city, mobile_reports
 
-GRID = "grid:329901001001001"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-HERE = {"latitude": 32.011, "longitude": 120.81, "accuracy": 20}
 NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
-
-
-def _engine(app: Flask):
-    from web import database
-
-    with app.app_context():
-        return database.engine()
 
 
 @pytest.fixture
 def city_app(sqlite_app: Flask, tmp_path: Path) -> Flask:
-    sqlite_app.config["PHOTO_DIR"] = str(tmp_path / "photos")
-    load_lifecycle_city(_engine(sqlite_app), tmp_path)
-    return sqlite_app
+    return load_phone_city(sqlite_app, tmp_path)
 
 
 def _mobile_reports(app: Flask) -> int:
-    with _engine(app).connect() as conn:
-        stmt = sa.select(sa.func.count()).select_from(Problem).where(Problem.source == "mobile")
-        return int(conn.execute(stmt).scalar_one())
+    return len(mobile_reports(app))
 
 
 @pytest.mark.browser
 def test_phone_pages_fit_the_screen(city_app: Flask, browser) -> None:
     user = ensure_user(city_app, "grid_manager", [GRID])
-    pid = problem_id(_engine(city_app), "C1")
+    pid = problem_id(app_engine(city_app), "C1")
     with live_server(city_app) as base:
         page = logged_in_page(browser, base, city_app, user, TEST_PASSWORD, **PHONE)
         watch = PageWatch(page, base)

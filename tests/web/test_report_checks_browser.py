@@ -11,44 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
-from geo.storage.models import Problem
 from tests.helpers import TEST_PASSWORD, ensure_user
-from tests.lifecycle_data import load_lifecycle_city
 from tests.web.browser import live_server, logged_in_page, screenshot, wait_until
+from tests.web.phone import GRID, HERE, PHONE, load_phone_city, mobile_reports
 
-GRID = "grid:329901001001001"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 QUEUED = "window.cgQueue.all().then(items => items.length)"
 SHOWN_ERROR = "document.querySelector('[data-testid=report-error]').hidden === false"
 
 
-def _engine(app: Flask):
-    from web import database
-
-    with app.app_context():
-        return database.engine()
-
-
 @pytest.fixture
 def city_app(sqlite_app: Flask, tmp_path: Path) -> Flask:
-    sqlite_app.config["PHOTO_DIR"] = str(tmp_path / "photos")
     sqlite_app.config["PHOTO_MAX_MB"] = 0.05
-    load_lifecycle_city(_engine(sqlite_app), tmp_path)
-    return sqlite_app
-
-
-def _mobile_reports(app: Flask) -> list[tuple]:
-    with _engine(app).connect() as conn:
-        stmt = sa.select(Problem.id, Problem.grid_id).where(Problem.source == "mobile")
-        return [tuple(r) for r in conn.execute(stmt)]
+    return load_phone_city(sqlite_app, tmp_path)
 
 
 def _stored_photos(app: Flask) -> list[Path]:
@@ -57,7 +33,7 @@ def _stored_photos(app: Flask) -> list[Path]:
 
 
 def _phone_page(browser, base: str, app: Flask, user: str, accuracy: float) -> Any:
-    here = {"latitude": 32.011, "longitude": 120.81, "accuracy": accuracy}
+    here = {**HERE, "accuracy": accuracy}
     page = logged_in_page(
         browser, base, app, user, TEST_PASSWORD,
         geolocation=here, permissions=["geolocation"], **PHONE,
@@ -99,12 +75,12 @@ def test_poor_accuracy_is_warned_and_sent_only_when_confirmed(city_app: Flask, b
         asked = _answer_dialogs(page, answers)
         page.click("[data-testid=submit]")  # declined: nothing stored, nothing sent
         assert asked == ["定位精度差于 100 米，仍要提交吗？"]
-        assert page.evaluate(QUEUED) == 0 and _mobile_reports(city_app) == []
+        assert page.evaluate(QUEUED) == 0 and mobile_reports(city_app) == []
 
         answers.append(True)
         page.click("[data-testid=submit]")  # confirmed: sent, once
         wait_until(page, "document.querySelector('[data-testid=queue-sent]') !== null")
-        assert len(asked) == 2 and len(_mobile_reports(city_app)) == 1
+        assert len(asked) == 2 and len(mobile_reports(city_app)) == 1
         assert page.evaluate(QUEUED) == 0
         page.context.close()
 
@@ -128,12 +104,12 @@ def test_a_place_outside_every_grid_needs_a_confirmation(city_app: Flask, browse
         asked = _answer_dialogs(page, answers)
         page.click("[data-testid=submit]")
         assert asked == ["该位置不在任何网格内，仍要提交吗？"]
-        assert page.evaluate(QUEUED) == 0 and _mobile_reports(city_app) == []
+        assert page.evaluate(QUEUED) == 0 and mobile_reports(city_app) == []
 
         answers.append(True)  # the city office may report there: allowed once confirmed
         page.click("[data-testid=submit]")
         wait_until(page, "document.querySelector('[data-testid=queue-sent]') !== null")
-        assert [grid for _, grid in _mobile_reports(city_app)] == [None]
+        assert [grid for _, grid in mobile_reports(city_app)] == [None]
         page.context.close()
 
 
@@ -171,13 +147,13 @@ def test_bad_photos_are_refused_in_the_browser_and_a_good_one_is_resized(
             assert message in page.inner_text("[data-testid=report-error]"), file["name"]
             assert page.evaluate(QUEUED) == 0
         screenshot(page, "phone-report-photo-refused")
-        assert _mobile_reports(city_app) == [] and _stored_photos(city_app) == []
+        assert mobile_reports(city_app) == [] and _stored_photos(city_app) == []
 
         wide = {"name": "wide.png", "mimeType": "image/png", "buffer": _image(2400, 1200)}
         page.set_input_files("[data-testid=photo]", files=[wide])
         page.click("[data-testid=submit]")
         wait_until(page, "document.querySelector('[data-testid=queue-sent]') !== null")
-        assert len(_mobile_reports(city_app)) == 1
+        assert len(mobile_reports(city_app)) == 1
         from PIL import Image
 
         [stored] = _stored_photos(city_app)
@@ -205,7 +181,7 @@ def test_a_late_answer_for_an_earlier_place_does_not_hide_the_warning(
     with live_server(city_app) as base:
         page = logged_in_page(
             browser, base, city_app, user, TEST_PASSWORD,
-            geolocation={"latitude": 32.011, "longitude": 120.81, "accuracy": 20},
+            geolocation=HERE,
             permissions=["geolocation"], **PHONE,
         )  # fmt: skip
         held: list[Any] = []
