@@ -28,6 +28,9 @@ from web import create_app
 from web.database import LSN_COOKIE
 
 REPLICA_ENV = "CIVICGRID_TEST_REPLICA_URL"
+# Replay is paused and resumed for the whole standby cluster, which every worker shares:
+# one worker's teardown resuming it would let another's paused replica catch up.
+pytestmark = pytest.mark.xdist_group("read-replica")
 
 
 def _urls(worker_id: str) -> tuple[str, str]:
