@@ -25,7 +25,7 @@ from geo.storage.db import transaction
 from geo.storage.models import Problem
 from geo.storage.publication_models import Publication
 from tests.helpers import write_csv
-from tests.stats_data import U1, load_stats_city
+from tests.stats_data import LATE_CSV, load_stats_city
 
 AFTER = datetime(2026, 12, 1)  # W47 (16–22 Nov) is over
 W46, W47 = parse_period("2026-W46"), parse_period("2026-W47")
@@ -78,12 +78,7 @@ def test_a_late_file_shows_in_the_recomputed_view(city, tmp_path: Path) -> None:
     _publish(city, "street", W47)
     # A problem of W47 filed after publication (from a file: no recorded events):
     # due Thu 19 Nov, closed on time → 东门 due 4 → 5, closed 2 → 3, on time 1 → 2.
-    late = write_csv(
-        tmp_path / "late.csv",
-        "id,lon,lat,category,found_at,status,unit,deadline,rectified_at,closed_at,reopened\n"
-        f"P9,120.82,32.01,litter,2026-11-18T09:00+08:00,closed,{U1},2026-11-19T09:00+08:00,"
-        "2026-11-19T08:00+08:00,2026-11-19T08:30+08:00,0\n",
-    )
+    late = write_csv(tmp_path / "late.csv", LATE_CSV)
     ingest_file(city, late, IngestOptions(source="late"))
     with transaction(city, write=False) as session:
         _, stored = pub.frozen_ranking(session, "street", W47, now=AFTER)

@@ -14,7 +14,7 @@ from geo.storage.models import Problem
 from geo.storage.publication_models import Publication
 from tests.helpers import table_counts, write_csv
 from tests.lifecycle_data import load_lifecycle_city, problem_id
-from tests.stats_data import U1, load_stats_city
+from tests.stats_data import LATE_CSV, load_stats_city
 
 EN = {"LC_ALL": "en_US.UTF-8"}  # an English terminal; without it messages are Chinese
 
@@ -207,12 +207,7 @@ def test_rank_shows_a_closed_week_as_published(app: Flask, tmp_path: Path) -> No
     east = next(r for r in shown["rows"] if r["code"] == "329901001")
     assert shown["published_at"] and (east["due"], east["closed"], east["rank"]) == (4, 2, 2)
     # P9 of 东门, due Thu 19 Nov and closed on time, filed after publication.
-    late = write_csv(
-        tmp_path / "late.csv",
-        "id,lon,lat,category,found_at,status,unit,deadline,rectified_at,closed_at,reopened\n"
-        f"P9,120.82,32.01,litter,2026-11-18T09:00+08:00,closed,{U1},2026-11-19T09:00+08:00,"
-        "2026-11-19T08:00+08:00,2026-11-19T08:30+08:00,0\n",
-    )
+    late = write_csv(tmp_path / "late.csv", LATE_CSV)
     ingest_file(engine, late, IngestOptions(source="late"))
     again = runner.invoke(args=args)
     assert again.exit_code == 0 and json.loads(again.output) == shown  # as published

@@ -13,7 +13,7 @@ from flask import Flask
 from geo.ingest.pipeline import IngestOptions, ingest_file
 from geo.storage.publication_models import Publication
 from tests.helpers import write_csv
-from tests.stats_data import U1, load_stats_city
+from tests.stats_data import LATE_CSV, load_stats_city
 
 MONDAY = "2026-11-23 00:05"  # local time: W47, October and Q3 have closed
 EXPECTED = (
@@ -31,11 +31,6 @@ EXPECTED = (
     ]
     + [("scores", level, "2026-Q3") for level in ("district", "street", "community", "grid")]
     + [("bulletin", "", "2026-W47")]
-)
-LATE = (
-    "id,lon,lat,category,found_at,status,unit,deadline,rectified_at,closed_at,reopened\n"
-    f"P9,120.82,32.01,litter,2026-11-18T09:00+08:00,closed,{U1},2026-11-19T09:00+08:00,"
-    "2026-11-19T08:00+08:00,2026-11-19T08:30+08:00,0\n"
 )
 
 
@@ -64,7 +59,7 @@ def test_publish_stores_the_closed_periods_once(app: Flask, tmp_path: Path) -> N
     assert _stored(engine) == sorted(EXPECTED)
     # A file of the week loaded after the timer ran leaves the published week as it was:
     # 东门 due P1–P4, closed P1 P2, second (hand-checked in tests/stats_data.py).
-    ingest_file(engine, write_csv(tmp_path / "late.csv", LATE), IngestOptions(source="late"))
+    ingest_file(engine, write_csv(tmp_path / "late.csv", LATE_CSV), IngestOptions(source="late"))
     shown = runner.invoke(args=["rank", "--level", "street", "--period", "2026-W47", "--json"])
     east = next(r for r in json.loads(shown.output)["rows"] if r["code"] == "329901001")
     assert (east["due"], east["closed"], east["rank"]) == (4, 2, 2)
