@@ -73,8 +73,11 @@ def test_reads_are_served_while_a_writer_holds_the_lock(
     # machine); an old week's ranking, so the default week is still published under the lock.
     for path in ("/", "/rankings?period=2020-W01"):
         assert page_client.get(path).status_code == 200
+    reads = ("/api/v1/areas?level=district", "/ogcapi/collections")  # first use warmed too
+    for path in reads:  # by the session, so the token's first use is still to come
+        assert page_client.get(path).status_code == 200
     with _write_lock(engine):
-        for path in ("/api/v1/problems", "/api/v1/areas?level=district", "/ogcapi/collections"):
+        for path in ("/api/v1/problems", *reads):
             seconds, response = _timed(lambda p=path: api.get(p, headers=token))
             assert response.status_code == 200, (path, response.get_data(as_text=True)[:200])
             assert seconds < 1.0, (path, seconds)
